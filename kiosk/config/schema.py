@@ -1,0 +1,263 @@
+"""The kiosk's configuration, declared once.
+
+Every key a technician may write in `kiosk.toml` is declared here with its type, default
+and meaning (the `description`). Validation and the reference in docs come from these
+declarations, so a key cannot be documented one way and checked another.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class _Section(BaseModel):
+    # Unknown keys are errors: a typo such as `baud_rate` must not be silently ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CenterConfig(_Section):
+    name: str = Field("徐汇区示范街道社区事务受理服务中心", description="Center name, printed on tickets.")
+    name_en: str = Field(
+        "Xuhui Demo Street Community Affairs Center", description="Center name in English."
+    )
+    kiosk_id: str = Field(
+        "KIOSK-01",
+        pattern=r"^[A-Za-z0-9_-]{1,32}$",
+        description="This terminal's identifier (letters, digits, - and _), sent with every call.",
+    )
+    hotline: str = Field("12345", description="Hotline shown on help screens.")
+
+
+class ScreenConfig(_Section):
+    orientation: Literal["landscape", "portrait"] = Field(
+        "landscape", description="Panel orientation: landscape (1920x1080) or portrait (1080x1920)."
+    )
+    width: int = Field(0, ge=0, description="Panel width in px; 0 = from orientation.")
+    height: int = Field(0, ge=0, description="Panel height in px; 0 = from orientation.")
+    fullscreen: bool = Field(True, description="Kiosk mode: full screen and frameless.")
+    hide_cursor: bool = Field(True, description="Hide the mouse cursor (touch panels).")
+
+    def size(self) -> tuple[int, int]:
+        if self.width and self.height:
+            return self.width, self.height
+        return (1920, 1080) if self.orientation == "landscape" else (1080, 1920)
+
+
+class SessionConfig(_Section):
+    idle_timeout_s: int = Field(
+        60, ge=10, le=3600, description="Seconds without a touch before the countdown starts."
+    )
+    idle_countdown_s: int = Field(
+        20, ge=5, le=120, description="Length of the visible countdown before returning Home."
+    )
+    ticket_screen_s: int = Field(
+        30, ge=5, le=600, description="Seconds the ticket stays on screen before going Home."
+    )
+
+
+class EmulatedCameraConfig(_Section):
+    kind: Literal["emulated"] = "emulated"
+    source: Literal["generated", "images", "video", "blank"] = Field(
+        "generated",
+        description=(
+            "What the emulated camera shows: `generated` frames holding a fresh code for"
+            " `resident` every `interval_s`; `images` plays the files in `path` (a folder);"
+            " `video` plays the video file `path`; `blank` shows an empty scene."
+        ),
+    )
+    path: str = Field("", description="Folder of images or a video file, for images/video.")
+    resident: str = Field("R0001", description="Demo resident shown by `generated` frames.")
+    interval_s: float = Field(
+        6.0, gt=0, description="Generated: seconds of empty scene before the code appears."
+    )
+    width: int = Field(1280, ge=160, le=3840, description="Frame width in px.")
+    height: int = Field(720, ge=120, le=2160, description="Frame height in px.")
+    fps: float = Field(30.0, gt=0, le=120, description="Frames per second.")
+
+
+class OpenCVCameraConfig(_Section):
+    kind: Literal["opencv"] = "opencv"
+    device: int | str = Field(
+        0,
+        description=(
+            "Camera index (0) or a device path; prefer the stable /dev/v4l/by-id/... path."
+        ),
+    )
+    width: int = Field(1280, ge=160, le=3840, description="Requested frame width in px.")
+    height: int = Field(720, ge=120, le=2160, description="Requested frame height in px.")
+    fps: float = Field(30.0, gt=0, le=120, description="Requested frames per second.")
+    mjpg: bool = Field(True, description="Ask the camera for MJPG (needed for 720p30 on USB 2).")
+
+
+CameraDevice = Annotated[EmulatedCameraConfig | OpenCVCameraConfig, Field(discriminator="kind")]
+
+
+class ScannerConfig(_Section):
+    decoder: Literal["pyzbar", "zxing", "opencv", "combined"] = Field(
+        "combined",
+        description=(
+            "QR decoder: pyzbar (ZBar), zxing (zxing-cpp), opencv (QRCodeDetector) or"
+            " combined (zxing-cpp first, then ZBar on an enhanced crop)."
+        ),
+    )
+    repeat_block_s: float = Field(
+        5.0, ge=0, le=60, description="The same code is accepted again only after this long."
+    )
+
+
+class _PrinterCommon(_Section):
+    paper_width_mm: Literal[58, 80] = Field(80, description="Paper width: 58 or 80 mm.")
+    chars_per_line: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="ASCII characters per line in font A; 0 = 32 for 58 mm, 48 for 80 mm.",
+    )
+    font_charset: Literal["GB2312", "GBK", "GB18030"] = Field(
+        "GB2312",
+        description=(
+            "Chinese characters the printer's font holds; others print as small images."
+        ),
+    )
+    native_qr: bool = Field(
+        True, description="Printer draws QR codes itself (GS ( k); false = send an image."
+    )
+    cutter: bool = Field(True, description="Printer has an auto-cutter.")
+    profile: str = Field("default", description="python-escpos capability profile name.")
+    disable_feed_button: bool = Field(
+        True, description="Disable the panel FEED button so it cannot waste paper."
+    )
+
+    def columns(self) -> int:
+        if self.chars_per_line:
+            return self.chars_per_line
+        return 32 if self.paper_width_mm == 58 else 48
+
+    def paper_dots(self) -> int:
+        return 384 if self.paper_width_mm == 58 else 576
+
+
+class EmulatedPrinterConfig(_PrinterCommon):
+    kind: Literal["emulated"] = "emulated"
+    output_dir: str = Field(
+        "printed", description="Folder (under the data dir if relative) for received jobs."
+    )
+
+
+class UsbPrinterConfig(_PrinterCommon):
+    kind: Literal["usb"] = "usb"
+    vendor_id: int = Field(..., ge=0, le=0xFFFF, description="USB vendor id, e.g. 0x0416.")
+    product_id: int = Field(..., ge=0, le=0xFFFF, description="USB product id, e.g. 0x5011.")
+    interface: int = Field(0, ge=0, description="USB interface number.")
+    in_ep: int = Field(0x81, ge=0, le=0xFF, description="Bulk IN endpoint.")
+    out_ep: int = Field(0x03, ge=0, le=0xFF, description="Bulk OUT endpoint.")
+    timeout_ms: int = Field(
+        3000, ge=100, le=60000, description="Write timeout; 0 would block forever."
+    )
+
+
+class SerialPrinterConfig(_PrinterCommon):
+    kind: Literal["serial"] = "serial"
+    port: str = Field(..., description="Serial device, e.g. /dev/ttyUSB0 or /dev/ttyS0.")
+    baudrate: int = Field(9600, description="Baud rate, e.g. 9600, 19200, 115200.")
+    timeout_s: float = Field(3.0, gt=0, le=60, description="Read/write timeout in seconds.")
+    rtscts: bool = Field(False, description="Hardware flow control.")
+
+    @field_validator("baudrate")
+    @classmethod
+    def _baud(cls, v: int) -> int:
+        allowed = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400}
+        if v not in allowed:
+            raise ValueError(f"expected one of {sorted(allowed)}")
+        return v
+
+
+class NetworkPrinterConfig(_PrinterCommon):
+    kind: Literal["network"] = "network"
+    host: str = Field(..., min_length=1, description="Printer's IP address or host name.")
+    port: int = Field(9100, ge=1, le=65535, description="TCP port (raw printing: 9100).")
+    timeout_s: float = Field(5.0, gt=0, le=60, description="Connect/write timeout in seconds.")
+
+
+class FilePrinterConfig(_PrinterCommon):
+    kind: Literal["file"] = "file"
+    path: str = Field(..., description="Device file, e.g. /dev/usb/lp0.")
+
+
+PrinterDevice = Annotated[
+    EmulatedPrinterConfig
+    | UsbPrinterConfig
+    | SerialPrinterConfig
+    | NetworkPrinterConfig
+    | FilePrinterConfig,
+    Field(discriminator="kind"),
+]
+
+
+class BackendConfig(_Section):
+    kind: Literal["embedded"] = Field(
+        "embedded", description="Backend: embedded (local SQLite with demo data)."
+    )
+    database: str = Field(
+        "kiosk.sqlite3", description="SQLite file, under the data dir if relative."
+    )
+    seed_demo_data: bool = Field(
+        True, description="Create fictional residents on first start (demo and test only)."
+    )
+
+
+class QrConfig(_Section):
+    public_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="Trusted signing keys: key id -> base64 raw Ed25519 public key.",
+    )
+    max_age_s: int = Field(
+        90, ge=10, le=3600, description="A personal code older than this is refused."
+    )
+    clock_skew_s: int = Field(
+        10, ge=0, le=300, description="Tolerance for a phone clock that runs ahead."
+    )
+
+    @field_validator("public_keys")
+    @classmethod
+    def _keys(cls, v: dict[str, str]) -> dict[str, str]:
+        import base64
+        import binascii
+
+        for kid, key in v.items():
+            try:
+                raw = base64.b64decode(key, validate=True)
+            except (binascii.Error, ValueError):
+                raise ValueError(f"key {kid!r}: expected base64 text") from None
+            if len(raw) != 32:
+                raise ValueError(f"key {kid!r}: expected a 32-byte Ed25519 key, got {len(raw)}")
+        return v
+
+
+class PathsConfig(_Section):
+    data_dir: str = Field(
+        "var", description="Writable folder for the database, logs and printed jobs."
+    )
+    catalog: str = Field(
+        "catalog.yaml", description="Service categories file, relative to the config file."
+    )
+
+
+class KioskConfig(_Section):
+    center: CenterConfig = Field(default_factory=CenterConfig)
+    screen: ScreenConfig = Field(default_factory=ScreenConfig)
+    session: SessionConfig = Field(default_factory=SessionConfig)
+    camera: CameraDevice = Field(default_factory=EmulatedCameraConfig)
+    scanner: ScannerConfig = Field(default_factory=ScannerConfig)
+    printer: PrinterDevice = Field(default_factory=EmulatedPrinterConfig)
+    backend: BackendConfig = Field(default_factory=BackendConfig)
+    qr: QrConfig = Field(default_factory=QrConfig)
+    paths: PathsConfig = Field(default_factory=PathsConfig)
+
+    @model_validator(mode="after")
+    def _idle(self) -> KioskConfig:
+        if self.session.idle_countdown_s >= self.session.idle_timeout_s:
+            raise ValueError("session.idle_countdown_s must be shorter than idle_timeout_s")
+        return self

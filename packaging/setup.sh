@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian 12 machine (run as root):
+#   bash packaging/setup.sh run    install everything, then start the kiosk
+#   bash packaging/setup.sh test   install everything, then run the test suite
+#   bash packaging/setup.sh install  install only
+# It is idempotent: a second run skips what is already in place.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+mode="${1:-run}"
+shift || true
+
+venv="${KIOSK_VENV:-$here/.venv}"
+
+# System packages: ZBar for pyzbar, a CJK font so Chinese never renders as boxes,
+# and the X11/xcb/EGL libraries Qt's xcb platform plugin loads to open a window.
+apt_packages=(
+  python3 python3-venv python3-pip
+  libzbar0 fonts-noto-cjk fontconfig
+  libgl1 libegl1 libglib2.0-0 libdbus-1-3 libfontconfig1 libfreetype6
+  libxkbcommon0 libxkbcommon-x11-0 libx11-xcb1 libxrender1 libxi6
+  libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
+  libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0
+  libxcb-shm0 libxcb-sync1 libxcb-glx0
+  libusb-1.0-0
+)
+
+install_system() {
+  local missing=()
+  for p in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    if [[ $(id -u) -ne 0 ]]; then
+      echo "setup: these system packages are missing and installing them needs root: ${missing[*]}" >&2
+      echo "setup: run this script as root (sudo bash packaging/setup.sh $mode)" >&2
+      exit 1
+    fi
+    echo "setup: installing system packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+install_python() {
+  local stamp="$venv/.kiosk-installed"
+  local want
+  want="$(cat packaging/requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)"
+  if [[ -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
+    return
+  fi
+  if [[ ! -x $venv/bin/python ]]; then
+    echo "setup: creating virtual environment in $venv"
+    python3 -m venv "$venv"
+  fi
+  echo "setup: installing pinned Python dependencies"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r packaging/requirements.lock
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e .
+  echo "$want" >"$stamp"
+}
+
+install_system
+install_python
+
+case "$mode" in
+  install)
+    echo "setup: done. Start with: $venv/bin/kiosk run"
+    ;;
+  run)
+    if [[ -z "${DISPLAY:-}" && -z "${WAYLAND_DISPLAY:-}" && -z "${QT_QPA_PLATFORM:-}" ]]; then
+      echo "setup: no display found (DISPLAY and WAYLAND_DISPLAY are unset)."
+      echo "setup: running the scripted demo offscreen instead; screens and ticket go to ./demo-out"
+      exec "$venv/bin/kiosk" demo --out demo-out "$@"
+    fi
+    exec "$venv/bin/kiosk" run "$@"
+    ;;
+  test)
+    exec "$venv/bin/python" -m pytest "$@"
+    ;;
+  *)
+    echo "usage: bash packaging/setup.sh [run|test|install]" >&2
+    exit 2
+    ;;
+esac
