@@ -56,6 +56,8 @@ def _explain(err: dict[str, Any]) -> str:
         return "unknown key (check the spelling; see docs/CONFIG.md for the keys)"
     if kind == "missing":
         return "required key is missing"
+    if kind == "union_tag_not_found":
+        return "required key `kind` is missing (which device this is)"
     if kind == "union_tag_invalid":
         expected = err.get("ctx", {}).get("expected_tags", "")
         return f"unknown kind {given!r}, expected one of {expected}"

@@ -47,7 +47,13 @@ class ScreenConfig(_Section):
 
 class SessionConfig(_Section):
     idle_timeout_s: int = Field(
-        60, ge=10, le=3600, description="Seconds without a touch before the countdown starts."
+        60,
+        ge=10,
+        le=3600,
+        description=(
+            "Seconds without a touch before the kiosk returns Home and clears the session;"
+            " the visible countdown is the last `idle_countdown_s` of them."
+        ),
     )
     idle_countdown_s: int = Field(
         20, ge=5, le=120, description="Length of the visible countdown before returning Home."
@@ -219,6 +225,15 @@ class QrConfig(_Section):
     clock_skew_s: int = Field(
         10, ge=0, le=300, description="Tolerance for a phone clock that runs ahead."
     )
+    demo_signing_key: str = Field(
+        "",
+        description=(
+            "PEM file of a DEMO private key (relative to the config file) used by the emulated"
+            " camera and `kiosk make-code` to make codes for fictional residents. Leave empty"
+            " on a production terminal."
+        ),
+    )
+    demo_key_id: str = Field("demo", description="Key id of the demo signing key.")
 
     @field_validator("public_keys")
     @classmethod
@@ -238,7 +253,11 @@ class QrConfig(_Section):
 
 class PathsConfig(_Section):
     data_dir: str = Field(
-        "var", description="Writable folder for the database, logs and printed jobs."
+        "../var",
+        description=(
+            "Writable folder for the database, logs and printed jobs (relative to the config"
+            " file's folder)."
+        ),
     )
     catalog: str = Field(
         "catalog.yaml", description="Service categories file, relative to the config file."

@@ -1,0 +1,189 @@
+"""The composition root: builds devices, services and windows from the config and wires them.
+
+Everything else receives its dependencies through its constructor; this is the only module
+that knows which concrete camera, printer and backend a terminal has.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk.backend.embedded import EmbeddedBackend
+from kiosk.config.loader import resolve
+from kiosk.config.schema import KioskConfig
+from kiosk.domain import payloads
+from kiosk.domain.catalog import Catalog, load_catalog
+from kiosk.hardware.camera.decoder import make_decoder
+from kiosk.hardware.camera.sources import FrameSource, make_source
+from kiosk.hardware.printer.escpos_writer import PrinterProfile
+from kiosk.hardware.printer.printer import Printer
+from kiosk.hardware.printer.transports import PrinterTransport, make_transport
+from kiosk.services.printing import PrintService
+from kiosk.services.scanner import ScannerService
+from kiosk.services.tasks import TaskQueue
+from kiosk.ui.controller import TakeNumberController
+from kiosk.ui.main_window import MainWindow
+from kiosk.ui.theme import Theme
+
+log = logging.getLogger(__name__)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+BACKEND_KEY_ID = "kiosk-emb"
+
+
+def shanghai_now() -> dt.datetime:
+    return dt.datetime.now(SHANGHAI)
+
+
+@dataclass
+class Paths:
+    config_file: Path
+    config_dir: Path
+    data_dir: Path
+
+    @classmethod
+    def from_config(cls, config: KioskConfig, config_file: Path) -> Paths:
+        config_dir = config_file.resolve().parent
+        return cls(config_file, config_dir, resolve(config_dir, config.paths.data_dir))
+
+
+def load_or_create_key(path: Path) -> Ed25519PrivateKey:
+    """The embedded backend's signing key for ticket and receipt codes, made on first start."""
+    if path.exists():
+        return payloads.load_private_key(path.read_bytes())
+    key = Ed25519PrivateKey.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(payloads.private_key_pem(key))
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return key
+
+
+def demo_code_factory(config: KioskConfig, paths: Paths) -> Callable[[], str] | None:
+    """Signs fresh personal codes for the emulated camera's demo resident, if configured."""
+    if not config.qr.demo_signing_key:
+        return None
+    key = payloads.load_private_key(resolve(paths.config_dir, config.qr.demo_signing_key)
+                                    .read_bytes())
+    key_id = config.qr.demo_key_id
+    resident = config.camera.resident if config.camera.kind == "emulated" else "R0001"
+    return lambda: payloads.sign(key, key_id, payloads.Kind.RESIDENT, resident)
+
+
+@dataclass
+class Kiosk:
+    config: KioskConfig
+    paths: Paths
+    catalog: Catalog
+    window: MainWindow
+    controller: TakeNumberController
+    backend: EmbeddedBackend
+    backend_queue: TaskQueue
+    camera: FrameSource
+    scanner: ScannerService
+    printer_transport: PrinterTransport
+    printing: PrintService
+    verifier: payloads.Verifier
+
+    def shutdown(self) -> None:
+        self.scanner.stop()
+        self.printing.shutdown()
+        self.backend_queue.shutdown(wait=True)
+        self.backend.close()
+        try:
+            self.printer_transport.close()
+        except Exception:  # noqa: BLE001 - closing a broken device must not stop shutdown
+            log.warning("printer close failed", exc_info=True)
+        self.window.allow_close = True
+        self.window.close()
+        self.window.deleteLater()
+
+
+def build(
+    config: KioskConfig,
+    config_file: Path,
+    *,
+    kiosk_mode: bool | None = None,
+    clock: Callable[[], dt.datetime] = shanghai_now,
+    start_camera: bool = True,
+) -> Kiosk:
+    paths = Paths.from_config(config, config_file)
+    paths.data_dir.mkdir(parents=True, exist_ok=True)
+    catalog = load_catalog(resolve(paths.config_dir, config.paths.catalog))
+
+    backend_key = load_or_create_key(paths.data_dir / "backend-signing-key.pem")
+    backend = EmbeddedBackend(
+        resolve(paths.data_dir, config.backend.database),
+        catalog,
+        signing_key=backend_key,
+        key_id=BACKEND_KEY_ID,
+        seed=config.backend.seed_demo_data,
+        clock=clock,
+    )
+    verifier = payloads.Verifier(
+        payloads.load_public_keys({**config.qr.public_keys, **backend.trusted_keys()}),
+        max_age_s=config.qr.max_age_s,
+        clock_skew_s=config.qr.clock_skew_s,
+        clock=lambda: clock().timestamp(),
+    )
+
+    code_factory = demo_code_factory(config, paths)
+    camera = make_source(config.camera, code_factory)
+    scanner = ScannerService(
+        lambda: camera,
+        make_decoder(config.scanner.decoder),
+        repeat_block_s=config.scanner.repeat_block_s,
+    )
+
+    transport = make_transport(config.printer, paths.data_dir)
+    printer = Printer(transport, PrinterProfile.from_config(config.printer))
+
+    width, height = config.screen.size()
+    theme = Theme(width, height)
+    mode = config.screen.fullscreen if kiosk_mode is None else kiosk_mode
+    window = MainWindow(
+        theme,
+        idle_timeout_s=config.session.idle_timeout_s - config.session.idle_countdown_s,
+        idle_countdown_s=config.session.idle_countdown_s,
+        kiosk_mode=mode,
+    )
+    window.resize(width, height)
+    backend_queue = TaskQueue("backend", window)
+    printing = PrintService(printer, window)
+    controller = TakeNumberController(
+        window,
+        scanner=scanner,
+        backend=backend,
+        backend_queue=backend_queue,
+        printing=printing,
+        verifier=verifier,
+        catalog=catalog,
+        center_name=config.center.name,
+        kiosk_id=config.center.kiosk_id,
+        ticket_screen_s=config.session.ticket_screen_s,
+        clock=clock,
+    )
+    if start_camera:
+        scanner.start()
+    return Kiosk(
+        config=config,
+        paths=paths,
+        catalog=catalog,
+        window=window,
+        controller=controller,
+        backend=backend,
+        backend_queue=backend_queue,
+        camera=camera,
+        scanner=scanner,
+        printer_transport=transport,
+        printing=printing,
+        verifier=verifier,
+    )

@@ -1,0 +1,227 @@
+"""Command-line entry points: `kiosk run`, `demo`, `receipt-render`, `make-code`, ...
+
+Every command turns expected failures (a broken config, a missing file) into one clear
+message and a non-zero exit code; a technician never reads a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "kiosk.toml"
+
+EXIT_CONFIG = 2
+
+
+def _config_path(arg: str | None) -> Path:
+    if arg:
+        return Path(arg)
+    env = os.environ.get("KIOSK_CONFIG")
+    return Path(env) if env else DEFAULT_CONFIG
+
+
+def load_checked_config(path: Path):  # noqa: ANN201 - returns KioskConfig, imported lazily
+    """Validate the config file and its devices; raises ConfigFileError with every problem."""
+    from kiosk.config.devices import device_problems
+    from kiosk.config.loader import ConfigFileError, load_config
+    from kiosk.domain.catalog import load_catalog
+
+    config = load_config(path)
+    problems = device_problems(config, path.resolve().parent)
+    if problems:
+        raise ConfigFileError(path, problems)
+    from kiosk.config.loader import resolve
+
+    load_catalog(resolve(path.resolve().parent, config.paths.catalog))
+    return config
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from kiosk.config.loader import ConfigFileError
+
+    path = _config_path(args.path)
+    try:
+        load_checked_config(path)
+    except ConfigFileError as e:
+        print(e.message(), file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"{path}: OK")
+    return 0
+
+
+def setup_logging(data_dir: Path | None, verbose: bool = False) -> None:
+    from logging.handlers import RotatingFileHandler
+
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if data_dir is not None:
+        (data_dir / "logs").mkdir(parents=True, exist_ok=True)
+        handlers.append(
+            RotatingFileHandler(
+                data_dir / "logs" / "kiosk.log", maxBytes=5_000_000, backupCount=5,
+                encoding="utf-8",
+            )
+        )
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from kiosk.config.loader import ConfigFileError
+
+    path = _config_path(args.config)
+    try:
+        config = load_checked_config(path)
+    except ConfigFileError as e:
+        print(e.message(), file=sys.stderr)
+        return EXIT_CONFIG
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QCursor, QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from kiosk.app import Paths, build
+
+    paths = Paths.from_config(config, path)
+    setup_logging(paths.data_dir, args.verbose)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    kiosk_mode = config.screen.fullscreen and not args.windowed
+    kiosk = build(config, path, kiosk_mode=kiosk_mode)
+    if kiosk_mode:
+        if config.screen.hide_cursor:
+            QGuiApplication.setOverrideCursor(QCursor(Qt.CursorShape.BlankCursor))
+        kiosk.window.showFullScreen()
+    else:
+        kiosk.window.show()
+    app.aboutToQuit.connect(kiosk.shutdown)
+    logging.getLogger("kiosk").info("kiosk ready")
+    return app.exec()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from kiosk.config.loader import ConfigFileError
+
+    path = _config_path(args.config)
+    try:
+        config = load_checked_config(path)
+    except ConfigFileError as e:
+        print(e.message(), file=sys.stderr)
+        return EXIT_CONFIG
+    from kiosk.demo import run_demo
+
+    out = Path(args.out)
+    setup_logging(None, args.verbose)
+    written = run_demo(config, path, out, orientation=args.orientation)
+    for p in written:
+        print(p)
+    print(f"demo: wrote {len(written)} files to {out}")
+    return 0
+
+
+def cmd_receipt_render(args: argparse.Namespace) -> int:
+    from kiosk.hardware.printer.render import main_render_command
+
+    paper_dots = 384 if args.paper == 58 else 576
+    columns = args.columns or (32 if args.paper == 58 else 48)
+    return main_render_command(
+        args.file,
+        text=args.text or not args.output,
+        out=args.output,
+        columns=columns,
+        paper_dots=paper_dots,
+        chinese_default=not args.no_chinese_default,
+    )
+
+
+def cmd_make_code(args: argparse.Namespace) -> int:
+    from kiosk.config.loader import ConfigFileError, load_config, resolve
+    from kiosk.devtools import make_code
+
+    path = _config_path(args.config)
+    try:
+        config = load_config(path)
+    except ConfigFileError as e:
+        print(e.message(), file=sys.stderr)
+        return EXIT_CONFIG
+    key_file = args.key or (
+        str(resolve(path.resolve().parent, config.qr.demo_signing_key))
+        if config.qr.demo_signing_key
+        else ""
+    )
+    if not key_file:
+        print("make-code: no signing key: pass --key PEM or set qr.demo_signing_key",
+              file=sys.stderr)
+        return EXIT_CONFIG
+    return make_code(
+        resident=args.resident,
+        out=Path(args.output),
+        key_file=Path(key_file),
+        key_id=args.key_id or config.qr.demo_key_id,
+        variant=args.variant,
+        lifetime_s=args.lifetime,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk", description="一网通办 24-hour self-service kiosk"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="start the kiosk")
+    p.add_argument("--config", help=f"config file (default {DEFAULT_CONFIG} or $KIOSK_CONFIG)")
+    p.add_argument("--windowed", action="store_true", help="a normal window, not kiosk mode")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="scripted resident sessions offscreen; writes PNGs")
+    p.add_argument("--out", required=True, help="folder for the screenshots and ticket files")
+    p.add_argument("--config", help="config file")
+    p.add_argument("--orientation", choices=["landscape", "portrait", "both"], default="both")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("receipt-render", help="show what an ESC/POS stream prints")
+    p.add_argument("file", help="raw ESC/POS bytes (.bin)")
+    p.add_argument("--text", action="store_true", help="print the text a person would read")
+    p.add_argument("-o", "--output", help="write a paper-like PNG")
+    p.add_argument("--paper", type=int, choices=[58, 80], default=80)
+    p.add_argument("--columns", type=int, default=0, help="characters per line (font A)")
+    p.add_argument("--no-chinese-default", action="store_true",
+                   help="the printer starts in single-byte mode (not Chinese mode)")
+    p.set_defaults(func=cmd_receipt_render)
+
+    p = sub.add_parser("make-code", help="render a personal code for a demo resident")
+    p.add_argument("--resident", required=True, help="resident id, e.g. R0001")
+    p.add_argument("-o", "--output", required=True, help="PNG file to write")
+    p.add_argument("--config", help="config file (for the demo key)")
+    p.add_argument("--key", help="PEM private key (default: qr.demo_signing_key)")
+    p.add_argument("--key-id", help="key id (default: qr.demo_key_id)")
+    p.add_argument("--lifetime", type=int, default=60, help="seconds the code is valid")
+    group = p.add_mutually_exclusive_group()
+    for variant in ("expired", "future", "bad-signature", "wrong-kind", "garbage"):
+        group.add_argument(f"--{variant}", dest="variant", action="store_const",
+                           const=variant, help=f"a {variant.replace('-', ' ')} code, for tests")
+    p.set_defaults(func=cmd_make_code, variant="valid")
+
+    p = sub.add_parser("check-config", help="validate a config file and its devices")
+    p.add_argument("path", nargs="?", help="config file")
+    p.set_defaults(func=cmd_check_config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,170 @@
+"""`kiosk demo`: scripted resident sessions, offscreen, on emulated hardware.
+
+It walks the real UI the way a resident would (taps on the real buttons, codes shown to the
+emulated camera) and writes a PNG of every screen it passes, plus each printed ticket as the
+raw bytes the printer received and as a paper-like PNG. Used on machines without a display
+and by people reviewing the screens.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from kiosk.config.schema import KioskConfig
+
+
+def _app():  # noqa: ANN202 - QApplication, imported after the platform is chosen
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.instance() or QApplication(["kiosk-demo"])
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("demo: the kiosk did not reach the expected state in time")
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        time.sleep(0.01)
+
+
+def settle(seconds: float = 0.3) -> None:
+    end = time.monotonic() + seconds
+    wait_until(lambda: time.monotonic() > end, seconds + 5)
+
+
+class DemoRun:
+    def __init__(self, config: KioskConfig, config_file: Path, out: Path, tag: str) -> None:
+        from kiosk.app import build
+        from kiosk.devtools import code_text
+        from kiosk.domain import payloads
+
+        self.out = out
+        self.tag = tag
+        self.written: list[Path] = []
+        self.kiosk = build(config, config_file, kiosk_mode=False)
+        key_file = self.kiosk.paths.config_dir / config.qr.demo_signing_key
+        self._key = payloads.load_private_key(key_file.read_bytes())
+        self._key_id = config.qr.demo_key_id
+        self._code_text = code_text
+        self.kiosk.window.show()
+        settle(0.5)
+
+    def code(self, resident: str, variant: str = "valid") -> str:
+        return self._code_text(self._key, self._key_id, resident, variant)
+
+    def shot(self, name: str) -> None:
+        settle(0.4)
+        path = self.out / f"{self.tag}-{len(self.written):02d}-{name}.png"
+        self.kiosk.window.grab().save(str(path))
+        self.written.append(path)
+
+    def current(self) -> str:
+        return self.kiosk.window.current().name
+
+    def tap(self, button: object) -> None:
+        button.click()  # type: ignore[attr-defined]
+
+    def save_ticket(self, name: str, data: bytes) -> None:
+        from kiosk.hardware.printer.render import render_png
+
+        bin_path = self.out / f"{self.tag}-{name}.bin"
+        bin_path.write_bytes(data)
+        png_path = self.out / f"{self.tag}-{name}-paper.png"
+        render_png(data, paper_dots=self.kiosk.config.printer.paper_dots()).save(png_path)
+        self.written += [bin_path, png_path]
+
+    def session_scan(self, resident: str, category: str, name: str) -> None:
+        c = self.kiosk.controller
+        jobs = len(self.kiosk.printer_transport.jobs)  # type: ignore[attr-defined]
+        self.tap(c.home.scan_button)
+        wait_until(lambda: self.current() == "scan")
+        self.kiosk.camera.show_text(self.code(resident))  # type: ignore[attr-defined]
+        settle(0.3)
+        self.shot(f"{name}-scan")
+        wait_until(lambda: self.current() == "category")
+        self.kiosk.camera.blank()  # type: ignore[attr-defined]
+        self.shot(f"{name}-category")
+        self.tap(c.category.buttons[category])
+        wait_until(lambda: self.current() == "ticket")
+        wait_until(lambda: len(self.kiosk.printer_transport.jobs) > jobs)  # type: ignore[attr-defined]
+        self.shot(f"{name}-ticket")
+        self.save_ticket(f"{name}-ticket", self.kiosk.printer_transport.jobs[-1])  # type: ignore[attr-defined]
+        self.tap(c.ticket.done_button)
+        wait_until(lambda: self.current() == "home")
+
+    def run(self) -> list[Path]:
+        from kiosk.backend.seed import DEMO_RESIDENTS
+
+        c = self.kiosk.controller
+        try:
+            self.shot("home")
+            self.session_scan(DEMO_RESIDENTS["ordinary"], "social_security", "resident")
+            self.session_scan(DEMO_RESIDENTS["aged_85"], "medical_insurance", "aged85")
+            # No phone: anonymous ticket.
+            jobs = len(self.kiosk.printer_transport.jobs)  # type: ignore[attr-defined]
+            self.tap(c.home.no_phone_button)
+            wait_until(lambda: self.current() == "category")
+            self.shot("nophone-category")
+            self.tap(c.category.buttons["household"])
+            wait_until(lambda: len(self.kiosk.printer_transport.jobs) > jobs)  # type: ignore[attr-defined]
+            self.shot("nophone-ticket")
+            self.save_ticket("nophone-ticket", self.kiosk.printer_transport.jobs[-1])  # type: ignore[attr-defined]
+            self.tap(c.ticket.done_button)
+            wait_until(lambda: self.current() == "home")
+            # A screenshot replayed after expiry: refused with its own message.
+            self.tap(c.home.scan_button)
+            wait_until(lambda: self.current() == "scan")
+            self.kiosk.camera.show_text(self.code(DEMO_RESIDENTS["ordinary"], "expired"))  # type: ignore[attr-defined]
+            wait_until(lambda: c.scan.message.isVisible())
+            self.shot("expired-code")
+            self.kiosk.camera.blank()  # type: ignore[attr-defined]
+            # The idle countdown.
+            self.kiosk.window.set_idle_timeout(0.2)
+            self.kiosk.window.keep_alive()
+            wait_until(lambda: self.kiosk.window.countdown_active())
+            self.shot("idle-countdown")
+            self.kiosk.window.go_home("idle")
+        finally:
+            self.kiosk.shutdown()
+        return self.written
+
+
+def run_demo(config: KioskConfig, config_file: Path, out: Path,
+             orientation: str = "both") -> list[Path]:
+    app = _app()
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    orientations = ["landscape", "portrait"] if orientation == "both" else [orientation]
+    for o in orientations:
+        data = Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
+        try:
+            cfg = config.model_copy(
+                update={
+                    "screen": config.screen.model_copy(update={"orientation": o,
+                                                               "width": 0, "height": 0}),
+                    "camera": _blank_camera(config),
+                    "paths": config.paths.model_copy(update={"data_dir": str(data)}),
+                }
+            )
+            written += DemoRun(cfg, config_file, out, o).run()
+        finally:
+            shutil.rmtree(data, ignore_errors=True)
+    app.processEvents()
+    return written
+
+
+def _blank_camera(config: KioskConfig):  # noqa: ANN202
+    from kiosk.config.schema import EmulatedCameraConfig
+
+    # The demo shows codes itself, at the moments the script chooses.
+    return EmulatedCameraConfig(source="blank")

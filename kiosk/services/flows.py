@@ -1,0 +1,102 @@
+"""The blocking steps of the resident flows, run on the backend's task queue.
+
+They combine backend calls with the domain rules (priority, masking) and return plain,
+already-masked values for the UI, so no screen ever needs the raw ID number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from kiosk.backend.interface import Appointment, Backend, Resident, TicketRequest
+from kiosk.domain.catalog import Catalog
+from kiosk.domain.masking import mask_name
+from kiosk.domain.queue import AppointmentFit, PriorityReason, appointment_fit, decide_priority
+from kiosk.domain.ticket import TicketView
+
+
+@dataclass(frozen=True)
+class ResidentContext:
+    """Who is at the kiosk, for the length of one session. Cleared when it ends."""
+
+    resident_id: str
+    masked_name: str
+    priority: PriorityReason
+    appointment: Appointment | None
+    appointment_fit: AppointmentFit
+
+
+def identify_resident(backend: Backend, resident_id: str, now: dt.datetime) -> ResidentContext | None:
+    resident: Resident | None = backend.identify(resident_id)
+    if resident is None:
+        return None
+    appointments = backend.appointments_on(resident_id, now.date())
+    best: Appointment | None = None
+    fit = AppointmentFit.NONE
+    # The appointment that fits now wins; otherwise the next one still to come, to explain.
+    for appt in appointments:
+        f = appointment_fit(appt.start, appt.end, now)
+        if f is AppointmentFit.ON_TIME:
+            best, fit = appt, f
+            break
+        if best is None or (f is AppointmentFit.TOO_EARLY and fit is not AppointmentFit.TOO_EARLY):
+            best, fit = appt, f
+    priority = decide_priority(
+        id_number=resident.id_number,
+        entitlements=resident.entitlements,
+        appointment_on_time=fit is AppointmentFit.ON_TIME,
+        today=now.date(),
+    )
+    return ResidentContext(
+        resident_id=resident.resident_id,
+        masked_name=mask_name(resident.name),
+        priority=priority,
+        appointment=best,
+        appointment_fit=fit,
+    )
+
+
+def issue_ticket(
+    backend: Backend,
+    catalog: Catalog,
+    *,
+    context: ResidentContext | None,
+    category_id: str,
+    kiosk_id: str,
+    center_name: str,
+    idempotency_key: str,
+    language: str,
+) -> TicketView:
+    category = catalog.get(category_id)
+    priority = context.priority if context else PriorityReason.NONE
+    appointment_id = None
+    if (
+        context
+        and priority is PriorityReason.APPOINTMENT
+        and context.appointment is not None
+    ):
+        appointment_id = context.appointment.appointment_id
+    issued = backend.issue_ticket(
+        TicketRequest(
+            category=category_id,
+            priority=priority is not PriorityReason.NONE,
+            priority_reason=priority.value,
+            resident_id=context.resident_id if context else None,
+            kiosk_id=kiosk_id,
+            appointment_id=appointment_id,
+        ),
+        idempotency_key,
+    )
+    return TicketView(
+        center_name=center_name,
+        number=issued.number,
+        category_title=category.title.get(language),
+        priority_reason=issued.priority_reason if issued.priority else "",
+        ahead=issued.ahead,
+        estimated_wait_min=issued.estimated_wait_min,
+        issued_at=issued.issued_at,
+        masked_name=context.masked_name if context else "",
+        tracking_code=issued.tracking_code,
+        language=language,
+    )

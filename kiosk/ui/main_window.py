@@ -1,0 +1,204 @@
+"""The kiosk window: a top bar (Back, title, Home), the screens, and the idle countdown."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.ui.screens.base import Screen
+from kiosk.ui.theme import Theme
+from kiosk.ui.widgets import IdleOverlay
+
+_ACTIVITY_EVENTS = {
+    QEvent.Type.MouseButtonPress,
+    QEvent.Type.TouchBegin,
+    QEvent.Type.KeyPress,
+    QEvent.Type.Wheel,
+}
+
+
+class MainWindow(QMainWindow):
+    """Owns navigation and the idle timer; knows nothing about services."""
+
+    screenChanged = Signal(str)
+    sessionEnded = Signal(str)  # reason: "home" | "idle"
+
+    def __init__(
+        self,
+        theme: Theme,
+        *,
+        idle_timeout_s: int,
+        idle_countdown_s: int,
+        kiosk_mode: bool,
+    ) -> None:
+        super().__init__()
+        self.theme = theme
+        self.kiosk_mode = kiosk_mode
+        self.setWindowTitle("一网通办 24小时自助服务")
+        self.setStyleSheet(theme.style_sheet())
+        if kiosk_mode:
+            self.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
+            self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+        root = QWidget()
+        layout = QVBoxLayout(root)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.topbar = QFrame()
+        self.topbar.setObjectName("topbar")
+        self.topbar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        bar = QHBoxLayout(self.topbar)
+        bar.setContentsMargins(24, 12, 24, 12)
+        self.back_button = QPushButton()
+        self.back_button.setObjectName("nav")
+        self.back_button.clicked.connect(self.go_back)
+        self.title = QLabel()
+        self.title.setObjectName("topbarTitle")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.home_button = QPushButton()
+        self.home_button.setObjectName("nav")
+        self.home_button.clicked.connect(lambda: self.go_home("home"))
+        bar.addWidget(self.back_button)
+        bar.addWidget(self.title, 1)
+        bar.addWidget(self.home_button)
+        self.stack = QStackedWidget()
+        layout.addWidget(self.topbar)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(root)
+        self.screens: dict[str, Screen] = {}
+        self._history: list[str] = []
+        self.overlay = IdleOverlay(root)
+        self.overlay.continued.connect(self.keep_alive)
+        self._idle_timeout_ms = idle_timeout_s * 1000
+        self._countdown_total = idle_countdown_s
+        self._countdown_left = 0
+        self.idle_timer = QTimer(self)
+        self.idle_timer.setSingleShot(True)
+        self.idle_timer.timeout.connect(self._start_countdown)
+        self.countdown_timer = QTimer(self)
+        self.countdown_timer.setInterval(1000)
+        self.countdown_timer.timeout.connect(self._tick)
+        self.retranslate()
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    # --- navigation -------------------------------------------------------------------
+    def add_screen(self, screen: Screen) -> None:
+        self.screens[screen.name] = screen
+        self.stack.addWidget(screen)
+
+    def current(self) -> Screen:
+        widget = self.stack.currentWidget()
+        assert isinstance(widget, Screen)
+        return widget
+
+    def go(self, name: str, *, remember: bool = True) -> None:
+        old = self.current() if self.stack.count() else None
+        if old is not None and old.name == name:
+            return
+        if old is not None:
+            if remember and old.name != "home":
+                self._history.append(old.name)
+            old.left()
+        screen = self.screens[name]
+        self.stack.setCurrentWidget(screen)
+        self._update_bar(screen)
+        screen.entered()
+        if name == "home":
+            self.idle_timer.stop()
+        else:
+            self.keep_alive()
+        self.screenChanged.emit(name)
+
+    def go_back(self) -> None:
+        target = self._history.pop() if self._history else "home"
+        if target == "home":
+            self.go_home("home")
+        else:
+            self.go(target, remember=False)
+
+    def go_home(self, reason: str = "home") -> None:
+        """End the session: every screen forgets the resident, then Home."""
+        self.countdown_timer.stop()
+        self.idle_timer.stop()
+        self.overlay.hide()
+        self._history.clear()
+        self.go("home", remember=False)
+        for screen in self.screens.values():
+            screen.clear()
+        self.sessionEnded.emit(reason)
+
+    def _update_bar(self, screen: Screen) -> None:
+        is_home = screen.name == "home"
+        self.back_button.setVisible(screen.has_back and not is_home)
+        self.home_button.setVisible(not is_home)
+        self.title.setText(screen.title_text() or self.tr("一网通办 · 24小时自助服务"))
+
+    def retranslate(self) -> None:
+        self.back_button.setText(self.tr("‹ 返回"))
+        self.home_button.setText(self.tr("首页"))
+        if self.stack.count():
+            self._update_bar(self.current())
+
+    # --- idle -------------------------------------------------------------------------
+    def keep_alive(self) -> None:
+        """A touch: hide the countdown and start the idle period again."""
+        self.countdown_timer.stop()
+        self.overlay.hide()
+        if self.stack.count() and self.current().name != "home":
+            self.idle_timer.start(self._idle_timeout_ms)
+
+    def set_idle_timeout(self, seconds: float) -> None:
+        self._idle_timeout_ms = int(seconds * 1000)
+
+    def countdown_active(self) -> bool:
+        return self.countdown_timer.isActive()
+
+    def _start_countdown(self) -> None:
+        self._countdown_left = self._countdown_total
+        self._show_count()
+        self.countdown_timer.start()
+
+    def _tick(self) -> None:
+        self._countdown_left -= 1
+        if self._countdown_left <= 0:
+            self.go_home("idle")
+            return
+        self._show_count()
+
+    def _show_count(self) -> None:
+        self.overlay.show_count(
+            self._countdown_left,
+            self.tr("您还在使用吗？"),
+            self.tr("倒计时结束后将返回首页，并清除您的信息"),
+            self.tr("继续使用"),
+        )
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if event.type() in _ACTIVITY_EVENTS and self.idle_timer.isActive():
+            self.idle_timer.start(self._idle_timeout_ms)
+        return False
+
+    # --- kiosk mode -------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        if self.kiosk_mode:
+            event.accept()  # Escape and friends do nothing on a public terminal
+            return
+        super().keyPressEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        if self.kiosk_mode and not getattr(self, "allow_close", False):
+            event.ignore()
+            return
+        super().closeEvent(event)

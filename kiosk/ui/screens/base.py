@@ -1,0 +1,48 @@
+"""What every screen shares: a title, a body, and a way to forget the resident."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from kiosk.ui.theme import Theme
+
+
+class Screen(QWidget):
+    """One step of a flow. Screens never call services; they emit what the resident chose."""
+
+    name = "screen"
+    #: Whether the top bar shows Back (Home always shows on non-home screens).
+    has_back = True
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("screen")
+        self.theme = theme
+        self.layout_ = QVBoxLayout(self)
+        margin = 40 if theme.portrait else 56
+        self.layout_.setContentsMargins(margin, 32, margin, 32)
+        self.layout_.setSpacing(24)
+
+    @staticmethod
+    def label(text: str = "", name: str = "", center: bool = False) -> QLabel:
+        lab = QLabel(text)
+        if name:
+            lab.setObjectName(name)
+        lab.setWordWrap(True)
+        if center:
+            lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        return lab
+
+    def title_text(self) -> str:
+        """Shown in the top bar."""
+        return ""
+
+    def entered(self) -> None:
+        """Called after the screen became visible."""
+
+    def left(self) -> None:
+        """Called when another screen replaces it."""
+
+    def clear(self) -> None:
+        """Forget everything about the current resident (session end, idle timeout)."""

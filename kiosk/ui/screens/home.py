@@ -1,0 +1,79 @@
+"""Home: one big choice (take a number by scanning), the no-phone path, queue figures."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from kiosk.backend.interface import QueueFigures
+from kiosk.domain.catalog import Catalog
+from kiosk.ui.screens.base import Screen
+from kiosk.ui.theme import Theme
+
+
+class HomeScreen(Screen):
+    name = "home"
+    has_back = False
+    scanChosen = Signal()
+    noPhoneChosen = Signal()
+
+    def __init__(self, theme: Theme, catalog: Catalog, center_name: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(theme, parent)
+        self.catalog = catalog
+        self.welcome = self.label(name="title", center=True)
+        self.center = self.label(center_name, "subtitle", center=True)
+        self.scan_button = QPushButton()
+        self.scan_button.setObjectName("tilePrimary")
+        self.scan_button.setMinimumHeight(300 if theme.portrait else 280)
+        self.scan_button.clicked.connect(self.scanChosen)
+        self.no_phone_button = QPushButton()
+        self.no_phone_button.setObjectName("tile")
+        self.no_phone_button.setMinimumHeight(200 if theme.portrait else 280)
+        self.no_phone_button.clicked.connect(self.noPhoneChosen)
+        tiles = QGridLayout() if theme.portrait else QHBoxLayout()
+        if isinstance(tiles, QGridLayout):
+            tiles.addWidget(self.scan_button, 0, 0)
+            tiles.addWidget(self.no_phone_button, 1, 0)
+        else:
+            tiles.addWidget(self.scan_button, 3)
+            tiles.addWidget(self.no_phone_button, 2)
+        self.queue_title = self.label(name="subtitle")
+        self.queue_grid = QGridLayout()
+        self.queue_grid.setHorizontalSpacing(32)
+        self.queue_labels: dict[str, QLabel] = {}
+        columns = 2 if theme.portrait else 4
+        for i, cat in enumerate(catalog.categories):
+            lab = self.label(name="small")
+            self.queue_labels[cat.id] = lab
+            self.queue_grid.addWidget(lab, i // columns, i % columns)
+        self.layout_.addWidget(self.welcome)
+        self.layout_.addWidget(self.center)
+        self.layout_.addSpacing(20)
+        self.layout_.addLayout(tiles)
+        self.layout_.addSpacing(20)
+        self.layout_.addWidget(self.queue_title)
+        self.layout_.addLayout(self.queue_grid)
+        self.layout_.addStretch(1)
+        self.footer = self.label(name="small", center=True)
+        self.layout_.addWidget(self.footer)
+        self.layout_.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self._figures: dict[str, QueueFigures] = {}
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.welcome.setText(self.tr("欢迎使用 24小时自助服务"))
+        self.scan_button.setText(self.tr("扫码取号\n请出示随申码"))
+        self.no_phone_button.setText(self.tr("没有手机\n直接取号"))
+        self.queue_title.setText(self.tr("当前排队人数"))
+        self.footer.setText(self.tr("如需帮助，请联系工作人员或拨打 12345 热线"))
+        self.set_queue_figures(self._figures)
+
+    def set_queue_figures(self, figures: dict[str, QueueFigures]) -> None:
+        self._figures = figures
+        for cat in self.catalog.categories:
+            fig = figures.get(cat.id)
+            waiting = "—" if fig is None else str(fig.waiting)
+            self.queue_labels[cat.id].setText(
+                self.tr("{title}：{n} 人").format(title=cat.title.zh, n=waiting)
+            )

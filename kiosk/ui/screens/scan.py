@@ -1,0 +1,76 @@
+"""Scan: live camera preview, the instruction, and the way out for residents without a phone."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+
+from kiosk.ui.screens.base import Screen
+from kiosk.ui.theme import Theme
+from kiosk.ui.widgets import CameraView
+
+
+class ScanScreen(Screen):
+    name = "scan"
+    noPhoneChosen = Signal()
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(theme, parent)
+        self.instruction = self.label(name="title", center=True)
+        self.hint = self.label(name="subtitle", center=True)
+        self.camera = CameraView()
+        self.message = self.label(name="error")
+        self.message.hide()
+        self.status = self.label(name="subtitle", center=True)
+        self.no_phone_button = QPushButton()
+        self.no_phone_button.clicked.connect(self.noPhoneChosen)
+        self.layout_.addWidget(self.instruction)
+        self.layout_.addWidget(self.hint)
+        if theme.portrait:
+            self.camera.setMinimumHeight(900)
+            self.layout_.addWidget(self.camera, 1)
+            self.layout_.addWidget(self.message)
+            self.layout_.addWidget(self.status)
+            self.layout_.addWidget(self.no_phone_button)
+        else:
+            row = QHBoxLayout()
+            row.addWidget(self.camera, 3)
+            side = QVBoxLayout()
+            side.addWidget(self.message)
+            side.addWidget(self.status)
+            side.addStretch(1)
+            side.addWidget(self.no_phone_button)
+            row.addLayout(side, 2)
+            self.layout_.addLayout(row, 1)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.instruction.setText(self.tr("请出示随申码"))
+        self.hint.setText(
+            self.tr("打开“随申办”App，将随申码对准屏幕中间的方框，距离约 20 厘米")
+        )
+        self.no_phone_button.setText(self.tr("没有手机？直接取号"))
+
+    def title_text(self) -> str:
+        return self.tr("扫码取号")
+
+    def set_frame(self, image: QImage) -> None:
+        if self.isVisible():
+            self.camera.set_frame(image)
+
+    def show_problem(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.show()
+
+    def show_status(self, text: str) -> None:
+        self.status.setText(text)
+
+    def entered(self) -> None:
+        self.message.hide()
+
+    def clear(self) -> None:
+        self.message.clear()
+        self.message.hide()
+        self.status.clear()
+        self.camera.clear()

@@ -1,0 +1,89 @@
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk.domain import payloads as p
+from kiosk.domain.payloads import Kind, PayloadProblem, PayloadRefused
+
+NOW = 1_800_000_000
+
+
+@pytest.fixture
+def key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+def verifier(key: Ed25519PrivateKey, now: float = NOW) -> p.Verifier:
+    return p.Verifier({"k1": key.public_key()}, max_age_s=90, clock_skew_s=10,
+                      clock=lambda: now)
+
+
+def refused(v: p.Verifier, text: str, kind: Kind = Kind.RESIDENT) -> PayloadProblem:
+    with pytest.raises(PayloadRefused) as info:
+        v.verify(text, kind)
+    return info.value.problem
+
+
+def test_valid_code_round_trips_and_is_short_ascii(key):
+    text = p.sign(key, "k1", Kind.RESIDENT, "R0001", issued_at=NOW - 5)
+    assert text.isascii() and len(text) <= 200
+    payload = verifier(key).verify(text, Kind.RESIDENT)
+    assert payload.reference == "R0001"
+    assert payload.expires == NOW + 55
+
+
+def test_each_problem_has_its_own_refusal(key):
+    v = verifier(key)
+    other = Ed25519PrivateKey.generate()
+    good = p.sign(key, "k1", Kind.RESIDENT, "R0001", issued_at=NOW)
+    assert refused(v, "https://example.org/") is PayloadProblem.NOT_OURS
+    assert refused(v, good[:-10]) is PayloadProblem.MALFORMED
+    assert refused(v, good.replace("YW1.", "YW2.", 1)) is PayloadProblem.UNSUPPORTED_VERSION
+    assert refused(v, p.sign(key, "k1", Kind.TICKET, "T1", issued_at=NOW)) is (
+        PayloadProblem.WRONG_KIND
+    )
+    assert refused(v, p.sign(key, "k9", Kind.RESIDENT, "R1", issued_at=NOW)) is (
+        PayloadProblem.UNKNOWN_KEY
+    )
+    assert refused(v, p.sign(other, "k1", Kind.RESIDENT, "R1", issued_at=NOW)) is (
+        PayloadProblem.BAD_SIGNATURE
+    )
+    assert refused(v, p.sign(key, "k1", Kind.RESIDENT, "R1", issued_at=NOW - 600)) is (
+        PayloadProblem.EXPIRED
+    )
+    assert refused(v, p.sign(key, "k1", Kind.RESIDENT, "R1", issued_at=NOW + 600)) is (
+        PayloadProblem.NOT_YET_VALID
+    )
+    assert refused(v, good + "\x1b") is PayloadProblem.MALFORMED
+    assert refused(v, "YW1.R.k1.1.2.nonce12345.张三." + "A" * 86) is PayloadProblem.MALFORMED
+
+
+def test_tampered_reference_fails_signature(key):
+    v = verifier(key)
+    good = p.sign(key, "k1", Kind.RESIDENT, "R0001", issued_at=NOW)
+    assert refused(v, good.replace(".R0001.", ".R0002.")) is PayloadProblem.BAD_SIGNATURE
+
+
+def test_personal_code_accepted_once(key):
+    v = verifier(key)
+    text = p.sign(key, "k1", Kind.RESIDENT, "R0001", issued_at=NOW)
+    v.verify(text, Kind.RESIDENT)
+    assert refused(v, text) is PayloadProblem.REPLAYED
+
+
+def test_ticket_codes_can_be_scanned_again(key):
+    v = verifier(key)
+    text = p.sign(key, "k1", Kind.TICKET, "T1", issued_at=NOW, lifetime_s=3600)
+    assert v.verify(text, Kind.TICKET).reference == "T1"
+    assert v.verify(text, Kind.TICKET).reference == "T1"
+
+
+def test_small_clock_skew_tolerated(key):
+    text = p.sign(key, "k1", Kind.RESIDENT, "R1", issued_at=NOW + 5)
+    assert verifier(key).verify(text, Kind.RESIDENT).reference == "R1"
+
+
+def test_sign_refuses_references_outside_the_format(key):
+    with pytest.raises(ValueError):
+        p.sign(key, "k1", Kind.RESIDENT, "张三")
+    with pytest.raises(ValueError):
+        p.sign(key, "k.1", Kind.RESIDENT, "R1")
