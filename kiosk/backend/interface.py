@@ -98,5 +98,9 @@ class Backend(Protocol):
     def issue_ticket(self, request: TicketRequest, idempotency_key: str) -> IssuedTicket:
         """Allocate the next number; the same key returns the same ticket."""
 
+    def trusted_keys(self) -> dict[str, str]:
+        """Key id -> base64 raw Ed25519 public key of the keys that sign the backend's own
+        codes (ticket tracking, receipts), so the kiosk can verify them when scanned."""
+
     def close(self) -> None:
         """Release connections."""
