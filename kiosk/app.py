@@ -92,8 +92,12 @@ class Kiosk:
     printer_transport: PrinterTransport
     printing: PrintService
     verifier: payloads.Verifier
+    _closed: bool = False
 
     def shutdown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self.scanner.stop()
         self.printing.shutdown()
         self.backend_queue.shutdown(wait=True)

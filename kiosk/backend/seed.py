@@ -273,8 +273,8 @@ _ONE_DAY = dt.timedelta(days=1)
 def demo_appointments(now: dt.datetime, categories: Collection[str]) -> list[SeedAppointment]:
     """The demo appointments relative to `now` (an aware Asia/Shanghai datetime).
 
-    * appointment_today: now+1h .. now+1h30, but never later than 23:00-23:30 so it stays
-      on the same day;
+    * appointment_today: now+10min .. now+40min (so checking in now is on time), but never
+      later than 23:00-23:30 so it stays on the same day;
     * appointment_passed: 08:00-08:30 when seeded after 09:30, else ending an hour and a half
       before now (clamped to midnight: seeded before 01:30 it has not ended yet);
     * appointment_tomorrow: 09:30-10:00 the next day.
@@ -291,7 +291,7 @@ def demo_appointments(now: dt.datetime, categories: Collection[str]) -> list[See
     midnight = minute.replace(hour=0, minute=0)
     half_hour = dt.timedelta(minutes=30)
 
-    today_start = min(minute + dt.timedelta(hours=1), midnight + dt.timedelta(hours=23))
+    today_start = min(minute + dt.timedelta(minutes=10), midnight + dt.timedelta(hours=23))
     if minute >= midnight + dt.timedelta(hours=9, minutes=30):
         passed_start = midnight + dt.timedelta(hours=8)
     else:

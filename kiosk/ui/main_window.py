@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
     def go(self, name: str, *, remember: bool = True) -> None:
         old = self.current() if self.stack.count() else None
         if old is not None and old.name == name:
+            self._update_bar(old)
             return
         if old is not None:
             if remember and old.name != "home":

@@ -77,7 +77,7 @@ QLabel#notice {{
 }}
 QLabel#ok {{ font-size: {b}px; color: {GREEN}; font-weight: bold; }}
 QFrame#card {{ background: {PAPER}; border-radius: 24px; border: 2px solid #c7d2e3; }}
-QLabel#bigNumber {{ font-size: {int(b * 5)}px; font-weight: bold; color: {BLUE_DARK}; }}
+QLabel#bigNumber {{ font-size: {int(b * 4)}px; font-weight: bold; color: {BLUE_DARK}; }}
 QLabel#priority {{ font-size: {int(b * 1.1)}px; font-weight: bold; color: {RED}; }}
 QLabel#small {{ font-size: {max(28, int(b * 0.93))}px; color: {MUTED}; }}
 #overlay {{ background: rgba(6, 40, 94, 215); }}

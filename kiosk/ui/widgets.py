@@ -63,25 +63,29 @@ class CameraView(QWidget):
         self._message = ""
         self.update()
 
+    def image_rect(self) -> QRect:
+        """Where the frame is drawn: the whole frame, letterboxed, so nothing is cropped."""
+        if self._frame is None or self._frame.isNull():
+            return self.rect()
+        scaled = self._frame.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        return QRect((self.width() - scaled.width()) // 2, (self.height() - scaled.height()) // 2,
+                     scaled.width(), scaled.height())
+
     def guide_rect(self) -> QRect:
-        side = int(min(self.width(), self.height()) * 0.62)
-        return QRect((self.width() - side) // 2, (self.height() - side) // 2, side, side)
+        area = self.image_rect()
+        side = int(min(area.width(), area.height()) * 0.7)
+        return QRect(area.center().x() - side // 2, area.center().y() - side // 2, side, side)
 
     def paintEvent(self, _event: object) -> None:  # noqa: N802 (Qt API)
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("#1f2937"))
         if self._frame is not None and not self._frame.isNull():
-            scaled = self._frame.size().scaled(
-                self.size(), Qt.AspectRatioMode.KeepAspectRatioByExpanding
-            )
-            x = (self.width() - scaled.width()) // 2
-            y = (self.height() - scaled.height()) // 2
+            area = self.image_rect()
+            # Mirrored, like a mirror: a resident moving the phone left sees it move left.
             p.save()
-            # Mirror: a resident moving the phone left sees it move left.
-            p.translate(self.width(), 0)
+            p.translate(area.x() + area.width(), area.y())
             p.scale(-1, 1)
-            p.drawImage(QRect(self.width() - x - scaled.width(), y, scaled.width(),
-                              scaled.height()), self._frame)
+            p.drawImage(QRect(0, 0, area.width(), area.height()), self._frame)
             p.restore()
         guide = self.guide_rect()
         shade = QColor(0, 0, 0, 110)
@@ -128,8 +132,8 @@ class TicketCard(QFrame):
         super().__init__(parent)
         self.setObjectName("card")
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(40, 32, 40, 32)
-        layout.setSpacing(12)
+        layout.setContentsMargins(40, 24, 40, 24)
+        layout.setSpacing(8)
         self.center = _label(name="subtitle")
         self.center.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.number = _label(name="bigNumber", wrap=False)
@@ -171,7 +175,7 @@ class TicketCard(QFrame):
                 v.clear()
                 k.hide()
                 v.hide()
-        self.qr.setPixmap(qr_pixmap(t.tracking_code, 260))
+        self.qr.setPixmap(qr_pixmap(t.tracking_code, 230))
         self.qr_caption.setText(qr_caption)
 
     def clear(self) -> None:

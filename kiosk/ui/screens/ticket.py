@@ -28,8 +28,8 @@ class TicketScreen(Screen):
         self.done_button.setObjectName("primary")
         self.done_button.setMinimumWidth(420)
         self.done_button.clicked.connect(self.doneChosen)
-        self.layout_.addWidget(self.heading)
         if theme.portrait:
+            self.layout_.addWidget(self.heading)
             self.layout_.addWidget(self.card, 0, Qt.AlignmentFlag.AlignHCenter)
             self.layout_.addWidget(self.print_status)
             self.layout_.addWidget(self.print_problem)
@@ -39,6 +39,7 @@ class TicketScreen(Screen):
             row = QHBoxLayout()
             row.addWidget(self.card, 3)
             side = QVBoxLayout()
+            side.addWidget(self.heading)
             side.addWidget(self.print_status)
             side.addWidget(self.print_problem)
             side.addStretch(1)

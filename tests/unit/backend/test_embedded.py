@@ -547,7 +547,7 @@ def test_demo_appointments(backend: EmbeddedBackend) -> None:
                 for a in backend.appointments_on(seed.DEMO_RESIDENTS[role], day)]
 
     assert on("appointment_today", today) == [
-        (T0 + dt.timedelta(hours=1), T0 + dt.timedelta(hours=1, minutes=30))
+        (T0 + dt.timedelta(minutes=10), T0 + dt.timedelta(minutes=40))
     ]
     [(_, passed_end)] = on("appointment_passed", today)
     assert passed_end < T0
@@ -567,7 +567,7 @@ def test_a_database_from_yesterday_has_appointments_today(
     backend = open_backend()
     today = clock.now.date()
     [appointment] = backend.appointments_on(seed.DEMO_RESIDENTS["appointment_today"], today)
-    assert appointment.start == clock.now + dt.timedelta(hours=1)
+    assert appointment.start == clock.now + dt.timedelta(minutes=10)
     assert len(backend.appointments_on(seed.DEMO_RESIDENTS["appointment_passed"], today)) == 1
     # Also while running: the first look on a new day moves the demo appointments.
     clock.advance(days=1)

@@ -1,0 +1,139 @@
+"""Printer states and the errors the printing layer raises.
+
+Every failure below the printer facade becomes one of these types, so the services and the UI
+never see pyusb, pyserial, socket or python-escpos exceptions. Each error carries a `hint` for
+the technician (what to check on the kiosk) and, when known, the status that caused it.
+Details are English and hold no personal data: they go to logs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class PrinterState(Enum):
+    """What the printer reported, reduced to what the kiosk acts on.
+
+    `NO_ANSWER` is an alias of `UNKNOWN`: a printer that stays silent is in an unknown state,
+    never "OK" (python-escpos's `paper_status()` reports silence as paper OK).
+    """
+
+    OK = "ok"
+    PAPER_NEAR_END = "paper_near_end"
+    PAPER_OUT = "paper_out"
+    COVER_OPEN = "cover_open"
+    OFFLINE = "offline"
+    UNKNOWN = "unknown"
+    NO_ANSWER = "unknown"  # an alias: same member as UNKNOWN
+    ERROR = "error"
+
+
+# States in which sending a job would only fill the printer's buffer; that buffer would then
+# print when the paper is loaded, long after the resident left.
+BLOCKING_STATES = frozenset({PrinterState.PAPER_OUT, PrinterState.COVER_OPEN,
+                             PrinterState.OFFLINE, PrinterState.ERROR})
+
+
+@dataclass(frozen=True)
+class PrinterStatus:
+    """One status reading: the overall state, the individual flags, and a line for logs."""
+
+    state: PrinterState
+    offline: bool = False
+    cover_open: bool = False
+    paper_near_end: bool = False
+    paper_out: bool = False
+    error: bool = False
+    detail: str = ""
+    raw: bytes = b""  # the reply bytes (DLE EOT 1, 2, 4), for diagnostics
+
+    @property
+    def can_print(self) -> bool:
+        """True unless the printer said it cannot print; UNKNOWN is allowed (no answer)."""
+        return self.state not in BLOCKING_STATES
+
+    @property
+    def known(self) -> bool:
+        return self.state is not PrinterState.UNKNOWN
+
+    @classmethod
+    def unknown(cls, detail: str) -> PrinterStatus:
+        return cls(PrinterState.UNKNOWN, detail=detail)
+
+    @classmethod
+    def ok(cls, detail: str = "ready") -> PrinterStatus:
+        return cls(PrinterState.OK, detail=detail)
+
+    def __str__(self) -> str:
+        return f"{self.state.value}: {self.detail}" if self.detail else self.state.value
+
+
+class PrinterError(Exception):
+    """Base of every printing failure.
+
+    `bytes_sent` says how much of the job the printer accepted before the failure (None when
+    unknown); a non-zero value means part of a ticket may have come out.
+    """
+
+    default_hint = "Check the printer's power, cable and paper."
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        status: PrinterStatus | None = None,
+        bytes_sent: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.hint = hint if hint is not None else self.default_hint
+        self.status = status
+        self.bytes_sent = bytes_sent
+
+    def __str__(self) -> str:
+        base = super().__str__()
+        return f"{base} (hint: {self.hint})" if self.hint else base
+
+
+class PrinterUnavailable(PrinterError):
+    """The printer cannot be opened, reached or written to (unplugged, denied, busy, stalled)."""
+
+    default_hint = "Check that the printer is powered on and its cable is connected."
+
+
+class PaperOut(PrinterError):
+    default_hint = "Load a new paper roll and close the cover."
+
+
+class CoverOpen(PrinterError):
+    default_hint = "Close the printer cover firmly."
+
+
+class PrinterOffline(PrinterError):
+    default_hint = (
+        "The printer is offline: check for an open cover, missing paper or a paper jam, "
+        "then press FEED or power-cycle it."
+    )
+
+
+class PrinterFault(PrinterError):
+    """The printer reports an error (cutter jam, head overheated, unrecoverable error)."""
+
+    default_hint = "Clear any paper jam at the cutter, then power-cycle the printer."
+
+
+def error_for_status(
+    status: PrinterStatus, *, bytes_sent: int | None = None
+) -> PrinterError | None:
+    """The exception a job must raise in this state, or None if printing may go ahead."""
+    kinds: dict[PrinterState, type[PrinterError]] = {
+        PrinterState.PAPER_OUT: PaperOut,
+        PrinterState.COVER_OPEN: CoverOpen,
+        PrinterState.OFFLINE: PrinterOffline,
+        PrinterState.ERROR: PrinterFault,
+    }
+    kind = kinds.get(status.state)
+    if kind is None:
+        return None
+    return kind(f"printer {status}", status=status, bytes_sent=bytes_sent)
