@@ -104,7 +104,7 @@ class Kiosk:
         self.backend.close()
         try:
             self.printer_transport.close()
-        except Exception:  # noqa: BLE001 - closing a broken device must not stop shutdown
+        except Exception:
             log.warning("printer close failed", exc_info=True)
         self.window.allow_close = True
         self.window.close()

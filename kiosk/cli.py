@@ -24,7 +24,7 @@ def _config_path(arg: str | None) -> Path:
     return Path(env) if env else DEFAULT_CONFIG
 
 
-def load_checked_config(path: Path):  # noqa: ANN201 - returns KioskConfig, imported lazily
+def load_checked_config(path: Path):
     """Validate the config file and its devices; raises ConfigFileError with every problem."""
     from kiosk.config.devices import device_problems
     from kiosk.config.loader import ConfigFileError, load_config

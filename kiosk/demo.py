@@ -18,7 +18,7 @@ from pathlib import Path
 from kiosk.config.schema import KioskConfig
 
 
-def _app():  # noqa: ANN202 - QApplication, imported after the platform is chosen
+def _app():
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
@@ -88,9 +88,8 @@ class DemoRun:
         jobs = len(self.kiosk.printer_transport.jobs)  # type: ignore[attr-defined]
         self.tap(c.home.scan_button)
         wait_until(lambda: self.current() == "scan")
-        self.kiosk.camera.show_text(self.code(resident))  # type: ignore[attr-defined]
-        settle(0.3)
         self.shot(f"{name}-scan")
+        self.kiosk.camera.show_text(self.code(resident))  # type: ignore[attr-defined]
         wait_until(lambda: self.current() == "category")
         self.kiosk.camera.blank()  # type: ignore[attr-defined]
         self.shot(f"{name}-category")
@@ -163,7 +162,7 @@ def run_demo(config: KioskConfig, config_file: Path, out: Path,
     return written
 
 
-def _blank_camera(config: KioskConfig):  # noqa: ANN202
+def _blank_camera(config: KioskConfig):
     from kiosk.config.schema import EmulatedCameraConfig
 
     # The demo shows codes itself, at the moments the script chooses.

@@ -77,6 +77,8 @@ case "$mode" in
     exec "$venv/bin/kiosk" run "$@"
     ;;
   test)
+    # Lint first: a ruff error fails the run like a failing test.
+    "$venv/bin/ruff" check kiosk tests
     exec "$venv/bin/python" -m pytest "$@"
     ;;
   *)

@@ -24,16 +24,17 @@ def device_problems(config: KioskConfig, config_dir: Path) -> list[tuple[str, st
             ("printer.port", f"serial port {printer.port} does not exist (check the cable/adapter)")
         )
     camera = config.camera
-    if camera.kind == "opencv" and isinstance(camera.device, str):
-        if not Path(camera.device).exists():
-            problems.append(
-                ("camera.device", f"camera {camera.device} does not exist (ls /dev/v4l/by-id/)")
-            )
+    if (camera.kind == "opencv" and isinstance(camera.device, str)
+            and not Path(camera.device).exists()):
+        problems.append(
+            ("camera.device", f"camera {camera.device} does not exist (ls /dev/v4l/by-id/)")
+        )
     if camera.kind == "emulated" and camera.source in ("images", "video"):
         target = resolve(config_dir, camera.path) if camera.path else None
         if target is None or not target.exists():
+            what = "folder" if camera.source == "images" else "video file"
             problems.append(
-                ("camera.path", f"expected an existing {'folder' if camera.source == 'images' else 'video file'} for source = {camera.source!r}")
+                ("camera.path", f"expected an existing {what} for source = {camera.source!r}")
             )
     if config.qr.demo_signing_key:
         key = resolve(config_dir, config.qr.demo_signing_key)
@@ -43,5 +44,7 @@ def device_problems(config: KioskConfig, config_dir: Path) -> list[tuple[str, st
     if not catalog.is_file():
         problems.append(("paths.catalog", f"catalog file {catalog} does not exist"))
     if not config.qr.public_keys:
-        problems.append(("qr.public_keys", "expected at least one trusted key, or no code verifies"))
+        problems.append(
+            ("qr.public_keys", "expected at least one trusted key, or no code verifies")
+        )
     return problems

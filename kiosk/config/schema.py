@@ -18,7 +18,9 @@ class _Section(BaseModel):
 
 
 class CenterConfig(_Section):
-    name: str = Field("徐汇区示范街道社区事务受理服务中心", description="Center name, printed on tickets.")
+    name: str = Field(
+        "徐汇区示范街道社区事务受理服务中心", description="Center name, printed on tickets."
+    )
     name_en: str = Field(
         "Xuhui Demo Street Community Affairs Center", description="Center name in English."
     )

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 # Two-character surnames (复姓) that must stay whole when a name is masked: 欧阳** not 欧**.
 COMPOUND_SURNAMES = frozenset(
-    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 钟离 "
-    "独孤 南宫 西门 百里 呼延 端木 万俟 闻人 东郭 拓跋 澹台 公冶 申屠 太史".split()
+    [
+        "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙",
+        "宇文", "司徒", "夏侯", "轩辕", "令狐", "钟离", "独孤", "南宫", "西门", "百里",
+        "呼延", "端木", "万俟", "闻人", "东郭", "拓跋", "澹台", "公冶", "申屠", "太史",
+    ]
 )
 
 

@@ -27,7 +27,9 @@ class ResidentContext:
     appointment_fit: AppointmentFit
 
 
-def identify_resident(backend: Backend, resident_id: str, now: dt.datetime) -> ResidentContext | None:
+def identify_resident(
+    backend: Backend, resident_id: str, now: dt.datetime
+) -> ResidentContext | None:
     resident: Resident | None = backend.identify(resident_id)
     if resident is None:
         return None

@@ -8,6 +8,7 @@ gives "one owner of the printer's I/O" and serialised SQLite writes without lock
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 from collections.abc import Callable
@@ -63,11 +64,9 @@ class TaskQueue(QObject):
 
     def _finished(self, task_id: int, future: Future[Any]) -> None:
         exc = future.exception()
-        try:
+        # RuntimeError: the QObject was deleted during shutdown; nobody is left to tell.
+        with contextlib.suppress(RuntimeError):
             self._done.emit(task_id, None if exc else future.result(), exc)
-        except RuntimeError:
-            # The QObject was deleted during shutdown; nobody is left to tell.
-            pass
 
     def _deliver(self, task_id: int, result: object, exc: object) -> None:
         on_done, on_error = self._callbacks.pop(task_id, (None, None))

@@ -59,6 +59,8 @@ class MainWindow(QMainWindow):
         self.topbar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         bar = QHBoxLayout(self.topbar)
         bar.setContentsMargins(24, 12, 24, 12)
+        # A fixed height keeps the screen below from jumping when Back/Home hide on Home.
+        self.topbar.setFixedHeight(theme.min_target_px + 24)
         self.back_button = QPushButton()
         self.back_button.setObjectName("nav")
         self.back_button.clicked.connect(self.go_back)
@@ -186,19 +188,19 @@ class MainWindow(QMainWindow):
             self.tr("继续使用"),
         )
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in _ACTIVITY_EVENTS and self.idle_timer.isActive():
             self.idle_timer.start(self._idle_timeout_ms)
         return False
 
     # --- kiosk mode -------------------------------------------------------------------
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if self.kiosk_mode:
             event.accept()  # Escape and friends do nothing on a public terminal
             return
         super().keyPressEvent(event)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.kiosk_mode and not getattr(self, "allow_close", False):
             event.ignore()
             return

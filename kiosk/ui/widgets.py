@@ -76,7 +76,7 @@ class CameraView(QWidget):
         side = int(min(area.width(), area.height()) * 0.7)
         return QRect(area.center().x() - side // 2, area.center().y() - side // 2, side, side)
 
-    def paintEvent(self, _event: object) -> None:  # noqa: N802 (Qt API)
+    def paintEvent(self, _event: object) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("#1f2937"))
         if self._frame is not None and not self._frame.isNull():
@@ -90,7 +90,8 @@ class CameraView(QWidget):
         guide = self.guide_rect()
         shade = QColor(0, 0, 0, 110)
         p.fillRect(QRect(0, 0, self.width(), guide.top()), shade)
-        p.fillRect(QRect(0, guide.bottom() + 1, self.width(), self.height() - guide.bottom()), shade)
+        below = self.height() - guide.bottom()
+        p.fillRect(QRect(0, guide.bottom() + 1, self.width(), below), shade)
         p.fillRect(QRect(0, guide.top(), guide.left(), guide.height()), shade)
         p.fillRect(QRect(guide.right() + 1, guide.top(), self.width() - guide.right(),
                          guide.height()), shade)
@@ -226,5 +227,5 @@ class IdleOverlay(QFrame):
         self.show()
         self.raise_()
 
-    def mousePressEvent(self, event: object) -> None:  # noqa: N802 (Qt API)
+    def mousePressEvent(self, event: object) -> None:
         self.continued.emit()

@@ -67,7 +67,7 @@ class Resident:
     def wait_screen(self, name: str, timeout: int = 5000) -> None:
         self.qtbot.waitUntil(lambda: self.screen == name, timeout=timeout)
 
-    def tap(self, button) -> None:  # noqa: ANN001
+    def tap(self, button) -> None:
         from PySide6.QtCore import Qt
 
         assert button.isVisible() and button.isEnabled(), button.text()
@@ -124,5 +124,5 @@ def resident(kiosk, qtbot) -> Resident:
 
 
 @pytest.fixture
-def resident_at(qtbot):  # noqa: ANN201
+def resident_at(qtbot):
     return lambda k: Resident(k, qtbot)

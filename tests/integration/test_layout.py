@@ -16,7 +16,7 @@ def visible_widgets(root: QWidget, kind: type) -> list:
     return [w for w in root.findChildren(kind) if w.isVisibleTo(root) and w.isVisible()]
 
 
-def check_screen(window, name: str, report: dict) -> None:  # noqa: ANN001
+def check_screen(window, name: str, report: dict) -> None:
     assert window.current().name == name
     window.repaint()
     for button in visible_widgets(window, QAbstractButton):

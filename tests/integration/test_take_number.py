@@ -15,12 +15,12 @@ from kiosk.ui import messages
 CENTER = "徐汇区示范街道社区事务受理服务中心"
 
 
-def visible_texts(widget) -> str:  # noqa: ANN001
+def visible_texts(widget) -> str:
     parts = [w.text() for w in widget.findChildren(QLabel) + widget.findChildren(QPushButton)]
     return "\n".join(parts)
 
 
-def verify_ticket_code(kiosk, text: str) -> payloads.Payload:  # noqa: ANN001
+def verify_ticket_code(kiosk, text: str) -> payloads.Payload:
     return kiosk.verifier.verify(text, payloads.Kind.TICKET)
 
 

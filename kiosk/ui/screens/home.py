@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.backend.interface import QueueFigures
 from kiosk.domain.catalog import Catalog
@@ -31,13 +39,13 @@ class HomeScreen(Screen):
         self.no_phone_button.setObjectName("tile")
         self.no_phone_button.setMinimumHeight(200 if theme.portrait else 280)
         self.no_phone_button.clicked.connect(self.noPhoneChosen)
-        tiles = QGridLayout() if theme.portrait else QHBoxLayout()
-        if isinstance(tiles, QGridLayout):
-            tiles.addWidget(self.scan_button, 0, 0)
-            tiles.addWidget(self.no_phone_button, 1, 0)
-        else:
-            tiles.addWidget(self.scan_button, 3)
-            tiles.addWidget(self.no_phone_button, 2)
+        for tile in (self.scan_button, self.no_phone_button):
+            tile.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # Portrait panels stack the two choices; the one most residents need is the larger.
+        tiles = QVBoxLayout() if theme.portrait else QHBoxLayout()
+        tiles.setSpacing(32)
+        tiles.addWidget(self.scan_button, 3)
+        tiles.addWidget(self.no_phone_button, 2)
         self.queue_title = self.label(name="subtitle")
         self.queue_grid = QGridLayout()
         self.queue_grid.setHorizontalSpacing(32)
@@ -50,14 +58,12 @@ class HomeScreen(Screen):
         self.layout_.addWidget(self.welcome)
         self.layout_.addWidget(self.center)
         self.layout_.addSpacing(20)
-        self.layout_.addLayout(tiles)
+        self.layout_.addLayout(tiles, 1)
         self.layout_.addSpacing(20)
         self.layout_.addWidget(self.queue_title)
         self.layout_.addLayout(self.queue_grid)
-        self.layout_.addStretch(1)
         self.footer = self.label(name="small", center=True)
         self.layout_.addWidget(self.footer)
-        self.layout_.setAlignment(Qt.AlignmentFlag.AlignTop)
         self._figures: dict[str, QueueFigures] = {}
         self.retranslate()
 
