@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
         bar = QHBoxLayout(self.topbar)
         bar.setContentsMargins(24, 12, 24, 12)
         # A fixed height keeps the screen below from jumping when Back/Home hide on Home.
-        self.topbar.setFixedHeight(theme.min_target_px + 24)
+        self.topbar.setFixedHeight(theme.topbar_px)
         self.back_button = QPushButton()
         self.back_button.setObjectName("nav")
         self.back_button.clicked.connect(self.go_back)

@@ -30,6 +30,11 @@ class Theme:
     title_px: int = 48
     button_px: int = 40
     min_target_px: int = 100
+    nav_px: int = 84  # Back/Home in the top bar: still above the 80 px floor
+
+    @property
+    def topbar_px(self) -> int:
+        return self.nav_px + 2 * 4 + 2 * 3 + 2 * 12  # padding, border, bar margins
 
     @property
     def portrait(self) -> bool:
@@ -55,7 +60,7 @@ QPushButton#primary {{ background: {BLUE}; color: #ffffff; border: 3px solid {BL
 QPushButton#primary:pressed {{ background: {BLUE_DARK}; }}
 QPushButton#nav {{
   background: transparent; color: #ffffff; border: 3px solid #ffffff;
-  font-size: {b}px; min-width: 160px;
+  font-size: {b}px; min-width: 160px; min-height: {self.nav_px}px; padding: 4px 24px;
 }}
 QPushButton#tile {{
   text-align: center; font-size: {int(b * 1.5)}px; border-radius: 24px;
