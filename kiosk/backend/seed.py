@@ -24,7 +24,7 @@ Residents, by role (`DEMO_RESIDENTS[role]`), with ages on the seed day:
 | appointment_tomorrow       | R0007 | 周建明     | 29  | appointment tomorrow 09:30, none today|
 | no_licenses                | R0008 | 吴小平     | 67  | no electronic licenses at all         |
 | compound_surname           | R0009 | 欧阳明华   | 50  | two-character surname                 |
-| rare_name                  | R0010 | 吉𠮷祥     | 41  | U+20BB7, outside the BMP; ID number   |
+| rare_name                  | R0010 | 𠮷祥云     | 41  | U+20BB7, outside the BMP; ID number   |
 |                            |       |            |     | ends in X                             |
 | rare_name_ext_a            | R0011 | 李䶮       | 27  | U+4DAE, CJK Extension A               |
 | aged_80_birthday_today     | R0012 | 陈桂兰     | 80  | turns 80 on the seed day (boundary)   |
@@ -208,7 +208,7 @@ def demo_residents(today: dt.date) -> list[SeedResident]:
         ("R0007", "周建明", "310109", 29, 60, True, ()),
         ("R0008", "吴小平", "310110", 67, 150, True, ()),
         ("R0009", "欧阳明华", "310112", 50, 90, False, ()),
-        ("R0010", "吉𠮷祥", "310113", 41, 33, True, ()),
+        ("R0010", "𠮷祥云", "310113", 41, 33, True, ()),
         ("R0011", "李䶮", "310114", 27, 222, True, ()),
         ("R0012", "陈桂兰", "310104", 80, 0, False, ()),
         ("R0013", "钱德华", "310101", 79, 364, True, ()),

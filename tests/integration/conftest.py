@@ -24,11 +24,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "config" / "kiosk.toml"
 
 
-def make_config(data_dir: Path, **screen: object) -> KioskConfig:
+def make_config(data_dir: Path, printer: dict | None = None, **screen: object) -> KioskConfig:
     base = load_config(SHIPPED)
     return base.model_copy(
         update={
             "camera": EmulatedCameraConfig(source="blank"),
+            "printer": base.printer.model_copy(update=printer or {}),
             "paths": base.paths.model_copy(update={"data_dir": str(data_dir)}),
             "screen": base.screen.model_copy(update={"fullscreen": False, **screen}),
         }
@@ -101,8 +102,9 @@ class Resident:
 def kiosk_factory(qtbot, tmp_path) -> Iterator:
     built: list[Kiosk] = []
 
-    def factory(data_dir: Path | None = None, **screen: object) -> Kiosk:
-        k = build(make_config(data_dir or tmp_path / "data", **screen), SHIPPED,
+    def factory(data_dir: Path | None = None, printer: dict | None = None,
+                **screen: object) -> Kiosk:
+        k = build(make_config(data_dir or tmp_path / "data", printer, **screen), SHIPPED,
                   kiosk_mode=False)
         k.window.show()
         built.append(k)

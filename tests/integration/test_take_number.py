@@ -185,3 +185,46 @@ def test_restarts_never_reuse_a_number(kiosk_factory, resident_at, tmp_path):
         k.shutdown()
     assert len(set(numbers)) == len(numbers) == 8
     assert numbers == sorted(numbers)
+
+
+def test_rare_surname_prints_as_an_image_never_garbled(kiosk, resident):
+    person = kiosk.backend.identify(DEMO_RESIDENTS["rare_name"])
+    assert person is not None and "𠮷" in mask_name(person.name)
+    before = len(resident.jobs())
+    resident.scan_in(person.resident_id)
+    resident.tap(kiosk.controller.category.buttons["other"])
+    resident.wait_screen("ticket")
+    printed = resident.wait_printout(before)
+    from kiosk.hardware.printer.render import render_text
+
+    rendered = render_text(printed.data)
+    assert rendered.images, "the name line should be a raster image"
+    assert "?" not in rendered.text and "\ufffd" not in rendered.text
+    assert not rendered.warnings
+    assert "𠮷" in visible_texts(kiosk.controller.ticket)  # the screen has the real glyph
+    assert printed.qr_texts == [kiosk.controller.ticket.ticket.tracking_code]
+
+
+def test_58mm_paper_wraps_at_32_columns(kiosk_factory, resident_at):
+    from conftest import read_printout
+
+    from kiosk.hardware.printer.escpos_writer import display_cells
+
+    k = kiosk_factory(printer={"paper_width_mm": 58})
+    person = resident_at(k)
+    before = len(person.jobs())
+    person.tap(k.controller.home.no_phone_button)
+    person.wait_screen("category")
+    person.tap(k.controller.category.buttons["housing_fund"])
+    person.wait_screen("ticket")
+    person.qtbot.waitUntil(lambda: len(person.jobs()) > before)
+    printed = read_printout(person.jobs()[-1], paper_dots=384, columns=32)
+    number = k.controller.ticket.ticket.number
+    assert number in printed.text and "公积金" in printed.text
+    # The 17-character center name does not fit 16 CJK cells: it wraps, it is not cut.
+    assert CENTER not in printed.text
+    assert CENTER in "".join(printed.text.split())
+    paper_lines = [ln for ln in printed.text.splitlines()
+                   if not ln.startswith("[QR]") and "✂" not in ln]
+    assert all(display_cells(ln) <= 32 for ln in paper_lines), paper_lines
+    assert printed.qr_texts == [k.controller.ticket.ticket.tracking_code]

@@ -23,6 +23,7 @@ class ScanScreen(Screen):
         self.message = self.label(name="error")
         self.message.hide()
         self.status = self.label(name="subtitle", center=True)
+        self.steps = self.label(name="subtitle")
         self.no_phone_button = QPushButton()
         self.no_phone_button.clicked.connect(self.noPhoneChosen)
         self.layout_.addWidget(self.instruction)
@@ -37,6 +38,7 @@ class ScanScreen(Screen):
             row = QHBoxLayout()
             row.addWidget(self.camera, 3)
             side = QVBoxLayout()
+            side.addWidget(self.steps)
             side.addWidget(self.message)
             side.addWidget(self.status)
             side.addStretch(1)
@@ -51,6 +53,9 @@ class ScanScreen(Screen):
             self.tr("打开“随申办”App，将随申码对准屏幕中间的方框，距离约 20 厘米")
         )
         self.no_phone_button.setText(self.tr("没有手机？直接取号"))
+        self.steps.setText(
+            self.tr("① 打开“随申办”App\n② 点击首页的“随申码”\n③ 将手机屏幕对准左侧方框")
+        )
 
     def title_text(self) -> str:
         return self.tr("扫码取号")
