@@ -82,6 +82,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ConfigFileError as e:
         print(e.message(), file=sys.stderr)
         return EXIT_CONFIG
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+            or os.environ.get("QT_QPA_PLATFORM")):
+        print(
+            "kiosk: no display (DISPLAY and WAYLAND_DISPLAY are unset), so no window can open.\n"
+            "kiosk: start it from the kiosk's graphical session, or see every screen offscreen"
+            " with: kiosk demo --out demo-out",
+            file=sys.stderr,
+        )
+        return 3
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QCursor, QGuiApplication
     from PySide6.QtWidgets import QApplication
