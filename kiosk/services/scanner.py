@@ -340,7 +340,10 @@ class ScannerService(QObject):
         if stop is not None and stop.is_set():
             return
         self._state = state
-        log.info("camera %s%s", state, f": {self._last_error}" if state == UNAVAILABLE else "")
+        if state in (UNAVAILABLE, STALE):
+            log.warning("camera %s: %s", state, self._last_error)
+        else:
+            log.info("camera %s", state)
         emit_signal(self.cameraStateChanged, state)
 
     def _capture_loop(self, stop: threading.Event, mailbox: _LatestFrame) -> None:
@@ -415,7 +418,7 @@ class ScannerService(QObject):
                     else max(self._stale_after_s, FIRST_FRAME_GRACE_S)
                 )
                 if now - max(monitor.last_fresh_at, opened_at) > limit:
-                    self._last_error = "no new camera frames for over a second"
+                    self._last_error = f"no new camera frames for {limit:g} s"
                     if give_up(STALE):
                         break
                 elif frame is None:
@@ -423,6 +426,7 @@ class ScannerService(QObject):
                     stop.wait(0.005)
         finally:
             _close_quietly(source)
+            mailbox.close()  # ends the decode thread too, also when the service was deleted
 
     def _send_preview(self, frame: np.ndarray) -> None:
         if self._preview_pending.is_set():

@@ -67,7 +67,8 @@ def test_make_code_renders_a_code_the_kiosk_accepts(tmp_path):
     payload = payloads.Verifier(keys).verify(text, payloads.Kind.RESIDENT)
     assert payload.reference == "R0002"
     expired = tmp_path / "expired.png"
-    assert kiosk("make-code", "--resident", "R0002", "--expired", "-o", str(expired)).returncode == 0
+    made = kiosk("make-code", "--resident", "R0002", "--expired", "-o", str(expired))
+    assert made.returncode == 0, made.stderr
     [old] = [r.text for r in zxingcpp.read_barcodes(Image.open(expired).convert("L"))]
     try:
         payloads.Verifier(keys).verify(old, payloads.Kind.RESIDENT)

@@ -200,8 +200,12 @@ def test_opencv_source_configures_the_camera(fake_cv: type[FakeCapture]) -> None
     assert not cap.opened
 
 
-def test_opencv_source_detects_a_frozen_camera(fake_cv: type[FakeCapture]) -> None:
-    src = OpenCVSource(OpenCVCameraConfig(device=0), stale_after_s=0.3)
+def test_opencv_source_detects_a_frozen_camera(
+    fake_cv: type[FakeCapture], tmp_path: Path
+) -> None:
+    node = tmp_path / "video0"
+    node.touch()  # still present: stale, not disconnected
+    src = OpenCVSource(OpenCVCameraConfig(device=str(node)), stale_after_s=0.3)
     src.open()
     assert src.read() is not None and not src.stale
     fresh_at = src.last_fresh_frame_at
@@ -213,6 +217,12 @@ def test_opencv_source_detects_a_frozen_camera(fake_cv: type[FakeCapture]) -> No
     fake_cv.instances[-1].mode = "live"
     src.read()
     assert not src.stale
+    # Stale and the device node gone: the camera was unplugged.
+    fake_cv.instances[-1].mode = "frozen"
+    node.unlink()
+    with pytest.raises(CameraUnavailable, match="disconnected"):
+        while time.monotonic() < deadline + 2.0:
+            src.read()
 
 
 def test_opencv_source_reports_an_unplugged_device(
