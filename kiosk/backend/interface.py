@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Protocol
+from enum import StrEnum
+from typing import Any, Protocol
 
 
 class BackendError(Exception):
@@ -48,6 +49,7 @@ class Appointment:
     category: str
     start: dt.datetime
     end: dt.datetime
+    checked_in_at: dt.datetime | None = None  # set by check_in (预约签到)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,114 @@ class IssuedTicket:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+# ------------------------------------------------------------------------ applications
+
+
+class NotFound(LookupError):
+    """No application or appointment with that reference: a caller's mistake (a mistyped
+    reference at a staff console), not a backend fault, so it is no BackendError."""
+
+
+class AlreadyCheckedIn(BackendError):
+    """The appointment was already checked in, by an earlier press with another key."""
+
+
+class ApplicationStatus(StrEnum):
+    """Where an application (办件) stands. The values are stable ids (stored, exported)."""
+
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    NEEDS_MORE = "needs_more"
+    DONE = "done"
+
+    def label(self, lang: str = "zh") -> str:
+        """The status as shown to residents; any language but English falls back to Chinese."""
+        zh, en = _STATUS_LABELS[self]
+        return en if lang == "en" else zh
+
+
+_STATUS_LABELS: dict[ApplicationStatus, tuple[str, str]] = {
+    ApplicationStatus.SUBMITTED: ("已提交", "Submitted"),
+    ApplicationStatus.ACCEPTED: ("受理中", "Being processed"),
+    ApplicationStatus.NEEDS_MORE: ("需补正", "More needed"),
+    ApplicationStatus.DONE: ("已办结", "Completed"),
+}
+
+# Staff may move an application only along these edges. DONE is final (the resident has been
+# told the matter is closed); NEEDS_MORE may repeat, each time naming what else is missing.
+APPLICATION_TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
+    ApplicationStatus.SUBMITTED: frozenset(
+        {ApplicationStatus.ACCEPTED, ApplicationStatus.NEEDS_MORE, ApplicationStatus.DONE}
+    ),
+    ApplicationStatus.ACCEPTED: frozenset(
+        {ApplicationStatus.NEEDS_MORE, ApplicationStatus.DONE}
+    ),
+    ApplicationStatus.NEEDS_MORE: frozenset(
+        {ApplicationStatus.ACCEPTED, ApplicationStatus.NEEDS_MORE, ApplicationStatus.DONE}
+    ),
+    ApplicationStatus.DONE: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    status: ApplicationStatus
+    at: dt.datetime
+    note: str  # for NEEDS_MORE: what the resident still has to bring (最多跑一次)
+
+
+@dataclass(frozen=True)
+class ApplicationReceipt:
+    reference: str  # 办件编号: "YW" + yyyymmdd + 6 digits, never reused
+    bundle_id: str
+    submitted_at: dt.datetime
+    progress_code: str  # signed Kind.RECEIPT payload (ASCII) whose reference is `reference`
+    processing_days: int
+
+
+@dataclass(frozen=True)
+class ApplicationSummary:
+    """What a progress query may show: no resident id and none of the typed fields."""
+
+    reference: str
+    bundle_id: str
+    submitted_at: dt.datetime
+    status: ApplicationStatus
+    timeline: tuple[StatusEvent, ...]  # oldest first; the last one is `status`
+
+
+# ----------------------------------------------------------------------------- ratings
+
+# 好差评 levels as the national evaluation system names them, best first.
+RATING_LEVELS: dict[int, tuple[str, str]] = {
+    5: ("非常满意", "Very satisfied"),
+    4: ("满意", "Satisfied"),
+    3: ("基本满意", "Fairly satisfied"),
+    2: ("不满意", "Dissatisfied"),
+    1: ("非常不满意", "Very dissatisfied"),
+}
+
+# Tag id -> (zh, en). The ids are stored and exported; the texts are what the screen shows.
+RATING_REASONS: dict[str, tuple[str, str]] = {
+    "fast": ("办理快捷", "Quick service"),
+    "polite": ("态度热情", "Friendly staff"),
+    "clear_guidance": ("指引清楚", "Clear guidance"),
+    "easy_to_use": ("操作简便", "Easy to use"),
+    "too_slow": ("等待太久", "Waited too long"),
+    "unclear": ("说明不清", "Instructions unclear"),
+    "machine_problem": ("机器故障", "Machine problem"),
+    "had_to_come_back": ("需要多跑", "Had to come back"),
+}
+
+RATING_TARGET_KINDS = ("ticket", "application", "none")
+
+# ---------------------------------------------------------------------- statistics events
+
+STAT_EVENT_KINDS = ("flow_started", "flow_finished", "flow_abandoned", "fault")
+# The flows the UI reports; a bundle's flow is "bundle:<bundle id>".
+STAT_FLOWS = ("take_number", "query", "check_in", "rate", "help")
+
+
 class Backend(Protocol):
     def identify(self, resident_id: str) -> Resident | None:
         """The resident behind a verified personal code, or None if unknown."""
@@ -97,6 +207,65 @@ class Backend(Protocol):
 
     def issue_ticket(self, request: TicketRequest, idempotency_key: str) -> IssuedTicket:
         """Allocate the next number; the same key returns the same ticket."""
+
+    def check_in(self, appointment_id: str, idempotency_key: str) -> None:
+        """Mark an appointment checked in (预约签到). Raises NotFound for an unknown one and
+        AlreadyCheckedIn when an earlier press with another key checked it in."""
+
+    def submit_application(
+        self,
+        resident_id: str,
+        submission: dict[str, Any],
+        processing_days: int,
+        idempotency_key: str,
+    ) -> ApplicationReceipt:
+        """File a 一件事 application; the same key and submission return the same receipt.
+
+        `submission` is JSON data with at least "bundle_id" (and answers, fields,
+        materials). The backend keeps it, typed personal fields included, as its record.
+        """
+
+    def applications_of(self, resident_id: str) -> list[ApplicationSummary]:
+        """The resident's applications, newest first."""
+
+    def application(self, reference: str) -> ApplicationSummary | None:
+        """One application by its reference (办件编号), or None."""
+
+    def advance_application(
+        self, reference: str, status: ApplicationStatus, note: str = ""
+    ) -> ApplicationSummary:
+        """Staff: append a status to the timeline. Raises NotFound for an unknown reference,
+        ValueError for a move APPLICATION_TRANSITIONS does not allow (nothing after DONE)
+        or NEEDS_MORE without a note."""
+
+    def rate(
+        self,
+        level: int,
+        reasons: tuple[str, ...],
+        target_kind: str,
+        target_id: str | None,
+        kiosk_id: str,
+        idempotency_key: str,
+    ) -> None:
+        """Record a 好差评 rating: level 1..5 (RATING_LEVELS), reasons from RATING_REASONS,
+        target_kind one of RATING_TARGET_KINDS ("none" takes no target_id)."""
+
+    def call_help(self, kiosk_id: str, screen: str, idempotency_key: str) -> str:
+        """Call a staff member to this kiosk (帮办); returns the call id."""
+
+    def record_event(
+        self,
+        kind: str,
+        *,
+        flow: str,
+        step: str = "",
+        duration_s: float | None = None,
+        kiosk_id: str,
+        at: dt.datetime | None = None,
+    ) -> None:
+        """Count a usage event for the 服务指数 (kinds STAT_EVENT_KINDS). Raises ValueError
+        for a flow or step that is not a short lowercase token: events carry no personal
+        data."""
 
     def trusted_keys(self) -> dict[str, str]:
         """Key id -> base64 raw Ed25519 public key of the keys that sign the backend's own

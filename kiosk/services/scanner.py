@@ -14,10 +14,8 @@ frame brings the state back to "running".
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import statistics
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -58,55 +56,14 @@ JOIN_TIMEOUT_S = 3.0
 STATS_INTERVAL_S = 1.0
 
 
-def _emit_drops_a_reference() -> bool:
-    """True when SignalInstance.emit() returns its bool without owning a reference to it.
-
-    PySide6 6.12 on Python 3.11 does (bools are immortal from 3.12 on, which hides it there):
-    every emit() then costs `True` one reference, and after some hundreds to thousands of
-    emits (seconds of preview at 30 fps) Python aborts with "bool_dealloc: deallocating True
-    or False". Measured rather than assumed from version numbers, so a fixed PySide6 (or a
-    process-wide fix installed before this import) turns the compensation off.
-
-    The same build returns `None` from void methods (processEvents, QTimer.start, setText,
-    ...) without a reference either, so this module keeps such calls off its per-frame and
-    per-session paths. The process-wide cure is Python >= 3.12 (immortal None/True/False) or
-    a PySide6 build without the bug, not this.
-    """
-    if sys.version_info >= (3, 12):
-        return False
-
-    class _Probe(QObject):
-        ping = Signal()
-
-    probe = _Probe()
-    before = sys.getrefcount(True)
-    for _ in range(16):
-        probe.ping.emit()
-    lost = before - sys.getrefcount(True)
-    if lost >= 12:
-        for _ in range(16):  # give back what the probe itself took
-            _incref(True)
-        return True
-    return False
-
-
-_incref = ctypes.pythonapi.Py_IncRef
-_incref.argtypes = [ctypes.py_object]
-_incref.restype = None
-_EMIT_DROPS_REF = _emit_drops_a_reference()
-
-
 def emit_signal(signal: SignalInstance, *args: Any) -> None:
-    """`signal.emit(*args)`, safe from the PySide6 bool refcount bug (see above)."""
+    """`signal.emit(*args)` from a worker thread that may outlive its QObject."""
     try:
-        result = signal.emit(*args)
+        signal.emit(*args)
     except RuntimeError as exc:
         # The QObject was deleted (e.g. with its parent) while a worker still ran; there is
         # nobody left to tell, and the worker notices on its next loop.
         log.debug("signal not emitted: %s", exc)
-        return
-    if _EMIT_DROPS_REF and isinstance(result, bool):
-        _incref(result)
 
 
 @dataclass
@@ -299,8 +256,7 @@ class ScannerService(QObject):
     # -- capture thread ---------------------------------------------------------------------
 
     def _publish_stats(self, now: float) -> None:
-        # From the capture thread rather than a QTimer: in this PySide6 build every
-        # QTimer.start()/stop() call costs `None` a reference (see emit_signal).
+        # From the capture thread, so stats need no timer on the GUI thread.
         if now - self._stats_at < STATS_INTERVAL_S:
             return
         with self._stats_lock:

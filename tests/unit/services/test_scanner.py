@@ -317,8 +317,8 @@ def test_stop_ends_the_threads_and_closes_the_camera(
 def test_emitting_does_not_wear_down_true(
     qtbot: Any, running: ScannerService, decoder: CountingDecoder
 ) -> None:
-    # PySide6 6.12 on Python 3.11 drops a reference to True on every emit(); uncompensated,
-    # the preview alone aborts the process within minutes ("bool_dealloc").
+    # PySide6 6.12.0 on Python 3.11 dropped a reference to True on every emit(); the
+    # preview alone would abort the process within minutes ("bool_dealloc").
     class Pinger(QObject):
         ping = Signal(str)
 
