@@ -28,6 +28,7 @@ from kiosk.hardware.printer.transports import PrinterTransport, make_transport
 from kiosk.services.printing import PrintService
 from kiosk.services.scanner import ScannerService
 from kiosk.services.tasks import TaskQueue
+from kiosk.ui.context import KioskContext
 from kiosk.ui.controller import TakeNumberController
 from kiosk.ui.main_window import MainWindow
 from kiosk.ui.theme import Theme
@@ -162,8 +163,8 @@ def build(
     window.resize(width, height)
     backend_queue = TaskQueue("backend", window)
     printing = PrintService(printer, window)
-    controller = TakeNumberController(
-        window,
+    ctx = KioskContext(
+        window=window,
         scanner=scanner,
         backend=backend,
         backend_queue=backend_queue,
@@ -172,9 +173,11 @@ def build(
         catalog=catalog,
         center_name=config.center.name,
         kiosk_id=config.center.kiosk_id,
+        hotline=config.center.hotline,
         ticket_screen_s=config.session.ticket_screen_s,
         clock=clock,
     )
+    controller = TakeNumberController(ctx)
     if start_camera:
         scanner.start()
     return Kiosk(

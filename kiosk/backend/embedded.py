@@ -12,29 +12,43 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import math
+import re
 import secrets
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.backend import seed as demo
 from kiosk.backend.interface import (
+    APPLICATION_TRANSITIONS,
+    RATING_LEVELS,
+    RATING_REASONS,
+    RATING_TARGET_KINDS,
+    STAT_EVENT_KINDS,
+    AlreadyCheckedIn,
+    ApplicationReceipt,
+    ApplicationStatus,
+    ApplicationSummary,
     Appointment,
     BackendError,
     IdempotencyConflict,
     IssuedTicket,
     License,
+    NotFound,
     QueueFigures,
     Resident,
+    StatusEvent,
     TicketRequest,
 )
 from kiosk.domain.catalog import Catalog
@@ -50,7 +64,7 @@ def shanghai_now() -> dt.datetime:
     return dt.datetime.now(SHANGHAI)
 
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 5000
 
 # Each entry upgrades the schema from version n-1 to n, in one transaction together with
@@ -124,10 +138,95 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         )""",
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),
+    2: (
+        # A column rather than a table: demo appointments are deleted and re-created each
+        # day, and a check-in row with a foreign key would block (or need to cascade) that.
+        "ALTER TABLE appointments ADD COLUMN checked_in_at TEXT",
+        # Persisted per day like the queue counters, so a reference is never handed out
+        # twice, whatever restarts or clock changes happen (UNIQUE below is the backstop).
+        """CREATE TABLE application_counters (
+            day         TEXT PRIMARY KEY,
+            last_number INTEGER NOT NULL CHECK (last_number > 0)
+        )""",
+        # `submission` is the whole JSON the resident submitted, typed phone and bank
+        # account included: it is the backend's record of the application. Nothing that
+        # reads for display (summaries, statistics) selects that column.
+        """CREATE TABLE applications (
+            seq             INTEGER PRIMARY KEY,
+            reference       TEXT NOT NULL UNIQUE,
+            resident_id     TEXT NOT NULL,
+            bundle_id       TEXT NOT NULL,
+            day             TEXT NOT NULL,
+            submitted_at    TEXT NOT NULL,
+            processing_days INTEGER NOT NULL CHECK (processing_days >= 0),
+            submission      TEXT NOT NULL,
+            progress_code   TEXT NOT NULL,
+            status          TEXT NOT NULL
+                            CHECK (status IN ('submitted', 'accepted', 'needs_more', 'done'))
+        )""",
+        "CREATE INDEX applications_by_resident ON applications (resident_id, submitted_at)",
+        "CREATE INDEX applications_by_day ON applications (day, bundle_id)",
+        """CREATE TABLE application_events (
+            seq       INTEGER PRIMARY KEY,
+            reference TEXT NOT NULL REFERENCES applications(reference) ON DELETE CASCADE,
+            status    TEXT NOT NULL
+                      CHECK (status IN ('submitted', 'accepted', 'needs_more', 'done')),
+            at        TEXT NOT NULL,
+            note      TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX application_events_by_reference ON application_events (reference, seq)",
+        """CREATE TABLE ratings (
+            seq         INTEGER PRIMARY KEY,
+            day         TEXT NOT NULL,
+            at          TEXT NOT NULL,
+            level       INTEGER NOT NULL CHECK (level BETWEEN 1 AND 5),
+            reasons     TEXT NOT NULL DEFAULT '[]',
+            target_kind TEXT NOT NULL CHECK (target_kind IN ('ticket', 'application', 'none')),
+            target_id   TEXT,
+            kiosk_id    TEXT NOT NULL,
+            CHECK ((target_kind = 'none') = (target_id IS NULL))
+        )""",
+        "CREATE INDEX ratings_by_day ON ratings (day)",
+        """CREATE TABLE help_calls (
+            seq      INTEGER PRIMARY KEY,
+            call_id  TEXT NOT NULL UNIQUE,
+            day      TEXT NOT NULL,
+            at       TEXT NOT NULL,
+            kiosk_id TEXT NOT NULL,
+            screen   TEXT NOT NULL
+        )""",
+        "CREATE INDEX help_calls_by_day ON help_calls (day)",
+        # Usage events for the 服务指数. Deliberately without resident, ticket or
+        # application columns: nothing here can be joined back to a person.
+        """CREATE TABLE stat_events (
+            seq        INTEGER PRIMARY KEY,
+            day        TEXT NOT NULL,
+            at         TEXT NOT NULL,
+            kind       TEXT NOT NULL CHECK (kind IN ('flow_started', 'flow_finished',
+                                                     'flow_abandoned', 'fault')),
+            flow       TEXT NOT NULL,
+            step       TEXT NOT NULL DEFAULT '',
+            duration_s REAL CHECK (duration_s IS NULL OR duration_s >= 0),
+            kiosk_id   TEXT NOT NULL
+        )""",
+        "CREATE INDEX stat_events_by_day ON stat_events (day, kind, flow)",
+    ),
 }
 
 _DEMO_DAY_KEY = "demo_appointments_day"
 _MAX_KEY_LENGTH = 200
+_MAX_NOTE_LENGTH = 500
+RECEIPT_LIFETIME = dt.timedelta(days=365)  # a progress QR code keeps working for a year
+
+# Statistics strings are short lowercase tokens so that a name, phone or ID number cannot
+# slip into them by mistake; a run of 6+ digits (phone, ID, bank card, reference) is refused
+# even though the character class alone would let it through.
+_TOKEN_RE = re.compile(r"[a-z0-9_:-]{0,64}")
+_DIGIT_RUN_RE = re.compile(r"[0-9]{6,}")
+_KIOSK_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+# Bundle ids also end up in statistics as "bundle:<id>", which must stay a token of <= 64.
+_BUNDLE_ID_RE = re.compile(r"[a-z0-9_-]{1,48}")
+_REFERENCE_RE = re.compile(r"[A-Za-z0-9_-]{1,32}")  # the payload format's reference field
 
 
 @contextmanager
@@ -192,6 +291,75 @@ def _new_ticket_id() -> str:
     # 60 random bits in base32: fits the payload reference pattern and is unguessable,
     # so a tracking code cannot be forged by counting.
     return "T" + base64.b32encode(secrets.token_bytes(8)).decode("ascii")[:12]
+
+
+def _new_call_id() -> str:
+    return "H" + base64.b32encode(secrets.token_bytes(8)).decode("ascii")[:12]
+
+
+def _check_key(idempotency_key: str) -> None:
+    if not idempotency_key or len(idempotency_key) > _MAX_KEY_LENGTH:
+        raise ValueError(f"idempotency key must be 1..{_MAX_KEY_LENGTH} characters")
+
+
+def _check_token(what: str, value: str, *, required: bool) -> None:
+    """Refuse anything in a statistics string that could be personal data."""
+    if (
+        not isinstance(value, str)
+        or not _TOKEN_RE.fullmatch(value)
+        or _DIGIT_RUN_RE.search(value)
+        or (required and not value)
+    ):
+        raise ValueError(
+            f"{what} must be a lowercase token [a-z0-9_:-]{{{int(required)},64}} without long"
+            f" digit runs (no personal data in statistics): {value!r}"
+        )
+
+
+def _check_kiosk_id(kiosk_id: str) -> None:
+    if not isinstance(kiosk_id, str) or not _KIOSK_ID_RE.fullmatch(kiosk_id):
+        raise ValueError(f"kiosk id must match {_KIOSK_ID_RE.pattern}: {kiosk_id!r}")
+
+
+def _canonical_json(value: object) -> str:
+    """One spelling per value, so a retry of the same request compares equal."""
+    try:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                          allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"not JSON-serialisable: {exc}") from None
+
+
+def _seen_key(
+    conn: sqlite3.Connection, key: str, operation: str, request: str
+) -> str | None:
+    """The result of an earlier call with this key, or None if the key is new.
+
+    Call under the write lock, so two racing retries of one press see each other.
+    """
+    row = conn.execute(
+        "SELECT operation, request, result_ref FROM idempotency_keys WHERE key = ?", (key,)
+    ).fetchone()
+    if row is None:
+        return None
+    if row["operation"] != operation or row["request"] != request:
+        raise IdempotencyConflict("this idempotency key was already used for another request")
+    return str(row["result_ref"])
+
+
+def _remember_key(
+    conn: sqlite3.Connection, key: str, operation: str, request: str, result_ref: str,
+    now: dt.datetime,
+) -> None:
+    conn.execute(
+        "INSERT INTO idempotency_keys (key, operation, request, result_ref, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (key, operation, request, result_ref, now.isoformat()),
+    )
+
+
+def _at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).astimezone(SHANGHAI)
 
 
 class _ThreadConnection:
@@ -313,6 +481,11 @@ class EmbeddedBackend:
         if now.tzinfo is None:
             return now.replace(tzinfo=SHANGHAI)
         return now.astimezone(SHANGHAI)
+
+    @property
+    def db_path(self) -> Path:
+        """The database file, for tools that read it on their own (statistics export)."""
+        return self._path
 
     def close(self) -> None:
         with self._registry_lock:
@@ -447,8 +620,9 @@ class EmbeddedBackend:
             self.refresh_demo_appointments()
         with self._errors():
             rows = self._conn().execute(
-                "SELECT appointment_id, resident_id, category, starts_at, ends_at"
-                " FROM appointments WHERE resident_id = ? AND day = ? ORDER BY starts_at",
+                "SELECT appointment_id, resident_id, category, starts_at, ends_at,"
+                " checked_in_at FROM appointments WHERE resident_id = ? AND day = ?"
+                " ORDER BY starts_at",
                 (resident_id, day.isoformat()),
             ).fetchall()
         return [
@@ -458,6 +632,7 @@ class EmbeddedBackend:
                 category=r["category"],
                 start=dt.datetime.fromisoformat(r["starts_at"]).astimezone(SHANGHAI),
                 end=dt.datetime.fromisoformat(r["ends_at"]).astimezone(SHANGHAI),
+                checked_in_at=_at(r["checked_in_at"]) if r["checked_in_at"] else None,
             )
             for r in rows
         ]
@@ -591,6 +766,340 @@ class EmbeddedBackend:
             issued_at=dt.datetime.fromisoformat(row["issued_at"]).astimezone(SHANGHAI),
             tracking_code=row["tracking_code"],
         )
+
+    # ------------------------------------------------------------ appointments
+
+    def check_in(self, appointment_id: str, idempotency_key: str) -> None:
+        """Mark an appointment checked in (预约签到).
+
+        Whether the resident is on time is the caller's rule (kiosk.domain.queue); this
+        only records that the appointment was used, so it cannot give two priority tickets.
+        """
+        _check_key(idempotency_key)
+        now = self._now().replace(microsecond=0)
+        with self._errors():
+            conn = self._conn()
+            with _immediate(conn):
+                if _seen_key(conn, idempotency_key, "check_in", appointment_id) is not None:
+                    return
+                row = conn.execute(
+                    "SELECT checked_in_at FROM appointments WHERE appointment_id = ?",
+                    (appointment_id,),
+                ).fetchone()
+                if row is None:
+                    raise NotFound(f"no appointment {appointment_id!r}")
+                if row["checked_in_at"] is not None:
+                    raise AlreadyCheckedIn(
+                        f"appointment {appointment_id} was already checked in at"
+                        f" {_at(row['checked_in_at']):%H:%M}"
+                    )
+                conn.execute(
+                    "UPDATE appointments SET checked_in_at = ? WHERE appointment_id = ?",
+                    (now.isoformat(), appointment_id),
+                )
+                _remember_key(conn, idempotency_key, "check_in", appointment_id,
+                              appointment_id, now)
+
+    # ------------------------------------------------------------ applications
+
+    def submit_application(
+        self,
+        resident_id: str,
+        submission: Mapping[str, Any],
+        processing_days: int,
+        idempotency_key: str,
+    ) -> ApplicationReceipt:
+        """File a 一件事 application and allocate its reference (办件编号).
+
+        Raises ValueError for a malformed request (a caller bug), IdempotencyConflict for a
+        key reused with another submission.
+        """
+        _check_key(idempotency_key)
+        if not isinstance(resident_id, str) or not resident_id:
+            raise ValueError("resident id is required")
+        if not isinstance(submission, Mapping):
+            raise ValueError("submission must be a JSON object")
+        bundle_id = submission.get("bundle_id")
+        if not isinstance(bundle_id, str) or not _BUNDLE_ID_RE.fullmatch(bundle_id):
+            raise ValueError(f"submission bundle_id must match {_BUNDLE_ID_RE.pattern}")
+        if (
+            isinstance(processing_days, bool)
+            or not isinstance(processing_days, int)
+            or processing_days < 0
+        ):
+            raise ValueError("processing_days must be a whole number >= 0")
+        submission_json = _canonical_json(submission)
+        # Only a digest goes into the idempotency table: the submission holds the typed
+        # phone and bank account, which should live in one row, not be copied around.
+        request = "sha256:" + hashlib.sha256(
+            _canonical_json([resident_id, processing_days, submission_json]).encode("utf-8")
+        ).hexdigest()
+        now = self._now().replace(microsecond=0)
+        day = now.date()
+        with self._errors():
+            conn = self._conn()
+            with _immediate(conn):
+                seen = _seen_key(conn, idempotency_key, "submit_application", request)
+                if seen is not None:
+                    row = conn.execute(
+                        "SELECT reference, bundle_id, submitted_at, progress_code,"
+                        " processing_days FROM applications WHERE reference = ?",
+                        (seen,),
+                    ).fetchone()
+                    if row is None:
+                        raise BackendError("idempotency key refers to a missing application")
+                    return self._receipt_from_row(row)
+
+                n = conn.execute(
+                    "INSERT INTO application_counters (day, last_number) VALUES (?, 1)"
+                    " ON CONFLICT (day) DO UPDATE SET last_number = last_number + 1"
+                    " RETURNING last_number",
+                    (day.isoformat(),),
+                ).fetchone()[0]
+                reference = f"YW{day:%Y%m%d}{n:06d}"
+                issued_s = int(now.timestamp())
+                progress_code = sign(
+                    self._key, self._key_id, Kind.RECEIPT, reference,
+                    issued_at=issued_s, lifetime_s=int(RECEIPT_LIFETIME.total_seconds()),
+                )
+                conn.execute(
+                    "INSERT INTO applications (reference, resident_id, bundle_id, day,"
+                    " submitted_at, processing_days, submission, progress_code, status)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (reference, resident_id, bundle_id, day.isoformat(), now.isoformat(),
+                     processing_days, submission_json, progress_code,
+                     ApplicationStatus.SUBMITTED.value),
+                )
+                conn.execute(
+                    "INSERT INTO application_events (reference, status, at, note)"
+                    " VALUES (?, ?, ?, '')",
+                    (reference, ApplicationStatus.SUBMITTED.value, now.isoformat()),
+                )
+                _remember_key(conn, idempotency_key, "submit_application", request,
+                              reference, now)
+        return ApplicationReceipt(
+            reference=reference,
+            bundle_id=bundle_id,
+            submitted_at=now,
+            progress_code=progress_code,
+            processing_days=processing_days,
+        )
+
+    @staticmethod
+    def _receipt_from_row(row: sqlite3.Row) -> ApplicationReceipt:
+        return ApplicationReceipt(
+            reference=row["reference"],
+            bundle_id=row["bundle_id"],
+            submitted_at=_at(row["submitted_at"]),
+            progress_code=row["progress_code"],
+            processing_days=row["processing_days"],
+        )
+
+    @staticmethod
+    def _summaries(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[ApplicationSummary]:
+        if not rows:
+            return []
+        references = [r["reference"] for r in rows]
+        timelines: dict[str, list[StatusEvent]] = {ref: [] for ref in references}
+        placeholders = ",".join("?" * len(references))
+        for e in conn.execute(
+            "SELECT reference, status, at, note FROM application_events"
+            f" WHERE reference IN ({placeholders}) ORDER BY seq",
+            references,
+        ):
+            timelines[e["reference"]].append(
+                StatusEvent(ApplicationStatus(e["status"]), _at(e["at"]), e["note"])
+            )
+        return [
+            ApplicationSummary(
+                reference=r["reference"],
+                bundle_id=r["bundle_id"],
+                submitted_at=_at(r["submitted_at"]),
+                status=ApplicationStatus(r["status"]),
+                timeline=tuple(timelines[r["reference"]]),
+            )
+            for r in rows
+        ]
+
+    # Never selects `submission` or `resident_id`: summaries are for screens and receipts.
+    _SUMMARY_COLUMNS = "reference, bundle_id, submitted_at, status"
+
+    def applications_of(self, resident_id: str) -> list[ApplicationSummary]:
+        with self._errors():
+            conn = self._conn()
+            rows = conn.execute(
+                f"SELECT {self._SUMMARY_COLUMNS} FROM applications WHERE resident_id = ?"
+                " ORDER BY submitted_at DESC, seq DESC",
+                (resident_id,),
+            ).fetchall()
+            return self._summaries(conn, rows)
+
+    def application(self, reference: str) -> ApplicationSummary | None:
+        with self._errors():
+            conn = self._conn()
+            rows = conn.execute(
+                f"SELECT {self._SUMMARY_COLUMNS} FROM applications WHERE reference = ?",
+                (reference,),
+            ).fetchall()
+            found = self._summaries(conn, rows)
+        return found[0] if found else None
+
+    def advance_application(
+        self, reference: str, status: ApplicationStatus | str, note: str = ""
+    ) -> ApplicationSummary:
+        """Staff: move an application on and append the step to its timeline.
+
+        Raises ValueError for an unknown status, a move APPLICATION_TRANSITIONS does not
+        allow (nothing follows DONE) or NEEDS_MORE without a note saying what is missing;
+        NotFound for an unknown reference.
+        """
+        target = ApplicationStatus(status)
+        note = (note or "").strip()
+        if target is ApplicationStatus.NEEDS_MORE and not note:
+            raise ValueError("需补正 needs a note saying what is still missing")
+        if len(note) > _MAX_NOTE_LENGTH:
+            raise ValueError(f"note longer than {_MAX_NOTE_LENGTH} characters")
+        now = self._now().replace(microsecond=0)
+        with self._errors():
+            conn = self._conn()
+            with _immediate(conn):
+                row = conn.execute(
+                    "SELECT status FROM applications WHERE reference = ?", (reference,)
+                ).fetchone()
+                if row is None:
+                    raise NotFound(f"no application {reference!r}")
+                current = ApplicationStatus(row["status"])
+                if target not in APPLICATION_TRANSITIONS[current]:
+                    if current is ApplicationStatus.DONE:
+                        raise ValueError(f"{reference} is already 已办结 (done); it is final")
+                    raise ValueError(
+                        f"{reference} cannot go from {current.value} to {target.value}"
+                    )
+                conn.execute(
+                    "INSERT INTO application_events (reference, status, at, note)"
+                    " VALUES (?, ?, ?, ?)",
+                    (reference, target.value, now.isoformat(), note),
+                )
+                conn.execute(
+                    "UPDATE applications SET status = ? WHERE reference = ?",
+                    (target.value, reference),
+                )
+        summary = self.application(reference)
+        if summary is None:  # deleted between the commit and the read: not by this code
+            raise BackendError(f"application {reference} vanished")
+        return summary
+
+    # ------------------------------------------------------- ratings, help, stats
+
+    def rate(
+        self,
+        level: int,
+        reasons: tuple[str, ...],
+        target_kind: str,
+        target_id: str | None,
+        kiosk_id: str,
+        idempotency_key: str,
+    ) -> None:
+        """Record a 好差评 rating. The target is not looked up: a rating must never fail
+        because the ticket was issued by another kiosk or has been cleaned up."""
+        _check_key(idempotency_key)
+        if isinstance(level, bool) or not isinstance(level, int) or level not in RATING_LEVELS:
+            raise ValueError(f"rating level must be one of {sorted(RATING_LEVELS)}: {level!r}")
+        unknown = [r for r in reasons if r not in RATING_REASONS]
+        if isinstance(reasons, str) or unknown:
+            raise ValueError(f"unknown rating reasons {unknown or reasons!r}")
+        if target_kind not in RATING_TARGET_KINDS:
+            raise ValueError(f"target kind must be one of {RATING_TARGET_KINDS}")
+        if target_kind == "none":
+            if target_id is not None:
+                raise ValueError("target kind 'none' takes no target id")
+        elif not isinstance(target_id, str) or not _REFERENCE_RE.fullmatch(target_id):
+            raise ValueError(f"target id must match {_REFERENCE_RE.pattern}")
+        _check_kiosk_id(kiosk_id)
+        unique_reasons = list(dict.fromkeys(reasons))  # a double tap on a tag counts once
+        request = _canonical_json([level, unique_reasons, target_kind, target_id, kiosk_id])
+        now = self._now().replace(microsecond=0)
+        with self._errors():
+            conn = self._conn()
+            with _immediate(conn):
+                if _seen_key(conn, idempotency_key, "rate", request) is not None:
+                    return
+                seq = conn.execute(
+                    "INSERT INTO ratings (day, at, level, reasons, target_kind, target_id,"
+                    " kiosk_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (now.date().isoformat(), now.isoformat(), level,
+                     _canonical_json(unique_reasons), target_kind, target_id, kiosk_id),
+                ).lastrowid
+                _remember_key(conn, idempotency_key, "rate", request, str(seq), now)
+
+    def call_help(self, kiosk_id: str, screen: str, idempotency_key: str) -> str:
+        """Record a 帮办 call and return its id. The embedded backend has no staff pager:
+        the hall's staff console (or the HTTP backend) reads the help_calls table."""
+        _check_key(idempotency_key)
+        _check_kiosk_id(kiosk_id)
+        _check_token("screen", screen, required=True)
+        request = _canonical_json([kiosk_id, screen])
+        now = self._now().replace(microsecond=0)
+        with self._errors():
+            conn = self._conn()
+            with _immediate(conn):
+                seen = _seen_key(conn, idempotency_key, "call_help", request)
+                if seen is not None:
+                    return seen
+                call_id = _new_call_id()
+                conn.execute(
+                    "INSERT INTO help_calls (call_id, day, at, kiosk_id, screen)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (call_id, now.date().isoformat(), now.isoformat(), kiosk_id, screen),
+                )
+                _remember_key(conn, idempotency_key, "call_help", request, call_id, now)
+        return call_id
+
+    def record_event(
+        self,
+        kind: str,
+        *,
+        flow: str,
+        step: str = "",
+        duration_s: float | None = None,
+        kiosk_id: str,
+        at: dt.datetime | None = None,
+    ) -> None:
+        """Count a usage event for the 服务指数 (see kiosk.backend.stats).
+
+        No idempotency key: an event counted twice after a retry skews a statistic by one,
+        which is not worth a key per tap.
+        """
+        if kind not in STAT_EVENT_KINDS:
+            raise ValueError(f"event kind must be one of {STAT_EVENT_KINDS}: {kind!r}")
+        _check_token("flow", flow, required=True)
+        _check_token("step", step, required=False)
+        _check_kiosk_id(kiosk_id)
+        if duration_s is not None:
+            if (
+                isinstance(duration_s, bool)
+                or not isinstance(duration_s, int | float)
+                or not math.isfinite(duration_s)
+                or duration_s < 0
+            ):
+                raise ValueError(f"duration must be a finite number >= 0: {duration_s!r}")
+            duration_s = float(duration_s)
+        if at is None:
+            when = self._now()
+        elif at.tzinfo is None:
+            when = at.replace(tzinfo=SHANGHAI)
+        else:
+            when = at.astimezone(SHANGHAI)
+        when = when.replace(microsecond=0)
+        with self._errors():
+            conn = self._conn()
+            with _immediate(conn):
+                conn.execute(
+                    "INSERT INTO stat_events (day, at, kind, flow, step, duration_s, kiosk_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (when.date().isoformat(), when.isoformat(), kind, flow, step, duration_s,
+                     kiosk_id),
+                )
 
     # -------------------------------------------------------------- staff tools
 

@@ -6,23 +6,16 @@ runs every slow step on a task queue, so a hanging backend or printer never free
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer
 
-from kiosk.backend.interface import Backend, QueueFigures
-from kiosk.domain.catalog import Catalog
-from kiosk.domain.payloads import Kind, PayloadRefused, Verifier
+from kiosk.backend.interface import QueueFigures
+from kiosk.domain.payloads import Kind, PayloadRefused
 from kiosk.domain.ticket import TicketView, ticket_document
 from kiosk.services import flows
-from kiosk.services.printing import PrintService
-from kiosk.services.tasks import TaskQueue
 from kiosk.ui import messages
-from kiosk.ui.main_window import MainWindow
+from kiosk.ui.context import KioskContext, Session
 from kiosk.ui.screens.category import CategoryScreen
 from kiosk.ui.screens.home import HomeScreen
 from kiosk.ui.screens.scan import ScanScreen
@@ -31,51 +24,31 @@ from kiosk.ui.screens.ticket import TicketScreen
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Session:
-    """Everything known about the resident at the kiosk; replaced wholesale at session end."""
-
-    context: flows.ResidentContext | None = None
-    ticket: TicketView | None = None
-    ticket_key: str | None = None
-    language: str = "zh"
-
-
 class TakeNumberController(QObject):
-    def __init__(
-        self,
-        window: MainWindow,
-        *,
-        scanner: QObject,
-        backend: Backend,
-        backend_queue: TaskQueue,
-        printing: PrintService,
-        verifier: Verifier,
-        catalog: Catalog,
-        center_name: str,
-        kiosk_id: str,
-        ticket_screen_s: int,
-        clock: Callable[[], dt.datetime],
-    ) -> None:
-        super().__init__(window)
+    """扫码取号 and 没有手机: identify (or not), pick a category, issue and print a ticket."""
+
+    def __init__(self, ctx: KioskContext) -> None:
+        super().__init__(ctx.window)
+        self.ctx = ctx
+        window = ctx.window
         self.window = window
-        self.scanner = scanner
-        self.backend = backend
-        self.backend_queue = backend_queue
-        self.printing = printing
-        self.verifier = verifier
-        self.catalog = catalog
-        self.center_name = center_name
-        self.kiosk_id = kiosk_id
-        self.clock = clock
-        self.session = Session()
+        self.scanner = ctx.scanner
+        self.backend = ctx.backend
+        self.backend_queue = ctx.backend_queue
+        self.printing = ctx.printing
+        self.verifier = ctx.verifier
+        self.catalog = ctx.catalog
+        self.center_name = ctx.center_name
+        self.kiosk_id = ctx.kiosk_id
+        self.clock = ctx.clock
         self._identifying = False
         self._print_job: int | None = None
+        self._ticket_key: str | None = None
 
         theme = window.theme
-        self.home = HomeScreen(theme, catalog, center_name)
+        self.home = HomeScreen(theme, ctx.catalog, ctx.center_name)
         self.scan = ScanScreen(theme)
-        self.category = CategoryScreen(theme, catalog)
+        self.category = CategoryScreen(theme, ctx.catalog)
         self.ticket = TicketScreen(theme)
         for screen in (self.home, self.scan, self.category, self.ticket):
             window.add_screen(screen)
@@ -89,24 +62,33 @@ class TakeNumberController(QObject):
         window.screenChanged.connect(self._screen_changed)
         window.sessionEnded.connect(self._session_ended)
 
-        scanner.frameReady.connect(self.scan.set_frame)
-        scanner.codeScanned.connect(self.on_code)
-        scanner.cameraStateChanged.connect(self.on_camera_state)
-        printing.jobFinished.connect(self._print_done)
-        printing.jobFailed.connect(self._print_failed)
+        self.scanner.frameReady.connect(self.scan.set_frame)
+        self.scanner.codeScanned.connect(self.on_code)
+        self.scanner.cameraStateChanged.connect(self.on_camera_state)
+        self.printing.jobFinished.connect(self._print_done)
+        self.printing.jobFailed.connect(self._print_failed)
 
         # After the ticket is out, Home comes back on its own (the idle countdown also would).
         self.ticket_timer = QTimer(self)
         self.ticket_timer.setSingleShot(True)
-        self.ticket_timer.setInterval(ticket_screen_s * 1000)
+        self.ticket_timer.setInterval(ctx.ticket_screen_s * 1000)
         self.ticket_timer.timeout.connect(lambda: window.go_home("ticket_done"))
         self.refresh_queue()
 
+    @property
+    def session(self) -> Session:
+        return self.ctx.session
+
     # --- navigation -------------------------------------------------------------------
     def start_scan(self) -> None:
+        self.ctx.start_flow("take_number")
+        self.ctx.set_step("scan")
         self.window.go("scan")
 
     def choose_without_phone(self) -> None:
+        if self.ctx.session.flow != "take_number":
+            self.ctx.start_flow("take_number")
+        self.ctx.set_step("category")
         self.session.context = None
         self.category.set_resident("", "")
         self.window.go("category")
@@ -121,8 +103,8 @@ class TakeNumberController(QObject):
             self.ticket_timer.stop()
 
     def _session_ended(self, reason: str) -> None:
-        log.info("session ended (%s)", reason)
-        self.session = Session()
+        self.ctx.reset_session(reason)
+        self._ticket_key = None
         self._identifying = False
         self._print_job = None
         self.ticket_timer.stop()
@@ -156,6 +138,7 @@ class TakeNumberController(QObject):
             return
         self.session.context = context
         self.category.set_resident(context.masked_name, messages.priority_notice(context.priority))
+        self.ctx.set_step("category")
         self.window.go("category")
 
     def _identify_failed(self, exc: BaseException) -> None:
@@ -174,9 +157,9 @@ class TakeNumberController(QObject):
     def issue(self, category_id: str) -> None:
         # One key per tap on this screen: a repeated request (double tap, retry) returns the
         # same ticket from the backend instead of a second number.
-        if self.session.ticket_key is None:
-            self.session.ticket_key = uuid.uuid4().hex
-        key = self.session.ticket_key
+        if self._ticket_key is None:
+            self._ticket_key = self.ctx.new_key()
+        key = self._ticket_key
         context = self.session.context
         language = self.session.language
         self.backend_queue.submit(
@@ -197,7 +180,9 @@ class TakeNumberController(QObject):
     def _issued(self, ticket: TicketView) -> None:
         if self.window.current().name != "category":
             return
-        self.session.ticket = ticket
+        self._ticket_key = None
+        self.session.rating_target = ("ticket", ticket.number)
+        self.ctx.end_flow("flow_finished")
         log.info("ticket %s issued (%s)", ticket.number, ticket.priority_reason or "ordinary")
         self.ticket.show_ticket(ticket)
         self.ticket.set_print_status(self.tr("正在打印凭条…"))
@@ -208,7 +193,7 @@ class TakeNumberController(QObject):
 
     def _issue_failed(self, exc: BaseException) -> None:
         log.warning("ticket failed: %s", type(exc).__name__)
-        self.session.ticket_key = None
+        self._ticket_key = None
         self.category.set_busy(False)
         self.category.set_resident("", messages.backend_unavailable())
 

@@ -1,0 +1,96 @@
+"""What every flow controller shares: the services and the resident's session."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject
+
+from kiosk.backend.interface import Backend
+from kiosk.domain.catalog import Catalog
+from kiosk.domain.payloads import Verifier
+from kiosk.services import flows
+from kiosk.services.printing import PrintService
+from kiosk.services.tasks import TaskQueue
+from kiosk.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Session:
+    """Everything known about the resident at the kiosk; replaced wholesale at session end."""
+
+    context: flows.ResidentContext | None = None
+    language: str = "zh"
+    flow: str = ""  # the flow being worked through, for statistics ("take_number", ...)
+    flow_started: float = 0.0
+    step: str = ""
+    rating_target: tuple[str, str] | None = None  # ("ticket"|"application", id)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class KioskContext:
+    """The services a flow controller may use. Built once by the composition root."""
+
+    window: MainWindow
+    scanner: QObject
+    backend: Backend
+    backend_queue: TaskQueue
+    printing: PrintService
+    verifier: Verifier
+    catalog: Catalog
+    center_name: str
+    kiosk_id: str
+    hotline: str
+    ticket_screen_s: int
+    clock: Callable[[], dt.datetime]
+    session: Session = field(default_factory=Session)
+
+    def new_key(self) -> str:
+        return uuid.uuid4().hex
+
+    # --- statistics: no personal data, only flow names, steps and durations ---------------
+    def start_flow(self, flow: str) -> None:
+        if self.session.flow and self.session.flow != flow:
+            self.end_flow("flow_abandoned")
+        self.session.flow = flow
+        self.session.flow_started = time.monotonic()
+        self.session.step = ""
+        self.record("flow_started", flow=flow)
+
+    def set_step(self, step: str) -> None:
+        self.session.step = step
+
+    def end_flow(self, kind: str = "flow_finished") -> None:
+        flow = self.session.flow
+        if not flow:
+            return
+        duration = time.monotonic() - self.session.flow_started
+        self.record(kind, flow=flow, step=self.session.step, duration_s=duration)
+        self.session.flow = ""
+
+    def record(self, kind: str, *, flow: str, step: str = "",
+               duration_s: float | None = None) -> None:
+        record = getattr(self.backend, "record_event", None)
+        if record is None:
+            return
+        kiosk_id = self.kiosk_id
+        self.backend_queue.submit(
+            lambda: record(kind, flow=flow, step=step, duration_s=duration_s, kiosk_id=kiosk_id),
+            None,
+            lambda exc: log.warning("statistics event not recorded: %s", type(exc).__name__),
+        )
+
+    def reset_session(self, reason: str) -> None:
+        if self.session.flow:
+            self.end_flow("flow_abandoned")
+        log.info("session ended (%s)", reason)
+        self.session = Session()
