@@ -160,7 +160,12 @@ def build(
         idle_countdown_s=config.session.idle_countdown_s,
         kiosk_mode=mode,
     )
-    window.resize(width, height)
+    if mode:
+        window.resize(width, height)
+    else:
+        # A window (demo, tests, --windowed) is the panel's exact size, so what we check and
+        # screenshot is what the panel shows; full screen takes the real screen's size.
+        window.setFixedSize(width, height)
     backend_queue = TaskQueue("backend", window)
     printing = PrintService(printer, window)
     ctx = KioskContext(

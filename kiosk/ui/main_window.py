@@ -32,6 +32,7 @@ class MainWindow(QMainWindow):
     """Owns navigation and the idle timer; knows nothing about services."""
 
     screenChanged = Signal(str)
+    helpRequested = Signal(str)  # the screen the resident was on
     sessionEnded = Signal(str)  # reason: "home" | "idle"
 
     def __init__(
@@ -70,8 +71,13 @@ class MainWindow(QMainWindow):
         self.home_button = QPushButton()
         self.home_button.setObjectName("nav")
         self.home_button.clicked.connect(lambda: self.go_home("home"))
+        # 帮办 on every screen: a person is one tap away wherever the resident is stuck.
+        self.help_button = QPushButton()
+        self.help_button.setObjectName("navHelp")
+        self.help_button.clicked.connect(lambda: self.helpRequested.emit(self.current().name))
         bar.addWidget(self.back_button)
         bar.addWidget(self.title, 1)
+        bar.addWidget(self.help_button)
         bar.addWidget(self.home_button)
         self.stack = QStackedWidget()
         layout.addWidget(self.topbar)
@@ -125,6 +131,8 @@ class MainWindow(QMainWindow):
         self.screenChanged.emit(name)
 
     def go_back(self) -> None:
+        if self.stack.count() and self.current().handle_back():
+            return  # the screen stepped back within itself (a wizard step)
         target = self._history.pop() if self._history else "home"
         if target == "home":
             self.go_home("home")
@@ -146,11 +154,13 @@ class MainWindow(QMainWindow):
         is_home = screen.name == "home"
         self.back_button.setVisible(screen.has_back and not is_home)
         self.home_button.setVisible(not is_home)
+        self.help_button.setVisible(screen.name != "help")
         self.title.setText(screen.title_text() or self.tr("一网通办 · 24小时自助服务"))
 
     def retranslate(self) -> None:
         self.back_button.setText(self.tr("‹ 返回"))
         self.home_button.setText(self.tr("首页"))
+        self.help_button.setText(self.tr("呼叫帮办"))
         if self.stack.count():
             self._update_bar(self.current())
 

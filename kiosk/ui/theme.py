@@ -62,6 +62,18 @@ QPushButton#nav {{
   background: transparent; color: #ffffff; border: 3px solid #ffffff;
   font-size: {b}px; min-width: 160px; min-height: {self.nav_px}px; padding: 4px 24px;
 }}
+QPushButton#navHelp {{
+  background: #ffffff; color: {BLUE_DARK}; border: 3px solid #ffffff;
+  font-size: {b}px; min-width: 160px; min-height: {self.nav_px}px; padding: 4px 24px;
+}}
+QPushButton#key {{ font-size: {int(b * 1.4)}px; border-radius: 12px; }}
+QPushButton:checked {{ background: {BLUE}; color: #ffffff; border-color: {BLUE_DARK}; }}
+QLabel#stepCount {{ font-size: {b}px; color: {MUTED}; }}
+QLabel#entry {{
+  font-size: {int(b * 1.6)}px; font-family: "DejaVu Sans Mono", monospace;
+  background: #ffffff; border: 3px solid {BLUE}; border-radius: 12px; padding: 12px 20px;
+  min-height: 60px;
+}}
 QPushButton#tile {{
   text-align: center; font-size: {int(b * 1.5)}px; border-radius: 24px;
   background: {PAPER}; color: {BLUE_DARK}; border: 4px solid {BLUE};

@@ -38,6 +38,10 @@ class Screen(QWidget):
         """Shown in the top bar."""
         return ""
 
+    def handle_back(self) -> bool:
+        """Back was pressed; return True if the screen handled it itself."""
+        return False
+
     def entered(self) -> None:
         """Called after the screen became visible."""
 

@@ -24,6 +24,9 @@ class HomeScreen(Screen):
     has_back = False
     scanChosen = Signal()
     noPhoneChosen = Signal()
+    serviceChosen = Signal(str)  # "bundles" | "query" | "checkin" | "rating"
+
+    SERVICES = ("bundles", "query", "checkin", "rating")
 
     def __init__(self, theme: Theme, catalog: Catalog, center_name: str,
                  parent: QWidget | None = None) -> None:
@@ -46,6 +49,20 @@ class HomeScreen(Screen):
         tiles.setSpacing(32)
         tiles.addWidget(self.scan_button, 3)
         tiles.addWidget(self.no_phone_button, 2)
+        # The other services: smaller tiles, one row (two rows on portrait panels).
+        self.service_buttons: dict[str, QPushButton] = {}
+        services = QGridLayout()
+        services.setSpacing(24)
+        for i, key in enumerate(self.SERVICES):
+            button = QPushButton()
+            button.setObjectName("tile")
+            button.setMinimumHeight(150)
+            button.clicked.connect(lambda _=False, k=key: self.serviceChosen.emit(k))
+            self.service_buttons[key] = button
+            if theme.portrait:
+                services.addWidget(button, i // 2, i % 2)
+            else:
+                services.addWidget(button, 0, i)
         self.queue_title = self.label(name="subtitle")
         self.queue_grid = QGridLayout()
         self.queue_grid.setHorizontalSpacing(32)
@@ -57,9 +74,9 @@ class HomeScreen(Screen):
             self.queue_grid.addWidget(lab, i // columns, i % columns)
         self.layout_.addWidget(self.welcome)
         self.layout_.addWidget(self.center)
-        self.layout_.addSpacing(20)
         self.layout_.addLayout(tiles, 1)
-        self.layout_.addSpacing(20)
+        self.layout_.addLayout(services)
+        self.layout_.addSpacing(8)
         self.layout_.addWidget(self.queue_title)
         self.layout_.addLayout(self.queue_grid)
         self.footer = self.label(name="small", center=True)
@@ -71,6 +88,14 @@ class HomeScreen(Screen):
         self.welcome.setText(self.tr("欢迎使用 24小时自助服务"))
         self.scan_button.setText(self.tr("扫码取号\n请出示随申码"))
         self.no_phone_button.setText(self.tr("没有手机\n直接取号"))
+        texts = {
+            "bundles": self.tr("一件事\n一次办成"),
+            "query": self.tr("办件查询"),
+            "checkin": self.tr("预约签到"),
+            "rating": self.tr("好差评"),
+        }
+        for key, button in self.service_buttons.items():
+            button.setText(texts[key])
         self.queue_title.setText(self.tr("当前排队人数"))
         self.footer.setText(self.tr("如需帮助，请联系工作人员或拨打 12345 热线"))
         self.set_queue_figures(self._figures)

@@ -1,0 +1,138 @@
+"""好差评: five levels, then optional reason tags; no free text at a kiosk."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QPushButton, QWidget
+
+from kiosk.ui.screens.base import Screen
+from kiosk.ui.theme import Theme
+
+
+class RatingScreen(Screen):
+    name = "rating"
+    submitted = Signal(int, tuple)  # level, reason tag ids
+    doneChosen = Signal()
+
+    def __init__(
+        self,
+        theme: Theme,
+        levels: dict[int, tuple[str, str]],
+        reasons: dict[str, tuple[str, str]],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(theme, parent)
+        self.levels = levels
+        self.reasons = reasons
+        self.heading = self.label(name="title", center=True)
+        self.target = self.label(name="subtitle", center=True)
+        row = QHBoxLayout() if not theme.portrait else QGridLayout()
+        self.level_buttons: dict[int, QPushButton] = {}
+        for i, level in enumerate(sorted(levels, reverse=True)):
+            b = QPushButton()
+            b.setObjectName("tile")
+            b.setCheckable(True)
+            b.setMinimumHeight(140)
+            b.clicked.connect(lambda _=False, lv=level: self._choose_level(lv))
+            self.level_buttons[level] = b
+            if isinstance(row, QGridLayout):
+                row.addWidget(b, i // 2, i % 2)
+            else:
+                row.addWidget(b)
+        self.reason_title = self.label(name="subtitle")
+        grid = QGridLayout()
+        grid.setSpacing(16)
+        self.reason_buttons: dict[str, QPushButton] = {}
+        columns = 2 if theme.portrait else 4
+        for i, tag in enumerate(reasons):
+            b = QPushButton()
+            b.setCheckable(True)
+            self.reason_buttons[tag] = b
+            grid.addWidget(b, i // columns, i % columns)
+        self.submit_button = QPushButton()
+        self.submit_button.setObjectName("primary")
+        self.submit_button.clicked.connect(self._submit)
+        self.thanks = self.label(name="ok")
+        self.thanks.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.problem = self.label(name="error")
+        self.done_button = QPushButton()
+        self.done_button.clicked.connect(self.doneChosen)
+        self.layout_.addWidget(self.heading)
+        self.layout_.addWidget(self.target)
+        self.layout_.addLayout(row)
+        self.layout_.addWidget(self.reason_title)
+        self.layout_.addLayout(grid)
+        self.layout_.addStretch(1)
+        self.layout_.addWidget(self.thanks)
+        self.layout_.addWidget(self.problem)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.done_button)
+        bottom.addWidget(self.submit_button)
+        self.layout_.addLayout(bottom)
+        self.language = "zh"
+        self.clear()
+
+    def retranslate(self) -> None:
+        i = 1 if self.language == "en" else 0
+        self.heading.setText(self.tr("请为本次服务评价"))
+        for level, b in self.level_buttons.items():
+            b.setText(self.levels[level][i])
+        for tag, b in self.reason_buttons.items():
+            b.setText(self.reasons[tag][i])
+        self.reason_title.setText(self.tr("原因（可选，可多选）"))
+        self.submit_button.setText(self.tr("提交评价"))
+        self.done_button.setText(self.tr("完成，返回首页"))
+
+    def title_text(self) -> str:
+        return self.tr("好差评")
+
+    def set_target(self, text: str) -> None:
+        self.target.setText(text)
+
+    def _choose_level(self, level: int) -> None:
+        for lv, b in self.level_buttons.items():
+            b.setChecked(lv == level)
+        self._level = level
+        self.reason_title.show()
+        for b in self.reason_buttons.values():
+            b.show()
+        self.submit_button.show()
+        self.submit_button.setEnabled(True)
+
+    def _submit(self) -> None:
+        if self._level is None or self._sent:
+            return
+        self._sent = True  # a double tap must not rate twice
+        self.submit_button.setEnabled(False)
+        tags = tuple(t for t, b in self.reason_buttons.items() if b.isChecked())
+        self.submitted.emit(self._level, tags)
+
+    def show_thanks(self) -> None:
+        self.thanks.setText(self.tr("感谢您的评价！"))
+        self.thanks.show()
+        self.submit_button.hide()
+        for b in list(self.level_buttons.values()) + list(self.reason_buttons.values()):
+            b.setEnabled(False)
+
+    def show_problem(self, text: str) -> None:
+        self.problem.setText(text)
+        self.problem.show()
+        self._sent = False
+        self.submit_button.setEnabled(True)
+
+    def clear(self) -> None:
+        self._level: int | None = None
+        self._sent = False
+        self.target.clear()
+        self.thanks.clear()
+        self.thanks.hide()
+        self.problem.clear()
+        self.problem.hide()
+        for b in list(self.level_buttons.values()) + list(self.reason_buttons.values()):
+            b.setChecked(False)
+            b.setEnabled(True)
+        for b in self.reason_buttons.values():
+            b.hide()
+        self.reason_title.hide()
+        self.submit_button.hide()
+        self.retranslate()
