@@ -19,6 +19,7 @@ from kiosk.backend.embedded import EmbeddedBackend
 from kiosk.config.loader import resolve
 from kiosk.config.schema import KioskConfig
 from kiosk.domain import payloads
+from kiosk.domain.bundles import BundleSet, load_bundles
 from kiosk.domain.catalog import Catalog, load_catalog
 from kiosk.hardware.camera.decoder import make_decoder
 from kiosk.hardware.camera.sources import FrameSource, make_source
@@ -28,9 +29,12 @@ from kiosk.hardware.printer.transports import PrinterTransport, make_transport
 from kiosk.services.printing import PrintService
 from kiosk.services.scanner import ScannerService
 from kiosk.services.tasks import TaskQueue
+from kiosk.ui.bundle_controller import BundleController
 from kiosk.ui.context import KioskContext
 from kiosk.ui.controller import TakeNumberController
+from kiosk.ui.lookup_controllers import CheckInController, QueryController
 from kiosk.ui.main_window import MainWindow
+from kiosk.ui.service_controllers import HelpController, RatingController
 from kiosk.ui.theme import Theme
 
 log = logging.getLogger(__name__)
@@ -93,6 +97,8 @@ class Kiosk:
     printer_transport: PrinterTransport
     printing: PrintService
     verifier: payloads.Verifier
+    bundles: BundleSet
+    bundle_controller: BundleController
     _closed: bool = False
 
     def shutdown(self) -> None:
@@ -183,6 +189,23 @@ def build(
         clock=clock,
     )
     controller = TakeNumberController(ctx)
+    bundles = load_bundles(resolve(paths.config_dir, config.paths.bundles),
+                           {c.id for c in catalog.categories})
+    bundle_controller = BundleController(ctx, bundles)
+    titles = {b.id: (b.title.zh, b.title.en) for b in bundles.bundles}
+    query = QueryController(ctx, titles)
+    checkin = CheckInController(ctx, controller)
+    rating = RatingController(ctx)
+    HelpController(ctx)
+    routes = {
+        "bundles": bundle_controller.open_list,
+        "query": query.open,
+        "checkin": checkin.open,
+        "rating": rating.open,
+    }
+    controller.home.serviceChosen.connect(lambda key: routes[key]())
+    controller.ticket.rateChosen.connect(rating.open)
+    bundle_controller.result.rateChosen.connect(rating.open)
     if start_camera:
         scanner.start()
     return Kiosk(
@@ -198,4 +221,6 @@ def build(
         printer_transport=transport,
         printing=printing,
         verifier=verifier,
+        bundles=bundles,
+        bundle_controller=bundle_controller,
     )

@@ -5,6 +5,10 @@ numbers are the one thing that must never go wrong: a number printed on paper is
 so each one is allocated from a persisted counter inside `BEGIN IMMEDIATE`, with a
 UNIQUE(day, number) constraint behind it, on a database in WAL mode with synchronous=FULL
 (NORMAL may lose the last commits on power loss; see notes/RELIABILITY.md).
+
+Application references (办件编号) follow the same pattern, and every state-changing call
+(ticket, application, check-in, rating, help call) stores its idempotency key in the same
+transaction as its effect, so a retry after a crash or a lost reply changes nothing.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ Residents, by role (`DEMO_RESIDENTS[role]`), with ages on the seed day:
 |                            |       |            |     | 20 days; no Shanghai household reg.   |
 | foreign_permanent_resident | R0015 | John Smith | 45  | 2023 永居证 number: leading 9, birth  |
 |                            |       |            |     | date in digits 7-14, same check digit |
+| all_licenses               | R0016 | 黄美玲     | 58  | every license kind a bundle exempts   |
 
 The "birthday" roles hold on the seed day only: a database seeded yesterday has an
 aged_79_birthday_tomorrow resident who is 80 today. Tests that need the boundary create a
@@ -123,6 +124,7 @@ DEMO_RESIDENTS: dict[str, str] = {
     "aged_79_birthday_tomorrow": "R0013",
     "residence_permit": "R0014",
     "foreign_permanent_resident": "R0015",
+    "all_licenses": "R0016",
 }
 
 # Titles as printed on the licenses; kinds are the stable ids the bundles refer to.
@@ -213,6 +215,7 @@ def demo_residents(today: dt.date) -> list[SeedResident]:
         ("R0012", "陈桂兰", "310104", 80, 0, False, ()),
         ("R0013", "钱德华", "310101", 79, 364, True, ()),
         ("R0014", "马永福", "340104", 35, 180, True, ()),
+        ("R0016", "黄美玲", "310104", 58, 150, False, ()),
     ]
     extras: dict[str, tuple[str, ...]] = {
         "R0001": ("marriage_certificate", "birth_medical_certificate"),
@@ -224,6 +227,9 @@ def demo_residents(today: dt.date) -> list[SeedResident]:
         "R0009": ("marriage_certificate",),
         "R0012": ("retirement_certificate",),
         "R0013": ("retirement_certificate", "marriage_certificate"),
+        # Every kind a bundle can exempt, for "all materials 免于提交" demos and tests.
+        "R0016": ("marriage_certificate", "birth_medical_certificate", "retirement_certificate",
+                  "residence_permit"),
     }
     out: list[SeedResident] = []
     for n, (rid, name, region, age, since, male, ent) in enumerate(people, start=1):

@@ -264,6 +264,10 @@ class PathsConfig(_Section):
     catalog: str = Field(
         "catalog.yaml", description="Service categories file, relative to the config file."
     )
+    bundles: str = Field(
+        "bundles",
+        description="Folder of 一件事 bundle files (*.yaml), relative to the config file.",
+    )
 
 
 class KioskConfig(_Section):

@@ -94,8 +94,9 @@ class TakeNumberController(QObject):
         self.window.go("category")
 
     def _screen_changed(self, name: str) -> None:
-        self.scanner.set_scanning(name == "scan")
-        if name == "scan":
+        wants = self.window.current().wants_codes()
+        self.scanner.set_scanning(wants)
+        if wants:
             self.scanner.reset_dedup()
         if name in ("home", "category"):
             self.refresh_queue()
@@ -154,6 +155,11 @@ class TakeNumberController(QObject):
             self.scan.show_status("")
 
     # --- the ticket -------------------------------------------------------------------
+    def issue_for(self, context: flows.ResidentContext | None, category_id: str) -> None:
+        """Issue a ticket from another flow (预约签到) for a known category."""
+        self.session.context = context
+        self.issue(category_id)
+
     def issue(self, category_id: str) -> None:
         # One key per tap on this screen: a repeated request (double tap, retry) returns the
         # same ticket from the backend instead of a second number.
@@ -162,6 +168,7 @@ class TakeNumberController(QObject):
         key = self._ticket_key
         context = self.session.context
         language = self.session.language
+        session = self.session
         self.backend_queue.submit(
             lambda: flows.issue_ticket(
                 self.backend,
@@ -173,13 +180,12 @@ class TakeNumberController(QObject):
                 idempotency_key=key,
                 language=language,
             ),
-            self._issued,
+            lambda t: self._issued(t) if self.session is session else None,
             self._issue_failed,
         )
 
     def _issued(self, ticket: TicketView) -> None:
-        if self.window.current().name != "category":
-            return
+        # Only for the session that asked: a resident who left (Home, idle) gets nothing shown.
         self._ticket_key = None
         self.session.rating_target = ("ticket", ticket.number)
         self.ctx.end_flow("flow_finished")

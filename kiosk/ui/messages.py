@@ -11,6 +11,7 @@ from PySide6.QtCore import QCoreApplication
 
 from kiosk.domain.payloads import PayloadProblem
 from kiosk.domain.queue import PriorityReason
+from kiosk.domain.wizard import FieldProblem
 
 
 def _t(text: str) -> str:
@@ -81,3 +82,63 @@ def printer_problem(state: str) -> str:
 
 def camera_problem() -> str:
     return _t("摄像头暂时无法使用。请选择“没有手机？直接取号”，或联系工作人员。")
+
+
+def help_unavailable(hotline: str) -> str:
+    return _t("呼叫没有发送成功。请直接到服务台找工作人员，或拨打 {hotline} 热线。").format(
+        hotline=hotline
+    )
+
+
+def rating_target(kind: str, ident: str) -> str:
+    if kind == "ticket":
+        return _t("评价对象：排队号 {id}").format(id=ident)
+    if kind == "application":
+        return _t("评价对象：办件 {id}").format(id=ident)
+    return ""
+
+
+def submit_failed() -> str:
+    return _t("提交没有成功，您填写的内容都还在。请稍后再按“确认提交”，或呼叫工作人员帮办。")
+
+
+def field_problem(problem: FieldProblem) -> str:
+    texts = {
+        FieldProblem.EMPTY: _t("请填写这一项。"),
+        FieldProblem.NOT_DIGITS: _t("只能输入数字。"),
+        FieldProblem.WRONG_LENGTH: _t("位数不对，请核对后重新输入。"),
+        FieldProblem.BAD_CHECKSUM: _t("银行卡号有误（校验不通过），请核对卡面上的号码。"),
+        FieldProblem.BAD_DATE: _t("日期格式不对，请按 年年年年月月日日 输入，如 20240131。"),
+        FieldProblem.FUTURE_DATE: _t("日期不能晚于今天。"),
+        FieldProblem.PAST_DATE: _t("日期不能早于今天。"),
+        FieldProblem.BAD_ID_NUMBER: _t("身份证号码有误，请核对后重新输入。"),
+        FieldProblem.BAD_PHONE: _t("手机号码有误，请输入 11 位手机号码。"),
+    }
+    return texts[problem]
+
+
+def no_applications() -> str:
+    return _t("没有查到办件记录。如已在窗口办理，请联系工作人员查询。")
+
+
+def already_checked_in() -> str:
+    return _t("这个预约已经签到过了，请留意叫号。如未取到号，请联系工作人员。")
+
+
+def appointment_explanation(context: object) -> str:
+    from kiosk.domain.queue import AppointmentFit
+
+    appt = getattr(context, "appointment", None)
+    fit = getattr(context, "appointment_fit", AppointmentFit.NONE)
+    if appt is None or fit is AppointmentFit.NONE:
+        return _t("没有查到您今天的预约。您可以先取普通号，也可以在“随申办”App 上预约。")
+    slot = f"{appt.start:%H:%M}–{appt.end:%H:%M}"
+    if fit is AppointmentFit.TOO_EARLY:
+        return _t(
+            "您预约的时段是今天 {slot}，现在还早，预约号请在时段开始前 30 分钟内签到。"
+            "您也可以现在取普通号。"
+        ).format(slot=slot)
+    return _t(
+        "您预约的时段是今天 {slot}，已超过签到时间（时段结束后 15 分钟内）。"
+        "预约已失效，您可以取普通号办理。"
+    ).format(slot=slot)

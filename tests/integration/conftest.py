@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "config" / "kiosk.toml"
 
 
-def make_config(data_dir: Path, printer: dict | None = None, **screen: object) -> KioskConfig:
-    base = load_config(SHIPPED)
+def make_config(data_dir: Path, printer: dict | None = None, config_file: Path = SHIPPED,
+                **screen: object) -> KioskConfig:
+    base = load_config(config_file)
     return base.model_copy(
         update={
             "camera": EmulatedCameraConfig(source="blank"),
@@ -103,9 +104,9 @@ def kiosk_factory(qtbot, tmp_path) -> Iterator:
     built: list[Kiosk] = []
 
     def factory(data_dir: Path | None = None, printer: dict | None = None,
-                **screen: object) -> Kiosk:
-        k = build(make_config(data_dir or tmp_path / "data", printer, **screen), SHIPPED,
-                  kiosk_mode=False)
+                config_file: Path = SHIPPED, **screen: object) -> Kiosk:
+        k = build(make_config(data_dir or tmp_path / "data", printer, config_file, **screen),
+                  config_file, kiosk_mode=False)
         k.window.show()
         built.append(k)
         return k

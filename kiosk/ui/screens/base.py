@@ -38,6 +38,10 @@ class Screen(QWidget):
         """Shown in the top bar."""
         return ""
 
+    def wants_codes(self) -> bool:
+        """Whether scanned codes mean something on this screen (the scanner reports them)."""
+        return False
+
     def handle_back(self) -> bool:
         """Back was pressed; return True if the screen handled it itself."""
         return False

@@ -12,11 +12,16 @@ from kiosk.ui.widgets import CameraView
 
 
 class ScanScreen(Screen):
+    """One scan screen per purpose: take a number, 办件查询, 预约签到."""
+
     name = "scan"
     noPhoneChosen = Signal()
 
-    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+    def __init__(self, theme: Theme, purpose: str = "ticket",
+                 parent: QWidget | None = None) -> None:
         super().__init__(theme, parent)
+        self.purpose = purpose
+        self.name = {"ticket": "scan", "query": "query_scan", "checkin": "checkin_scan"}[purpose]
         self.instruction = self.label(name="title", center=True)
         self.hint = self.label(name="subtitle", center=True)
         self.camera = CameraView()
@@ -48,17 +53,28 @@ class ScanScreen(Screen):
         self.retranslate()
 
     def retranslate(self) -> None:
-        self.instruction.setText(self.tr("请出示随申码"))
+        if self.purpose == "query":
+            self.instruction.setText(self.tr("请扫描回执上的二维码，或出示随申码"))
+            self.no_phone_button.setText(self.tr("没有回执和手机？呼叫帮办"))
+        elif self.purpose == "checkin":
+            self.instruction.setText(self.tr("预约签到：请出示随申码"))
+            self.no_phone_button.setText(self.tr("没有手机？直接取普通号"))
+        else:
+            self.instruction.setText(self.tr("请出示随申码"))
+            self.no_phone_button.setText(self.tr("没有手机？直接取号"))
         self.hint.setText(
             self.tr("打开“随申办”App，将随申码对准屏幕中间的方框，距离约 20 厘米")
         )
-        self.no_phone_button.setText(self.tr("没有手机？直接取号"))
         self.steps.setText(
             self.tr("① 打开“随申办”App\n② 点击首页的“随申码”\n③ 将手机屏幕对准左侧方框")
         )
 
     def title_text(self) -> str:
-        return self.tr("扫码取号")
+        return {"query": self.tr("办件查询"), "checkin": self.tr("预约签到")}.get(
+            self.purpose, self.tr("扫码取号"))
+
+    def wants_codes(self) -> bool:
+        return True
 
     def set_frame(self, image: QImage) -> None:
         if self.isVisible():

@@ -15,6 +15,7 @@ class TicketScreen(Screen):
     name = "ticket"
     has_back = False  # the number is taken; going back would suggest taking another
     doneChosen = Signal()
+    rateChosen = Signal()
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(theme, parent)
@@ -28,13 +29,16 @@ class TicketScreen(Screen):
         self.done_button.setObjectName("primary")
         self.done_button.setMinimumWidth(420)
         self.done_button.clicked.connect(self.doneChosen)
+        self.rate_button = QPushButton()
+        self.rate_button.clicked.connect(self.rateChosen)
         if theme.portrait:
             self.layout_.addWidget(self.heading)
             self.layout_.addWidget(self.card, 0, Qt.AlignmentFlag.AlignHCenter)
             self.layout_.addWidget(self.print_status)
             self.layout_.addWidget(self.print_problem)
             self.layout_.addStretch(1)
-            self.layout_.addWidget(self.done_button, 0, Qt.AlignmentFlag.AlignHCenter)
+            self.layout_.addWidget(self.rate_button)
+            self.layout_.addWidget(self.done_button)
         else:
             row = QHBoxLayout()
             row.addWidget(self.card, 3)
@@ -43,6 +47,7 @@ class TicketScreen(Screen):
             side.addWidget(self.print_status)
             side.addWidget(self.print_problem)
             side.addStretch(1)
+            side.addWidget(self.rate_button)
             side.addWidget(self.done_button)
             row.addLayout(side, 2)
             self.layout_.addLayout(row, 1)
@@ -52,6 +57,7 @@ class TicketScreen(Screen):
     def retranslate(self) -> None:
         self.heading.setText(self.tr("取号成功"))
         self.done_button.setText(self.tr("完成，返回首页"))
+        self.rate_button.setText(self.tr("评价本次服务"))
         if self.ticket is not None:
             self.show_ticket(self.ticket)
 

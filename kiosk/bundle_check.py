@@ -1,0 +1,49 @@
+"""`kiosk check-bundles DIR`: validate the 一件事 bundle files a center's staff edited.
+
+Prints "OK: N bundles" or every problem of every broken file (file, key path, what was
+expected) and returns 2, the same exit code as `kiosk check-config`, so a technician's
+script treats both alike.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from kiosk.config.loader import ConfigFileError
+from kiosk.domain.bundles import load_bundles
+from kiosk.domain.catalog import load_catalog
+
+EXIT_BROKEN = 2
+
+
+def _default_catalog(folder: Path) -> Path | None:
+    # The shipped layout keeps config/catalog.yaml beside config/bundles/.
+    candidate = folder.resolve().parent / "catalog.yaml"
+    return candidate if candidate.is_file() else None
+
+
+def check_bundles_command(folder: str, catalog_path: str | None) -> int:
+    """Validate every bundle in `folder` against the catalog (default: ../catalog.yaml)."""
+    bundle_dir = Path(folder)
+    catalog_file = Path(catalog_path) if catalog_path else _default_catalog(bundle_dir)
+    catalog_ids: set[str] | None = None
+    if catalog_file is None and bundle_dir.is_dir():
+        print(f"{bundle_dir}: no catalog.yaml beside the folder; ticket categories are not "
+              "checked (give one with --catalog)", file=sys.stderr)
+    if catalog_file is not None:
+        try:
+            catalog_ids = {c.id for c in load_catalog(catalog_file).categories}
+        except ConfigFileError as e:
+            print(e.message(), file=sys.stderr)
+            return EXIT_BROKEN
+    result = load_bundles(bundle_dir, catalog_ids)
+    for error in result.errors:
+        print(error.message(), file=sys.stderr)
+    if result.errors:
+        print(f"{len(result.errors)} broken file(s); {len(result.bundles)} bundle(s) OK",
+              file=sys.stderr)
+        return EXIT_BROKEN
+    print(f"OK: {len(result.bundles)} bundles")
+    return 0
+

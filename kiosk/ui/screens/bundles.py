@@ -1,0 +1,322 @@
+"""一件事: the bundle list, the guided wizard (one page per step kind) and the result."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.domain.bundles import Bundle
+from kiosk.ui.keypad import Keypad
+from kiosk.ui.screens.base import Screen
+from kiosk.ui.theme import Theme
+from kiosk.ui.widgets import CameraView, qr_pixmap
+
+
+def _label(text: str = "", name: str = "", center: bool = False) -> QLabel:
+    return Screen.label(text, name, center)
+
+
+def _clear_layout(layout: QLayout) -> None:
+    while layout.count():
+        item = layout.takeAt(0)
+        widget = item.widget()
+        if widget is not None:
+            widget.setParent(None)
+            widget.deleteLater()
+        elif item.layout() is not None:
+            _clear_layout(item.layout())
+
+
+def _show_all(layout: QLayout) -> None:
+    # A widget added to an already visible parent is shown only by a queued call; show it
+    # now so the page is complete the moment it is rendered.
+    for i in range(layout.count()):
+        w = layout.itemAt(i).widget()
+        if w is not None:
+            w.show()
+
+
+class BundleListScreen(Screen):
+    name = "bundles"
+    bundleChosen = Signal(str)
+
+    def __init__(self, theme: Theme, bundles: list[Bundle], parent: QWidget | None = None) -> None:
+        super().__init__(theme, parent)
+        self.bundles = bundles
+        self.heading = self.label(name="title", center=True)
+        self.layout_.addWidget(self.heading)
+        grid = QGridLayout()
+        grid.setSpacing(20)
+        columns = 2 if theme.portrait else 3
+        self.buttons: dict[str, QPushButton] = {}
+        for i, b in enumerate(bundles):
+            button = QPushButton()
+            button.setObjectName("tile")
+            button.setMinimumHeight(170)
+            button.clicked.connect(lambda _=False, bid=b.id: self.bundleChosen.emit(bid))
+            self.buttons[b.id] = button
+            grid.addWidget(button, i // columns, i % columns)
+        self.layout_.addLayout(grid)
+        self.layout_.addStretch(1)
+        self.disclaimer = self.label(name="small", center=True)
+        self.layout_.addWidget(self.disclaimer)
+        self.language = "zh"
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.heading.setText(self.tr("请选择要办理的“一件事”"))
+        for b in self.bundles:
+            self.buttons[b.id].setText(f"{b.title.get(self.language)}\n"
+                                       f"{b.summary.get(self.language)}")
+        self.disclaimer.setText(self.tr(
+            "以上事项为示例，具体办理条件和材料以受理中心的最新要求为准，不构成法律意见。"
+        ))
+
+    def title_text(self) -> str:
+        return self.tr("一件事 一次办")
+
+
+class WizardScreen(Screen):
+    """Step k of n, the step's page, and Back / Next. Pages are rebuilt for every step."""
+
+    name = "wizard"
+    nextChosen = Signal()
+    backChosen = Signal()
+    optionChosen = Signal(str, str)  # question id, option id
+    keyPressed = Signal(str)
+    submitChosen = Signal()
+    noPhoneChosen = Signal()
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(theme, parent)
+        self.bundle_title = self.label(name="subtitle", center=True)
+        self.step_count = self.label(name="stepCount", center=True)
+        self.heading = self.label(name="title", center=True)
+        self.body = QVBoxLayout()
+        self.body.setSpacing(16)
+        self.camera = CameraView()
+        self.camera.setMinimumHeight(420)
+        self.camera.hide()
+        self.keypad = Keypad()
+        self.keypad.keyPressed.connect(self.keyPressed)
+        self.keypad.hide()
+        self.problem = self.label(name="error")
+        self.problem.hide()
+        self.back_button = QPushButton()
+        self.back_button.clicked.connect(self.backChosen)
+        self.next_button = QPushButton()
+        self.next_button.setObjectName("primary")
+        self.next_button.clicked.connect(self.nextChosen)
+        nav = QHBoxLayout()
+        nav.addWidget(self.back_button)
+        nav.addStretch(1)
+        nav.addWidget(self.next_button)
+        for w in (self.bundle_title, self.step_count, self.heading):
+            self.layout_.addWidget(w)
+        self.layout_.addLayout(self.body, 1)
+        self.layout_.addWidget(self.camera, 3)
+        self.layout_.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.layout_.addWidget(self.problem)
+        self.layout_.addLayout(nav)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.back_button.setText(self.tr("‹ 上一步"))
+        self.next_button.setText(self.tr("下一步 ›"))
+
+    def title_text(self) -> str:
+        return self.tr("一件事 一次办")
+
+    def handle_back(self) -> bool:
+        self.backChosen.emit()
+        return True
+
+    # --- building pages ------------------------------------------------------------------
+    def begin(self, bundle_title: str, index: int, total: int, heading: str) -> None:
+        _clear_layout(self.body)
+        self.option_buttons: dict[str, QPushButton] = {}
+        self.submit_button: QPushButton | None = None
+        self.no_phone_button: QPushButton | None = None
+        self.camera.hide()
+        self.keypad.hide()
+        self.problem.hide()
+        self.bundle_title.setText(bundle_title)
+        self.step_count.setText(self.tr("第 {k} 步，共 {n} 步").format(k=index + 1, n=total))
+        self.heading.setText(heading)
+        self.next_button.show()
+        self.next_button.setEnabled(True)
+        self.retranslate()
+
+    def add_text(self, text: str, name: str = "subtitle") -> QLabel:
+        lab = _label(text, name)
+        self.body.addWidget(lab)
+        lab.show()
+        return lab
+
+    def add_rows(self, rows: list[tuple[str, str]]) -> None:
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(32)
+        for i, (k, v) in enumerate(rows):
+            key = _label(k, "small")
+            val = _label(v)
+            val.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            grid.addWidget(key, i, 0)
+            grid.addWidget(val, i, 1)
+        self.body.addLayout(grid)
+        _show_all(grid)
+
+    def add_options(self, question_id: str, options: list[tuple[str, str]],
+                    chosen: str | None) -> dict[str, QPushButton]:
+        grid = QGridLayout()
+        grid.setSpacing(20)
+        buttons: dict[str, QPushButton] = {}
+        columns = 1 if self.theme.portrait or len(options) > 2 else 2
+        for i, (oid, label) in enumerate(options):
+            b = QPushButton(label)
+            b.setObjectName("tile")
+            b.setCheckable(True)
+            b.setChecked(oid == chosen)
+            b.setMinimumHeight(120)
+            b.clicked.connect(lambda _=False, q=question_id, o=oid: self.optionChosen.emit(q, o))
+            buttons[oid] = b
+            grid.addWidget(b, i // columns, i % columns)
+        self.body.addLayout(grid)
+        _show_all(grid)
+        self.body.addStretch(1)
+        self.option_buttons = buttons
+        return buttons
+
+    def add_stretch(self) -> None:
+        self.body.addStretch(1)
+
+    def show_camera(self, no_phone_text: str) -> None:
+        self.camera.show()
+        button = QPushButton(no_phone_text)
+        button.clicked.connect(self.noPhoneChosen)
+        self.body.addWidget(button)
+        button.show()
+        self.no_phone_button = button
+
+    def show_keypad(self, allow_x: bool) -> QLabel:
+        entry = _label("", "entry")
+        entry.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.body.addWidget(entry)
+        entry.show()
+        self.keypad.allow_x(allow_x)
+        self.keypad.show()
+        return entry
+
+    def add_submit(self, text: str) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName("primary")
+        button.setMinimumHeight(130)
+        button.clicked.connect(self.submitChosen)
+        self.body.addWidget(button)
+        button.show()
+        self.next_button.hide()
+        self.submit_button = button
+        return button
+
+    def set_frame(self, image: QImage) -> None:
+        if self.camera.isVisible():
+            self.camera.set_frame(image)
+
+    def show_problem(self, text: str) -> None:
+        self.problem.setText(text)
+        self.problem.setVisible(bool(text))
+
+    def set_next_enabled(self, enabled: bool) -> None:
+        self.next_button.setEnabled(enabled)
+
+    def clear(self) -> None:
+        _clear_layout(self.body)
+        for w in (self.bundle_title, self.step_count, self.heading, self.problem):
+            w.clear()
+        self.problem.hide()
+        self.camera.clear()
+        self.camera.hide()
+        self.keypad.hide()
+
+
+class BundleResultScreen(Screen):
+    """The reference number and what is still needed; the same content as the receipt."""
+
+    name = "bundle_result"
+    has_back = False  # the application is filed; Back would suggest filing it again
+    rateChosen = Signal()
+    doneChosen = Signal()
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(theme, parent)
+        self.heading = self.label(name="title", center=True)
+        self.reference = self.label(name="bigNumber", center=True)
+        self.reference.setStyleSheet(f"font-size: {int(theme.body_px * 2.2)}px;")
+        self.details = QVBoxLayout()
+        self.qr = QLabel()
+        self.qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.print_status = self.label(name="subtitle", center=True)
+        self.print_problem = self.label(name="error")
+        self.print_problem.hide()
+        self.rate_button = QPushButton()
+        self.rate_button.clicked.connect(self.rateChosen)
+        self.done_button = QPushButton()
+        self.done_button.setObjectName("primary")
+        self.done_button.clicked.connect(self.doneChosen)
+        self.layout_.addWidget(self.heading)
+        self.layout_.addWidget(self.reference)
+        row = QHBoxLayout() if not theme.portrait else QVBoxLayout()
+        row.addLayout(self.details, 3)
+        row.addWidget(self.qr, 1)
+        self.layout_.addLayout(row, 1)
+        self.layout_.addWidget(self.print_status)
+        self.layout_.addWidget(self.print_problem)
+        nav = QHBoxLayout()
+        nav.addWidget(self.rate_button)
+        nav.addWidget(self.done_button)
+        self.layout_.addLayout(nav)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.heading.setText(self.tr("申请已提交"))
+        self.rate_button.setText(self.tr("评价本次服务"))
+        self.done_button.setText(self.tr("完成，返回首页"))
+
+    def title_text(self) -> str:
+        return self.tr("办理结果")
+
+    def show_result(self, reference: str, sections: list[tuple[str, list[str]]],
+                    progress_code: str, qr_caption: str) -> None:
+        _clear_layout(self.details)
+        self.reference.setText(reference)
+        for title, lines in sections:
+            self.details.addWidget(_label(title, "subtitle"))
+            for line in lines:
+                self.details.addWidget(_label("· " + line))
+        _show_all(self.details)
+        self.details.addStretch(1)
+        self.qr.setPixmap(qr_pixmap(progress_code, 240))
+        self.qr.setToolTip(qr_caption)
+
+    def set_print_status(self, text: str) -> None:
+        self.print_status.setText(text)
+
+    def show_print_problem(self, text: str) -> None:
+        self.print_problem.setText(text)
+        self.print_problem.setVisible(bool(text))
+
+    def clear(self) -> None:
+        _clear_layout(self.details)
+        self.reference.clear()
+        self.qr.clear()
+        self.print_status.clear()
+        self.print_problem.clear()
+        self.print_problem.hide()

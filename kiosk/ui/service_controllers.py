@@ -1,0 +1,88 @@
+"""帮办 (call a person) and 好差评 (rate the service): short flows reachable from anywhere."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject
+
+from kiosk.backend.interface import RATING_LEVELS, RATING_REASONS
+from kiosk.ui import messages
+from kiosk.ui.context import KioskContext
+from kiosk.ui.screens.help import HelpScreen
+from kiosk.ui.screens.rating import RatingScreen
+
+log = logging.getLogger(__name__)
+
+
+class HelpController(QObject):
+    def __init__(self, ctx: KioskContext) -> None:
+        super().__init__(ctx.window)
+        self.ctx = ctx
+        self.screen = HelpScreen(ctx.window.theme, ctx.hotline)
+        ctx.window.add_screen(self.screen)
+        ctx.window.helpRequested.connect(self.call)
+        self.screen.doneChosen.connect(ctx.window.go_back)
+
+    def call(self, from_screen: str) -> None:
+        window = self.ctx.window
+        if window.current().name == "help":
+            return
+        self.screen.clear()
+        self.screen.calling()
+        window.go("help")
+        key = self.ctx.new_key()
+        kiosk_id = self.ctx.kiosk_id
+        backend = self.ctx.backend
+        log.info("help requested from screen %s", from_screen)
+        self.ctx.record("flow_started", flow="help", step=from_screen)
+        self.ctx.backend_queue.submit(
+            lambda: backend.call_help(kiosk_id, from_screen, key),
+            lambda _call_id: self.screen.called(),
+            self._failed,
+        )
+
+    def _failed(self, exc: BaseException) -> None:
+        log.warning("help call failed: %s", type(exc).__name__)
+        self.screen.failed(messages.help_unavailable(self.ctx.hotline))
+
+
+class RatingController(QObject):
+    def __init__(self, ctx: KioskContext) -> None:
+        super().__init__(ctx.window)
+        self.ctx = ctx
+        self.screen = RatingScreen(ctx.window.theme, RATING_LEVELS, RATING_REASONS)
+        ctx.window.add_screen(self.screen)
+        self.screen.submitted.connect(self.submit)
+        self.screen.doneChosen.connect(lambda: ctx.window.go_home("home"))
+
+    def open(self) -> None:
+        """Rate what this session did (its ticket or application), anonymously otherwise."""
+        self.ctx.start_flow("rate")
+        self.screen.clear()
+        target = self.ctx.session.rating_target
+        if target is not None:
+            kind, ident = target
+            label = messages.rating_target(kind, ident)
+            self.screen.set_target(label)
+        self.ctx.window.go("rating")
+
+    def submit(self, level: int, reasons: tuple[str, ...]) -> None:
+        target = self.ctx.session.rating_target
+        kind, ident = target if target is not None else ("none", None)
+        key = self.ctx.new_key()
+        backend = self.ctx.backend
+        kiosk_id = self.ctx.kiosk_id
+        self.ctx.backend_queue.submit(
+            lambda: backend.rate(level, reasons, kind, ident, kiosk_id, key),
+            lambda _r: self._done(),
+            self._failed,
+        )
+
+    def _done(self) -> None:
+        self.ctx.end_flow("flow_finished")
+        self.screen.show_thanks()
+
+    def _failed(self, exc: BaseException) -> None:
+        log.warning("rating failed: %s", type(exc).__name__)
+        self.screen.show_problem(messages.backend_unavailable())

@@ -1,0 +1,383 @@
+"""一件事 end to end: every shipped bundle walked through the UI as a resident would."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QLabel
+
+from kiosk.backend.seed import DEMO_RESIDENTS
+from kiosk.domain import idnumber, payloads
+from kiosk.domain.bundles import Bundle, load_bundles
+from kiosk.domain.wizard import StepKind, luhn_valid
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOG_IDS = {"social_security", "medical_insurance", "civil_affairs", "household",
+               "housing_fund", "residence_permit", "other"}
+SHIPPED_BUNDLES = load_bundles(ROOT / "config" / "bundles", CATALOG_IDS).bundles
+
+
+def luhn_number(prefix: str = "622202020011223", length: int = 16) -> str:
+    body = prefix[: length - 1]
+    for d in "0123456789":
+        if luhn_valid(body + d):
+            return body + d
+    raise AssertionError("no Luhn digit")
+
+
+def valid_value(kind: str, field) -> str:
+    if kind == "phone":
+        return "13912345678"
+    if kind == "bank_card":
+        return luhn_number()
+    if kind == "date":
+        if not field.allow_past:
+            return (dt.date.today() + dt.timedelta(days=7)).strftime("%Y%m%d")
+        return "20200115"
+    if kind == "id_number":
+        first = "31010419800101123"
+        return first + idnumber.check_digit(first)
+    n = field.min_len or 6
+    return "1" * n
+
+
+def texts(widget) -> str:
+    return "\n".join(w.text() for w in widget.findChildren(QLabel) if w.isVisible())
+
+
+class Walker:
+    def __init__(self, kiosk, resident) -> None:
+        self.k = kiosk
+        self.r = resident
+        self.bc = kiosk.bundle_controller
+        self.screen = self.bc.wizard_screen
+        self.seen_steps: list[str] = []
+        self.took_branch = False
+
+    @property
+    def wiz(self):
+        return self.bc.wizard
+
+    def open(self, bundle_id: str) -> None:
+        self.r.tap(self.k.controller.home.service_buttons["bundles"])
+        self.r.wait_screen("bundles")
+        self.r.tap(self.bc.list.buttons[bundle_id])
+        self.r.wait_screen("wizard")
+
+    def type_value(self, value: str) -> None:
+        keypad = self.screen.keypad
+        self.r.tap(keypad.clear_key)
+        for ch in value:
+            self.r.tap(keypad.keys[ch])
+
+    def choose_option(self, bundle: Bundle, qid: str, want_ineligible: bool,
+                      prefer_branch: bool = True) -> None:
+        q = next(q for q in bundle.questions if q.id == qid)
+        options = q.options
+        if want_ineligible:
+            pick = next((o for o in options if o.then and o.then.ineligible), None)
+            if pick is not None:
+                self.r.tap(self.screen.option_buttons[pick.id])
+                return
+        branching = [o for o in options if o.then and not o.then.ineligible
+                     and (o.then.skip_to or o.then.add_materials)]
+        plain = [o for o in options if not (o.then and o.then.ineligible)]
+        pick = branching[0] if branching and prefer_branch else plain[0]
+        if pick in branching:
+            self.took_branch = True
+        self.r.tap(self.screen.option_buttons[pick.id])
+
+    def walk(self, bundle: Bundle, resident_id: str, *, want_ineligible: bool = False,
+             max_steps: int = 40) -> None:
+        for _ in range(max_steps):
+            step = self.wiz.current
+            self.seen_steps.append(step.key)
+            count = self.screen.step_count.text()
+            assert f"{self.wiz.index + 1}" in count and f"{self.wiz.total}" in count
+            if step.kind is StepKind.INTRO:
+                assert bundle.title.zh in texts(self.screen)
+                self.r.tap(self.screen.next_button)
+            elif step.kind is StepKind.IDENTIFY:
+                self.r.show_phone(self.r.code(resident_id))
+                self.r.qtbot.waitUntil(lambda: self.wiz.current.kind is not StepKind.IDENTIFY,
+                                       timeout=8000)
+                self.r.put_phone_away()
+            elif step.kind is StepKind.QUESTION:
+                before = self.wiz.current.key
+                self.choose_option(bundle, step.ref, want_ineligible)
+                assert self.wiz.current.key != before
+            elif step.kind is StepKind.FIELD:
+                field = next(f for f in bundle.fields if f.id == step.ref)
+                self.type_value(valid_value(field.kind, field))
+                self.r.tap(self.screen.next_button)
+                assert self.wiz.current.key != step.key, self.screen.problem.text()
+            elif step.kind in (StepKind.MATERIALS, StepKind.REVIEW):
+                self.r.tap(self.screen.next_button)
+            elif step.kind is StepKind.CONFIRM or step.kind is StepKind.INELIGIBLE:
+                return
+        raise AssertionError(f"wizard did not end: {self.seen_steps}")
+
+
+def test_six_bundles_ship():
+    ids = {b.id for b in SHIPPED_BUNDLES}
+    assert len(ids) >= 6
+    assert {"retirement", "birth", "residence_permit", "social_assistance"} <= ids
+
+
+@pytest.mark.parametrize("bundle", SHIPPED_BUNDLES, ids=lambda b: b.id)
+def test_every_bundle_through_the_ui(kiosk, resident, bundle):
+    walker = Walker(kiosk, resident)
+    walker.open(bundle.id)
+    person = DEMO_RESIDENTS["ordinary"]
+    walker.walk(bundle, person)
+    wiz = walker.wiz
+    assert wiz.current.kind is StepKind.CONFIRM, walker.seen_steps
+    assert walker.took_branch or not any(
+        o.then and (o.then.skip_to or o.then.add_materials)
+        for q in bundle.questions for o in q.options
+    )
+    to_bring = [m.title.zh for m in wiz.to_bring()]
+    jobs = len(resident.jobs())
+    resident.tap(walker.screen.submit_button)
+    resident.wait_screen("bundle_result", timeout=8000)
+    printed = resident.wait_printout(jobs)
+    reference = kiosk.bundle_controller.result.reference.text()
+    assert reference.startswith("YW")
+    # The receipt on paper: reference, each material still to bring, the progress QR.
+    assert reference in printed.text
+    for title in to_bring:
+        assert title in "".join(printed.text.split()), title
+    assert len(printed.qr_texts) == 1
+    payload = kiosk.verifier.verify(printed.qr_texts[0], payloads.Kind.RECEIPT)
+    assert payload.reference == reference
+    assert len(printed.data) <= 2500
+    # The stored application.
+    stored = kiosk.backend.application(reference)
+    assert stored is not None and stored.bundle_id == bundle.id
+    # No full name, ID number or phone on paper.
+    someone = kiosk.backend.identify(person)
+    assert someone.name not in printed.text and someone.id_number not in printed.text
+    assert someone.phone not in printed.text
+
+
+def test_ineligible_path_explains_where_to_go(kiosk, resident):
+    bundle = next(b for b in SHIPPED_BUNDLES
+                  if any(o.then and o.then.ineligible for q in b.questions for o in q.options))
+    walker = Walker(kiosk, resident)
+    walker.open(bundle.id)
+    walker.walk(bundle, DEMO_RESIDENTS["ordinary"], want_ineligible=True)
+    assert walker.wiz.current.kind is StepKind.INELIGIBLE
+    outcome = walker.wiz.outcome
+    shown = texts(walker.screen)
+    assert outcome.reason.zh in shown and outcome.go_instead.zh in shown
+    assert not walker.screen.next_button.isVisible()
+
+
+@pytest.mark.parametrize(("role", "all_exempt"), [("all_licenses", True), ("no_licenses", False)])
+def test_materials_follow_the_licenses(kiosk, resident, role, all_exempt):
+    bundle = next(b for b in SHIPPED_BUNDLES if b.id == "retirement")
+    walker = Walker(kiosk, resident)
+    walker.open(bundle.id)
+    walker.walk(bundle, DEMO_RESIDENTS[role])
+    wiz = walker.wiz
+    licensed = [s for s in wiz.materials() if s.material.license]
+    assert licensed
+    assert all(s.exempt is all_exempt for s in licensed)
+    jobs = len(resident.jobs())
+    resident.tap(walker.screen.submit_button)
+    resident.wait_screen("bundle_result", timeout=8000)
+    printed = resident.wait_printout(jobs)
+    flat = "".join(printed.text.split())
+    for s in licensed:
+        title = "".join(s.material.title.zh.split())
+        assert title in flat
+    screen_text = "".join(texts(kiosk.bundle_controller.result).split())
+    for s in licensed:
+        assert "".join(s.material.title.zh.split()) in screen_text
+
+
+def test_back_keeps_answers_and_typed_fields(kiosk, resident):
+    bundle = next(b for b in SHIPPED_BUNDLES if b.fields)
+    walker = Walker(kiosk, resident)
+    walker.open(bundle.id)
+    walker.walk(bundle, DEMO_RESIDENTS["ordinary"])
+    wiz = walker.wiz
+    answers = {q.id: wiz.answer_of(q.id) for q in bundle.questions}
+    typed = {f.id: wiz.field_value(f.id) for f in bundle.fields}
+    while wiz.index > 0:
+        resident.tap(kiosk.window.back_button)
+    assert wiz.current.kind is StepKind.INTRO
+    assert {q.id: wiz.answer_of(q.id) for q in bundle.questions} == answers
+    assert {f.id: wiz.field_value(f.id) for f in bundle.fields} == typed
+
+
+def test_bad_field_value_gets_a_message(kiosk, resident):
+    bundle = next(b for b in SHIPPED_BUNDLES if any(f.kind == "bank_card" for f in b.fields))
+    walker = Walker(kiosk, resident)
+    walker.open(bundle.id)
+    # Walk up to the bank card field.
+    for _ in range(40):
+        step = walker.wiz.current
+        if step.kind is StepKind.FIELD and next(
+            f for f in bundle.fields if f.id == step.ref
+        ).kind == "bank_card":
+            break
+        if step.kind is StepKind.IDENTIFY:
+            resident.show_phone(resident.code(DEMO_RESIDENTS["ordinary"]))
+            resident.qtbot.waitUntil(lambda: walker.wiz.current.kind is not StepKind.IDENTIFY,
+                                     timeout=8000)
+            resident.put_phone_away()
+        elif step.kind is StepKind.QUESTION:
+            card = next(f for f in bundle.fields if f.kind == "bank_card")
+            avoid = {(a.question, a.option) for a in card.skip_if}
+            q = next(q for q in bundle.questions if q.id == step.ref)
+            pick = next(o for o in q.options if (q.id, o.id) not in avoid
+                        and not (o.then and (o.then.ineligible or o.then.skip_to)))
+            resident.tap(walker.screen.option_buttons[pick.id])
+        elif step.kind is StepKind.FIELD:
+            f = next(f for f in bundle.fields if f.id == step.ref)
+            walker.type_value(valid_value(f.kind, f))
+            resident.tap(walker.screen.next_button)
+        else:
+            assert step.kind is not StepKind.CONFIRM, "no bank card step on this path"
+            resident.tap(walker.screen.next_button)
+    bad = luhn_number()[:-1] + str((int(luhn_number()[-1]) + 1) % 10)
+    walker.type_value(bad)
+    key = walker.wiz.current.key
+    resident.tap(walker.screen.next_button)
+    assert walker.wiz.current.key == key
+    assert "校验" in walker.screen.problem.text()
+
+
+def test_double_tap_on_submit_files_once(kiosk, resident, qtbot):
+    bundle = SHIPPED_BUNDLES[0]
+    walker = Walker(kiosk, resident)
+    walker.open(bundle.id)
+    walker.walk(bundle, DEMO_RESIDENTS["ordinary"])
+    button = walker.screen.submit_button
+    button.click()
+    button.click()
+    resident.wait_screen("bundle_result", timeout=8000)
+    qtbot.wait(300)
+    apps = kiosk.backend.applications_of(DEMO_RESIDENTS["ordinary"])
+    assert len(apps) == 1
+
+
+def test_new_bundle_file_needs_no_code(kiosk_factory, resident_at, tmp_path):
+    import shutil
+
+    config_dir = tmp_path / "cfg"
+    shutil.copytree(ROOT / "config", config_dir)
+    (config_dir / "bundles" / "library_card.yaml").write_text(NEW_BUNDLE, encoding="utf-8")
+    k = kiosk_factory(config_file=config_dir / "kiosk.toml")
+    person = resident_at(k)
+    assert "library_card" in k.bundle_controller.list.buttons
+    walker = Walker(k, person)
+    walker.open("library_card")
+    bundle = next(b for b in k.bundles.bundles if b.id == "library_card")
+    walker.walk(bundle, DEMO_RESIDENTS["ordinary"])
+    jobs = len(person.jobs())
+    person.tap(walker.screen.submit_button)
+    person.wait_screen("bundle_result", timeout=8000)
+    printed = person.wait_printout(jobs)
+    assert "社区图书证" in printed.text.replace(" ", "")
+
+
+NEW_BUNDLE = """
+id: library_card
+order: 900
+title: {zh: 社区图书证办理, en: Community library card}
+summary: {zh: 借书证一次办好, en: A library card in one go}
+description: {zh: 为社区居民办理图书借阅证。, en: A borrowing card for residents.}
+departments:
+  - name: {zh: 街道文化中心, en: Street culture center}
+    services:
+      - {zh: 图书证办理, en: Library card}
+trips_saved: 1
+ticket_category: other
+processing_days: 1
+questions:
+  - id: resident
+    kind: yes_no
+    text: {zh: 您是否居住在本街道？, en: "Do you live in this street?"}
+    options:
+      - id: "yes"
+        label: {zh: 是, en: "Yes"}
+      - id: "no"
+        label: {zh: 否, en: "No"}
+        then:
+          add_materials: [address_proof]
+materials:
+  - id: id_card
+    title: {zh: 居民身份证, en: ID card}
+    license: id_card
+  - id: address_proof
+    title: {zh: 居住证明, en: Proof of address}
+    conditional: true
+fields:
+  - id: phone
+    label: {zh: 联系电话, en: Phone}
+    kind: phone
+prefilled:
+  - id: name
+    label: {zh: 姓名, en: Name}
+    source: resident.name
+next_steps:
+  - {zh: 社区图书证 三个工作日内可到街道文化中心领取。, en: Collect the card within three days.}
+"""
+
+
+def test_query_shows_the_timeline(kiosk, resident):
+    bundle = SHIPPED_BUNDLES[0]
+    walker = Walker(kiosk, resident)
+    walker.open(bundle.id)
+    walker.walk(bundle, DEMO_RESIDENTS["ordinary"])
+    resident.tap(walker.screen.submit_button)
+    resident.wait_screen("bundle_result", timeout=8000)
+    reference = kiosk.bundle_controller.result.reference.text()
+    from kiosk.backend.interface import ApplicationStatus
+
+    kiosk.backend.advance_application(reference, ApplicationStatus.ACCEPTED)
+    kiosk.backend.advance_application(reference, ApplicationStatus.NEEDS_MORE,
+                                      "请补交 近期一寸照片")
+    resident.tap(kiosk.bundle_controller.result.done_button)
+    resident.wait_screen("home")
+    # Scan the receipt's QR code.
+    stored = kiosk.backend.application(reference)
+    assert stored is not None
+    resident.tap(kiosk.controller.home.service_buttons["query"])
+    resident.wait_screen("query_scan")
+    code = next(iter(r for r in [resident_code_for_receipt(kiosk, reference)]))
+    resident.show_phone(code)
+    resident.wait_screen("query_result", timeout=8000)
+    shown = texts(kiosk.window)
+    for label in ("已提交", "受理中", "需补正", "请补交 近期一寸照片", reference):
+        assert label in shown, label
+
+
+def resident_code_for_receipt(kiosk, reference: str) -> str:
+    jobs = kiosk.printer_transport.jobs
+    from conftest import read_printout
+
+    for data in reversed(jobs):
+        printed = read_printout(data)
+        if reference in printed.text:
+            return printed.qr_texts[0]
+    raise AssertionError("receipt not printed")
+
+
+def test_stats_know_the_bundle_was_finished(kiosk, resident, qtbot):
+    from kiosk.backend.stats import export_stats
+
+    bundle = SHIPPED_BUNDLES[0]
+    walker = Walker(kiosk, resident)
+    walker.open(bundle.id)
+    walker.walk(bundle, DEMO_RESIDENTS["ordinary"])
+    resident.tap(walker.screen.submit_button)
+    resident.wait_screen("bundle_result", timeout=8000)
+    qtbot.waitUntil(lambda: kiosk.backend_queue.pending() == 0)
+    today = dt.datetime.now(dt.UTC).astimezone().date()
+    rows = export_stats(kiosk.backend, today - dt.timedelta(days=1), today + dt.timedelta(days=1))
+    assert any(r["section"] == "bundles" and r["key"] == bundle.id for r in rows), rows
