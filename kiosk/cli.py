@@ -177,6 +177,61 @@ def cmd_make_code(args: argparse.Namespace) -> int:
     )
 
 
+def _database_path(config_arg: str | None) -> Path:
+    """The embedded backend's database file named by the config (for staff commands)."""
+    from kiosk.config.loader import load_config, resolve
+
+    path = _config_path(config_arg)
+    config = load_config(path)
+    data_dir = resolve(path.resolve().parent, config.paths.data_dir)
+    return resolve(data_dir, config.backend.database)
+
+
+def _catalog_path(config_arg: str | None) -> Path:
+    from kiosk.config.loader import load_config, resolve
+
+    path = _config_path(config_arg)
+    return resolve(path.resolve().parent, load_config(path).paths.catalog)
+
+
+def _staff_command(args: argparse.Namespace, run) -> int:
+    from kiosk.config.loader import ConfigFileError
+
+    try:
+        db, catalog = _database_path(args.config), _catalog_path(args.config)
+    except ConfigFileError as e:
+        print(e.message(), file=sys.stderr)
+        return EXIT_CONFIG
+    return int(run(db, catalog))
+
+
+def cmd_check_bundles(args: argparse.Namespace) -> int:
+    from kiosk.bundle_check import check_bundles_command
+
+    return check_bundles_command(args.folder, args.catalog)
+
+
+def cmd_backend_advance(args: argparse.Namespace) -> int:
+    from kiosk.backend.admin import advance_command
+
+    return _staff_command(args, lambda db, cat: advance_command(
+        db, args.reference, args.status, args.note, catalog_path=cat))
+
+
+def cmd_backend_call_next(args: argparse.Namespace) -> int:
+    from kiosk.backend.admin import call_next_command
+
+    return _staff_command(args, lambda db, cat: call_next_command(db, args.category,
+                                                                  catalog_path=cat))
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from kiosk.backend.stats import stats_command
+
+    return _staff_command(args, lambda db, _cat: stats_command(
+        db, args.date_from, args.date_to, args.csv))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kiosk", description="一网通办 24-hour self-service kiosk"
@@ -217,6 +272,31 @@ def build_parser() -> argparse.ArgumentParser:
         group.add_argument(f"--{variant}", dest="variant", action="store_const",
                            const=variant, help=f"a {variant.replace('-', ' ')} code, for tests")
     p.set_defaults(func=cmd_make_code, variant="valid")
+
+    p = sub.add_parser("check-bundles", help="validate a folder of 一件事 bundle files")
+    p.add_argument("folder", help="e.g. config/bundles")
+    p.add_argument("--catalog", help="catalog.yaml (default: beside the folder)")
+    p.set_defaults(func=cmd_check_bundles)
+
+    p = sub.add_parser("stats", help="export usage statistics (服务指数); no personal data")
+    p.add_argument("--from", dest="date_from", required=True, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", required=True, help="last day, YYYY-MM-DD")
+    p.add_argument("--csv", action="store_true", help="CSV (section,key,subkey,value)")
+    p.add_argument("--config", help="config file (for the database)")
+    p.set_defaults(func=cmd_stats)
+
+    backend = sub.add_parser("backend", help="staff tools for the embedded backend")
+    bsub = backend.add_subparsers(dest="backend_command", required=True)
+    p = bsub.add_parser("advance", help="move an application to a new status")
+    p.add_argument("reference", help="办件编号, e.g. YW20261122000001")
+    p.add_argument("status", help="accepted | needs_more | done (or 受理中 / 需补正 / 已办结)")
+    p.add_argument("--note", default="", help="for needs_more: what is still missing")
+    p.add_argument("--config", help="config file (for the database)")
+    p.set_defaults(func=cmd_backend_advance)
+    p = bsub.add_parser("call-next", help="call the next waiting ticket of a category")
+    p.add_argument("category", help="catalog id, e.g. social_security")
+    p.add_argument("--config", help="config file (for the database)")
+    p.set_defaults(func=cmd_backend_call_next)
 
     p = sub.add_parser("check-config", help="validate a config file and its devices")
     p.add_argument("path", nargs="?", help="config file")

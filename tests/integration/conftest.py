@@ -76,7 +76,9 @@ class Resident:
         self.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
     def code(self, resident_id: str, variant: str = "valid") -> str:
-        return code_text(self.key, "demo", resident_id, variant)
+        # Signed at the kiosk's own time, so tests that move the kiosk's clock stay valid.
+        now = self.kiosk.controller.ctx.clock().timestamp()
+        return code_text(self.key, "demo", resident_id, variant, now=now)
 
     def show_phone(self, text: str) -> None:
         self.kiosk.camera.show_text(text)
@@ -104,9 +106,10 @@ def kiosk_factory(qtbot, tmp_path) -> Iterator:
     built: list[Kiosk] = []
 
     def factory(data_dir: Path | None = None, printer: dict | None = None,
-                config_file: Path = SHIPPED, **screen: object) -> Kiosk:
+                config_file: Path = SHIPPED, clock=None, **screen: object) -> Kiosk:
+        extra = {"clock": clock} if clock is not None else {}
         k = build(make_config(data_dir or tmp_path / "data", printer, config_file, **screen),
-                  config_file, kiosk_mode=False)
+                  config_file, kiosk_mode=False, **extra)
         k.window.show()
         built.append(k)
         return k

@@ -95,3 +95,15 @@ def test_demo_writes_every_screen_and_the_tickets(tmp_path):
         assert len(b.read_bytes()) < 1500
         paper = b.with_name(b.stem + "-paper.png")
         assert [r.text for r in zxingcpp.read_barcodes(Image.open(paper).convert("L"))]
+
+
+def test_check_bundles_reports_broken_files(tmp_path):
+    ok = kiosk("check-bundles", str(ROOT / "config" / "bundles"))
+    assert ok.returncode == 0 and "OK: 6 bundles" in ok.stdout
+    folder = tmp_path / "bundles"
+    folder.mkdir()
+    (folder / "broken.yaml").write_text("id: broken\ntitle: {zh: 坏, en: bad}\nfoo: 1\n", "utf-8")
+    bad = kiosk("check-bundles", str(folder), "--catalog", str(ROOT / "config" / "catalog.yaml"))
+    assert bad.returncode == 2
+    assert "broken.yaml" in bad.stderr + bad.stdout and "foo" in bad.stderr + bad.stdout
+    assert "Traceback" not in bad.stderr

@@ -1,0 +1,168 @@
+"""预约签到, 好差评, 帮办 and the statistics they leave behind, driven through the UI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QLabel
+
+from kiosk.app import shanghai_now
+from kiosk.backend.seed import DEMO_RESIDENTS
+from kiosk.backend.stats import export_stats
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def texts(widget) -> str:
+    return "\n".join(w.text() for w in widget.findChildren(QLabel) if w.isVisible())
+
+
+def check_in(kiosk, resident, role: str) -> None:
+    resident.tap(kiosk.controller.home.service_buttons["checkin"])
+    resident.wait_screen("checkin_scan")
+    resident.show_phone(resident.code(DEMO_RESIDENTS[role]))
+
+
+def test_check_in_on_time_gives_a_priority_ticket(kiosk, resident):
+    before = len(resident.jobs())
+    check_in(kiosk, resident, "appointment_today")
+    resident.wait_screen("ticket", timeout=8000)
+    printed = resident.wait_printout(before)
+    number = kiosk.controller.ticket.ticket.number
+    assert re.fullmatch(r"Y[A-G]\d{3}", number), number
+    assert number in printed.text and "预约" in printed.text
+    appts = kiosk.backend.appointments_on(DEMO_RESIDENTS["appointment_today"],
+                                          shanghai_now().date())
+    assert appts[0].checked_in_at is not None
+
+
+def test_check_in_too_late_explains_and_offers_an_ordinary_ticket(kiosk, resident):
+    check_in(kiosk, resident, "appointment_passed")
+    resident.wait_screen("checkin_result", timeout=8000)
+    assert "已超过签到时间" in kiosk.window.current().explanation.text()
+    before = len(resident.jobs())
+    resident.tap(kiosk.window.current().ordinary_button)
+    resident.wait_screen("category")
+    resident.tap(kiosk.controller.category.buttons["medical_insurance"])
+    resident.wait_screen("ticket")
+    printed = resident.wait_printout(before)
+    assert re.fullmatch(r"B\d{3}", kiosk.controller.ticket.ticket.number)
+    assert kiosk.controller.ticket.ticket.number in printed.text
+
+
+def test_check_in_without_appointment(kiosk, resident):
+    check_in(kiosk, resident, "ordinary")
+    resident.wait_screen("checkin_result", timeout=8000)
+    assert "没有查到您今天的预约" in kiosk.window.current().explanation.text()
+
+
+def test_check_in_too_early(kiosk_factory, resident_at):
+    offset = {"minutes": 0}
+
+    def clock() -> dt.datetime:
+        return shanghai_now() + dt.timedelta(minutes=offset["minutes"])
+
+    k = kiosk_factory(clock=clock)  # seeds the appointment at now+10 min
+    person = resident_at(k)
+    offset["minutes"] = -90  # the resident comes an hour and a half early
+    check_in(k, person, "appointment_today")
+    person.wait_screen("checkin_result", timeout=8000)
+    assert "现在还早" in k.window.current().explanation.text()
+
+
+def test_rating_from_home_and_after_a_ticket(kiosk, resident, qtbot):
+    resident.tap(kiosk.controller.home.service_buttons["rating"])
+    resident.wait_screen("rating")
+    screen = kiosk.window.current()
+    resident.tap(screen.level_buttons[5])
+    resident.tap(screen.reason_buttons["fast"])
+    resident.tap(screen.submit_button)
+    qtbot.waitUntil(screen.thanks.isVisible, timeout=5000)
+    resident.tap(screen.done_button)
+    resident.wait_screen("home")
+    # After a ticket, the rating is about that ticket.
+    resident.tap(kiosk.controller.home.no_phone_button)
+    resident.wait_screen("category")
+    resident.tap(kiosk.controller.category.buttons["other"])
+    resident.wait_screen("ticket")
+    number = kiosk.controller.ticket.ticket.number
+    resident.tap(kiosk.controller.ticket.rate_button)
+    resident.wait_screen("rating")
+    assert number in screen.target.text()
+    resident.tap(screen.level_buttons[2])
+    resident.tap(screen.reason_buttons["too_slow"])
+    screen.submit_button.click()
+    screen.submit_button.click()  # a double tap rates once
+    qtbot.waitUntil(screen.thanks.isVisible, timeout=5000)
+    qtbot.waitUntil(lambda: kiosk.backend_queue.pending() == 0)
+    today = shanghai_now().date()
+    rows = {(r["section"], r["key"], r["subkey"]): r["value"]
+            for r in export_stats(kiosk.backend, today, today)}
+    assert rows[("ratings", "5", "")] == 1
+    assert rows[("ratings", "2", "")] == 1
+    assert rows[("ratings", "count", "")] == 2
+
+
+def test_help_from_any_screen(kiosk, resident, qtbot):
+    resident.tap(kiosk.controller.home.no_phone_button)
+    resident.wait_screen("category")
+    resident.tap(kiosk.window.help_button)
+    resident.wait_screen("help")
+    qtbot.waitUntil(lambda: "马上就到" in kiosk.window.current().heading.text(), timeout=5000)
+    assert "12345" in texts(kiosk.window.current())
+    resident.tap(kiosk.window.current().back_button)
+    resident.wait_screen("category")
+    qtbot.waitUntil(lambda: kiosk.backend_queue.pending() == 0)
+    today = shanghai_now().date()
+    rows = {(r["section"], r["key"], r["subkey"]): r["value"]
+            for r in export_stats(kiosk.backend, today, today)}
+    assert rows[("help_calls", "screen", "category")] == 1
+
+
+def copy_config(tmp_path: Path) -> Path:
+    cfg = tmp_path / "cfg"
+    shutil.copytree(ROOT / "config", cfg)
+    toml = cfg / "kiosk.toml"
+    text = toml.read_text("utf-8").replace('data_dir = "../var"',
+                                           f'data_dir = "{tmp_path / "data"}"')
+    toml.write_text(text, "utf-8")
+    return toml
+
+
+def test_stats_and_staff_commands_on_a_known_session(kiosk_factory, resident_at, tmp_path):
+    config = copy_config(tmp_path)
+    k = kiosk_factory(data_dir=tmp_path / "data")
+    person = resident_at(k)
+    for category in ("social_security", "social_security", "household"):
+        person.tap(k.controller.home.no_phone_button)
+        person.wait_screen("category")
+        person.tap(k.controller.category.buttons[category])
+        person.wait_screen("ticket")
+        person.tap(k.controller.ticket.done_button)
+        person.wait_screen("home")
+    person.scan_in(DEMO_RESIDENTS["aged_85"])
+    person.tap(k.controller.category.buttons["medical_insurance"])
+    person.wait_screen("ticket")
+    person.qtbot.waitUntil(lambda: k.backend_queue.pending() == 0)
+    k.shutdown()
+    today = shanghai_now().date().isoformat()
+    out = subprocess.run(
+        [sys.executable, "-m", "kiosk", "stats", "--config", str(config), "--from", today,
+         "--to", today, "--csv"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = set(out.stdout.splitlines())
+    assert "tickets,social_security,ordinary,2" in lines
+    assert "tickets,household,ordinary,1" in lines
+    assert "tickets,medical_insurance,priority:age,1" in lines
+    assert any(ln.startswith("flows,take_number,") for ln in lines), sorted(lines)
+    # No personal data in the export.
+    assert "R0002" not in out.stdout and "李秀英" not in out.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "kiosk", "stats", "--config", str(config), "--from", "2026-13-01",
+         "--to", today], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
