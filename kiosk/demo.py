@@ -8,6 +8,7 @@ and by people reviewing the screens.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import tempfile
@@ -101,6 +102,88 @@ class DemoRun:
         self.tap(c.ticket.done_button)
         wait_until(lambda: self.current() == "home")
 
+    def bundle_session(self, bundle_id: str, resident: str) -> None:
+        """Every wizard step of one bundle, as a resident answers it."""
+        from kiosk.domain.wizard import StepKind
+
+        c = self.kiosk.controller
+        bc = self.kiosk.bundle_controller
+        w = bc.wizard_screen
+        self.tap(c.home.service_buttons["bundles"])
+        wait_until(lambda: self.current() == "bundles")
+        self.shot("bundle-list")
+        self.tap(bc.list.buttons[bundle_id])
+        wait_until(lambda: self.current() == "wizard")
+        for _ in range(40):
+            wiz = bc.wizard
+            assert wiz is not None
+            step = wiz.current
+            self.shot(f"bundle-{wiz.index + 1:02d}-{step.kind.value}")
+            if step.kind is StepKind.IDENTIFY:
+                self.kiosk.camera.show_text(self.code(resident))  # type: ignore[attr-defined]
+                wait_until(lambda: bc.wizard.current.kind is not StepKind.IDENTIFY)  # type: ignore[union-attr]
+                self.kiosk.camera.blank()  # type: ignore[attr-defined]
+            elif step.kind is StepKind.QUESTION:
+                q = wiz.bundle.question(step.ref)
+                pick = next(o for o in q.options if not (o.then and o.then.ineligible))
+                self.tap(w.option_buttons[pick.id])
+            elif step.kind is StepKind.FIELD:
+                field = wiz.bundle.form_field(step.ref)
+                value = DEMO_VALUES[field.kind]
+                if field.kind == "date" and not field.allow_past:
+                    value = (self.kiosk.controller.ctx.clock().date()
+                             + dt.timedelta(days=7)).strftime("%Y%m%d")
+                for ch in value:
+                    self.tap(w.keypad.keys[ch])
+                self.shot(f"bundle-{wiz.index + 1:02d}-field-typed")
+                self.tap(w.next_button)
+            elif step.kind is StepKind.CONFIRM:
+                jobs = len(self.kiosk.printer_transport.jobs)  # type: ignore[attr-defined]
+                self.tap(w.submit_button)
+                wait_until(lambda: self.current() == "bundle_result")
+                wait_until(lambda n=jobs: len(self.kiosk.printer_transport.jobs) > n)  # type: ignore[attr-defined]
+                self.shot("bundle-result")
+                self.save_ticket("bundle-receipt", self.kiosk.printer_transport.jobs[-1])  # type: ignore[attr-defined]
+                self.tap(bc.result.rate_button)
+                wait_until(lambda: self.current() == "rating")
+                rating = self.kiosk.window.current()
+                self.tap(rating.level_buttons[5])  # type: ignore[attr-defined]
+                self.tap(rating.reason_buttons["clear_guidance"])  # type: ignore[attr-defined]
+                self.shot("rating")
+                self.tap(rating.submit_button)  # type: ignore[attr-defined]
+                wait_until(rating.thanks.isVisible)  # type: ignore[attr-defined]
+                self.shot("rating-thanks")
+                self.tap(rating.done_button)  # type: ignore[attr-defined]
+                wait_until(lambda: self.current() == "home")
+                return
+            else:
+                self.tap(w.next_button)
+        raise RuntimeError("demo: the wizard did not reach its end")
+
+    def other_services(self, residents: dict[str, str]) -> None:
+        c = self.kiosk.controller
+        # 办件查询 with the resident's personal code.
+        self.tap(c.home.service_buttons["query"])
+        wait_until(lambda: self.current() == "query_scan")
+        self.kiosk.camera.show_text(self.code(residents["ordinary"]))  # type: ignore[attr-defined]
+        wait_until(lambda: self.current() == "query_result")
+        self.kiosk.camera.blank()  # type: ignore[attr-defined]
+        self.shot("query-result")
+        self.kiosk.window.go_home("home")
+        # 预约签到, too late: the explanation.
+        self.tap(c.home.service_buttons["checkin"])
+        wait_until(lambda: self.current() == "checkin_scan")
+        self.kiosk.camera.show_text(self.code(residents["appointment_passed"]))  # type: ignore[attr-defined]
+        wait_until(lambda: self.current() == "checkin_result")
+        self.kiosk.camera.blank()  # type: ignore[attr-defined]
+        self.shot("checkin-too-late")
+        # 帮办 from there.
+        self.tap(self.kiosk.window.help_button)
+        wait_until(lambda: self.current() == "help")
+        settle(0.3)
+        self.shot("help")
+        self.kiosk.window.go_home("home")
+
     def run(self) -> list[Path]:
         from kiosk.backend.seed import DEMO_RESIDENTS
 
@@ -133,9 +216,23 @@ class DemoRun:
             wait_until(lambda: self.kiosk.window.countdown_active())
             self.shot("idle-countdown")
             self.kiosk.window.go_home("idle")
+            session = self.kiosk.config.session
+            self.kiosk.window.set_idle_timeout(session.idle_timeout_s - session.idle_countdown_s)
+            self.bundle_session("retirement", DEMO_RESIDENTS["ordinary"])
+            self.other_services(DEMO_RESIDENTS)
         finally:
             self.kiosk.shutdown()
         return self.written
+
+
+# What the demo resident types on the keypad, by field kind (valid, fictional values).
+DEMO_VALUES = {
+    "phone": "13900001234",
+    "bank_card": "6222020200112233446",
+    "date": "20200115",
+    "id_number": "310104198001011239",
+    "digits": "123456",
+}
 
 
 def run_demo(config: KioskConfig, config_file: Path, out: Path,

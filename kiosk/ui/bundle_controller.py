@@ -310,15 +310,15 @@ class BundleController(QObject):
         self.ctx.session.rating_target = ("application", receipt.reference)
         self.ctx.set_step("submitted")
         self.ctx.end_flow("flow_finished")
-        sections = []
+        sections: list[tuple[str, list[str], bool]] = []
         if view.to_bring:
-            sections.append((self.tr("还需提交的材料"), list(view.to_bring)))
+            sections.append((self.tr("还需提交的材料"), list(view.to_bring), True))
         else:
-            sections.append((self.tr("所需材料均已免于提交"), []))
+            sections.append((self.tr("所需材料均已免于提交"), [], True))
         if view.exempt:
-            sections.append((self.tr("已免于提交（电子证照）"), list(view.exempt)))
+            sections.append((self.tr("已免于提交（电子证照）"), list(view.exempt), False))
         expected = self.tr("预计 {d} 个工作日办结").format(d=view.processing_days)
-        sections.append((self.tr("接下来"), [*view.next_steps, expected]))
+        sections.append((self.tr("接下来"), [*view.next_steps, expected], True))
         self.result.show_result(view.reference, sections, view.progress_code,
                                 self.tr("扫码查询办理进度"))
         self.result.set_print_status(self.tr("正在打印回执…"))

@@ -18,26 +18,30 @@ class Keypad(QWidget):
         grid = QGridLayout(self)
         grid.setSpacing(12)
         self.keys: dict[str, QPushButton] = {}
-        layout = ["123", "456", "789", ["X", "0", "back"]]
+        # Four rows, so the pad fits beside the page on a 1080-pixel-high landscape panel.
+        layout = ["123", "456", "789", ["X", "0"]]
         for r, row in enumerate(layout):
             for c, key in enumerate(row):
                 button = QPushButton()
                 button.setObjectName("key")
-                button.setMinimumSize(140, 100)
                 button.clicked.connect(lambda _=False, k=key: self.keyPressed.emit(k))
                 self.keys[key] = button
                 grid.addWidget(button, r, c)
+        back = QPushButton()
+        back.setObjectName("key")
+        back.clicked.connect(lambda: self.keyPressed.emit("back"))
+        self.keys["back"] = back
+        grid.addWidget(back, 0, 3, 2, 1)
         self.clear_key = QPushButton()
         self.clear_key.setObjectName("key")
-        self.clear_key.setMinimumHeight(100)
         self.clear_key.clicked.connect(lambda: self.keyPressed.emit("clear"))
-        grid.addWidget(self.clear_key, 4, 0, 1, 3)
+        grid.addWidget(self.clear_key, 2, 3, 2, 1)
         self.retranslate()
 
     def retranslate(self) -> None:
         for key, button in self.keys.items():
-            button.setText(self.tr("⌫ 删除") if key == "back" else key)
-        self.clear_key.setText(self.tr("全部清除"))
+            button.setText(self.tr("⌫\n删除") if key == "back" else key)
+        self.clear_key.setText(self.tr("全部\n清除"))
 
     def allow_x(self, allowed: bool) -> None:
         self.keys["X"].setEnabled(allowed)

@@ -66,11 +66,14 @@ QPushButton#navHelp {{
   background: #ffffff; color: {BLUE_DARK}; border: 3px solid #ffffff;
   font-size: {b}px; min-width: 160px; min-height: {self.nav_px}px; padding: 4px 24px;
 }}
-QPushButton#key {{ font-size: {int(b * 1.4)}px; border-radius: 12px; }}
+QPushButton#key {{
+  font-size: {int(b * 1.4)}px; border-radius: 12px; min-width: 120px; min-height: 84px;
+  padding: 4px 8px;
+}}
 QPushButton:checked {{ background: {BLUE}; color: #ffffff; border-color: {BLUE_DARK}; }}
 QLabel#stepCount {{ font-size: {b}px; color: {MUTED}; }}
 QLabel#entry {{
-  font-size: {int(b * 1.6)}px; font-family: "DejaVu Sans Mono", monospace;
+  font-size: {int(b * 1.6)}px; font-family: "Noto Sans Mono CJK SC", monospace;
   background: #ffffff; border: 3px solid {BLUE}; border-radius: 12px; padding: 12px 20px;
   min-height: 60px;
 }}

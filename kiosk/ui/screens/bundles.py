@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLayout,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -105,6 +106,7 @@ class WizardScreen(Screen):
         self.body.setSpacing(16)
         self.camera = CameraView()
         self.camera.setMinimumHeight(420)
+        self.camera.setMinimumWidth(560)
         self.camera.hide()
         self.keypad = Keypad()
         self.keypad.keyPressed.connect(self.keyPressed)
@@ -120,12 +122,23 @@ class WizardScreen(Screen):
         nav.addWidget(self.back_button)
         nav.addStretch(1)
         nav.addWidget(self.next_button)
-        for w in (self.bundle_title, self.step_count, self.heading):
-            self.layout_.addWidget(w)
-        self.layout_.addLayout(self.body, 1)
-        self.layout_.addWidget(self.camera, 3)
-        self.layout_.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignHCenter)
-        self.layout_.addWidget(self.problem)
+        top = QHBoxLayout()
+        top.addWidget(self.bundle_title, 1)
+        top.addWidget(self.step_count)
+        self.bundle_title.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.step_count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.layout_.addLayout(top)
+        self.layout_.addWidget(self.heading)
+        # Landscape panels put the camera or keypad beside the page; portrait below it.
+        content = QVBoxLayout() if theme.portrait else QHBoxLayout()
+        content.setSpacing(32)
+        column = QVBoxLayout()
+        column.addLayout(self.body, 1)
+        column.addWidget(self.problem)
+        content.addLayout(column, 3)
+        content.addWidget(self.camera, 3)
+        content.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.layout_.addLayout(content, 1)
         self.layout_.addLayout(nav)
         self.retranslate()
 
@@ -209,6 +222,7 @@ class WizardScreen(Screen):
     def show_keypad(self, allow_x: bool) -> QLabel:
         entry = _label("", "entry")
         entry.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        entry.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.body.addWidget(entry)
         entry.show()
         self.keypad.allow_x(allow_x)
@@ -257,12 +271,27 @@ class BundleResultScreen(Screen):
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(theme, parent)
-        self.heading = self.label(name="title", center=True)
-        self.reference = self.label(name="bigNumber", center=True)
-        self.reference.setStyleSheet(f"font-size: {int(theme.body_px * 2.2)}px;")
-        self.details = QVBoxLayout()
+        self.heading = self.label(name="title")
+        self.reference = self.label(name="bigNumber")
+        self.reference.setStyleSheet(f"font-size: {int(theme.body_px * 1.8)}px;")
+        top = QHBoxLayout()
+        top.addWidget(self.heading)
+        top.addWidget(self.reference, 1)
+        # Columns side by side on landscape panels, stacked on portrait ones.
+        row = QVBoxLayout() if theme.portrait else QHBoxLayout()
+        row.setSpacing(40)
+        self.columns = [QVBoxLayout(), QVBoxLayout()]
+        for col in self.columns:
+            col.setSpacing(4)
+            row.addLayout(col, 3)
+        qr_box = QVBoxLayout()
         self.qr = QLabel()
         self.qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.qr_caption = self.label(name="small", center=True)
+        qr_box.addWidget(self.qr)
+        qr_box.addWidget(self.qr_caption)
+        qr_box.addStretch(1)
+        row.addLayout(qr_box, 2)
         self.print_status = self.label(name="subtitle", center=True)
         self.print_problem = self.label(name="error")
         self.print_problem.hide()
@@ -271,11 +300,7 @@ class BundleResultScreen(Screen):
         self.done_button = QPushButton()
         self.done_button.setObjectName("primary")
         self.done_button.clicked.connect(self.doneChosen)
-        self.layout_.addWidget(self.heading)
-        self.layout_.addWidget(self.reference)
-        row = QHBoxLayout() if not theme.portrait else QVBoxLayout()
-        row.addLayout(self.details, 3)
-        row.addWidget(self.qr, 1)
+        self.layout_.addLayout(top)
         self.layout_.addLayout(row, 1)
         self.layout_.addWidget(self.print_status)
         self.layout_.addWidget(self.print_problem)
@@ -286,25 +311,35 @@ class BundleResultScreen(Screen):
         self.retranslate()
 
     def retranslate(self) -> None:
-        self.heading.setText(self.tr("申请已提交"))
+        self.heading.setText(self.tr("申请已提交，办件编号："))
         self.rate_button.setText(self.tr("评价本次服务"))
         self.done_button.setText(self.tr("完成，返回首页"))
 
     def title_text(self) -> str:
         return self.tr("办理结果")
 
-    def show_result(self, reference: str, sections: list[tuple[str, list[str]]],
+    def show_result(self, reference: str, sections: list[tuple[str, list[str], bool]],
                     progress_code: str, qr_caption: str) -> None:
-        _clear_layout(self.details)
+        """sections: (title, lines, one line each?); what is still needed comes first, the
+        last section (next steps) gets column two. Lists that are only for information (the
+        exempt materials) are joined into one paragraph so the page fits without scrolling."""
+        for col in self.columns:
+            _clear_layout(col)
         self.reference.setText(reference)
-        for title, lines in sections:
-            self.details.addWidget(_label(title, "subtitle"))
-            for line in lines:
-                self.details.addWidget(_label("· " + line))
-        _show_all(self.details)
-        self.details.addStretch(1)
+        for i, (title, lines, separate) in enumerate(sections):
+            col = self.columns[1 if i == len(sections) - 1 and i > 0 else 0]
+            col.addWidget(_label(title, "subtitle"))
+            if separate:
+                for line in lines:
+                    col.addWidget(_label("· " + line))
+            elif lines:
+                col.addWidget(_label("、".join(lines)))
+            col.addSpacing(12)
+        for col in self.columns:
+            col.addStretch(1)
+            _show_all(col)
         self.qr.setPixmap(qr_pixmap(progress_code, 240))
-        self.qr.setToolTip(qr_caption)
+        self.qr_caption.setText(qr_caption)
 
     def set_print_status(self, text: str) -> None:
         self.print_status.setText(text)
@@ -314,9 +349,11 @@ class BundleResultScreen(Screen):
         self.print_problem.setVisible(bool(text))
 
     def clear(self) -> None:
-        _clear_layout(self.details)
+        for col in self.columns:
+            _clear_layout(col)
         self.reference.clear()
         self.qr.clear()
+        self.qr_caption.clear()
         self.print_status.clear()
         self.print_problem.clear()
         self.print_problem.hide()
