@@ -100,7 +100,8 @@ class BundleController(QObject):
             if wiz.identified:
                 screen.add_text(self.tr("{name}，身份已确认。").format(name=wiz.masked_name), "ok")
             else:
-                screen.add_text(self.tr("请打开“随申办”App，将随申码对准下方方框。"))
+                screen.add_text(self.tr("请打开“随申办”App，将随申码对准摄像头画面中的方框。"))
+                screen.add_stretch()
                 screen.show_camera(self.tr("没有手机？呼叫工作人员帮办"))
                 scanning = True
         elif step.kind is StepKind.QUESTION:

@@ -108,6 +108,9 @@ class WizardScreen(Screen):
         self.camera.setMinimumHeight(420)
         self.camera.setMinimumWidth(560)
         self.camera.hide()
+        self.camera_button = QPushButton()
+        self.camera_button.clicked.connect(self.noPhoneChosen)
+        self.camera_button.hide()
         self.keypad = Keypad()
         self.keypad.keyPressed.connect(self.keyPressed)
         self.keypad.hide()
@@ -135,8 +138,11 @@ class WizardScreen(Screen):
         column = QVBoxLayout()
         column.addLayout(self.body, 1)
         column.addWidget(self.problem)
-        content.addLayout(column, 3)
-        content.addWidget(self.camera, 3)
+        content.addLayout(column, 1 if theme.portrait else 3)
+        camera_box = QVBoxLayout()
+        camera_box.addWidget(self.camera, 1)
+        camera_box.addWidget(self.camera_button)
+        content.addLayout(camera_box, 4 if theme.portrait else 3)
         content.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignHCenter)
         self.layout_.addLayout(content, 1)
         self.layout_.addLayout(nav)
@@ -160,6 +166,7 @@ class WizardScreen(Screen):
         self.submit_button: QPushButton | None = None
         self.no_phone_button: QPushButton | None = None
         self.camera.hide()
+        self.camera_button.hide()
         self.keypad.hide()
         self.problem.hide()
         self.bundle_title.setText(bundle_title)
@@ -213,11 +220,9 @@ class WizardScreen(Screen):
 
     def show_camera(self, no_phone_text: str) -> None:
         self.camera.show()
-        button = QPushButton(no_phone_text)
-        button.clicked.connect(self.noPhoneChosen)
-        self.body.addWidget(button)
-        button.show()
-        self.no_phone_button = button
+        self.camera_button.setText(no_phone_text)
+        self.camera_button.show()
+        self.no_phone_button = self.camera_button
 
     def show_keypad(self, allow_x: bool) -> QLabel:
         entry = _label("", "entry")
@@ -258,6 +263,7 @@ class WizardScreen(Screen):
         self.problem.hide()
         self.camera.clear()
         self.camera.hide()
+        self.camera_button.hide()
         self.keypad.hide()
 
 
