@@ -381,3 +381,34 @@ def test_stats_know_the_bundle_was_finished(kiosk, resident, qtbot):
     today = dt.datetime.now(dt.UTC).astimezone().date()
     rows = export_stats(kiosk.backend, today - dt.timedelta(days=1), today + dt.timedelta(days=1))
     assert any(r["section"] == "bundles" and r["key"] == bundle.id for r in rows), rows
+
+
+def test_broken_bundle_file_is_reported_and_the_rest_still_work(kiosk_factory, tmp_path):
+    import shutil
+
+    config_dir = tmp_path / "cfg"
+    shutil.copytree(ROOT / "config", config_dir)
+    (config_dir / "bundles" / "broken.yaml").write_text("id: broken\nfoo: [\n", "utf-8")
+    k = kiosk_factory(config_file=config_dir / "kiosk.toml")
+    assert len(k.bundles.bundles) == len(SHIPPED_BUNDLES)
+    [error] = k.bundles.errors
+    assert "broken.yaml" in error.message() and "YAML syntax error" in error.message()
+    assert set(k.bundle_controller.list.buttons) == {b.id for b in SHIPPED_BUNDLES}
+
+
+def test_abandoned_bundle_is_counted_at_its_step(kiosk, resident, qtbot):
+    from kiosk.app import shanghai_now
+    from kiosk.backend.stats import export_stats
+
+    walker = Walker(kiosk, resident)
+    walker.open("birth")
+    resident.tap(walker.screen.next_button)  # intro -> identify
+    assert walker.wiz.current.kind is StepKind.IDENTIFY
+    resident.tap(kiosk.window.home_button)  # the resident gives up
+    resident.wait_screen("home")
+    qtbot.waitUntil(lambda: kiosk.backend_queue.pending() == 0)
+    today = shanghai_now().date()
+    rows = {(r["section"], r["key"], r["subkey"]): r["value"]
+            for r in export_stats(kiosk.backend, today, today)}
+    assert rows.get(("bundles", "birth", "started")) == 1, rows
+    assert rows.get(("bundles", "birth", "abandoned_at:identify")) == 1, rows
