@@ -138,6 +138,7 @@ class BundleController(QObject):
             bring = wiz.to_bring()
             screen.add_text(self.tr("提交后还需携带 {n} 项材料；已免于提交 {m} 项。").format(
                 n=len(bring), m=len(wiz.exempt())), "notice")
+            screen.add_stretch()
             screen.add_submit(self.tr("确认提交申请"))
         elif step.kind is StepKind.INELIGIBLE:
             outcome = wiz.outcome
