@@ -15,7 +15,10 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from kiosk.backend.delivery import Deliverer
 from kiosk.backend.embedded import EmbeddedBackend
+from kiosk.backend.faults import FaultyLink
+from kiosk.backend.outbox import Outbox
 from kiosk.config.loader import resolve
 from kiosk.config.schema import KioskConfig
 from kiosk.domain import payloads
@@ -26,6 +29,7 @@ from kiosk.hardware.camera.sources import FrameSource, make_source
 from kiosk.hardware.printer.escpos_writer import PrinterProfile
 from kiosk.hardware.printer.printer import Printer
 from kiosk.hardware.printer.transports import PrinterTransport, make_transport
+from kiosk.services.delivery import DeliveryService
 from kiosk.services.printing import PrintService
 from kiosk.services.scanner import ScannerService
 from kiosk.services.tasks import TaskQueue
@@ -99,15 +103,20 @@ class Kiosk:
     verifier: payloads.Verifier
     bundles: BundleSet
     bundle_controller: BundleController
+    link: FaultyLink
+    outbox: Outbox
+    delivery: DeliveryService
     _closed: bool = False
 
     def shutdown(self) -> None:
         if self._closed:
             return
         self._closed = True
+        self.delivery.stop()
         self.scanner.stop()
         self.printing.shutdown()
         self.backend_queue.shutdown(wait=True)
+        self.outbox.close()
         self.backend.close()
         try:
             self.printer_transport.close()
@@ -139,6 +148,10 @@ def build(
         seed=config.backend.seed_demo_data,
         clock=clock,
     )
+    # The link stands where a network would: it forwards every call while "up", and tests
+    # and the maintenance screen can make it refuse, hang or lose replies.
+    link = FaultyLink(backend, timeout_s=5.0)
+    outbox = Outbox(paths.data_dir / "outbox.sqlite3")
     verifier = payloads.Verifier(
         payloads.load_public_keys({**config.qr.public_keys, **backend.trusted_keys()}),
         max_age_s=config.qr.max_age_s,
@@ -174,10 +187,11 @@ def build(
         window.setFixedSize(width, height)
     backend_queue = TaskQueue("backend", window)
     printing = PrintService(printer, window)
+    delivery = DeliveryService(Deliverer(outbox, link), backend_queue, parent=window)
     ctx = KioskContext(
         window=window,
         scanner=scanner,
-        backend=backend,
+        backend=link,
         backend_queue=backend_queue,
         printing=printing,
         verifier=verifier,
@@ -187,6 +201,7 @@ def build(
         hotline=config.center.hotline,
         ticket_screen_s=config.session.ticket_screen_s,
         clock=clock,
+        delivery=delivery,
     )
     controller = TakeNumberController(ctx)
     bundles = load_bundles(resolve(paths.config_dir, config.paths.bundles),
@@ -223,4 +238,7 @@ def build(
         verifier=verifier,
         bundles=bundles,
         bundle_controller=bundle_controller,
+        link=link,
+        outbox=outbox,
+        delivery=delivery,
     )

@@ -9,7 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from kiosk.backend.interface import Appointment, Backend, Resident, TicketRequest
+from kiosk.backend.interface import (
+    Appointment,
+    Backend,
+    IssuedTicket,
+    Resident,
+    TicketRequest,
+)
 from kiosk.domain.catalog import Catalog
 from kiosk.domain.masking import mask_name
 from kiosk.domain.queue import AppointmentFit, PriorityReason, appointment_fit, decide_priority
@@ -59,37 +65,33 @@ def identify_resident(
     )
 
 
-def issue_ticket(
-    backend: Backend,
+def ticket_request(
+    context: ResidentContext | None, *, category_id: str, kiosk_id: str
+) -> TicketRequest:
+    """What the backend is asked for: the priority rules have been applied already."""
+    priority = context.priority if context else PriorityReason.NONE
+    appointment_id = None
+    if context and priority is PriorityReason.APPOINTMENT and context.appointment is not None:
+        appointment_id = context.appointment.appointment_id
+    return TicketRequest(
+        category=category_id,
+        priority=priority is not PriorityReason.NONE,
+        priority_reason=priority.value,
+        resident_id=context.resident_id if context else None,
+        kiosk_id=kiosk_id,
+        appointment_id=appointment_id,
+    )
+
+
+def ticket_view(
+    issued: IssuedTicket,
     catalog: Catalog,
     *,
     context: ResidentContext | None,
-    category_id: str,
-    kiosk_id: str,
     center_name: str,
-    idempotency_key: str,
     language: str,
 ) -> TicketView:
-    category = catalog.get(category_id)
-    priority = context.priority if context else PriorityReason.NONE
-    appointment_id = None
-    if (
-        context
-        and priority is PriorityReason.APPOINTMENT
-        and context.appointment is not None
-    ):
-        appointment_id = context.appointment.appointment_id
-    issued = backend.issue_ticket(
-        TicketRequest(
-            category=category_id,
-            priority=priority is not PriorityReason.NONE,
-            priority_reason=priority.value,
-            resident_id=context.resident_id if context else None,
-            kiosk_id=kiosk_id,
-            appointment_id=appointment_id,
-        ),
-        idempotency_key,
-    )
+    category = catalog.get(issued.category)
     return TicketView(
         center_name=center_name,
         number=issued.number,

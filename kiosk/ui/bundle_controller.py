@@ -11,6 +11,8 @@ import logging
 
 from PySide6.QtCore import QObject
 
+from kiosk.backend.delivery import Delivery, application_receipt
+from kiosk.backend.interface import ApplicationReceipt
 from kiosk.domain.bundles import Bundle, BundleSet
 from kiosk.domain.payloads import Kind, PayloadRefused
 from kiosk.domain.receipt import receipt_document, receipt_view
@@ -285,16 +287,34 @@ class BundleController(QObject):
         submission = wiz.submission()
         days = wiz.bundle.processing_days
         rid = self._resident_id
-        backend = self.ctx.backend
         self.wizard_screen.show_problem("")
         self.wizard_screen.add_text(self.tr("正在提交，请稍候……"), "subtitle")
-        self.ctx.backend_queue.submit(
-            lambda: backend.submit_application(rid, submission, days, key),
-            self._submitted,
+        payload = {"resident_id": rid, "submission": submission, "processing_days": days}
+        session = self.ctx.session
+        self.ctx.delivery.deliver(
+            "application", key, payload,
+            lambda d: self._delivered(d) if self.ctx.session is session else None,
             self._submit_failed,
         )
 
-    def _submitted(self, receipt) -> None:
+    def _delivered(self, delivery: Delivery) -> None:
+        if delivery.state == "done" and delivery.result is not None:
+            self._submitted(application_receipt(delivery.result))
+            return
+        self._busy = False
+        if delivery.state == "pending":
+            # Stored on this kiosk and sent when the backend answers again: 已暂存.
+            log.info("application stored for later delivery")
+            self.ctx.set_step("stored")
+            self.ctx.end_flow("flow_finished")
+            self.result.show_stored(messages.application_stored())
+            self.ctx.window.go("bundle_result", remember=False)
+            return
+        log.warning("submission refused: %s", delivery.error)
+        self.render()
+        self.wizard_screen.show_problem(messages.submit_failed())
+
+    def _submitted(self, receipt: ApplicationReceipt) -> None:
         self._busy = False
         wiz = self.wizard
         if wiz is None:

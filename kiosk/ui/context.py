@@ -16,6 +16,7 @@ from kiosk.backend.interface import Backend
 from kiosk.domain.catalog import Catalog
 from kiosk.domain.payloads import Verifier
 from kiosk.services import flows
+from kiosk.services.delivery import DeliveryService
 from kiosk.services.printing import PrintService
 from kiosk.services.tasks import TaskQueue
 from kiosk.ui.main_window import MainWindow
@@ -52,6 +53,7 @@ class KioskContext:
     hotline: str
     ticket_screen_s: int
     clock: Callable[[], dt.datetime]
+    delivery: DeliveryService
     session: Session = field(default_factory=Session)
 
     def new_key(self) -> str:

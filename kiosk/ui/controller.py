@@ -6,10 +6,12 @@ runs every slow step on a task queue, so a hanging backend or printer never free
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from PySide6.QtCore import QObject, QTimer
 
+from kiosk.backend.delivery import Delivery, issued_ticket
 from kiosk.backend.interface import QueueFigures
 from kiosk.domain.payloads import Kind, PayloadRefused
 from kiosk.domain.ticket import TicketView, ticket_document
@@ -167,22 +169,27 @@ class TakeNumberController(QObject):
             self._ticket_key = self.ctx.new_key()
         key = self._ticket_key
         context = self.session.context
-        language = self.session.language
         session = self.session
-        self.backend_queue.submit(
-            lambda: flows.issue_ticket(
-                self.backend,
-                self.catalog,
-                context=context,
-                category_id=category_id,
-                kiosk_id=self.kiosk_id,
-                center_name=self.center_name,
-                idempotency_key=key,
-                language=language,
-            ),
-            lambda t: self._issued(t) if self.session is session else None,
+        request = flows.ticket_request(context, category_id=category_id, kiosk_id=self.kiosk_id)
+        self.category.show_problem("")
+        self.ctx.delivery.deliver(
+            "ticket", key, dataclasses.asdict(request),
+            lambda d: self._delivered(d, context) if self.session is session else None,
             self._issue_failed,
         )
+
+    def _delivered(self, delivery: Delivery, context: flows.ResidentContext | None) -> None:
+        if delivery.state != "done" or delivery.result is None:
+            log.warning("ticket not issued: %s", delivery.error or delivery.state)
+            self._ticket_key = None  # that request is dropped; a new tap is a new request
+            self.category.set_busy(False)
+            self.category.show_problem(messages.ticket_unavailable(self.ctx.hotline))
+            return
+        ticket = flows.ticket_view(
+            issued_ticket(delivery.result), self.catalog, context=context,
+            center_name=self.center_name, language=self.session.language,
+        )
+        self._issued(ticket)
 
     def _issued(self, ticket: TicketView) -> None:
         # Only for the session that asked: a resident who left (Home, idle) gets nothing shown.
@@ -201,7 +208,7 @@ class TakeNumberController(QObject):
         log.warning("ticket failed: %s", type(exc).__name__)
         self._ticket_key = None
         self.category.set_busy(False)
-        self.category.set_resident("", messages.backend_unavailable())
+        self.category.show_problem(messages.ticket_unavailable(self.ctx.hotline))
 
     def _print_done(self, job: int, _report: object) -> None:
         if job == self._print_job:

@@ -142,3 +142,21 @@ def appointment_explanation(context: object) -> str:
         "您预约的时段是今天 {slot}，已超过签到时间（时段结束后 15 分钟内）。"
         "预约已失效，您可以取普通号办理。"
     ).format(slot=slot)
+
+
+def ticket_unavailable(hotline: str) -> str:
+    return _t(
+        "暂时无法连接排队系统，这次没有取到号（不会重复取号）。请稍后再点一次，"
+        "或到服务台请工作人员帮您取号；也可拨打 {hotline}。"
+    ).format(hotline=hotline)
+
+
+def application_stored() -> str:
+    return _t(
+        "系统暂时无法连接。您的申请已暂存在本机，网络恢复后会自动提交，不会丢失也不会重复。"
+        "提交成功后，办件编号将以短信发送到您填写的手机号码；也可凭随申码在“办件查询”中查看。"
+    )
+
+
+def rating_stored() -> str:
+    return _t("感谢您的评价！系统暂时无法连接，评价已保存，稍后自动提交。")

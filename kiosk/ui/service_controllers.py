@@ -6,6 +6,7 @@ import logging
 
 from PySide6.QtCore import QObject
 
+from kiosk.backend.delivery import Delivery
 from kiosk.backend.interface import RATING_LEVELS, RATING_REASONS
 from kiosk.ui import messages
 from kiosk.ui.context import KioskContext
@@ -33,17 +34,16 @@ class HelpController(QObject):
         window.go("help")
         key = self.ctx.new_key()
         kiosk_id = self.ctx.kiosk_id
-        backend = self.ctx.backend
         log.info("help requested from screen %s", from_screen)
         self.ctx.record("flow_started", flow="help", step=from_screen)
-        self.ctx.backend_queue.submit(
-            lambda: backend.call_help(kiosk_id, from_screen, key),
-            lambda _call_id: self.screen.called(),
+        self.ctx.delivery.deliver(
+            "help", key, {"kiosk_id": kiosk_id, "screen": from_screen},
+            lambda d: self.screen.called() if d.state == "done" else self._failed(None),
             self._failed,
         )
 
-    def _failed(self, exc: BaseException) -> None:
-        log.warning("help call failed: %s", type(exc).__name__)
+    def _failed(self, exc: BaseException | None) -> None:
+        log.warning("help call not delivered: %s", type(exc).__name__ if exc else "pending")
         self.screen.failed(messages.help_unavailable(self.ctx.hotline))
 
 
@@ -71,18 +71,24 @@ class RatingController(QObject):
         target = self.ctx.session.rating_target
         kind, ident = target if target is not None else ("none", None)
         key = self.ctx.new_key()
-        backend = self.ctx.backend
         kiosk_id = self.ctx.kiosk_id
-        self.ctx.backend_queue.submit(
-            lambda: backend.rate(level, reasons, kind, ident, kiosk_id, key),
-            lambda _r: self._done(),
-            self._failed,
-        )
+        payload = {"level": level, "reasons": list(reasons), "target_kind": kind,
+                   "target_id": ident, "kiosk_id": kiosk_id}
+        self.ctx.delivery.deliver("rating", key, payload, self._delivered, self._failed)
+
+    def _delivered(self, delivery: Delivery) -> None:
+        if delivery.state == "failed":
+            self._failed(None)
+            return
+        self.ctx.end_flow("flow_finished")
+        self.screen.show_thanks()
+        if delivery.state == "pending":
+            self.screen.thanks.setText(messages.rating_stored())
 
     def _done(self) -> None:
         self.ctx.end_flow("flow_finished")
         self.screen.show_thanks()
 
-    def _failed(self, exc: BaseException) -> None:
-        log.warning("rating failed: %s", type(exc).__name__)
+    def _failed(self, exc: BaseException | None) -> None:
+        log.warning("rating failed: %s", type(exc).__name__ if exc else "refused")
         self.screen.show_problem(messages.backend_unavailable())

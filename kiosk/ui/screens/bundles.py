@@ -347,6 +347,14 @@ class BundleResultScreen(Screen):
         self.qr.setPixmap(qr_pixmap(progress_code, 240))
         self.qr_caption.setText(qr_caption)
 
+    def show_stored(self, explanation: str) -> None:
+        """The backend could not be reached: the application waits on this kiosk."""
+        self.clear()
+        self.heading.setText(self.tr("申请已暂存"))
+        self.columns[0].addWidget(_label(explanation, "notice"))
+        self.columns[0].addStretch(1)
+        _show_all(self.columns[0])
+
     def set_print_status(self, text: str) -> None:
         self.print_status.setText(text)
 
@@ -355,6 +363,7 @@ class BundleResultScreen(Screen):
         self.print_problem.setVisible(bool(text))
 
     def clear(self) -> None:
+        self.retranslate()
         for col in self.columns:
             _clear_layout(col)
         self.reference.clear()

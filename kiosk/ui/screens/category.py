@@ -22,6 +22,8 @@ class CategoryScreen(Screen):
         self.priority = self.label(name="notice")
         self.priority.hide()
         self.question = self.label(name="subtitle", center=True)
+        self.problem = self.label(name="error")
+        self.problem.hide()
         grid = QGridLayout()
         grid.setSpacing(24)
         columns = 2 if theme.portrait else 4
@@ -36,6 +38,7 @@ class CategoryScreen(Screen):
         self.layout_.addWidget(self.greeting)
         self.layout_.addWidget(self.priority)
         self.layout_.addWidget(self.question)
+        self.layout_.addWidget(self.problem)
         self.layout_.addLayout(grid)
         self.layout_.addStretch(1)
         self._figures: dict[str, QueueFigures] = {}
@@ -64,6 +67,10 @@ class CategoryScreen(Screen):
             waiting = self.tr("等候 {n} 人").format(n=fig.waiting) if fig else ""
             self.buttons[cat.id].setText(f"{cat.title.zh}\n{waiting}".strip())
 
+    def show_problem(self, text: str) -> None:
+        self.problem.setText(text)
+        self.problem.setVisible(bool(text))
+
     def set_busy(self, busy: bool) -> None:
         self._busy = busy
         for b in self.buttons.values():
@@ -80,6 +87,7 @@ class CategoryScreen(Screen):
         self.set_busy(False)
 
     def clear(self) -> None:
+        self.show_problem("")
         self.greeting.clear()
         self.priority.clear()
         self.priority.hide()

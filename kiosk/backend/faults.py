@@ -1,0 +1,69 @@
+"""Network faults between the kiosk and its backend, injected at run time.
+
+The embedded backend lives in the same process and never drops a packet, yet a real hall's
+backend does: refused connections, hangs, 5xx answers, and the worst case, a reply lost
+after the backend has already committed. This proxy stands where the network would, so the
+outbox, retries and messages above it run exactly as they would against a remote backend.
+It forwards every call unchanged while the link is up.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from kiosk.backend.interface import BackendError
+
+
+class BackendUnreachable(BackendError):
+    pass
+
+
+class BackendTimeout(BackendError):
+    pass
+
+
+class FaultyLink:
+    MODES = ("up", "down", "hang", "server_error", "lost_reply")
+
+    def __init__(self, inner: Any, *, timeout_s: float = 5.0) -> None:
+        self._inner = inner
+        self._mode = "up"
+        self._lock = threading.Lock()
+        self.timeout_s = timeout_s
+        self.calls = 0
+
+    @property
+    def mode(self) -> str:
+        return self._mode
+
+    def set_mode(self, mode: str) -> None:
+        if mode not in self.MODES:
+            raise ValueError(f"mode must be one of {self.MODES}")
+        with self._lock:
+            self._mode = mode
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._inner, name)
+        if not callable(target) or name.startswith("_") or name in ("close", "trusted_keys"):
+            return target
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                mode = self._mode
+                self.calls += 1
+            if mode == "down":
+                raise BackendUnreachable("connection refused")
+            if mode == "hang":
+                # A request with a timeout (never without one) waits this long, then fails.
+                time.sleep(self.timeout_s)
+                raise BackendTimeout(f"no answer within {self.timeout_s:.0f} s")
+            if mode == "server_error":
+                raise BackendError("HTTP 503 from the backend")
+            result = target(*args, **kwargs)
+            if mode == "lost_reply":
+                raise BackendTimeout("the reply was lost after the backend acted")
+            return result
+
+        return call

@@ -1,0 +1,195 @@
+"""The kiosk's local outbox: every state-changing call is stored before it is sent.
+
+A resident's application, rating or help call is written here (SQLite, WAL,
+synchronous=FULL, so an acknowledged write survives a power cut) together with the
+idempotency key made when the resident pressed the button. Only then is it sent to the
+backend; it is retried with backoff until the backend confirms, and the backend applies a
+repeated key once. A crash between any two steps therefore neither loses nor duplicates it.
+
+Personal data: a pending application holds what the resident typed (phone, bank card)
+until the backend has it; once confirmed, the payload is replaced by a redacted stub, so the
+rows the kiosk keeps after a session carry no personal data.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    idem_key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at REAL NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'dead', 'expired')),
+    result TEXT,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_at);
+"""
+
+MAX_BACKOFF_S = 300.0
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    key: str
+    kind: str
+    payload: dict[str, Any]
+    created_at: float
+    expires_at: float | None
+    attempts: int
+    state: str
+    result: dict[str, Any] | None
+    last_error: str
+
+
+def backoff_s(attempts: int, rng: random.Random | None = None) -> float:
+    """Exponential backoff with jitter, so a hall of kiosks coming back online at once does
+    not hit the backend in the same second."""
+    base = min(MAX_BACKOFF_S, 2.0 ** max(0, attempts - 1))
+    return base * (0.5 + (rng or random).random())
+
+
+class Outbox:
+    """Thread-safe store; one connection guarded by a lock (calls are short)."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None,
+                                     timeout=5.0)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: with NORMAL, WAL may roll back the last commits on power loss, and an
+        # acknowledged application must survive a power cut.
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute("PRAGMA busy_timeout=5000")
+        self._conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # --- writes ----------------------------------------------------------------------------
+    def put(self, kind: str, key: str, payload: dict[str, Any], *,
+            ttl_s: float | None = None) -> OutboxItem:
+        """Store an item; the same key again returns the stored item unchanged."""
+        now = self._clock()
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR IGNORE INTO outbox (idem_key, kind, payload, created_at, expires_at,"
+                " next_at, state) VALUES (?, ?, ?, ?, ?, ?, 'pending')",
+                (key, kind, json.dumps(payload, ensure_ascii=False, sort_keys=True), now,
+                 now + ttl_s if ttl_s is not None else None, now),
+            )
+            return self._get(key)
+
+    def mark_done(self, key: str, result: dict[str, Any], redacted: dict[str, Any]) -> None:
+        with self._lock:
+            self._conn.execute(
+                "UPDATE outbox SET state='done', result=?, payload=?, last_error=NULL"
+                " WHERE idem_key=?",
+                (json.dumps(result, ensure_ascii=False, sort_keys=True),
+                 json.dumps(redacted, ensure_ascii=False, sort_keys=True), key),
+            )
+
+    def mark_retry(self, key: str, error: str) -> float:
+        """Count a failed attempt; returns when the next one is due."""
+        with self._lock:
+            row = self._conn.execute("SELECT attempts FROM outbox WHERE idem_key=?",
+                                     (key,)).fetchone()
+            attempts = (row[0] if row else 0) + 1
+            next_at = self._clock() + backoff_s(attempts)
+            self._conn.execute(
+                "UPDATE outbox SET attempts=?, next_at=?, last_error=? WHERE idem_key=?",
+                (attempts, next_at, error[:200], key),
+            )
+            return next_at
+
+    def mark_dead(self, key: str, error: str, redacted: dict[str, Any]) -> None:
+        """A request the backend refuses for good (a bug, a conflict): keep it for staff."""
+        with self._lock:
+            self._conn.execute(
+                "UPDATE outbox SET state='dead', last_error=?, payload=? WHERE idem_key=?",
+                (error[:200], json.dumps(redacted, ensure_ascii=False, sort_keys=True), key),
+            )
+
+    def expire_now(self, key: str, redacted: dict[str, Any]) -> None:
+        with self._lock:
+            self._conn.execute(
+                "UPDATE outbox SET state='expired', payload=? WHERE idem_key=?"
+                " AND state='pending'",
+                (json.dumps(redacted, ensure_ascii=False, sort_keys=True), key))
+
+    def now(self) -> float:
+        return self._clock()
+
+    def expire(self, redact: Callable[[OutboxItem], dict[str, Any]]) -> list[OutboxItem]:
+        """Pending items whose time has passed (a ticket nobody waits for any more)."""
+        now = self._clock()
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT idem_key FROM outbox WHERE state='pending' AND expires_at IS NOT NULL"
+                " AND expires_at < ?", (now,)).fetchall()
+            items = [self._get(k) for (k,) in rows]
+            for item in items:
+                self._conn.execute(
+                    "UPDATE outbox SET state='expired', payload=? WHERE idem_key=?",
+                    (json.dumps(redact(item), ensure_ascii=False), item.key))
+            return items
+
+    # --- reads -----------------------------------------------------------------------------
+    def get(self, key: str) -> OutboxItem | None:
+        with self._lock:
+            try:
+                return self._get(key)
+            except KeyError:
+                return None
+
+    def due(self, limit: int = 20) -> list[OutboxItem]:
+        now = self._clock()
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT idem_key FROM outbox WHERE state='pending' AND next_at <= ?"
+                " AND (expires_at IS NULL OR expires_at >= ?) ORDER BY id LIMIT ?",
+                (now, now, limit)).fetchall()
+            return [self._get(k) for (k,) in rows]
+
+    def pending(self) -> tuple[int, float | None]:
+        """How many items wait, and when the oldest was stored (for the maintenance screen)."""
+        with self._lock:
+            n, oldest = self._conn.execute(
+                "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE state='pending'").fetchone()
+            return int(n), oldest
+
+    def all_items(self) -> list[OutboxItem]:
+        with self._lock:
+            keys = [k for (k,) in self._conn.execute("SELECT idem_key FROM outbox ORDER BY id")]
+            return [self._get(k) for k in keys]
+
+    def _get(self, key: str) -> OutboxItem:
+        row = self._conn.execute(
+            "SELECT id, idem_key, kind, payload, created_at, expires_at, attempts, state,"
+            " result, last_error FROM outbox WHERE idem_key=?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return OutboxItem(
+            id=row[0], key=row[1], kind=row[2], payload=json.loads(row[3]), created_at=row[4],
+            expires_at=row[5], attempts=row[6], state=row[7],
+            result=json.loads(row[8]) if row[8] else None, last_error=row[9] or "",
+        )

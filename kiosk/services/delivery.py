@@ -1,0 +1,58 @@
+"""The outbox on the backend's task queue, with a retry timer on the GUI thread."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from kiosk.backend.delivery import Deliverer, Delivery
+from kiosk.services.tasks import TaskQueue
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryService(QObject):
+    """deliver(): stored, then sent; the caller hears done / pending / failed on the GUI thread."""
+
+    delivered = Signal(str, str)  # kind, key: an item sent later by a retry
+    pendingChanged = Signal(int)
+
+    def __init__(self, deliverer: Deliverer, queue: TaskQueue, *, retry_ms: int = 5000,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.deliverer = deliverer
+        self.queue = queue
+        self.timer = QTimer(self)
+        self.timer.setInterval(retry_ms)
+        self.timer.timeout.connect(self.drain)
+        self.timer.start()
+        self.drain()  # what a crash or power cut left behind goes out first
+
+    def deliver(
+        self,
+        kind: str,
+        key: str,
+        payload: dict[str, Any],
+        on_result: Callable[[Delivery], None],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        deliverer = self.deliverer
+        self.queue.submit(lambda: deliverer.deliver(kind, key, payload), on_result, on_error)
+
+    def drain(self) -> None:
+        deliverer = self.deliverer
+        self.queue.submit(deliverer.drain, self._drained,
+                          lambda exc: log.warning("outbox drain failed: %s", type(exc).__name__))
+
+    def _drained(self, results: list[Delivery]) -> None:
+        for r in results:
+            if r.state == "done":
+                log.info("outbox: %s delivered on retry", r.kind)
+                self.delivered.emit(r.kind, r.key)
+        self.pendingChanged.emit(self.deliverer.outbox.pending()[0])
+
+    def stop(self) -> None:
+        self.timer.stop()
