@@ -36,9 +36,20 @@ TICKET_TTL_S = 60.0
 PERMANENT = (ValueError, TypeError, KeyError, IdempotencyConflict, NotFound, AlreadyCheckedIn)
 
 
+_crash_counts: dict[str, int] = {}
+
+
 def crash_point(name: str) -> None:
-    """Crash testing: KIOSK_CRASH_AT=<name> makes the process die here as a power cut would."""
-    if os.environ.get("KIOSK_CRASH_AT") == name:
+    """Crash testing: KIOSK_CRASH_AT=<name>[:n] makes the process die the n-th time it
+    passes here (default the first), as a power cut would."""
+    spec = os.environ.get("KIOSK_CRASH_AT")
+    if not spec:
+        return
+    target, _, nth = spec.partition(":")
+    if target != name:
+        return
+    _crash_counts[name] = _crash_counts.get(name, 0) + 1
+    if _crash_counts[name] >= int(nth or 1):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
