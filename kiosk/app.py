@@ -87,6 +87,15 @@ def demo_code_factory(config: KioskConfig, paths: Paths) -> Callable[[], str] | 
     return lambda: payloads.sign(key, key_id, payloads.Kind.RESIDENT, resident)
 
 
+def alert_staff(ctx: KioskContext, code: str) -> None:
+    """A hardware fault calls a staff member through the same channel as 帮办."""
+    log.error("staff alert: printer %s", code)
+    ctx.record("fault", flow="printer", step=code)
+    ctx.delivery.deliver("help", ctx.new_key(), {"kiosk_id": ctx.kiosk_id,
+                                                 "screen": f"printer:{code}"},
+                         lambda _d: None, lambda _e: None)
+
+
 @dataclass
 class Kiosk:
     config: KioskConfig
@@ -204,6 +213,7 @@ def build(
         delivery=delivery,
     )
     controller = TakeNumberController(ctx)
+    printing.staffAlert.connect(lambda code: alert_staff(ctx, code))
     bundles = load_bundles(resolve(paths.config_dir, config.paths.bundles),
                            {c.id for c in catalog.categories})
     bundle_controller = BundleController(ctx, bundles)

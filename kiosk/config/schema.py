@@ -253,6 +253,32 @@ class QrConfig(_Section):
         return v
 
 
+class MaintenanceConfig(_Section):
+    pin_hash: str = Field(
+        "",
+        description=(
+            "Salted scrypt hash of the maintenance PIN, as printed by `kiosk hash-pin`"
+            " (never the PIN itself); empty = the maintenance screen cannot be opened."
+        ),
+    )
+    lock_after: int = Field(
+        5, ge=1, le=20, description="Wrong PINs in a row that lock the maintenance screen."
+    )
+    lock_minutes: int = Field(
+        15, ge=1, le=1440,
+        description="Minutes the maintenance screen stays locked; a restart does not reset it.",
+    )
+
+    @field_validator("pin_hash")
+    @classmethod
+    def _pin_hash(cls, v: str) -> str:
+        from kiosk.domain.pin import parse_hash
+
+        if v:
+            parse_hash(v)  # ValueError names the expected form
+        return v
+
+
 class PathsConfig(_Section):
     data_dir: str = Field(
         "../var",
@@ -280,6 +306,7 @@ class KioskConfig(_Section):
     backend: BackendConfig = Field(default_factory=BackendConfig)
     qr: QrConfig = Field(default_factory=QrConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
+    maintenance: MaintenanceConfig = Field(default_factory=MaintenanceConfig)
 
     @model_validator(mode="after")
     def _idle(self) -> KioskConfig:

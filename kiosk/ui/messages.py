@@ -77,7 +77,10 @@ def printer_problem(state: str) -> str:
         "unavailable": _t("打印机无法连接，凭条没有打印出来。"),
     }
     what = texts.get(state, _t("打印机故障，凭条没有打印出来。"))
-    return what + _t("您的号码仍然有效：请用手机拍下屏幕上的号码和二维码，或请工作人员补打。")
+    return what + _t(
+        "您的号码仍然有效：请用手机拍下屏幕上的号码和二维码。工作人员已收到提醒，"
+        "打印机恢复后会自动补打。"
+    )
 
 
 def camera_problem() -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QElapsedTimer, QTimer
+from test_bundles_ui import SHIPPED_BUNDLES, Walker
 
 from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.ui import messages
-from test_bundles_ui import SHIPPED_BUNDLES, Walker
 
 
 def test_application_is_stored_while_the_backend_is_down(kiosk, resident, qtbot):

@@ -87,7 +87,13 @@ class Printer:
         data = self.encode(doc)
         with self._lock:
             started = time.monotonic()
-            before = self._status_with_reconnect()
+            try:
+                before = self._status_with_reconnect()
+            except PrinterUnavailable as exc:
+                # Nothing of this job has left yet: say so, so it may be held and reprinted.
+                if exc.bytes_sent is None:
+                    exc.bytes_sent = 0
+                raise
             refusal = error_for_status(before, bytes_sent=0)
             if refusal is not None:
                 raise refusal

@@ -26,7 +26,7 @@ class Clock:
 
 
 @pytest.fixture
-def world(tmp_path):  # noqa: ANN201
+def world(tmp_path):
     backend = EmbeddedBackend(tmp_path / "b.sqlite3", load_catalog(ROOT / "config/catalog.yaml"),
                               signing_key=Ed25519PrivateKey.generate(), key_id="t")
     link = FaultyLink(backend, timeout_s=0.01)

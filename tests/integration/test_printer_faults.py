@@ -1,0 +1,97 @@
+"""Printer faults at the kiosk: the ticket stays on screen, staff are told, no double print."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.app import shanghai_now
+from kiosk.backend.stats import export_stats
+from kiosk.hardware.printer.errors import PrinterState
+from kiosk.ui import messages
+
+
+def take_anonymous_ticket(kiosk, resident) -> None:
+    resident.tap(kiosk.controller.home.no_phone_button)
+    resident.wait_screen("category")
+    resident.tap(kiosk.controller.category.buttons["social_security"])
+    resident.wait_screen("ticket")
+
+
+def help_screens(kiosk, qtbot) -> dict:
+    qtbot.waitUntil(lambda: kiosk.backend_queue.pending() == 0)
+    today = shanghai_now().date()
+    return {r["subkey"]: r["value"] for r in export_stats(kiosk.backend, today, today)
+            if r["section"] == "help_calls" and r["key"] == "screen"}
+
+
+@pytest.mark.parametrize(("fault", "code"), [
+    (PrinterState.PAPER_OUT, "paper_out"),
+    (PrinterState.COVER_OPEN, "cover_open"),
+    (PrinterState.OFFLINE, "offline"),
+])
+def test_fault_before_the_job_holds_it_and_reprints_once(kiosk, resident, qtbot, fault, code):
+    printer = kiosk.printer_transport
+    kiosk.printing.poll.setInterval(100)
+    printer.set_fault(fault)
+    take_anonymous_ticket(kiosk, resident)
+    screen = kiosk.controller.ticket
+    qtbot.waitUntil(screen.print_problem.isVisible, timeout=5000)
+    assert screen.print_problem.text() == messages.printer_problem(code)
+    assert screen.ticket is not None and screen.card.qr.pixmap() is not None
+    assert resident.jobs() == []
+    assert help_screens(kiosk, qtbot).get(f"printer:{code}") == 1  # staff called once
+    printer.set_fault(None)  # paper loaded / cover closed / back online
+    qtbot.waitUntil(lambda: len(resident.jobs()) == 1, timeout=5000)
+    qtbot.wait(500)
+    assert len(resident.jobs()) == 1  # reprinted exactly once
+    from conftest import read_printout
+
+    assert screen.ticket.number in read_printout(resident.jobs()[0]).text
+
+
+def test_paper_runs_out_mid_job_is_not_printed_twice(kiosk, resident, qtbot):
+    printer = kiosk.printer_transport
+    kiosk.printing.poll.setInterval(100)
+    printer.set_fault(PrinterState.PAPER_OUT, after_bytes=120)
+    take_anonymous_ticket(kiosk, resident)
+    screen = kiosk.controller.ticket
+    qtbot.waitUntil(screen.print_problem.isVisible, timeout=5000)
+    printer.set_fault(None)
+    qtbot.wait(600)
+    sent = b"".join(resident.jobs())
+    assert 0 < len(sent) <= 120 + 0  # only the part the printer took before running out
+    assert kiosk.printing.held == []
+
+
+def test_staff_cancel_drops_held_jobs(kiosk, resident, qtbot):
+    printer = kiosk.printer_transport
+    kiosk.printing.poll.setInterval(100)
+    printer.set_fault(PrinterState.PAPER_OUT)
+    take_anonymous_ticket(kiosk, resident)
+    qtbot.waitUntil(lambda: len(kiosk.printing.held) == 1, timeout=5000)
+    assert kiosk.printing.cancel_held() == 1
+    printer.set_fault(None)
+    qtbot.wait(500)
+    assert resident.jobs() == []
+
+
+def test_paper_near_end_alerts_and_keeps_printing(kiosk, resident, qtbot):
+    printer = kiosk.printer_transport
+    printer.set_fault(PrinterState.PAPER_NEAR_END)
+    take_anonymous_ticket(kiosk, resident)
+    resident.wait_printout(0)
+    assert not kiosk.controller.ticket.print_problem.isVisible()
+    qtbot.waitUntil(lambda: help_screens(kiosk, qtbot).get("printer:paper_near_end") == 1,
+                    timeout=5000)
+
+
+def test_unplugged_printer(kiosk, resident, qtbot):
+    printer = kiosk.printer_transport
+    kiosk.printing.poll.setInterval(100)
+    printer.unplug()
+    take_anonymous_ticket(kiosk, resident)
+    screen = kiosk.controller.ticket
+    qtbot.waitUntil(screen.print_problem.isVisible, timeout=5000)
+    assert screen.print_problem.text() == messages.printer_problem("unavailable")
+    printer.plug()
+    qtbot.waitUntil(lambda: len(resident.jobs()) == 1, timeout=5000)
