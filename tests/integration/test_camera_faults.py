@@ -1,0 +1,30 @@
+"""The camera is unplugged or freezes: the resident is told and offered the no-phone path;
+scanning resumes by itself within 2 s of the camera coming back."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from kiosk.backend.seed import DEMO_RESIDENTS
+from kiosk.ui import messages
+
+
+@pytest.mark.parametrize("fault", ["unplug", "freeze"])
+def test_camera_fault_and_recovery(kiosk, resident, qtbot, fault):
+    resident.tap(kiosk.controller.home.scan_button)
+    resident.wait_screen("scan")
+    scan = kiosk.controller.scan
+    getattr(kiosk.camera, fault)()
+    qtbot.waitUntil(lambda: scan.status.text() == messages.camera_problem(), timeout=5000)
+    assert scan.no_phone_button.isVisible() and scan.no_phone_button.isEnabled()
+    back = time.monotonic()
+    kiosk.camera.plug()
+    qtbot.waitUntil(lambda: kiosk.scanner.state == "running", timeout=5000)
+    recovered_s = time.monotonic() - back
+    print(f"camera {fault}: scanning again {recovered_s:.2f} s after it came back")
+    assert recovered_s < 2.0
+    assert scan.status.text() == ""
+    resident.show_phone(resident.code(DEMO_RESIDENTS["ordinary"]))
+    resident.wait_screen("category", timeout=5000)
