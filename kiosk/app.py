@@ -29,6 +29,7 @@ from kiosk.hardware.camera.sources import FrameSource, make_source
 from kiosk.hardware.printer.escpos_writer import PrinterProfile
 from kiosk.hardware.printer.printer import Printer
 from kiosk.hardware.printer.transports import PrinterTransport, make_transport
+from kiosk.hardware.scan_engine import SerialScanEngine
 from kiosk.services.delivery import DeliveryService
 from kiosk.services.printing import PrintService
 from kiosk.services.scanner import ScannerService
@@ -115,6 +116,7 @@ class Kiosk:
     link: FaultyLink
     outbox: Outbox
     delivery: DeliveryService
+    scan_engine: SerialScanEngine | None = None
     _closed: bool = False
 
     def shutdown(self) -> None:
@@ -122,6 +124,8 @@ class Kiosk:
             return
         self._closed = True
         self.delivery.stop()
+        if self.scan_engine is not None:
+            self.scan_engine.stop()
         self.scanner.stop()
         self.printing.shutdown()
         self.backend_queue.shutdown(wait=True)
@@ -231,6 +235,11 @@ def build(
     controller.home.serviceChosen.connect(lambda key: routes[key]())
     controller.ticket.rateChosen.connect(rating.open)
     bundle_controller.result.rateChosen.connect(rating.open)
+    engine = None
+    if config.scan_engine.port:
+        engine = SerialScanEngine(config.scan_engine.port, config.scan_engine.baudrate,
+                                  scanner.inject)
+        engine.start()
     if start_camera:
         scanner.start()
     return Kiosk(
@@ -251,4 +260,5 @@ def build(
         link=link,
         outbox=outbox,
         delivery=delivery,
+        scan_engine=engine,
     )

@@ -115,6 +115,17 @@ class ScannerConfig(_Section):
     )
 
 
+class ScanEngineConfig(_Section):
+    port: str = Field(
+        "",
+        description=(
+            "Serial port of a dedicated 2D scan engine (e.g. /dev/ttyACM0), read in serial"
+            " mode; empty = none. Never configure an engine as a keyboard."
+        ),
+    )
+    baudrate: int = Field(9600, description="The engine's baud rate.")
+
+
 class _PrinterCommon(_Section):
     paper_width_mm: Literal[58, 80] = Field(80, description="Paper width: 58 or 80 mm.")
     chars_per_line: int = Field(
@@ -302,6 +313,7 @@ class KioskConfig(_Section):
     session: SessionConfig = Field(default_factory=SessionConfig)
     camera: CameraDevice = Field(default_factory=EmulatedCameraConfig)
     scanner: ScannerConfig = Field(default_factory=ScannerConfig)
+    scan_engine: ScanEngineConfig = Field(default_factory=ScanEngineConfig)
     printer: PrinterDevice = Field(default_factory=EmulatedPrinterConfig)
     backend: BackendConfig = Field(default_factory=BackendConfig)
     qr: QrConfig = Field(default_factory=QrConfig)

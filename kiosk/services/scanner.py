@@ -225,6 +225,12 @@ class ScannerService(QObject):
         """Preview continues either way; while False, codes are not reported."""
         self._scanning = bool(enabled)
 
+    def inject(self, text: str) -> None:
+        """A code from another reader (the serial scan engine); any thread. Reported like a
+        camera code, and only while scanning is on."""
+        if self.scanning:
+            emit_signal(self.codeScanned, text)
+
     def reset_dedup(self) -> None:
         """Forget the codes seen: a code still in view is reported again."""
         with self._dedup_lock:
