@@ -232,6 +232,34 @@ def cmd_stats(args: argparse.Namespace) -> int:
         db, args.date_from, args.date_to, args.csv))
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from kiosk.config.loader import ConfigFileError
+
+    path = _config_path(args.config)
+    try:
+        config = load_checked_config(path)
+    except ConfigFileError as e:
+        print(e.message(), file=sys.stderr)
+        return EXIT_CONFIG
+    from kiosk.simulate import run_simulation
+
+    logging.basicConfig(level=logging.ERROR)
+    rows = run_simulation(config, path, args.sessions, args.every, args.seed)
+    if len(rows) >= 2:
+        # Growth is judged after warm-up (the first 500 sessions) when the run is long enough.
+        warm = 500 if rows[-1]["sessions"] >= 1000 else rows[0]["sessions"]
+        base = next(r for r in rows if r["sessions"] >= warm)
+        last = rows[-1]
+        print(f"simulate: RSS {base['rss_mb']} MB after {base['sessions']} sessions -> "
+              f"{last['rss_mb']} MB after {last['sessions']} "
+              f"(+{last['rss_mb'] - base['rss_mb']:.1f} MB); fds {base['fds']} -> "
+              f"{last['fds']}; threads {base['threads']} -> {last['threads']}; QObjects "
+              f"{base['qobjects']} -> {last['qobjects']}")
+        print(f"reproduce: kiosk simulate --sessions {args.sessions} --every {args.every}"
+              f" --seed {args.seed}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kiosk", description="一网通办 24-hour self-service kiosk"
@@ -297,6 +325,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("category", help="catalog id, e.g. social_security")
     p.add_argument("--config", help="config file (for the database)")
     p.set_defaults(func=cmd_backend_call_next)
+
+    p = sub.add_parser("simulate", help="random resident sessions offscreen; leak figures")
+    p.add_argument("--sessions", type=int, default=1000)
+    p.add_argument("--every", type=int, default=100, help="report every N sessions")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--config", help="config file")
+    p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("check-config", help="validate a config file and its devices")
     p.add_argument("path", nargs="?", help="config file")

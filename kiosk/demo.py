@@ -28,13 +28,16 @@ def _app():
 
 
 def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    from PySide6.QtCore import QCoreApplication, QEventLoop
+    from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop
 
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError("demo: the kiosk did not reach the expected state in time")
         QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        # Outside app.exec() Qt runs no deferred deletions by itself; the kiosk's real event
+        # loop does, so do it here too or every rebuilt page would pile up.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         time.sleep(0.01)
 
 

@@ -34,7 +34,10 @@ def _clear_layout(layout: QLayout) -> None:
             widget.setParent(None)
             widget.deleteLater()
         elif item.layout() is not None:
-            _clear_layout(item.layout())
+            sub = item.layout()
+            _clear_layout(sub)
+            # A taken nested layout stays a QObject child until deleted: one leaked per page.
+            sub.deleteLater()
 
 
 def _show_all(layout: QLayout) -> None:

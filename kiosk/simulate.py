@@ -1,0 +1,189 @@
+"""`kiosk simulate --sessions N`: thousands of resident sessions through the real UI.
+
+Drives every flow offscreen on emulated hardware, with faults injected now and then, and
+reports resident memory, open file descriptors, threads and live QObjects at intervals, so
+leaks over weeks of unattended running show up in minutes.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from kiosk.config.schema import EmulatedCameraConfig, KioskConfig
+from kiosk.demo import DEMO_VALUES, _app, settle, wait_until
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def counts() -> dict[str, float]:
+    from PySide6.QtCore import QObject
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    objects = 0
+    if app is not None:
+        for w in QApplication.topLevelWidgets():
+            objects += 1 + len(w.findChildren(QObject))
+    return {
+        "rss_mb": round(rss_mb(), 1),
+        "fds": len(os.listdir("/proc/self/fd")),
+        "threads": threading.active_count(),
+        "qobjects": objects,
+    }
+
+
+class Simulator:
+    def __init__(self, config: KioskConfig, config_file: Path, seed: int) -> None:
+        from kiosk.app import build
+        from kiosk.devtools import code_text
+        from kiosk.domain import payloads
+
+        self.rng = random.Random(seed)
+        self.kiosk = build(config, config_file, kiosk_mode=False)
+        self.kiosk.window.show()
+        key_file = self.kiosk.paths.config_dir / config.qr.demo_signing_key
+        self._key = payloads.load_private_key(key_file.read_bytes())
+        self._code_text = code_text
+        self.kiosk.printing.poll.setInterval(200)
+
+    def code(self, resident: str) -> str:
+        return self._code_text(self._key, "demo", resident, "valid",
+                               now=self.kiosk.controller.ctx.clock().timestamp())
+
+    def current(self) -> str:
+        return self.kiosk.window.current().name
+
+    def scan(self, resident: str, screen: str) -> None:
+        cam = self.kiosk.camera
+        cam.show_text(self.code(resident))  # type: ignore[attr-defined]
+        try:
+            wait_until(lambda: self.current() != screen, 8)
+        finally:
+            cam.blank()  # type: ignore[attr-defined]
+
+    def session(self) -> str:
+        from kiosk.backend.seed import DEMO_RESIDENTS
+        from kiosk.hardware.printer.errors import PrinterState
+
+        c = self.kiosk.controller
+        rng = self.rng
+        printer = self.kiosk.printer_transport
+        # Faults now and then, as on a real night.
+        fault = rng.random()
+        printer.set_fault(PrinterState.PAPER_OUT if fault < 0.05 else None)  # type: ignore[attr-defined]
+        self.kiosk.link.set_mode("down" if 0.05 <= fault < 0.08 else "up")
+        flow = rng.choice(["scan", "nophone", "bundle", "query", "checkin", "rating", "help"])
+        resident = rng.choice(list(DEMO_RESIDENTS.values()))
+        if flow == "scan":
+            c.home.scan_button.click()
+            self.scan(resident, "scan")
+            if self.current() == "category":
+                rng.choice(list(c.category.buttons.values())).click()
+                wait_until(lambda: self.current() == "ticket" or c.category.problem.isVisible())
+        elif flow == "nophone":
+            c.home.no_phone_button.click()
+            rng.choice(list(c.category.buttons.values())).click()
+            wait_until(lambda: self.current() == "ticket" or c.category.problem.isVisible())
+        elif flow == "bundle":
+            self.bundle(resident)
+        elif flow == "query":
+            c.home.service_buttons["query"].click()
+            self.scan(resident, "query_scan")
+        elif flow == "checkin":
+            c.home.service_buttons["checkin"].click()
+            self.scan(resident, "checkin_scan")
+        elif flow == "rating":
+            c.home.service_buttons["rating"].click()
+            screen = self.kiosk.window.current()
+            screen.level_buttons[rng.randint(1, 5)].click()  # type: ignore[attr-defined]
+            screen.submit_button.click()  # type: ignore[attr-defined]
+            wait_until(screen.thanks.isVisible)  # type: ignore[attr-defined]
+        else:
+            self.kiosk.window.help_button.click()
+            settle(0.05)
+        self.kiosk.window.go_home("idle" if rng.random() < 0.2 else "home")
+        printer.set_fault(None)  # type: ignore[attr-defined]
+        self.kiosk.link.set_mode("up")
+        return flow
+
+    def bundle(self, resident: str) -> None:
+        from kiosk.domain.wizard import StepKind
+
+        c = self.kiosk.controller
+        bc = self.kiosk.bundle_controller
+        c.home.service_buttons["bundles"].click()
+        self.rng.choice(list(bc.list.buttons.values())).click()
+        abandon_at = self.rng.randint(1, 14)
+        for i in range(40):
+            wiz = bc.wizard
+            if wiz is None or i == abandon_at:
+                return
+            step = wiz.current
+            w = bc.wizard_screen
+            if step.kind is StepKind.IDENTIFY:
+                self.kiosk.camera.show_text(self.code(resident))  # type: ignore[attr-defined]
+                wait_until(lambda w=w: bc.wizard is None or bc.wizard.current.kind
+                           is not StepKind.IDENTIFY or w.problem.isVisible(), 8)
+                self.kiosk.camera.blank()  # type: ignore[attr-defined]
+                if w.problem.isVisible():
+                    return
+            elif step.kind is StepKind.QUESTION:
+                q = wiz.bundle.question(step.ref)
+                w.option_buttons[self.rng.choice(q.options).id].click()
+            elif step.kind is StepKind.FIELD:
+                f = wiz.bundle.form_field(step.ref)
+                value = "20991231" if f.kind == "date" and not f.allow_past \
+                    else DEMO_VALUES[f.kind]
+                for ch in value:
+                    w.keypad.keys[ch].click()
+                w.next_button.click()
+            elif step.kind is StepKind.CONFIRM:
+                w.submit_button.click()
+                wait_until(lambda: self.current() == "bundle_result", 8)
+                return
+            elif step.kind is StepKind.INELIGIBLE:
+                return
+            else:
+                w.next_button.click()
+
+    def close(self) -> None:
+        self.kiosk.shutdown()
+
+
+def run_simulation(config: KioskConfig, config_file: Path, sessions: int, every: int,
+                   seed: int) -> list[dict[str, float]]:
+    app = _app()
+    data = Path(tempfile.mkdtemp(prefix="kiosk-sim-"))
+    cfg = config.model_copy(update={
+        "camera": EmulatedCameraConfig(source="blank"),
+        "paths": config.paths.model_copy(update={"data_dir": str(data)}),
+        "screen": config.screen.model_copy(update={"fullscreen": False}),
+    })
+    sim = Simulator(cfg, config_file, seed)
+    rows: list[dict[str, float]] = []
+    started = time.monotonic()
+    try:
+        from PySide6.QtCore import QCoreApplication, QEvent
+
+        for n in range(1, sessions + 1):
+            sim.session()
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+            if n % every == 0 or n == sessions:
+                app.processEvents()
+                row = {"sessions": n, **counts(), "s": round(time.monotonic() - started, 1)}
+                rows.append(row)
+                print("  ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+    finally:
+        sim.close()
+    return rows
