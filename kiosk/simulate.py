@@ -67,8 +67,11 @@ class Simulator:
     def scan(self, resident: str, screen: str) -> None:
         cam = self.kiosk.camera
         cam.show_text(self.code(resident))  # type: ignore[attr-defined]
+        page = self.kiosk.window.current()
+        refused = getattr(page, "message", None)  # e.g. the backend is down: a message
         try:
-            wait_until(lambda: self.current() != screen, 8)
+            wait_until(lambda: self.current() != screen
+                       or (refused is not None and refused.isVisible()), 8)
         finally:
             cam.blank()  # type: ignore[attr-defined]
 
