@@ -109,7 +109,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         kiosk.window.show()
     app.aboutToQuit.connect(kiosk.shutdown)
-    logging.getLogger("kiosk").info("kiosk ready")
+    from PySide6.QtCore import QTimer
+
+    from kiosk.services.watchdog import SystemdNotifier, WatchdogPinger
+
+    notifier = SystemdNotifier()
+    # Pinged from the GUI thread: a frozen event loop stops the pings and systemd restarts us.
+    pinger = WatchdogPinger(notifier, parent=kiosk.window)
+
+    def _ready() -> None:  # queued: READY=1 only once the event loop runs
+        notifier.ready("kiosk ready")
+        pinger.start()
+        logging.getLogger("kiosk").info("kiosk ready")
+
+    QTimer.singleShot(0, _ready)
+    app.aboutToQuit.connect(notifier.stopping)
     return app.exec()
 
 
@@ -260,6 +274,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_hash_pin(args: argparse.Namespace) -> int:
+    from kiosk.pin_cli import hash_pin_command
+
+    return hash_pin_command(_config_path(args.config))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kiosk", description="一网通办 24-hour self-service kiosk"
@@ -332,6 +352,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--config", help="config file")
     p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("hash-pin", help="set the maintenance PIN: prints the config lines")
+    p.add_argument("--config", help="the config file the lines go into")
+    p.set_defaults(func=cmd_hash_pin)
 
     p = sub.add_parser("check-config", help="validate a config file and its devices")
     p.add_argument("path", nargs="?", help="config file")

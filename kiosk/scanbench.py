@@ -22,8 +22,9 @@ import math
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -176,8 +177,11 @@ def _project(points: np.ndarray, rot: np.ndarray, focal: float) -> np.ndarray:
     return np.stack([pts[:, 0] * focal / z, pts[:, 1] * focal / z], axis=1)
 
 
-def render_shot(text: str, shot: Shot, rng: np.random.Generator) -> np.ndarray:
-    """The BGR camera frame of `shot` with the code of `text` on the phone (before JPEG)."""
+def render_shot(
+    text: str, shot: Shot, rng: np.random.Generator
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The BGR camera frame of `shot` with the code of `text` on the phone (before JPEG),
+    and the code's bounding box (x0, y0, x1, y1)."""
     w, h = FRAME_SIZE
     frame = qrimage.hall_background(FRAME_SIZE, rng).astype(np.float32)
     phone_h = max(80, int(h * shot.phone_frac))
@@ -243,7 +247,11 @@ def render_shot(text: str, shot: Shot, rng: np.random.Generator) -> np.ndarray:
         kernel = cv2.warpAffine(kernel, turn, (shot.motion, shot.motion))
         frame = cv2.filter2D(frame, -1, kernel / max(kernel.sum(), 1e-6))
     noise = rng.standard_normal(frame.shape, dtype=np.float32) * shot.noise
-    return np.clip(frame.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    frame = np.clip(frame.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    placed = code_quad + offset
+    x0, y0 = np.floor(placed.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(placed.max(axis=0)).astype(int)
+    return frame, (int(x0), int(y0), int(x1), int(y1))
 
 
 def bench_payload(key: payloads.Ed25519PrivateKey, index: int, rng: np.random.Generator) -> str:
@@ -266,18 +274,19 @@ def bench_payload(key: payloads.Ed25519PrivateKey, index: int, rng: np.random.Ge
 def make_bench_set(folder: str | Path, n: int = 200, seed: int = 1) -> list[Path]:
     """Write `n` frames and their expected texts to `folder`; the same seed, the same set.
 
-    Also writes `index.tsv` (name, how the shot was taken) so a failure can be looked at.
+    Also writes `index.tsv` (name, the code's bounding box, how the shot was taken) so that
+    a frame no decoder reads can be looked at.
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     key = payloads.load_private_key(DEMO_KEY.read_bytes())
     rng = np.random.default_rng(seed)
     written: list[Path] = []
-    index_lines = ["name\tshot"]
+    index_lines = ["name\tcode box\tshot"]
     for i in range(n):
         text = bench_payload(key, i, rng)
         shot = draw_shot(rng)
-        frame = render_shot(text, shot, rng)
+        frame, box = render_shot(text, shot, rng)
         name = f"scan-{i:04d}"
         if shot.jpeg:
             path = out / f"{name}.jpg"
@@ -288,7 +297,7 @@ def make_bench_set(folder: str | Path, n: int = 200, seed: int = 1) -> list[Path
         if not ok:
             raise OSError(f"cannot write {path}")
         (out / f"{name}.txt").write_text(text + "\n", encoding="ascii")
-        index_lines.append(f"{path.name}\t{shot.describe()}")
+        index_lines.append(f"{path.name}\t{','.join(map(str, box))}\t{shot.describe()}")
         written.append(path)
     (out / "index.tsv").write_text("\n".join(index_lines) + "\n", encoding="utf-8")
     return written
@@ -316,8 +325,16 @@ def make_bench_command(folder: str, n: int = 200, seed: int = 1) -> int:
 @dataclass(frozen=True)
 class Sample:
     name: str
-    frame: np.ndarray
+    path: Path
     expected: str
+
+    def load(self) -> np.ndarray | None:
+        """The frame as the camera gives it (BGR), None if the file cannot be read.
+
+        Read one at a time: a 720p frame is 2.8 MB decoded, a few hundred of them would not
+        fit beside the kiosk on a small terminal.
+        """
+        return cv2.imread(str(self.path), cv2.IMREAD_COLOR)
 
 
 @dataclass
@@ -326,9 +343,10 @@ class Row:
     images: int = 0
     decoded: int = 0
     wrong: int = 0
-    times_ms: list[float] | None = None
-    failed: list[str] | None = None
-    misread: list[str] | None = None
+    times_ms: list[float] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # names of the images not read
+    misread: list[str] = field(default_factory=list)  # "name: text" of the wrong reads
+    steps: Counter[str] = field(default_factory=Counter)  # CombinedDecoder: which step read
 
     @property
     def rate(self) -> float:
@@ -340,7 +358,7 @@ class Row:
 
     @property
     def p95_ms(self) -> float:
-        return percentile(self.times_ms or [], 95)
+        return percentile(self.times_ms, 95)
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
@@ -353,7 +371,7 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 
 def load_bench_set(folder: str | Path) -> tuple[list[Sample], list[str]]:
-    """The frames with an expected text beside them, and what was skipped and why."""
+    """The images with an expected text beside them, and what was skipped and why."""
     root = Path(folder)
     samples: list[Sample] = []
     skipped: list[str] = []
@@ -364,17 +382,13 @@ def load_bench_set(folder: str | Path) -> tuple[list[Sample], list[str]]:
         if not txt.is_file():
             skipped.append(f"{path.name}: no {txt.name}")
             continue
-        frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if frame is None:
-            skipped.append(f"{path.name}: not a readable image")
-            continue
         try:
             # The text itself, without the line end an editor adds.
             expected = txt.read_text(encoding="utf-8").rstrip("\r\n")
         except (OSError, UnicodeDecodeError) as e:
             skipped.append(f"{txt.name}: {e}")
             continue
-        samples.append(Sample(path.name, frame, expected))
+        samples.append(Sample(path.name, path, expected))
     return samples, skipped
 
 
@@ -382,23 +396,36 @@ def run_bench(
     samples: Sequence[Sample],
     decoders: Sequence[Decoder],
     clock: Callable[[], float] = time.perf_counter,
+    unreadable: list[str] | None = None,
 ) -> list[Row]:
     """Every decoder on every sample, interleaved per sample so that a busy spell of the
-    machine slows all decoders alike instead of whichever happened to run then."""
-    rows = [Row(d.name, times_ms=[], failed=[], misread=[]) for d in decoders]
-    for d in decoders:  # first-call costs (library loading, detector set-up) are not a frame
-        d.decode(samples[0].frame)
+    machine slows all decoders alike instead of whichever happened to run then.
+
+    Images that cannot be read are left out of every row and named in `unreadable`.
+    """
+    rows = [Row(d.name) for d in decoders]
+    warmed = False
     for sample in samples:
+        frame = sample.load()
+        if frame is None:
+            if unreadable is not None:
+                unreadable.append(sample.name)
+            continue
+        if not warmed:  # first-call costs (library loading, detector set-up) are not a frame
+            for d in decoders:
+                d.decode(frame)
+            warmed = True
         for d, row in zip(decoders, rows, strict=True):
             started = clock()
-            texts = d.decode(sample.frame)
+            texts = d.decode(frame)
             elapsed_ms = (clock() - started) * 1000.0
             row.images += 1
-            assert row.times_ms is not None and row.failed is not None
-            assert row.misread is not None
             row.times_ms.append(elapsed_ms)
             if sample.expected in texts:
                 row.decoded += 1
+                step = getattr(d, "last_step", "")
+                if step:
+                    row.steps[step] += 1
             else:
                 row.failed.append(sample.name)
             wrong = [t for t in texts if t != sample.expected]
@@ -451,23 +478,38 @@ def scan_bench_command(folder: str, compare: bool, decoder: str = "combined",
     if not samples:
         print(f"scan-bench: no image with a .txt beside it in {folder}", file=sys.stderr)
         return 2
-    # The kiosk decodes on one thread beside the capture thread and the GUI; one OpenCV
-    # thread measures what that thread gets, not what a multi-core burst would.
-    cv2.setNumThreads(1)
     names = [decoder]
     if compare:
         names += [n for n in SINGLE_DECODERS if n != decoder]
-    rows = run_bench(samples, [make_decoder(n) for n in names])
+    unreadable: list[str] = []
+    # The kiosk decodes on one thread beside the capture thread and the GUI; one OpenCV
+    # thread measures what that thread gets, not what a multi-core burst would. (zxing-cpp
+    # and ZBar are single-threaded anyway.)
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        rows = run_bench(samples, [make_decoder(n) for n in names], unreadable=unreadable)
+    finally:
+        cv2.setNumThreads(threads)
+    for name in unreadable:
+        print(f"scan-bench: skipped {name}: not a readable image", file=sys.stderr)
+    if not rows[0].images:
+        print(f"scan-bench: no readable image in {folder}", file=sys.stderr)
+        return 2
     anchor = best_single(rows) if compare else None
-    h, w = samples[0].frame.shape[:2]
-    print(f"scan-bench: {len(samples)} images ({w}x{h} first) in {folder}; "
-          f"one thread (cv2.setNumThreads(1)); times exclude reading the file")
+    print(f"scan-bench: {rows[0].images} images in {folder}; one thread "
+          f"(cv2.setNumThreads(1)); times per image exclude reading the file")
     print(format_table(rows, anchor))
     if anchor is not None:
-        print(f"best single decoder: {anchor.decoder}")
+        print(f"best single decoder: {anchor.decoder} (the ratios are against it)")
+    for r in rows:
+        if r.steps:
+            print(f"{r.decoder}: read by step: "
+                  + ", ".join(f"{step} {count}" for step, count in r.steps.items()))
     for r in rows:
         if r.misread:
-            print(f"{r.decoder}: wrong reads: " + "; ".join(r.misread[:10]))
+            print(f"{r.decoder}: wrong reads: " + "; ".join(r.misread[:10])
+                  + (" ..." if len(r.misread) > 10 else ""))
         if verbose and r.failed:
             print(f"{r.decoder}: not read: " + " ".join(r.failed))
     return 0

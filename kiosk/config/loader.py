@@ -49,9 +49,15 @@ def _key_path(loc: tuple[int | str, ...], model: type[BaseModel]) -> str:
     return "".join(parts)
 
 
+# Values never echoed back in a message: a technician may have pasted a secret there.
+SECRET_KEYS = ("pin_hash",)
+
+
 def _explain(err: dict[str, Any]) -> str:
     kind = err.get("type", "")
     given = err.get("input")
+    if any(part in SECRET_KEYS for part in err.get("loc", ())):
+        given = None
     if kind == "extra_forbidden":
         return "unknown key (check the spelling; see docs/CONFIG.md for the keys)"
     if kind == "missing":

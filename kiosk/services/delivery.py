@@ -29,6 +29,7 @@ class DeliveryService(QObject):
         self.timer.setInterval(retry_ms)
         self.timer.timeout.connect(self.drain)
         self.timer.start()
+        self._stopped = False
         self.drain()  # what a crash or power cut left behind goes out first
 
     def deliver(
@@ -48,6 +49,8 @@ class DeliveryService(QObject):
                           lambda exc: log.warning("outbox drain failed: %s", type(exc).__name__))
 
     def _drained(self, results: list[Delivery]) -> None:
+        if self._stopped:
+            return  # a reply queued before shutdown; the outbox is closed by now
         for r in results:
             if r.state == "done":
                 log.info("outbox: %s delivered on retry", r.kind)
@@ -55,4 +58,5 @@ class DeliveryService(QObject):
         self.pendingChanged.emit(self.deliverer.outbox.pending()[0])
 
     def stop(self) -> None:
+        self._stopped = True
         self.timer.stop()

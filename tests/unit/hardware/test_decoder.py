@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import zxingcpp
@@ -18,6 +19,8 @@ from kiosk.hardware.camera.decoder import (
     ZxingDecoder,
     accept_text,
     make_decoder,
+    textured_region,
+    to_gray,
 )
 from kiosk.hardware.camera.qrimage import hall_background, phone_scene, qr_image
 
@@ -55,12 +58,70 @@ def test_combined_reads_a_dark_mode_phone(payload: str) -> None:
     assert CombinedDecoder().decode(dark) == [payload]
 
 
-def test_combined_falls_back_to_zbar_on_the_enhanced_frame(
+def test_combined_falls_back_to_zbar_on_the_code_region(
     payload: str, scene: np.ndarray, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Without zxing-cpp, the textured region still locates the code and ZBar reads it there.
+    monkeypatch.setattr(zxingcpp, "read_barcodes", lambda *args, **kwargs: [])
     combined = CombinedDecoder()
-    monkeypatch.setattr(ZxingDecoder, "decode_gray", lambda self, gray, **kw: [])
     assert combined.decode(scene) == [payload]
+    assert combined.last_step == "region-zbar"
+
+
+# A fixed key, time and nonce: the code, and so whether a step is needed, is the same each run.
+FIXED = sign(Ed25519PrivateKey.from_private_bytes(bytes(range(32))), "k1", Kind.RESIDENT,
+             "R0001", issued_at=1_780_000_000, nonce="AbCdEfGhIjKl")
+
+
+@pytest.mark.parametrize(
+    ("scale", "blur", "step"),
+    [
+        (1.0, 2.5, "sharpened"),  # out of focus: the modules run together
+        (0.6, 1.5, "region"),  # held far away and soft: too few pixels per module
+    ],
+)
+def test_combined_reads_frames_zxing_alone_cannot(scale: float, blur: float, step: str) -> None:
+    scene = cv2.GaussianBlur(phone_scene(FIXED, scale=scale, rng=np.random.default_rng(0)),
+                             (0, 0), blur)
+    assert ZxingDecoder().decode(scene) == [], "zxing-cpp alone reads it: pick a harder frame"
+    combined = CombinedDecoder(budget_ms=1000)
+    assert combined.decode(scene) == [FIXED]
+    assert combined.last_step == step
+
+
+def test_combined_gives_up_when_the_frame_budget_is_spent() -> None:
+    # The decode thread must keep up with the camera: a frame that needs the later steps is
+    # dropped once the budget is spent (the next frame shows the code again).
+    scene = cv2.GaussianBlur(phone_scene(FIXED, rng=np.random.default_rng(0)), (0, 0), 2.5)
+    ticks = iter(range(1000))
+    combined = CombinedDecoder(budget_ms=500, clock=lambda: float(next(ticks)))
+    assert combined.decode(scene) == []
+    assert combined.last_step == ""
+
+
+def test_combined_stops_at_a_code_that_is_read_but_not_ours(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scene = phone_scene("上海市徐汇区 随申码 R0001", rng=np.random.default_rng(5))
+
+    def no_more_steps(*args: object, **kwargs: object) -> np.ndarray:
+        raise AssertionError("a code was read: there is nothing more to look for")
+
+    monkeypatch.setattr(decoder_mod, "unsharp", no_more_steps)
+    assert CombinedDecoder().decode(scene) == []
+
+
+def test_textured_region_holds_the_code(payload: str, scene: np.ndarray) -> None:
+    (result,) = zxingcpp.read_barcodes(scene)
+    p = result.position
+    corners = [p.top_left, p.top_right, p.bottom_right, p.bottom_left]
+    box = textured_region(to_gray(scene))
+    assert box is not None
+    x0, y0, x1, y1 = box
+    assert all(x0 <= c.x <= x1 and y0 <= c.y <= y1 for c in corners)
+    # A close look, not the whole frame.
+    assert (x1 - x0) * (y1 - y0) < 0.5 * scene.shape[0] * scene.shape[1]
+    assert textured_region(np.full((720, 1280), 128, np.uint8)) is None
 
 
 @pytest.mark.parametrize("name", DECODER_NAMES)
