@@ -204,6 +204,8 @@ class Runner:
         now = c.ctx.clock().timestamp()
         code = code_text(self.key, "demo", resident, now=now)
         self.stamps = Stamps()
+        # Stamped before the call: a read starting in the microseconds show_text takes may
+        # still show the empty hall, which can only make e2e longer, never shorter.
         self.stamps.shown = time.monotonic()
         k.camera.show_text(code)
         done = wait_until(lambda: bool(self.stamps.bytes), 10.0)

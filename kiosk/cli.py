@@ -280,6 +280,18 @@ def cmd_hash_pin(args: argparse.Namespace) -> int:
     return hash_pin_command(_config_path(args.config))
 
 
+def cmd_scan_bench(args: argparse.Namespace) -> int:
+    from kiosk.scanbench import scan_bench_command
+
+    return scan_bench_command(args.folder, args.compare, args.decoder, verbose=args.verbose)
+
+
+def cmd_make_bench(args: argparse.Namespace) -> int:
+    from kiosk.scanbench import make_bench_command
+
+    return make_bench_command(args.folder, args.count, args.seed)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kiosk", description="一网通办 24-hour self-service kiosk"
@@ -352,6 +364,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--config", help="config file")
     p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("scan-bench", help="QR decoding benchmark: images + .txt beside them")
+    p.add_argument("folder", help="name.png / name.jpg, each with name.txt (its exact text)")
+    p.add_argument("--compare", action="store_true",
+                   help="also pyzbar, zxing and opencv alone on the same images, same run")
+    p.add_argument("--decoder", choices=["pyzbar", "zxing", "opencv", "combined"],
+                   default="combined", help="the pipeline under test (default: combined)")
+    p.set_defaults(func=cmd_scan_bench)
+
+    p = sub.add_parser("make-bench", help="write a QR benchmark set of phone-screen frames")
+    p.add_argument("folder", help="folder to write (earlier scan-NNNN files are replaced)")
+    p.add_argument("--count", type=int, default=200, help="number of frames (default 200)")
+    p.add_argument("--seed", type=int, default=1, help="random seed: same seed, same set")
+    p.set_defaults(func=cmd_make_bench)
 
     p = sub.add_parser("hash-pin", help="set the maintenance PIN: prints the config lines")
     p.add_argument("--config", help="the config file the lines go into")

@@ -117,7 +117,9 @@ def draw_shot(rng: np.random.Generator) -> Shot:
     )
 
 
-def _phone_face(text: str, height: int, dark: bool) -> tuple[np.ndarray, np.ndarray, tuple]:
+def _phone_face(
+    text: str, height: int, dark: bool
+) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int]]:
     """A phone seen face-on: BGR image, alpha, and the code's (x0, y0, side) on it.
 
     Drawn here rather than taken from `qrimage.phone_scene` so that the benchmark places
@@ -212,8 +214,8 @@ def render_shot(
     phone = warped.astype(np.float32) * shot.screen_gain + shot.reflection
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     if shot.moire:
-        # The screen's pixel grid beating against the sensor's: slow bands, shifted per
-        # colour channel, strongest where the sensor samples the screen most coarsely.
+        # The screen's pixel grid beating against the sensor's: slow bands of two close
+        # frequencies, shifted per colour channel as the RGB subpixels are.
         theta = rng.uniform(0, math.pi)
         period = rng.uniform(6, 40)
         phase = (xx * math.cos(theta) + yy * math.sin(theta)) * (2 * math.pi / period)
@@ -279,6 +281,12 @@ def make_bench_set(folder: str | Path, n: int = 200, seed: int = 1) -> list[Path
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
+    # A smaller or differently seeded set written over an old one must not leave old frames
+    # beside new texts (scan-0001.jpg from before, scan-0001.png and .txt from now).
+    for old in out.glob("scan-[0-9][0-9][0-9][0-9].*"):
+        if old.suffix.lower() in (*IMAGE_SUFFIXES, ".txt"):
+            old.unlink()
+    (out / "index.tsv").unlink(missing_ok=True)  # written last: its presence means complete
     key = payloads.load_private_key(DEMO_KEY.read_bytes())
     rng = np.random.default_rng(seed)
     written: list[Path] = []

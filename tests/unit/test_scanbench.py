@@ -76,6 +76,15 @@ def test_same_seed_same_set(tmp_path: Path) -> None:
         assert (tmp_path / "a" / name).read_text() == (tmp_path / "b" / name).read_text()
 
 
+def test_a_new_set_replaces_an_old_one_in_the_same_folder(tmp_path: Path) -> None:
+    make_bench_set(tmp_path, n=3, seed=1)
+    (tmp_path / "notes.md").write_text("mine")
+    make_bench_set(tmp_path, n=1, seed=2)
+    samples, skipped = load_bench_set(tmp_path)
+    assert [s.name[:9] for s in samples] == ["scan-0000"] and skipped == []
+    assert (tmp_path / "notes.md").read_text() == "mine"
+
+
 def test_scan_bench_compares_the_decoders(bench: Path, capsys: pytest.CaptureFixture) -> None:
     assert scan_bench_command(str(bench), compare=True) == 0
     out = capsys.readouterr().out
