@@ -119,6 +119,12 @@ class Kiosk:
     scan_engine: SerialScanEngine | None = None
     _closed: bool = False
 
+    def busy(self) -> bool:
+        """Whether backend, statistics or rendering work is still queued (tests, demo)."""
+        ctx = self.controller.ctx
+        return bool(self.backend_queue.pending() or ctx.stats_queue.pending()
+                    or ctx.render_queue.pending())
+
     def shutdown(self) -> None:
         if self._closed:
             return
@@ -129,6 +135,8 @@ class Kiosk:
         self.scanner.stop()
         self.printing.shutdown()
         self.backend_queue.shutdown(wait=True)
+        self.controller.ctx.render_queue.shutdown(wait=True)
+        self.controller.ctx.stats_queue.shutdown(wait=True)
         self.outbox.close()
         self.backend.close()
         try:
@@ -215,6 +223,8 @@ def build(
         ticket_screen_s=config.session.ticket_screen_s,
         clock=clock,
         delivery=delivery,
+        render_queue=TaskQueue("render", window),
+        stats_queue=TaskQueue("stats", window),
     )
     controller = TakeNumberController(ctx)
     printing.staffAlert.connect(lambda code: alert_staff(ctx, code))
@@ -242,6 +252,7 @@ def build(
         engine.start()
     if start_camera:
         scanner.start()
+    window.warm_up()
     return Kiosk(
         config=config,
         paths=paths,

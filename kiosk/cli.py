@@ -10,7 +10,10 @@ import argparse
 import logging
 import os
 import sys
+import time
 from pathlib import Path
+
+START = time.monotonic()
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "kiosk.toml"
 
@@ -121,6 +124,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         notifier.ready("kiosk ready")
         pinger.start()
         logging.getLogger("kiosk").info("kiosk ready")
+        if args.exit_when_ready:
+            # For start-up measurements: Home is painted and the event loop takes touches.
+            from kiosk.simulate import rss_mb
+
+            print(f"ready {time.monotonic() - START:.3f} rss_mb {rss_mb():.1f}", flush=True)
+            kiosk.window.allow_close = True
+            app.quit()
 
     QTimer.singleShot(0, _ready)
     app.aboutToQuit.connect(notifier.stopping)
@@ -302,6 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="start the kiosk")
     p.add_argument("--config", help=f"config file (default {DEFAULT_CONFIG} or $KIOSK_CONFIG)")
     p.add_argument("--windowed", action="store_true", help="a normal window, not kiosk mode")
+    p.add_argument("--exit-when-ready", action="store_true",
+                   help="quit as soon as Home accepts touches (start-up benchmark)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="scripted resident sessions offscreen; writes PNGs")

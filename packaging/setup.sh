@@ -78,7 +78,7 @@ case "$mode" in
     ;;
   test)
     # Lint first: a ruff error fails the run like a failing test.
-    "$venv/bin/ruff" check kiosk tests
+    "$venv/bin/ruff" check kiosk tests benchmarks
     exec "$venv/bin/python" -m pytest "$@"
     ;;
   *)

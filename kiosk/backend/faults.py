@@ -25,13 +25,14 @@ class BackendTimeout(BackendError):
 
 
 class FaultyLink:
-    MODES = ("up", "down", "hang", "server_error", "lost_reply")
+    MODES = ("up", "slow", "down", "hang", "server_error", "lost_reply")
 
     def __init__(self, inner: Any, *, timeout_s: float = 5.0) -> None:
         self._inner = inner
         self._mode = "up"
         self._lock = threading.Lock()
         self.timeout_s = timeout_s
+        self.slow_s = 0.3
         self.calls = 0
 
     @property
@@ -59,6 +60,8 @@ class FaultyLink:
                 # A request with a timeout (never without one) waits this long, then fails.
                 time.sleep(self.timeout_s)
                 raise BackendTimeout(f"no answer within {self.timeout_s:.0f} s")
+            if mode == "slow":
+                time.sleep(self.slow_s)  # a busy backend: late, but it answers
             if mode == "server_error":
                 raise BackendError("HTTP 503 from the backend")
             result = target(*args, **kwargs)

@@ -21,6 +21,7 @@ from kiosk.ui import messages
 from kiosk.ui.context import KioskContext
 from kiosk.ui.keypad import apply_key
 from kiosk.ui.screens.bundles import BundleListScreen, BundleResultScreen, WizardScreen
+from kiosk.ui.widgets import qr_matrix
 
 log = logging.getLogger(__name__)
 
@@ -299,7 +300,13 @@ class BundleController(QObject):
 
     def _delivered(self, delivery: Delivery) -> None:
         if delivery.state == "done" and delivery.result is not None:
-            self._submitted(application_receipt(delivery.result))
+            receipt = application_receipt(delivery.result)
+            session = self.ctx.session
+            self.ctx.render_queue.submit(  # QR modules off the GUI thread, then the page
+                lambda: qr_matrix(receipt.progress_code),
+                lambda _m: self._submitted(receipt) if self.ctx.session is session else None,
+                lambda _e: self._submitted(receipt) if self.ctx.session is session else None,
+            )
             return
         self._busy = False
         if delivery.state == "pending":

@@ -54,6 +54,8 @@ class KioskContext:
     ticket_screen_s: int
     clock: Callable[[], dt.datetime]
     delivery: DeliveryService
+    render_queue: TaskQueue
+    stats_queue: TaskQueue
     session: Session = field(default_factory=Session)
 
     def new_key(self) -> str:
@@ -85,7 +87,8 @@ class KioskContext:
         if record is None:
             return
         kiosk_id = self.kiosk_id
-        self.backend_queue.submit(
+        # Its own queue: statistics must never delay a resident's ticket behind them.
+        self.stats_queue.submit(
             lambda: record(kind, flow=flow, step=step, duration_s=duration_s, kiosk_id=kiosk_id),
             None,
             lambda exc: log.warning("statistics event not recorded: %s", type(exc).__name__),

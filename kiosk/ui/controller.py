@@ -22,6 +22,7 @@ from kiosk.ui.screens.category import CategoryScreen
 from kiosk.ui.screens.home import HomeScreen
 from kiosk.ui.screens.scan import ScanScreen
 from kiosk.ui.screens.ticket import TicketScreen
+from kiosk.ui.widgets import forget_qr_codes, qr_matrix
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,7 @@ class TakeNumberController(QObject):
 
     def _session_ended(self, reason: str) -> None:
         self.ctx.reset_session(reason)
+        forget_qr_codes()
         self._ticket_key = None
         self._identifying = False
         self._print_job = None
@@ -189,7 +191,13 @@ class TakeNumberController(QObject):
             issued_ticket(delivery.result), self.catalog, context=context,
             center_name=self.center_name, language=self.session.language,
         )
-        self._issued(ticket)
+        session = self.session
+        # The QR modules are computed on the worker: ~15 ms of pure Python off the GUI thread.
+        self.ctx.render_queue.submit(
+            lambda: qr_matrix(ticket.tracking_code),
+            lambda _m: self._issued(ticket) if self.session is session else None,
+            lambda _e: self._issued(ticket) if self.session is session else None,
+        )
 
     def _issued(self, ticket: TicketView) -> None:
         # Only for the session that asked: a resident who left (Home, idle) gets nothing shown.

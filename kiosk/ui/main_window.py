@@ -164,6 +164,22 @@ class MainWindow(QMainWindow):
         if self.stack.count():
             self._update_bar(self.current())
 
+    def warm_up(self, interval_ms: int = 80) -> None:
+        """Render every screen once, one per timer tick, soon after start: the first paint
+        of a screen (polish, glyph caches) otherwise stalls the resident's first tap."""
+        self._warm_pending = [s for s in self.screens.values() if s is not self.current()]
+        # Owned by the window, so it dies with it (tests build and close many kiosks).
+        self._warm_timer = QTimer(self)
+        self._warm_timer.setInterval(interval_ms)
+        self._warm_timer.timeout.connect(self._warm_step)
+        self._warm_timer.start()
+
+    def _warm_step(self) -> None:
+        if not self._warm_pending:
+            self._warm_timer.stop()
+            return
+        self._warm_pending.pop().grab()
+
     # --- idle -------------------------------------------------------------------------
     def keep_alive(self) -> None:
         """A touch: hide the countdown and start the idle period again."""

@@ -17,13 +17,36 @@ from PySide6.QtWidgets import (
 
 from kiosk.domain.ticket import TicketView
 
+_QR_CACHE: dict[str, list[list[bool]]] = {}
 
-def qr_pixmap(text: str, size_px: int) -> QPixmap:
-    """A crisp QR code: one rectangle per module, so it scales without blur."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+
+def qr_matrix(text: str) -> list[list[bool]]:
+    """The modules of a QR code. Pure Python (Reed-Solomon in qrcode costs ~15 ms), so the
+    controllers call it on a worker thread first; qr_pixmap then finds it cached."""
+    cached = _QR_CACHE.get(text)
+    if cached is not None:
+        return cached
+    # A fixed mask: choosing the "best" of eight costs another ~50 ms, and any mask reads
+    # fine from a lit screen.
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2,
+                         mask_pattern=2)
     code.add_data(text)
     code.make(fit=True)
     matrix = code.get_matrix()
+    if len(_QR_CACHE) > 16:  # a few recent codes only: they belong to residents' sessions
+        _QR_CACHE.clear()
+    _QR_CACHE[text] = matrix
+    return matrix
+
+
+def forget_qr_codes() -> None:
+    """Session end: no resident's code stays in memory."""
+    _QR_CACHE.clear()
+
+
+def qr_pixmap(text: str, size_px: int) -> QPixmap:
+    """A crisp QR code: one rectangle per module, so it scales without blur."""
+    matrix = qr_matrix(text)
     n = len(matrix)
     module = max(1, size_px // n)
     side = module * n

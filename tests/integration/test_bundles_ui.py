@@ -377,7 +377,7 @@ def test_stats_know_the_bundle_was_finished(kiosk, resident, qtbot):
     walker.walk(bundle, DEMO_RESIDENTS["ordinary"])
     resident.tap(walker.screen.submit_button)
     resident.wait_screen("bundle_result", timeout=8000)
-    qtbot.waitUntil(lambda: kiosk.backend_queue.pending() == 0)
+    qtbot.waitUntil(lambda: not kiosk.busy())
     today = dt.datetime.now(dt.UTC).astimezone().date()
     rows = export_stats(kiosk.backend, today - dt.timedelta(days=1), today + dt.timedelta(days=1))
     assert any(r["section"] == "bundles" and r["key"] == bundle.id for r in rows), rows
@@ -406,7 +406,7 @@ def test_abandoned_bundle_is_counted_at_its_step(kiosk, resident, qtbot):
     assert walker.wiz.current.kind is StepKind.IDENTIFY
     resident.tap(kiosk.window.home_button)  # the resident gives up
     resident.wait_screen("home")
-    qtbot.waitUntil(lambda: kiosk.backend_queue.pending() == 0)
+    qtbot.waitUntil(lambda: not kiosk.busy())
     today = shanghai_now().date()
     rows = {(r["section"], r["key"], r["subkey"]): r["value"]
             for r in export_stats(kiosk.backend, today, today)}

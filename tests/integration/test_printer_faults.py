@@ -18,7 +18,7 @@ def take_anonymous_ticket(kiosk, resident) -> None:
 
 
 def help_screens(kiosk, qtbot) -> dict:
-    qtbot.waitUntil(lambda: kiosk.backend_queue.pending() == 0)
+    qtbot.waitUntil(lambda: not kiosk.busy())
     today = shanghai_now().date()
     return {r["subkey"]: r["value"] for r in export_stats(kiosk.backend, today, today)
             if r["section"] == "help_calls" and r["key"] == "screen"}

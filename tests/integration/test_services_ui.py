@@ -99,7 +99,7 @@ def test_rating_from_home_and_after_a_ticket(kiosk, resident, qtbot):
     screen.submit_button.click()
     screen.submit_button.click()  # a double tap rates once
     qtbot.waitUntil(screen.thanks.isVisible, timeout=5000)
-    qtbot.waitUntil(lambda: kiosk.backend_queue.pending() == 0)
+    qtbot.waitUntil(lambda: not kiosk.busy())
     today = shanghai_now().date()
     rows = {(r["section"], r["key"], r["subkey"]): r["value"]
             for r in export_stats(kiosk.backend, today, today)}
@@ -117,7 +117,7 @@ def test_help_from_any_screen(kiosk, resident, qtbot):
     assert "12345" in texts(kiosk.window.current())
     resident.tap(kiosk.window.current().back_button)
     resident.wait_screen("category")
-    qtbot.waitUntil(lambda: kiosk.backend_queue.pending() == 0)
+    qtbot.waitUntil(lambda: not kiosk.busy())
     today = shanghai_now().date()
     rows = {(r["section"], r["key"], r["subkey"]): r["value"]
             for r in export_stats(kiosk.backend, today, today)}
@@ -148,7 +148,7 @@ def test_stats_and_staff_commands_on_a_known_session(kiosk_factory, resident_at,
     person.scan_in(DEMO_RESIDENTS["aged_85"])
     person.tap(k.controller.category.buttons["medical_insurance"])
     person.wait_screen("ticket")
-    person.qtbot.waitUntil(lambda: k.backend_queue.pending() == 0)
+    person.qtbot.waitUntil(lambda: not k.busy())
     k.shutdown()
     today = shanghai_now().date().isoformat()
     out = subprocess.run(

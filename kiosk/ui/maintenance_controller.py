@@ -1,0 +1,511 @@
+"""The maintenance screen's controller: hidden gesture, PIN, and every technician action.
+
+Residents must not find the screen, so there is no button: five taps within four seconds on
+the top bar's title while Home shows open the PIN screen. The PIN is checked by `PinGuard`
+(salted scrypt, lockout kept on disk) on its own worker thread, because a check costs about
+50 ms of CPU and the GUI must not stutter. Every technician action is logged at INFO as one
+`maintenance: ...` line without personal data, so an audit can tell who-did-what-when from
+the terminal's log and the staff rota.
+
+`kiosk.app.build` adds it to a built kiosk with `install_maintenance(kiosk)`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
+from PySide6.QtGui import QImage
+
+from kiosk.backend.interface import RATING_LEVELS, RATING_REASONS
+from kiosk.backend.stats import StatsError, export_stats
+from kiosk.config.loader import SECRET_KEYS, ConfigFileError
+from kiosk.config.schema import KioskConfig
+from kiosk.domain import payloads
+from kiosk.domain.pin import PinGuard, PinResult, PinStatus
+from kiosk.hardware.printer.errors import PrinterError, PrinterStatus
+from kiosk.services.tasks import TaskQueue
+from kiosk.ui.log_buffer import LogBuffer, install_log_buffer
+from kiosk.ui.screens.maintenance import DecodedCode, MaintenanceScreen, PinScreen
+
+if TYPE_CHECKING:
+    from kiosk.app import Kiosk
+
+log = logging.getLogger(__name__)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+GESTURE_TAPS = 5
+GESTURE_WINDOW_S = 4.0
+REFRESH_MS = 1000
+PIN_STATE_FILE = "maintenance-pin-state.json"
+EXIT_RESTART = 75  # EX_TEMPFAIL: systemd's Restart=always starts the kiosk again
+OBJECT_NAME = "maintenanceController"
+
+
+def config_text(config: KioskConfig) -> str:
+    """The effective config as TOML-like text, with secrets hidden.
+
+    The PIN hash is only said to be set or not (a hash is an offline-guessable secret);
+    public keys are not secret but are shortened so that a line fits the panel and a
+    technician can still compare them by their ends.
+    """
+    data = config.model_dump(mode="json")
+    lines: list[str] = []
+
+    def value(key: str, v: Any, path: str) -> str:
+        if key in SECRET_KEYS:
+            return QCoreApplication.translate("Maintenance", "（已设置）") if v else (
+                QCoreApplication.translate("Maintenance", "（未设置）"))
+        if path == "qr.public_keys" and isinstance(v, str) and len(v) > 14:
+            return json.dumps(f"{v[:6]}…{v[-6:]}", ensure_ascii=False)
+        return json.dumps(v, ensure_ascii=False)
+
+    def table(path: str, section: dict[str, Any]) -> None:
+        lines.append(f"[{path}]")
+        nested = []
+        for key, v in section.items():
+            if isinstance(v, dict):
+                nested.append((key, v))
+            else:
+                lines.append(f"{key} = {value(key, v, path)}")
+        lines.append("")
+        for key, v in nested:
+            table(f"{path}.{key}", v)
+
+    for name, section in data.items():
+        table(name, section)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def describe_code(text: str, trusted_keys: set[str], at: dt.datetime) -> DecodedCode:
+    """What may be shown of a scanned text: its kind and key id, never the reference.
+
+    `payloads.parse`, not the verifier: verifying would use up a resident code's nonce,
+    and the signature is not the question on this page (can the camera read codes?).
+    """
+    try:
+        payload, _body, _sig = payloads.parse(text)
+    except payloads.PayloadRefused as refused:
+        return DecodedCode("", "", False, refused.problem.value, at)
+    return DecodedCode(payload.kind.value, payload.key_id, payload.key_id in trusted_keys, "",
+                       at)
+
+
+class MaintenanceController(QObject):
+    """Owns the PIN and maintenance screens; one per kiosk window."""
+
+    def __init__(
+        self,
+        kiosk: Kiosk,
+        *,
+        log_buffer: LogBuffer | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        quit_app: Callable[[int], None] | None = None,
+    ) -> None:
+        super().__init__(kiosk.window)
+        self.setObjectName(OBJECT_NAME)
+        self.kiosk = kiosk
+        self.window = kiosk.window
+        self.log_buffer = log_buffer if log_buffer is not None else install_log_buffer()
+        self.clock = clock
+        # Replaceable in tests, where ending the application would end the test run.
+        self.quit_app: Callable[[int], None] = quit_app or QCoreApplication.exit
+        cfg = kiosk.config.maintenance
+        self.guard = PinGuard(kiosk.paths.data_dir / PIN_STATE_FILE, cfg.pin_hash,
+                              lock_after=cfg.lock_after, lock_minutes=cfg.lock_minutes)
+        # Own queues: a PIN check or a backend probe that hangs must not wait behind, or
+        # hold up, a resident's ticket on the backend queue.
+        self.pin_queue = TaskQueue("pin", self)
+        self.work_queue = TaskQueue("maintenance", self)
+        self._taps: deque[float] = deque(maxlen=GESTURE_TAPS)
+        self._checking_pin = False
+        self._test_job: int | None = None
+        self._status_pending = False
+        self._outbox_pending = False
+        self._errors_seq = -1
+        self._open = False
+
+        theme = self.window.theme
+        self.pin_screen = PinScreen(theme)
+        self.screen = MaintenanceScreen(theme)
+        self.window.add_screen(self.pin_screen)
+        self.window.add_screen(self.screen)
+
+        self._title = self.window.title
+        self._title.installEventFilter(self)
+        self.pin_screen.submitted.connect(self._check_pin)
+        s = self.screen
+        s.sectionChosen.connect(self._section_chosen)
+        s.testPageChosen.connect(self.print_test_page)
+        s.retryHeldChosen.connect(self.retry_held)
+        s.cancelHeldChosen.connect(self.cancel_held)
+        s.checkLinkChosen.connect(self.check_link)
+        s.reloadChosen.connect(self.reload_config)
+        s.restartChosen.connect(self.restart)
+        s.statsChosen.connect(self.show_stats)
+        s.exitKioskChosen.connect(self.leave_kiosk_mode)
+        s.leaveChosen.connect(lambda: self.window.go_home("maintenance"))
+        self.window.screenChanged.connect(self._screen_changed)
+
+        scanner = kiosk.scanner
+        scanner.frameReady.connect(self._frame)
+        scanner.stats.connect(self._camera_stats)
+        scanner.cameraStateChanged.connect(self._camera_state)
+        scanner.codeScanned.connect(self._code)
+        printing = kiosk.printing
+        printing.jobFinished.connect(self._job_finished)
+        printing.jobFailed.connect(self._job_failed)
+
+        self.refresh_timer = QTimer(self)
+        self.refresh_timer.setInterval(REFRESH_MS)
+        self.refresh_timer.timeout.connect(self._refresh)
+        queues = (self.pin_queue, self.work_queue)
+        # A lambda, not a method of self: self is destroyed along with the window.
+        self.window.destroyed.connect(lambda *_: _shutdown(queues))
+
+    # --- the hidden gesture -------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._title and event.type() == QEvent.Type.MouseButtonPress:
+            self._title_tapped()
+        return False  # the title label does nothing with the tap either way
+
+    def _title_tapped(self) -> None:
+        if self.window.current().name != "home":
+            self._taps.clear()
+            return
+        now = self.clock()
+        self._taps.append(now)
+        if len(self._taps) == GESTURE_TAPS and now - self._taps[0] <= GESTURE_WINDOW_S:
+            self._taps.clear()
+            self.open_pin()
+
+    def open_pin(self) -> None:
+        log.info("maintenance: hidden gesture, PIN screen shown")
+        self.pin_screen.clear()
+        self.window.go("maintenance_pin")
+        guard = self.guard
+        # The lock state comes from a file; read it off the GUI thread like the check itself.
+        self.pin_queue.submit(lambda: (guard.enabled, guard.locked_until()),
+                              self._pin_state_read, self._pin_error)
+
+    def _pin_state_read(self, state: tuple[bool, float | None]) -> None:
+        enabled, until = state
+        if self.window.current().name != "maintenance_pin":
+            return
+        if not enabled:
+            self.pin_screen.show_disabled()
+        elif until is not None:
+            self.pin_screen.show_locked(dt.datetime.fromtimestamp(until, SHANGHAI))
+
+    # --- the PIN ------------------------------------------------------------------------
+    def _check_pin(self, pin: str) -> None:
+        if self._checking_pin:
+            return
+        self._checking_pin = True
+        self.pin_screen.set_busy(True)
+        guard = self.guard
+        self.pin_queue.submit(lambda: guard.try_pin(pin), self._pin_checked, self._pin_error)
+
+    def _pin_checked(self, result: PinResult) -> None:
+        self._checking_pin = False
+        self.pin_screen.set_busy(False)
+        on_pin_screen = self.window.current().name == "maintenance_pin"
+        if result.status is PinStatus.OK:
+            if not on_pin_screen:
+                # The screen timed out to Home during the check: nobody is there to let in.
+                log.info("maintenance: PIN accepted after the PIN screen had closed; ignored")
+                return
+            log.info("maintenance: PIN accepted, maintenance screen opened")
+            self.open_maintenance()
+            return
+        if result.status is PinStatus.WRONG:
+            log.info("maintenance: wrong PIN, %d attempt(s) left", result.remaining)
+            self.pin_screen.show_wrong(result.remaining)
+        elif result.status is PinStatus.LOCKED:
+            log.info("maintenance: PIN entry locked")
+            until = result.until if result.until is not None else time.time()
+            self.pin_screen.show_locked(dt.datetime.fromtimestamp(until, SHANGHAI))
+        else:
+            log.info("maintenance: PIN entered but no PIN is configured")
+            self.pin_screen.show_disabled()
+
+    def _pin_error(self, exc: BaseException) -> None:
+        self._checking_pin = False
+        self.pin_screen.set_busy(False)
+        log.error("maintenance: PIN check failed: %s", type(exc).__name__)
+        self.pin_screen.show_problem(self.tr("暂时无法核对密码（{err}），请稍后再试。").format(
+            err=type(exc).__name__))
+
+    # --- the maintenance screen ---------------------------------------------------------
+    def open_maintenance(self) -> None:
+        k = self.kiosk
+        s = self.screen
+        s.clear()
+        profile = k.printing.printer.profile
+        s.set_printer_info(
+            connection=k.printing.printer.describe(),
+            paper_mm=k.config.printer.paper_width_mm,
+            paper_dots=profile.paper_dots,
+            columns=profile.columns,
+            charset=profile.font_charset,
+            native_qr=profile.native_qr,
+            cutter=profile.cutter,
+        )
+        s.set_held(len(k.printing.held))
+        s.set_camera_state(k.scanner.state)
+        s.set_link_mode(k.link.mode)
+        s.set_config(str(k.paths.config_file), config_text(k.config))
+        s.set_bundles(len(k.bundles.bundles), [e.message() for e in k.bundles.errors])
+        self._errors_seq = -1
+        # Not remembered: Back from the maintenance screen must not lead to the PIN screen.
+        self.window.go("maintenance", remember=False)
+
+    def _screen_changed(self, name: str) -> None:
+        if name == "maintenance":
+            if not self._open:
+                self._open = True
+                self.refresh_timer.start()
+                self._refresh()
+            return
+        if self._open:
+            self._open = False
+            self.refresh_timer.stop()
+            self.screen.camera.clear()
+            log.info("maintenance: maintenance screen closed (now %s)", name)
+
+    def _section_chosen(self, section: str) -> None:
+        log.info("maintenance: section %s shown", section)
+        self._errors_seq = -1
+        if section == "stats":
+            self.show_stats()
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Figures of the visible section; each read is skipped while the last one runs."""
+        if not self._open or getattr(self.kiosk, "_closed", False):
+            # Kiosk.shutdown has closed the services' queues; the window goes next.
+            self.refresh_timer.stop()
+            return
+        section = self.screen.section
+        k = self.kiosk
+        if section == "printer":
+            self.screen.set_held(len(k.printing.held))
+            self._read_printer_status()
+        elif section == "link":
+            self.screen.set_link_mode(k.link.mode)
+            self._read_outbox()
+        elif section == "errors" and self.log_buffer.seq != self._errors_seq:
+            self._errors_seq = self.log_buffer.seq
+            self.screen.set_errors(self.log_buffer.lines())
+
+    def _read_printer_status(self) -> None:
+        printing = self.kiosk.printing
+        # On the printer's own queue: one thread owns its I/O. Skipped while jobs run, so
+        # a status poll never delays a resident's ticket.
+        if self._status_pending or printing.queue.pending():
+            return
+        self._status_pending = True
+        printer = printing.printer
+        printing.queue.submit(printer.status, self._printer_status, self._printer_unreachable)
+
+    def _printer_status(self, status: PrinterStatus) -> None:
+        self._status_pending = False
+        self.screen.set_printer_status(status.state.value, status.detail)
+
+    def _printer_unreachable(self, exc: BaseException) -> None:
+        self._status_pending = False
+        detail = exc.hint if isinstance(exc, PrinterError) else type(exc).__name__
+        self.screen.set_printer_status("unreachable", detail)
+
+    def _read_outbox(self) -> None:
+        if self._outbox_pending:
+            return
+        self._outbox_pending = True
+        outbox = self.kiosk.outbox
+        self.work_queue.submit(outbox.pending, self._outbox_read, self._outbox_failed)
+
+    def _outbox_read(self, pending: tuple[int, float | None]) -> None:
+        self._outbox_pending = False
+        count, oldest = pending
+        self.screen.set_outbox(count, None if oldest is None else time.time() - oldest)
+
+    def _outbox_failed(self, exc: BaseException) -> None:
+        self._outbox_pending = False
+        log.warning("maintenance: outbox not readable: %s", type(exc).__name__)
+
+    # --- printer actions ----------------------------------------------------------------
+    def print_test_page(self) -> None:
+        k = self.kiosk
+        printer = k.printing.printer
+        model = f"{k.config.printer.kind}, profile {k.config.printer.profile}"
+        self._test_job = k.printing.print_document(printer.test_page(model))
+        log.info("maintenance: test page requested (print job %d)", self._test_job)
+        self.screen.show_printer_message(self.tr("测试页已发送到打印机……"))
+
+    def _job_finished(self, job: int, _report: object) -> None:
+        if job == self._test_job:
+            self._test_job = None
+            self.screen.show_printer_message(self.tr("测试页已打印，请核对纸上的各项设置。"),
+                                             "ok")
+        if self._open:
+            self.screen.set_held(len(self.kiosk.printing.held))
+
+    def _job_failed(self, job: int, code: str, hint: str) -> None:
+        if job == self._test_job:
+            self._test_job = None
+            self.screen.show_printer_message(
+                self.tr("测试页未能打印（{code}）：{hint}").format(code=code, hint=hint),
+                "error")
+        if self._open:
+            self.screen.set_held(len(self.kiosk.printing.held))
+
+    def retry_held(self) -> None:
+        printing = self.kiosk.printing
+        log.info("maintenance: retry of %d held print job(s) requested", len(printing.held))
+        # The service's own recovery step: it reads the status and reprints the held jobs
+        # under their original job ids (so their screens hear of it), once, if the printer
+        # is ready. PrintService has no public name for it yet.
+        printing._check_recovery()
+        self.screen.show_printer_message(
+            self.tr("已请求补打：打印机就绪后立即打印暂停的凭条。"))
+
+    def cancel_held(self) -> None:
+        n = self.kiosk.printing.cancel_held()
+        log.info("maintenance: cancelled %d held print job(s)", n)
+        self.screen.set_held(0)
+        self.screen.show_printer_message(self.tr("已取消 {n} 张暂停的凭条。").format(n=n), "ok")
+
+    # --- camera -------------------------------------------------------------------------
+    def _frame(self, image: QImage) -> None:
+        if self._open:
+            self.screen.set_frame(image)
+
+    def _camera_stats(self, stats: dict) -> None:
+        if self._open:
+            self.screen.set_camera_stats(stats)
+
+    def _camera_state(self, state: str) -> None:
+        if self._open:
+            self.screen.set_camera_state(state)
+
+    def _code(self, text: str) -> None:
+        if not self._open:
+            return
+        k = self.kiosk
+        trusted = set(k.config.qr.public_keys) | set(k.backend.trusted_keys())
+        code = describe_code(text, trusted, dt.datetime.now(SHANGHAI))
+        log.debug("maintenance: camera decoded a code of kind %r", code.kind or code.problem)
+        self.screen.show_decoded(code)
+
+    # --- backend ------------------------------------------------------------------------
+    def check_link(self) -> None:
+        link = self.kiosk.link
+        log.info("maintenance: backend connection check (link mode %s)", link.mode)
+        self.screen.show_link_checking()
+
+        def probe() -> tuple[float, str]:
+            started = time.monotonic()
+            try:
+                link.queue_figures()
+            except Exception as exc:
+                return time.monotonic() - started, f"{type(exc).__name__}: {exc}"
+            return time.monotonic() - started, ""
+
+        self.work_queue.submit(probe, self._link_checked, self._link_error)
+
+    def _link_checked(self, result: tuple[float, str]) -> None:
+        elapsed, problem = result
+        if problem:
+            log.info("maintenance: backend check failed after %.0f ms: %s", elapsed * 1000,
+                     problem)
+        else:
+            log.info("maintenance: backend check ok in %.0f ms", elapsed * 1000)
+        self.screen.show_link_result(elapsed, problem)
+        self.screen.set_link_mode(self.kiosk.link.mode)
+
+    def _link_error(self, exc: BaseException) -> None:
+        self._link_checked((0.0, type(exc).__name__))
+
+    # --- config -------------------------------------------------------------------------
+    def reload_config(self) -> None:
+        path = self.kiosk.paths.config_file
+        log.info("maintenance: config file check requested (%s)", path)
+        self.screen.show_reload_checking()
+
+        def check() -> str:
+            from kiosk.cli import load_checked_config
+
+            try:
+                load_checked_config(path)
+            except ConfigFileError as exc:
+                return exc.message()
+            return ""
+
+        self.work_queue.submit(check, self._config_checked, self._config_error)
+
+    def _config_checked(self, problems: str) -> None:
+        if problems:
+            log.info("maintenance: config file check found problems")
+        else:
+            log.info("maintenance: config file check OK")
+        self.screen.show_reload_result(problems)
+
+    def _config_error(self, exc: BaseException) -> None:
+        log.warning("maintenance: config file check failed: %s", type(exc).__name__)
+        self.screen.show_reload_result(f"{type(exc).__name__}: {exc}")
+
+    def restart(self) -> None:
+        log.info("maintenance: restart requested (exit code %d)", EXIT_RESTART)
+        self.window.allow_close = True
+        self.quit_app(EXIT_RESTART)
+
+    # --- statistics ---------------------------------------------------------------------
+    def show_stats(self) -> None:
+        k = self.kiosk
+        today = k.controller.ctx.clock().date()
+        backend = k.backend
+        log.info("maintenance: today's statistics shown")
+        names: dict[str, str] = {c.id: c.title.zh for c in k.catalog.categories}
+        names.update({b.id: b.title.zh for b in k.bundles.bundles})
+        names.update({str(level): zh for level, (zh, _en) in RATING_LEVELS.items()})
+        names.update({tag: zh for tag, (zh, _en) in RATING_REASONS.items()})
+        self.work_queue.submit(
+            lambda: export_stats(backend, today, today),
+            lambda rows: self.screen.set_stats(today.isoformat(), rows, names),
+            self._stats_error,
+        )
+
+    def _stats_error(self, exc: BaseException) -> None:
+        detail = str(exc) if isinstance(exc, StatsError) else type(exc).__name__
+        log.warning("maintenance: statistics not readable: %s", detail)
+        self.screen.show_stats_problem(detail)
+
+    # --- leaving ------------------------------------------------------------------------
+    def leave_kiosk_mode(self) -> None:
+        log.info("maintenance: kiosk mode left by a technician; the application closes")
+        self.window.allow_close = True
+        self.window.close()
+        self.quit_app(0)
+
+
+
+def _shutdown(queues: tuple[TaskQueue, ...]) -> None:
+    for queue in queues:
+        with contextlib.suppress(RuntimeError):  # already deleted with the window
+            queue.shutdown(wait=False)
+
+
+def install_maintenance(kiosk: Kiosk, **kwargs: Any) -> MaintenanceController:
+    """Add the maintenance screens to a built kiosk; the same controller if called again."""
+    existing = kiosk.window.findChild(MaintenanceController, OBJECT_NAME)
+    if isinstance(existing, MaintenanceController):
+        return existing
+    return MaintenanceController(kiosk, **kwargs)

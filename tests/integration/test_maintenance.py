@@ -1,0 +1,335 @@
+"""The technicians' maintenance screen: hidden gesture, PIN lockout that survives a restart,
+and every action on emulated hardware, logged without personal data."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from kiosk.backend.seed import DEMO_RESIDENTS
+from kiosk.domain.pin import PinStatus, hash_pin
+from kiosk.hardware.printer.errors import PrinterState
+from kiosk.ui.maintenance_controller import MaintenanceController, install_maintenance
+
+ROOT = Path(__file__).resolve().parents[2]
+PIN = "246810"
+WRONG_PIN = "135799"
+PIN_HASH = hash_pin(PIN)  # once: scrypt costs ~50 ms
+ORDINARY = DEMO_RESIDENTS["ordinary"]
+
+
+def config_with_pin(folder: Path, pin_hash: str = PIN_HASH, broken_bundle: bool = False) -> Path:
+    """A copy of the shipped config folder whose kiosk.toml carries `pin_hash`."""
+    shutil.copytree(ROOT / "config", folder)
+    toml = folder / "kiosk.toml"
+    text = toml.read_text("utf-8")
+    assert 'pin_hash = ""' in text
+    toml.write_text(text.replace('pin_hash = ""', f'pin_hash = "{pin_hash}"'), "utf-8")
+    if broken_bundle:
+        (folder / "bundles" / "broken.yaml").write_text("id: broken\nfoo: [\n", "utf-8")
+    return toml
+
+
+class Technician:
+    """Someone with the PIN, at the kiosk."""
+
+    def __init__(self, kiosk, qtbot) -> None:
+        self.kiosk = kiosk
+        self.qtbot = qtbot
+        self.mc: MaintenanceController = install_maintenance(kiosk)
+        self.quits: list[int] = []
+        self.mc.quit_app = self.quits.append  # ending the application would end the tests
+
+    @property
+    def screen(self) -> str:
+        return self.kiosk.window.current().name
+
+    def tap(self, widget) -> None:
+        assert widget.isVisible() and widget.isEnabled(), getattr(widget, "text", str)()
+        self.qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+    def wait_screen(self, name: str) -> None:
+        self.qtbot.waitUntil(lambda: self.screen == name, timeout=5000)
+
+    def gesture(self) -> None:
+        for _ in range(5):
+            self.qtbot.mouseClick(self.kiosk.window.title, Qt.MouseButton.LeftButton)
+        self.wait_screen("maintenance_pin")
+
+    def enter_pin(self, pin: str) -> None:
+        pad = self.mc.pin_screen.keypad
+        for ch in pin:
+            self.tap(pad.keys[ch])
+        assert self.mc.pin_screen.entry.text() == "●" * len(pin)  # masked
+        self.tap(self.mc.pin_screen.confirm_button)
+        self.qtbot.waitUntil(lambda: not self.mc._checking_pin, timeout=5000)
+
+    def log_in(self) -> None:
+        self.gesture()
+        self.enter_pin(PIN)
+        self.wait_screen("maintenance")
+
+    def section(self, key: str) -> None:
+        self.tap(self.mc.screen.nav_buttons[key])
+        assert self.mc.screen.section == key
+
+
+def pin_message(t: Technician) -> str:
+    return t.mc.pin_screen.message.text()
+
+
+def test_gesture_opens_the_pin_screen_only_from_home_and_only_quickly(kiosk_factory, qtbot,
+                                                                      tmp_path):
+    k = kiosk_factory(config_file=config_with_pin(tmp_path / "config"))
+    t = Technician(k, qtbot)
+    now = [1000.0]
+    t.mc.clock = lambda: now[0]
+    title = k.window.title
+
+    def taps(n: int, step: float) -> None:
+        for _ in range(n):
+            qtbot.mouseClick(title, Qt.MouseButton.LeftButton)
+            now[0] += step
+
+    taps(4, 0.2)
+    assert t.screen == "home"  # four taps are not enough
+    now[0] += 10
+    taps(5, 1.1)
+    assert t.screen == "home"  # five taps over 4.4 s are too slow
+    now[0] += 10
+    t.tap(k.controller.home.no_phone_button)
+    t.wait_screen("category")
+    taps(5, 0.1)
+    assert t.screen == "category"  # only on Home
+    k.window.go_home("home")
+    taps(5, 0.1)
+    assert t.screen == "maintenance_pin"
+    pad = t.mc.pin_screen.keypad
+    assert not pad.keys["X"].isVisible()
+    t.tap(k.window.back_button)
+    t.wait_screen("home")
+
+
+def test_without_a_configured_pin_the_screen_explains_kiosk_hash_pin(kiosk, qtbot):
+    t = Technician(kiosk, qtbot)
+    t.gesture()
+    qtbot.waitUntil(lambda: "kiosk hash-pin" in pin_message(t), timeout=3000)
+    assert not t.mc.pin_screen.keypad.keys["1"].isEnabled()
+
+
+def test_five_wrong_pins_lock_it_and_a_restart_does_not_unlock(kiosk_factory, qtbot, tmp_path):
+    toml = config_with_pin(tmp_path / "config")
+    data = tmp_path / "data"
+    k = kiosk_factory(config_file=toml, data_dir=data)
+    t = Technician(k, qtbot)
+    t.gesture()
+    for left in (4, 3, 2, 1):
+        t.enter_pin(WRONG_PIN)
+        assert t.screen == "maintenance_pin"
+        assert f"再输错 {left} 次" in pin_message(t)
+    t.enter_pin(WRONG_PIN)
+    assert "已锁定" in pin_message(t) and re.search(r"\d\d:\d\d", pin_message(t))
+    assert not t.mc.pin_screen.keypad.keys["2"].isEnabled()  # the right PIN cannot be typed
+    assert t.mc.guard.try_pin(PIN).status is PinStatus.LOCKED
+
+    # A new kiosk on the same data dir, as after a restart: it knows only the state file.
+    again = kiosk_factory(config_file=toml, data_dir=data)
+    assert again.window is not k.window
+    t2 = Technician(again, qtbot)
+    t2.gesture()
+    qtbot.waitUntil(lambda: "已锁定" in pin_message(t2), timeout=3000)
+    assert t2.mc.guard.try_pin(PIN).status is PinStatus.LOCKED
+
+
+def test_every_maintenance_action(kiosk_factory, resident_at, qtbot, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    toml = config_with_pin(tmp_path / "config", broken_bundle=True)
+    k = kiosk_factory(config_file=toml)
+    t = Technician(k, qtbot)
+    s = t.mc.screen
+    printer = k.printer_transport
+    k.printing.poll.setInterval(100)
+
+    # A resident takes a number first, so there is personal data that must not show up.
+    person = resident_at(k)
+    name = k.backend.identify(ORDINARY).name
+    person.scan_in(ORDINARY)
+    before = len(person.jobs())
+    person.tap(k.controller.category.buttons["social_security"])
+    person.wait_screen("ticket")
+    person.wait_printout(before)
+    person.tap(k.controller.ticket.done_button)
+    person.wait_screen("home")
+
+    t.gesture()
+    t.enter_pin(WRONG_PIN)
+    assert "再输错 4 次" in pin_message(t)
+    t.enter_pin(PIN)
+    t.wait_screen("maintenance")
+    assert not k.window.back_button.isVisible()  # Back would lead to the PIN screen
+
+    from test_layout import check_screen
+
+    report: dict = {}
+    for key in ("printer", "camera", "link", "errors", "config", "stats", "bundles", "exit"):
+        t.section(key)
+        check_screen(k.window, "maintenance", report)  # big targets, big text, on screen
+
+    # 打印机: a test page with the printer's settings; held jobs retried or cancelled.
+    t.section("printer")
+    assert s.printer_info.value("charset") == "GB2312"
+    qtbot.waitUntil(lambda: s.printer_info.value("status").startswith("正常"), timeout=3000)
+    before = len(person.jobs())
+    t.tap(s.test_page_button)
+    page = person.wait_printout(before)
+    assert "80 mm, 576 dots" in page.text and "GB2312" in page.text
+    assert "48 ASCII" in page.text
+    qtbot.waitUntil(lambda: "测试页已打印" in s.printer_message.text(), timeout=3000)
+
+    printer.set_fault(PrinterState.PAPER_OUT)
+    t.tap(s.test_page_button)
+    qtbot.waitUntil(lambda: len(k.printing.held) == 1, timeout=3000)
+    qtbot.waitUntil(lambda: s.printer_info.value("status").startswith("缺纸"), timeout=3000)
+    assert s.printer_info.value("held") == "1 张"
+    k.printing.poll.stop()  # the technician, not the recovery poll, reprints it
+    printer.set_fault(None)
+    before = len(person.jobs())
+    t.tap(s.retry_button)
+    qtbot.waitUntil(lambda: len(person.jobs()) == before + 1 and not k.printing.held,
+                    timeout=3000)
+
+    printer.set_fault(PrinterState.COVER_OPEN)
+    t.tap(s.test_page_button)
+    qtbot.waitUntil(lambda: len(k.printing.held) == 1, timeout=3000)
+    qtbot.waitUntil(s.cancel_held_button.isEnabled, timeout=3000)
+    t.tap(s.cancel_held_button)
+    assert not k.printing.held and s.printer_info.value("held") == "0 张"
+    printer.set_fault(None)
+    before = len(person.jobs())
+    qtbot.wait(400)
+    assert len(person.jobs()) == before  # a cancelled job never prints
+
+    # 摄像头: what a code is, never whose.
+    t.section("camera")
+    qtbot.waitUntil(lambda: s.camera_info.value("fps") != "—", timeout=4000)
+    assert s.camera_info.value("exposure") == "—"
+    person.show_phone(person.code(ORDINARY))
+    qtbot.waitUntil(lambda: s.camera_info.value("last") != "—", timeout=5000)
+    last = s.camera_info.value("last")
+    assert "随申码" in last and "demo" in last and "已信任" in last
+    assert ORDINARY not in last
+    person.put_phone_away()
+
+    # 后台连接: a timed check, up and down; the outbox depth.
+    t.section("link")
+    t.tap(s.check_link_button)
+    qtbot.waitUntil(lambda: s.link_info.value("check").startswith("正常"), timeout=5000)
+    k.link.set_mode("down")
+    t.tap(s.check_link_button)
+    qtbot.waitUntil(lambda: s.link_info.value("check").startswith("失败"), timeout=5000)
+    assert "BackendUnreachable" in s.link_message.text()
+    assert "down" in s.link_info.value("mode")
+    k.link.set_mode("up")
+    qtbot.waitUntil(lambda: s.link_info.value("outbox").endswith("条"), timeout=3000)
+
+    # 最近错误: WARNING and up, from the in-memory buffer.
+    logging.getLogger("kiosk.test").warning("maintenance test warning %d", 42)
+    t.section("errors")
+    qtbot.waitUntil(lambda: "maintenance test warning 42" in s.errors_text.toPlainText(),
+                    timeout=3000)
+
+    # 配置: secrets hidden; a reload reports every problem of a broken file, then OK.
+    t.section("config")
+    config_shown = s.config_text.toPlainText()
+    assert PIN_HASH not in config_shown and "scrypt" not in config_shown
+    assert "pin_hash = （已设置）" in config_shown
+    assert "[printer]" in config_shown and "paper_width_mm = 80" in config_shown
+    public_key = k.config.qr.public_keys["demo"]
+    assert public_key not in config_shown and public_key[:6] in config_shown
+    good = toml.read_text("utf-8")
+    toml.write_text(good.replace("paper_width_mm = 80", "paper_width_mm = 70")
+                    + "\n[bogus]\nx = 1\n", "utf-8")
+    t.tap(s.reload_button)
+    qtbot.waitUntil(lambda: s.reload_button.isEnabled() and s.reload_result.isVisible(),
+                    timeout=5000)
+    problems = s.reload_result.text().replace("\u200b", "")
+    assert "2 problem(s)" in problems
+    assert "paper_width_mm" in problems and "bogus" in problems
+    assert PIN_HASH not in problems
+    toml.write_text(good, "utf-8")
+    t.tap(s.reload_button)
+    qtbot.waitUntil(lambda: s.reload_result.text().startswith("OK"), timeout=5000)
+    assert "重启" in s.reload_result.text()
+    t.tap(s.restart_button)
+    t.tap(s.restart_confirm.yes)
+    assert t.quits == [75]
+
+    # 今日统计: the resident's ticket is counted, by category, without the resident.
+    t.section("stats")
+    category = next(c for c in k.catalog.categories if c.id == "social_security").title.zh
+    qtbot.waitUntil(lambda: category in s.stats_body.text(), timeout=5000)
+    assert name not in s.stats_body.text()
+
+    # 一件事文件: the broken file, with its message.
+    t.section("bundles")
+    assert "1 个文件有问题" in s.bundles_summary.text()
+    assert any("broken.yaml" in lab.text().replace("\u200b", "")
+               for lab in s.bundle_error_labels)
+
+    # 结束维护 goes Home and forgets the camera page; the idle timeout applies too.
+    t.tap(s.leave_button)
+    t.wait_screen("home")
+    assert s.camera_info.value("last") == "—"
+    t.log_in()
+    k.window.set_idle_timeout(0.2)
+    k.window.keep_alive()
+    qtbot.waitUntil(k.window.countdown_active, timeout=3000)
+    k.window.keep_alive()
+    k.window.set_idle_timeout(60)
+
+    # 退出自助模式: only after a confirmation.
+    t.section("exit")
+    t.tap(s.exit_button)
+    assert s.exit_confirm.isVisible()
+    t.tap(s.exit_confirm.no)
+    assert not s.exit_confirm.isVisible() and t.quits == [75]
+    t.tap(s.exit_button)
+    t.tap(s.exit_confirm.yes)
+    assert t.quits == [75, 0] and k.window.allow_close
+    qtbot.waitUntil(lambda: not k.window.isVisible(), timeout=3000)
+
+    # Every action left a "maintenance:" line; no line names the resident.
+    lines = [r.getMessage() for r in caplog.records]
+    actions = [r.getMessage() for r in caplog.records
+               if r.levelno == logging.INFO and r.getMessage().startswith("maintenance:")]
+    for expected in (
+        "hidden gesture", "wrong PIN", "PIN accepted", "section printer shown",
+        "section camera shown", "test page requested", "retry of 1 held",
+        "cancelled 1 held", "backend connection check", "backend check ok",
+        "backend check failed", "config file check requested", "config file check found",
+        "config file check OK", "restart requested", "today's statistics shown",
+        "maintenance screen closed", "kiosk mode left",
+    ):
+        assert any(expected in m for m in actions), expected
+    assert [m for m in lines if name in m] == []
+    assert not any(name in line.message for line in t.mc.log_buffer.lines())
+    assert name not in s.errors_text.toPlainText()
+
+
+@pytest.mark.parametrize("orientation", ["portrait"])
+def test_portrait_sections_fit(kiosk_factory, qtbot, tmp_path, orientation):
+    k = kiosk_factory(config_file=config_with_pin(tmp_path / "config"), orientation=orientation)
+    t = Technician(k, qtbot)
+    t.log_in()
+    from test_layout import check_screen
+
+    report: dict = {}
+    for key in ("printer", "camera", "link", "errors", "config", "stats", "bundles", "exit"):
+        t.section(key)
+        check_screen(k.window, "maintenance", report)
+    assert report["target"] >= 80 and report["text"] >= 28
