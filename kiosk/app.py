@@ -11,9 +11,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from PySide6.QtCore import QTimer
 
 from kiosk.backend.delivery import Deliverer
 from kiosk.backend.embedded import EmbeddedBackend
@@ -24,15 +26,13 @@ from kiosk.config.schema import KioskConfig
 from kiosk.domain import payloads
 from kiosk.domain.bundles import BundleSet, load_bundles
 from kiosk.domain.catalog import Catalog, load_catalog
-from kiosk.hardware.camera.decoder import make_decoder
-from kiosk.hardware.camera.sources import FrameSource, make_source
 from kiosk.hardware.printer.escpos_writer import PrinterProfile
 from kiosk.hardware.printer.printer import Printer
 from kiosk.hardware.printer.transports import PrinterTransport, make_transport
 from kiosk.hardware.scan_engine import SerialScanEngine
 from kiosk.services.delivery import DeliveryService
+from kiosk.services.lazy_scanner import LazyBox, LazyScanner
 from kiosk.services.printing import PrintService
-from kiosk.services.scanner import ScannerService
 from kiosk.services.tasks import TaskQueue
 from kiosk.ui.bundle_controller import BundleController
 from kiosk.ui.context import KioskContext
@@ -77,6 +77,20 @@ def load_or_create_key(path: Path) -> Ed25519PrivateKey:
     return key
 
 
+def _make_camera(config: KioskConfig, code_factory: Callable[[], str] | None) -> Any:
+    from kiosk.hardware.camera.sources import make_source
+
+    return make_source(config.camera, code_factory)
+
+
+def _make_scanner(config: KioskConfig, camera_box: LazyBox) -> Any:
+    from kiosk.hardware.camera.decoder import make_decoder
+    from kiosk.services.scanner import ScannerService
+
+    return ScannerService(camera_box.get, make_decoder(config.scanner.decoder),
+                          repeat_block_s=config.scanner.repeat_block_s)
+
+
 def demo_code_factory(config: KioskConfig, paths: Paths) -> Callable[[], str] | None:
     """Signs fresh personal codes for the emulated camera's demo resident, if configured."""
     if not config.qr.demo_signing_key:
@@ -106,8 +120,8 @@ class Kiosk:
     controller: TakeNumberController
     backend: EmbeddedBackend
     backend_queue: TaskQueue
-    camera: FrameSource
-    scanner: ScannerService
+    camera_box: LazyBox
+    scanner: LazyScanner
     printer_transport: PrinterTransport
     printing: PrintService
     verifier: payloads.Verifier
@@ -118,6 +132,11 @@ class Kiosk:
     delivery: DeliveryService
     scan_engine: SerialScanEngine | None = None
     _closed: bool = False
+
+    @property
+    def camera(self) -> Any:
+        """The frame source (made on first use; the emulated one takes show_text etc.)."""
+        return self.camera_box.get()
 
     def busy(self) -> bool:
         """Whether backend, statistics or rendering work is still queued (tests, demo)."""
@@ -155,6 +174,7 @@ def build(
     kiosk_mode: bool | None = None,
     clock: Callable[[], dt.datetime] = shanghai_now,
     start_camera: bool = True,
+    defer_camera_ms: int = 0,
 ) -> Kiosk:
     paths = Paths.from_config(config, config_file)
     paths.data_dir.mkdir(parents=True, exist_ok=True)
@@ -181,12 +201,9 @@ def build(
     )
 
     code_factory = demo_code_factory(config, paths)
-    camera = make_source(config.camera, code_factory)
-    scanner = ScannerService(
-        lambda: camera,
-        make_decoder(config.scanner.decoder),
-        repeat_block_s=config.scanner.repeat_block_s,
-    )
+    # The camera stack (OpenCV, zxing-cpp, ZBar) is made when the camera starts, after Home.
+    camera_box = LazyBox(lambda: _make_camera(config, code_factory))
+    scanner = LazyScanner(lambda: _make_scanner(config, camera_box))
 
     transport = make_transport(config.printer, paths.data_dir)
     printer = Printer(transport, PrinterProfile.from_config(config.printer))
@@ -252,6 +269,8 @@ def build(
         engine.start()
     if start_camera:
         scanner.start()
+    elif defer_camera_ms:
+        QTimer.singleShot(defer_camera_ms, scanner.start)
     window.warm_up()
     return Kiosk(
         config=config,
@@ -261,7 +280,7 @@ def build(
         controller=controller,
         backend=backend,
         backend_queue=backend_queue,
-        camera=camera,
+        camera_box=camera_box,
         scanner=scanner,
         printer_transport=transport,
         printing=printing,

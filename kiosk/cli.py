@@ -104,7 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     setup_logging(paths.data_dir, args.verbose)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     kiosk_mode = config.screen.fullscreen and not args.windowed
-    kiosk = build(config, path, kiosk_mode=kiosk_mode)
+    kiosk = build(config, path, kiosk_mode=kiosk_mode, start_camera=False, defer_camera_ms=300)
     if kiosk_mode:
         if config.screen.hide_cursor:
             QGuiApplication.setOverrideCursor(QCursor(Qt.CursorShape.BlankCursor))
