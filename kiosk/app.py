@@ -37,8 +37,10 @@ from kiosk.services.tasks import TaskQueue
 from kiosk.ui.bundle_controller import BundleController
 from kiosk.ui.context import KioskContext
 from kiosk.ui.controller import TakeNumberController
+from kiosk.ui.log_buffer import install_log_buffer
 from kiosk.ui.lookup_controllers import CheckInController, QueryController
 from kiosk.ui.main_window import MainWindow
+from kiosk.ui.maintenance_controller import install_maintenance
 from kiosk.ui.service_controllers import HelpController, RatingController
 from kiosk.ui.theme import Theme
 
@@ -272,7 +274,7 @@ def build(
     elif defer_camera_ms:
         QTimer.singleShot(defer_camera_ms, scanner.start)
     window.warm_up()
-    return Kiosk(
+    kiosk = Kiosk(
         config=config,
         paths=paths,
         catalog=catalog,
@@ -292,3 +294,6 @@ def build(
         delivery=delivery,
         scan_engine=engine,
     )
+    install_log_buffer()
+    install_maintenance(kiosk)
+    return kiosk

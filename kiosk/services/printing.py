@@ -121,6 +121,10 @@ class PrintService(QObject):
         self._alerted.add(code)
         self.staffAlert.emit(code)
 
+    def retry_held(self) -> None:
+        """Staff: check the printer now and reprint held jobs if it is ready."""
+        self._check_recovery()
+
     def _check_recovery(self) -> None:
         if not self.held:
             self.poll.stop()

@@ -154,7 +154,8 @@ class MainWindow(QMainWindow):
         is_home = screen.name == "home"
         self.back_button.setVisible(screen.has_back and not is_home)
         self.home_button.setVisible(not is_home)
-        self.help_button.setVisible(screen.name != "help")
+        self.help_button.setVisible(screen.name != "help"
+                                    and not screen.name.startswith("maintenance"))
         self.title.setText(screen.title_text() or self.tr("一网通办 · 24小时自助服务"))
 
     def retranslate(self) -> None:

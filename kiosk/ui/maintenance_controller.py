@@ -382,10 +382,9 @@ class MaintenanceController(QObject):
     def retry_held(self) -> None:
         printing = self.kiosk.printing
         log.info("maintenance: retry of %d held print job(s) requested", len(printing.held))
-        # The service's own recovery step: it reads the status and reprints the held jobs
-        # under their original job ids (so their screens hear of it), once, if the printer
-        # is ready. PrintService has no public name for it yet.
-        printing._check_recovery()
+        # Reads the status and reprints the held jobs under their original job ids (so
+        # their screens hear of it), once, if the printer is ready.
+        printing.retry_held()
         self.screen.show_printer_message(
             self.tr("已请求补打：打印机就绪后立即打印暂停的凭条。"))
 
