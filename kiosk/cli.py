@@ -302,6 +302,17 @@ def cmd_make_bench(args: argparse.Namespace) -> int:
     return make_bench_command(args.folder, args.count, args.seed)
 
 
+def cmd_config_reference(args: argparse.Namespace) -> int:
+    from kiosk.config.reference import config_reference
+
+    text = config_reference()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        print(text, end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kiosk", description="一网通办 24-hour self-service kiosk"
@@ -394,6 +405,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("hash-pin", help="set the maintenance PIN: prints the config lines")
     p.add_argument("--config", help="the config file the lines go into")
     p.set_defaults(func=cmd_hash_pin)
+
+    p = sub.add_parser("config-reference", help="every config key with default and meaning")
+    p.add_argument("-o", "--output", help="write Markdown here (docs/CONFIG.md)")
+    p.set_defaults(func=cmd_config_reference)
 
     p = sub.add_parser("check-config", help="validate a config file and its devices")
     p.add_argument("path", nargs="?", help="config file")
