@@ -16,7 +16,7 @@ def test_config_reference_is_current_and_complete():
     text = config_reference()
     assert (ROOT / "docs" / "CONFIG.md").read_text("utf-8") == text, (
         "docs/CONFIG.md is stale: run `kiosk config-reference -o docs/CONFIG.md`")
-    for section, field in KioskConfig.model_fields.items():
+    for section in KioskConfig.model_fields:
         assert f"## [{section}]" in text
     for key in ("baudrate", "vendor_id", "font_charset", "idle_timeout_s", "pin_hash"):
         assert f"`{key}`" in text
