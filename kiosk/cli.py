@@ -43,6 +43,21 @@ def load_checked_config(path: Path):
     return config
 
 
+class ConfigRefused(Exception):
+    """The config file is broken; its message has been printed for the technician."""
+
+
+def config_or_message(path: Path, *, devices: bool = True):
+    """The validated config, or every problem printed to stderr and ConfigRefused."""
+    from kiosk.config.loader import ConfigFileError, load_config
+
+    try:
+        return load_checked_config(path) if devices else load_config(path)
+    except ConfigFileError as e:
+        print(e.message(), file=sys.stderr)
+        raise ConfigRefused from None
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     from kiosk.config.loader import ConfigFileError
 
@@ -77,14 +92,8 @@ def setup_logging(data_dir: Path | None, verbose: bool = False) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from kiosk.config.loader import ConfigFileError
-
     path = _config_path(args.config)
-    try:
-        config = load_checked_config(path)
-    except ConfigFileError as e:
-        print(e.message(), file=sys.stderr)
-        return EXIT_CONFIG
+    config = config_or_message(path)
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
             or os.environ.get("QT_QPA_PLATFORM")):
         print(
@@ -138,14 +147,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from kiosk.config.loader import ConfigFileError
-
     path = _config_path(args.config)
-    try:
-        config = load_checked_config(path)
-    except ConfigFileError as e:
-        print(e.message(), file=sys.stderr)
-        return EXIT_CONFIG
+    config = config_or_message(path)
     from kiosk.demo import run_demo
 
     out = Path(args.out)
@@ -173,15 +176,11 @@ def cmd_receipt_render(args: argparse.Namespace) -> int:
 
 
 def cmd_make_code(args: argparse.Namespace) -> int:
-    from kiosk.config.loader import ConfigFileError, load_config, resolve
+    from kiosk.config.loader import resolve
     from kiosk.devtools import make_code
 
     path = _config_path(args.config)
-    try:
-        config = load_config(path)
-    except ConfigFileError as e:
-        print(e.message(), file=sys.stderr)
-        return EXIT_CONFIG
+    config = config_or_message(path, devices=False)
     key_file = args.key or (
         str(resolve(path.resolve().parent, config.qr.demo_signing_key))
         if config.qr.demo_signing_key
@@ -257,14 +256,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from kiosk.config.loader import ConfigFileError
-
     path = _config_path(args.config)
-    try:
-        config = load_checked_config(path)
-    except ConfigFileError as e:
-        print(e.message(), file=sys.stderr)
-        return EXIT_CONFIG
+    config = config_or_message(path)
     from kiosk.simulate import run_simulation
 
     logging.basicConfig(level=logging.ERROR)
@@ -420,6 +413,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except ConfigRefused:
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
 
