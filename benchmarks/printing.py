@@ -28,7 +28,7 @@ def ticket() -> TicketView:
                       dt.datetime(2026, 11, 22, 10, 30), "李**", CODE)
 
 
-def biggest_receipt():  # noqa: ANN201
+def biggest_receipt():
     """The receipt with the most lines: every shipped bundle, nothing exempt."""
     ids = {"social_security", "medical_insurance", "civil_affairs", "household",
            "housing_fund", "residence_permit", "other"}

@@ -237,6 +237,7 @@ def build(
         verifier=verifier,
         catalog=catalog,
         center_name=config.center.name,
+        center_name_en=config.center.name_en,
         kiosk_id=config.center.kiosk_id,
         hotline=config.center.hotline,
         ticket_screen_s=config.session.ticket_screen_s,

@@ -14,8 +14,9 @@ from kiosk.domain.printdoc import Align, Cut, Feed, KeyValue, PrintDocument, Qr,
 PRIORITY_LABELS = {
     "zh": {"age": "优先 · 80岁以上", "entitlement": "优先 · 优抚/特殊群体",
            "appointment": "优先 · 预约"},
-    "en": {"age": "Priority · aged 80+", "entitlement": "Priority · entitled group",
-           "appointment": "Priority · appointment"},
+    # ASCII only: an English ticket never switches the printer into Chinese mode.
+    "en": {"age": "Priority - aged 80+", "entitlement": "Priority - entitled group",
+           "appointment": "Priority - appointment"},
 }
 
 

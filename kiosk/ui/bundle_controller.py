@@ -60,6 +60,7 @@ class BundleController(QObject):
         ctx.printing.jobFailed.connect(self._print_failed)
         self.result.doneChosen.connect(lambda: ctx.window.go_home("home"))
         ctx.window.sessionEnded.connect(self._session_ended)
+        ctx.window.languageChanged.connect(self._language_changed)
 
     @property
     def language(self) -> str:
@@ -93,7 +94,8 @@ class BundleController(QObject):
         scanning = False
         if step.kind is StepKind.INTRO:
             screen.add_text(bundle.description.get(lang))
-            rows = [(d.name.get(lang), "、".join(s.get(lang) for s in d.services))
+            sep = self.tr("、")
+            rows = [(d.name.get(lang), sep.join(s.get(lang) for s in d.services))
                     for d in bundle.departments]
             screen.add_rows(rows)
             screen.add_text(self.tr("一次申请，可少跑 {n} 次；预计 {d} 个工作日办结。").format(
@@ -175,8 +177,9 @@ class BundleController(QObject):
         }[kind]
 
     def _material_line(self, m) -> str:
+        title = m.title.get(self.language)
         note = m.note.get(self.language) if m.note is not None else ""
-        return f"{m.title.get(self.language)}（{note}）" if note else m.title.get(self.language)
+        return self.tr("{title}（{note}）").format(title=title, note=note) if note else title
 
     def _show_entry(self) -> None:
         self._entry_label.setText(self._entry or " ")
@@ -329,7 +332,7 @@ class BundleController(QObject):
         lang = self.language
         view = receipt_view(
             wiz,
-            center_name=self.ctx.center_name,
+            center_name=self.ctx.center_name_for(lang),
             reference=receipt.reference,
             submitted_at=receipt.submitted_at,
             progress_code=receipt.progress_code,
@@ -369,6 +372,11 @@ class BundleController(QObject):
         if job == self._print_job:
             self.result.set_print_status("")
             self.result.show_print_problem(messages.printer_problem(code))
+
+    def _language_changed(self, _language: str) -> None:
+        # The wizard's page is built from the bundle's texts: build it again.
+        if self.wizard is not None and not self._busy:
+            self.render()
 
     def _session_ended(self, _reason: str) -> None:
         if self.wizard is not None:

@@ -57,9 +57,16 @@ class KioskContext:
     render_queue: TaskQueue
     stats_queue: TaskQueue
     session: Session = field(default_factory=Session)
+    center_name_en: str = ""  # English tickets and screens; center_name if empty
 
     def new_key(self) -> str:
         return uuid.uuid4().hex
+
+    def center_name_for(self, language: str) -> str:
+        """The center's name as a ticket or screen in `language` shows it."""
+        if language == "en" and self.center_name_en:
+            return self.center_name_en
+        return self.center_name
 
     # --- statistics: no personal data, only flow names, steps and durations ---------------
     def start_flow(self, flow: str) -> None:

@@ -18,6 +18,7 @@ from kiosk.domain.ticket import TicketView, ticket_document
 from kiosk.services import flows
 from kiosk.ui import messages
 from kiosk.ui.context import KioskContext, Session
+from kiosk.ui.language_controller import LanguageController
 from kiosk.ui.screens.category import CategoryScreen
 from kiosk.ui.screens.home import HomeScreen
 from kiosk.ui.screens.scan import ScanScreen
@@ -49,7 +50,8 @@ class TakeNumberController(QObject):
         self._ticket_key: str | None = None
 
         theme = window.theme
-        self.home = HomeScreen(theme, ctx.catalog, ctx.center_name)
+        self.home = HomeScreen(theme, ctx.catalog, ctx.center_name,
+                               center_name_en=ctx.center_name_en)
         self.scan = ScanScreen(theme)
         self.category = CategoryScreen(theme, ctx.catalog)
         self.ticket = TicketScreen(theme)
@@ -64,6 +66,8 @@ class TakeNumberController(QObject):
         self.ticket.doneChosen.connect(lambda: window.go_home("home"))
         window.screenChanged.connect(self._screen_changed)
         window.sessionEnded.connect(self._session_ended)
+        # After _session_ended: the session is replaced before the language goes back.
+        self.language = LanguageController(ctx)
 
         self.scanner.frameReady.connect(self.scan.set_frame)
         self.scanner.codeScanned.connect(self.on_code)
@@ -189,7 +193,8 @@ class TakeNumberController(QObject):
             return
         ticket = flows.ticket_view(
             issued_ticket(delivery.result), self.catalog, context=context,
-            center_name=self.center_name, language=self.session.language,
+            center_name=self.ctx.center_name_for(self.session.language),
+            language=self.session.language,
         )
         session = self.session
         # The QR modules are computed on the worker: ~15 ms of pure Python off the GUI thread.

@@ -20,6 +20,9 @@ from kiosk.ui.screens.base import Screen
 from kiosk.ui.theme import Theme
 from kiosk.ui.widgets import IdleOverlay
 
+#: The language button names the other language, in that language (never translated).
+LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
+
 _ACTIVITY_EVENTS = {
     QEvent.Type.MouseButtonPress,
     QEvent.Type.TouchBegin,
@@ -34,6 +37,8 @@ class MainWindow(QMainWindow):
     screenChanged = Signal(str)
     helpRequested = Signal(str)  # the screen the resident was on
     sessionEnded = Signal(str)  # reason: "home" | "idle"
+    languageChosen = Signal(str)  # the resident tapped the language button: "zh" | "en"
+    languageChanged = Signal(str)  # every screen has been re-translated
 
     def __init__(
         self,
@@ -46,7 +51,10 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.theme = theme
         self.kiosk_mode = kiosk_mode
-        self.setWindowTitle("一网通办 24小时自助服务")
+        self.language = "zh"
+        # A resident who chose a language on Home has started a session there: the idle
+        # countdown runs on Home too, so the next resident finds Chinese again.
+        self._session_on_home = False
         self.setStyleSheet(theme.style_sheet())
         if kiosk_mode:
             self.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
@@ -75,10 +83,17 @@ class MainWindow(QMainWindow):
         self.help_button = QPushButton()
         self.help_button.setObjectName("navHelp")
         self.help_button.clicked.connect(lambda: self.helpRequested.emit(self.current().name))
+        # 中文 / English, on Home only (where Home's own button would be): a resident
+        # chooses before starting; the choice lasts until the session ends.
+        self.language_button = QPushButton()
+        self.language_button.setObjectName("nav")
+        self.language_button.clicked.connect(
+            lambda: self.languageChosen.emit("zh" if self.language == "en" else "en"))
         bar.addWidget(self.back_button)
         bar.addWidget(self.title, 1)
         bar.addWidget(self.help_button)
         bar.addWidget(self.home_button)
+        bar.addWidget(self.language_button)
         self.stack = QStackedWidget()
         layout.addWidget(self.topbar)
         layout.addWidget(self.stack, 1)
@@ -105,6 +120,9 @@ class MainWindow(QMainWindow):
     def add_screen(self, screen: Screen) -> None:
         self.screens[screen.name] = screen
         self.stack.addWidget(screen)
+        if screen.language != self.language:  # made while another language was chosen
+            screen.language = self.language
+            screen.retranslate()
 
     def current(self) -> Screen:
         widget = self.stack.currentWidget()
@@ -124,7 +142,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(screen)
         self._update_bar(screen)
         screen.entered()
-        if name == "home":
+        if name == "home" and not self._session_on_home:
             self.idle_timer.stop()
         else:
             self.keep_alive()
@@ -141,6 +159,7 @@ class MainWindow(QMainWindow):
 
     def go_home(self, reason: str = "home") -> None:
         """End the session: every screen forgets the resident, then Home."""
+        self._session_on_home = False
         self.countdown_timer.stop()
         self.idle_timer.stop()
         self.overlay.hide()
@@ -154,16 +173,43 @@ class MainWindow(QMainWindow):
         is_home = screen.name == "home"
         self.back_button.setVisible(screen.has_back and not is_home)
         self.home_button.setVisible(not is_home)
+        self.language_button.setVisible(is_home)
         self.help_button.setVisible(screen.name != "help"
                                     and not screen.name.startswith("maintenance"))
         self.title.setText(screen.title_text() or self.tr("一网通办 · 24小时自助服务"))
 
     def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("一网通办 24小时自助服务"))
         self.back_button.setText(self.tr("‹ 返回"))
         self.home_button.setText(self.tr("首页"))
         self.help_button.setText(self.tr("呼叫帮办"))
+        other = "zh" if self.language == "en" else "en"
+        self.language_button.setText(LANGUAGE_NAMES[other])
         if self.stack.count():
             self._update_bar(self.current())
+        if self.countdown_timer.isActive():
+            self._show_count()
+
+    # --- language ---------------------------------------------------------------------
+    def set_language(self, language: str) -> None:
+        """Re-translate every screen and the bar (the translator is already installed)."""
+        self.language = language
+        for screen in self.screens.values():
+            screen.language = language
+            screen.retranslate()
+        self.retranslate()
+        self.languageChanged.emit(language)
+
+    def set_session_on_home(self, active: bool) -> None:
+        """Whether Home holds a session (a language was chosen there): if so, the idle
+        countdown runs on Home as on every other screen, and ends the session."""
+        self._session_on_home = active
+        if active:
+            self.keep_alive()
+        elif self.stack.count() and self.current().name == "home":
+            self.countdown_timer.stop()
+            self.overlay.hide()
+            self.idle_timer.stop()
 
     def warm_up(self, interval_ms: int = 80) -> None:
         """Render every screen once, one per timer tick, soon after start: the first paint
@@ -186,7 +232,7 @@ class MainWindow(QMainWindow):
         """A touch: hide the countdown and start the idle period again."""
         self.countdown_timer.stop()
         self.overlay.hide()
-        if self.stack.count() and self.current().name != "home":
+        if self.stack.count() and (self.current().name != "home" or self._session_on_home):
             self.idle_timer.start(self._idle_timeout_ms)
 
     def set_idle_timeout(self, seconds: float) -> None:

@@ -484,10 +484,12 @@ class MaintenanceController(QObject):
         today = k.controller.ctx.clock().date()
         backend = k.backend
         log.info("maintenance: today's statistics shown")
-        names: dict[str, str] = {c.id: c.title.zh for c in k.catalog.categories}
-        names.update({b.id: b.title.zh for b in k.bundles.bundles})
-        names.update({str(level): zh for level, (zh, _en) in RATING_LEVELS.items()})
-        names.update({tag: zh for tag, (zh, _en) in RATING_REASONS.items()})
+        lang = self.window.language
+        i = 1 if lang == "en" else 0
+        names: dict[str, str] = {c.id: c.title.get(lang) for c in k.catalog.categories}
+        names.update({b.id: b.title.get(lang) for b in k.bundles.bundles})
+        names.update({str(level): texts[i] for level, texts in RATING_LEVELS.items()})
+        names.update({tag: texts[i] for tag, texts in RATING_REASONS.items()})
         self.work_queue.submit(
             lambda: export_stats(backend, today, today),
             lambda rows: self.screen.set_stats(today.isoformat(), rows, names),

@@ -13,38 +13,46 @@ from kiosk.domain.payloads import PayloadProblem
 from kiosk.domain.queue import PriorityReason
 from kiosk.domain.wizard import FieldProblem
 
-
-def _t(text: str) -> str:
-    return QCoreApplication.translate("messages", text)
+# Called with literal texts, as translate("messages", "..."), so pyside6-lupdate finds them.
+translate = QCoreApplication.translate
 
 
 def payload_problem(problem: PayloadProblem) -> str:
     texts = {
-        PayloadProblem.NOT_OURS: _t(
+        PayloadProblem.NOT_OURS: translate(
+        "messages",
             "这不是随申码。请打开“随申办”App，出示个人随申码后再扫。"
         ),
-        PayloadProblem.MALFORMED: _t(
+        PayloadProblem.MALFORMED: translate(
+        "messages",
             "二维码不完整或已损坏，无法识别。请在手机上刷新随申码后重新对准方框。"
         ),
-        PayloadProblem.UNSUPPORTED_VERSION: _t(
+        PayloadProblem.UNSUPPORTED_VERSION: translate(
+        "messages",
             "这个随申码的版本本机暂不支持。请更新“随申办”App，或选择“没有手机？直接取号”。"
         ),
-        PayloadProblem.WRONG_KIND: _t(
+        PayloadProblem.WRONG_KIND: translate(
+        "messages",
             "这是其他用途的二维码（如排队凭条或回执），不是个人随申码。请出示个人随申码。"
         ),
-        PayloadProblem.UNKNOWN_KEY: _t(
+        PayloadProblem.UNKNOWN_KEY: translate(
+        "messages",
             "无法确认这个二维码的来源。请出示“随申办”App 中的随申码，或联系工作人员。"
         ),
-        PayloadProblem.BAD_SIGNATURE: _t(
+        PayloadProblem.BAD_SIGNATURE: translate(
+        "messages",
             "二维码校验未通过，可能被修改过。请出示“随申办”App 中的随申码，或联系工作人员。"
         ),
-        PayloadProblem.EXPIRED: _t(
+        PayloadProblem.EXPIRED: translate(
+        "messages",
             "随申码已过期（截图无效）。请在手机上刷新随申码后再扫。"
         ),
-        PayloadProblem.NOT_YET_VALID: _t(
+        PayloadProblem.NOT_YET_VALID: translate(
+        "messages",
             "随申码时间不正确。请检查手机的日期和时间设置，刷新随申码后再扫。"
         ),
-        PayloadProblem.REPLAYED: _t(
+        PayloadProblem.REPLAYED: translate(
+        "messages",
             "这个随申码已经用过了。请在手机上刷新随申码后再扫。"
         ),
     }
@@ -52,18 +60,18 @@ def payload_problem(problem: PayloadProblem) -> str:
 
 
 def unknown_resident() -> str:
-    return _t("未查到您的信息。请联系工作人员，或选择“没有手机？直接取号”。")
+    return translate("messages", "未查到您的信息。请联系工作人员，或选择“没有手机？直接取号”。")
 
 
 def backend_unavailable() -> str:
-    return _t("系统暂时无法连接，请稍后再试，或联系工作人员。")
+    return translate("messages", "系统暂时无法连接，请稍后再试，或联系工作人员。")
 
 
 def priority_notice(reason: PriorityReason) -> str:
     texts = {
-        PriorityReason.AGE: _t("您已年满 80 周岁，将为您取优先号。"),
-        PriorityReason.ENTITLEMENT: _t("您属于优先办理对象，将为您取优先号。"),
-        PriorityReason.APPOINTMENT: _t("您今天有预约，将为您取预约优先号。"),
+        PriorityReason.AGE: translate("messages", "您已年满 80 周岁，将为您取优先号。"),
+        PriorityReason.ENTITLEMENT: translate("messages", "您属于优先办理对象，将为您取优先号。"),
+        PriorityReason.APPOINTMENT: translate("messages", "您今天有预约，将为您取预约优先号。"),
         PriorityReason.NONE: "",
     }
     return texts[reason]
@@ -71,61 +79,70 @@ def priority_notice(reason: PriorityReason) -> str:
 
 def printer_problem(state: str) -> str:
     texts = {
-        "paper_out": _t("打印机缺纸，凭条没有打印出来。"),
-        "cover_open": _t("打印机盖未关好，凭条没有打印出来。"),
-        "offline": _t("打印机暂时离线，凭条没有打印出来。"),
-        "unavailable": _t("打印机无法连接，凭条没有打印出来。"),
+        "paper_out": translate("messages", "打印机缺纸，凭条没有打印出来。"),
+        "cover_open": translate("messages", "打印机盖未关好，凭条没有打印出来。"),
+        "offline": translate("messages", "打印机暂时离线，凭条没有打印出来。"),
+        "unavailable": translate("messages", "打印机无法连接，凭条没有打印出来。"),
     }
-    what = texts.get(state, _t("打印机故障，凭条没有打印出来。"))
-    return what + _t(
+    what = texts.get(state, translate("messages", "打印机故障，凭条没有打印出来。"))
+    return what + translate(
+        "messages",
         "您的号码仍然有效：请用手机拍下屏幕上的号码和二维码。工作人员已收到提醒，"
         "打印机恢复后会自动补打。"
     )
 
 
 def camera_problem() -> str:
-    return _t("摄像头暂时无法使用。请选择“没有手机？直接取号”，或联系工作人员。")
+    return translate("messages", "摄像头暂时无法使用。请选择“没有手机？直接取号”，或联系工作人员。")
 
 
 def help_unavailable(hotline: str) -> str:
-    return _t("呼叫没有发送成功。请直接到服务台找工作人员，或拨打 {hotline} 热线。").format(
+    return translate(
+        "messages", "呼叫没有发送成功。请直接到服务台找工作人员，或拨打 {hotline} 热线。"
+    ).format(
         hotline=hotline
     )
 
 
 def rating_target(kind: str, ident: str) -> str:
     if kind == "ticket":
-        return _t("评价对象：排队号 {id}").format(id=ident)
+        return translate("messages", "评价对象：排队号 {id}").format(id=ident)
     if kind == "application":
-        return _t("评价对象：办件 {id}").format(id=ident)
+        return translate("messages", "评价对象：办件 {id}").format(id=ident)
     return ""
 
 
 def submit_failed() -> str:
-    return _t("提交没有成功，您填写的内容都还在。请稍后再按“确认提交”，或呼叫工作人员帮办。")
+    return translate(
+        "messages", "提交没有成功，您填写的内容都还在。请稍后再按“确认提交”，或呼叫工作人员帮办。"
+    )
 
 
 def field_problem(problem: FieldProblem) -> str:
     texts = {
-        FieldProblem.EMPTY: _t("请填写这一项。"),
-        FieldProblem.NOT_DIGITS: _t("只能输入数字。"),
-        FieldProblem.WRONG_LENGTH: _t("位数不对，请核对后重新输入。"),
-        FieldProblem.BAD_CHECKSUM: _t("银行卡号有误（校验不通过），请核对卡面上的号码。"),
-        FieldProblem.BAD_DATE: _t("日期格式不对，请按 年年年年月月日日 输入，如 20240131。"),
-        FieldProblem.FUTURE_DATE: _t("日期不能晚于今天。"),
-        FieldProblem.PAST_DATE: _t("日期不能早于今天。"),
-        FieldProblem.BAD_ID_NUMBER: _t("身份证号码有误，请核对后重新输入。"),
-        FieldProblem.BAD_PHONE: _t("手机号码有误，请输入 11 位手机号码。"),
+        FieldProblem.EMPTY: translate("messages", "请填写这一项。"),
+        FieldProblem.NOT_DIGITS: translate("messages", "只能输入数字。"),
+        FieldProblem.WRONG_LENGTH: translate("messages", "位数不对，请核对后重新输入。"),
+        FieldProblem.BAD_CHECKSUM: translate(
+            "messages", "银行卡号有误（校验不通过），请核对卡面上的号码。"
+        ),
+        FieldProblem.BAD_DATE: translate(
+            "messages", "日期格式不对，请按 年年年年月月日日 输入，如 20240131。"
+        ),
+        FieldProblem.FUTURE_DATE: translate("messages", "日期不能晚于今天。"),
+        FieldProblem.PAST_DATE: translate("messages", "日期不能早于今天。"),
+        FieldProblem.BAD_ID_NUMBER: translate("messages", "身份证号码有误，请核对后重新输入。"),
+        FieldProblem.BAD_PHONE: translate("messages", "手机号码有误，请输入 11 位手机号码。"),
     }
     return texts[problem]
 
 
 def no_applications() -> str:
-    return _t("没有查到办件记录。如已在窗口办理，请联系工作人员查询。")
+    return translate("messages", "没有查到办件记录。如已在窗口办理，请联系工作人员查询。")
 
 
 def already_checked_in() -> str:
-    return _t("这个预约已经签到过了，请留意叫号。如未取到号，请联系工作人员。")
+    return translate("messages", "这个预约已经签到过了，请留意叫号。如未取到号，请联系工作人员。")
 
 
 def appointment_explanation(context: object) -> str:
@@ -134,32 +151,38 @@ def appointment_explanation(context: object) -> str:
     appt = getattr(context, "appointment", None)
     fit = getattr(context, "appointment_fit", AppointmentFit.NONE)
     if appt is None or fit is AppointmentFit.NONE:
-        return _t("没有查到您今天的预约。您可以先取普通号，也可以在“随申办”App 上预约。")
+        return translate(
+            "messages", "没有查到您今天的预约。您可以先取普通号，也可以在“随申办”App 上预约。"
+        )
     slot = f"{appt.start:%H:%M}–{appt.end:%H:%M}"
     if fit is AppointmentFit.TOO_EARLY:
-        return _t(
+        return translate(
+        "messages",
             "您预约的时段是今天 {slot}，现在还早，预约号请在时段开始前 30 分钟内签到。"
             "您也可以现在取普通号。"
         ).format(slot=slot)
-    return _t(
+    return translate(
+        "messages",
         "您预约的时段是今天 {slot}，已超过签到时间（时段结束后 15 分钟内）。"
         "预约已失效，您可以取普通号办理。"
     ).format(slot=slot)
 
 
 def ticket_unavailable(hotline: str) -> str:
-    return _t(
+    return translate(
+        "messages",
         "暂时无法连接排队系统，这次没有取到号（不会重复取号）。请稍后再点一次，"
         "或到服务台请工作人员帮您取号；也可拨打 {hotline}。"
     ).format(hotline=hotline)
 
 
 def application_stored() -> str:
-    return _t(
+    return translate(
+        "messages",
         "系统暂时无法连接。您的申请已暂存在本机，网络恢复后会自动提交，不会丢失也不会重复。"
         "提交成功后，办件编号将以短信发送到您填写的手机号码；也可凭随申码在“办件查询”中查看。"
     )
 
 
 def rating_stored() -> str:
-    return _t("感谢您的评价！系统暂时无法连接，评价已保存，稍后自动提交。")
+    return translate("messages", "感谢您的评价！系统暂时无法连接，评价已保存，稍后自动提交。")

@@ -14,6 +14,9 @@ class Screen(QWidget):
     name = "screen"
     #: Whether the top bar shows Back (Home always shows on non-home screens).
     has_back = True
+    #: The resident's language ("zh" | "en"), for data that carries both (catalog, bundles);
+    #: set by MainWindow.set_language before it calls retranslate().
+    language = "zh"
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -33,6 +36,10 @@ class Screen(QWidget):
         if center:
             lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
         return lab
+
+    def retranslate(self) -> None:
+        """Set every text again through tr(): called at construction and when the language
+        changes. Screens with texts override it."""
 
     def title_text(self) -> str:
         """Shown in the top bar."""

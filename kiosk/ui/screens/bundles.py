@@ -19,7 +19,7 @@ from kiosk.domain.bundles import Bundle
 from kiosk.ui.keypad import Keypad
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.theme import Theme
-from kiosk.ui.widgets import CameraView, qr_pixmap
+from kiosk.ui.widgets import CameraView, WrapButton, qr_pixmap
 
 
 def _label(text: str = "", name: str = "", center: bool = False) -> QLabel:
@@ -61,9 +61,11 @@ class BundleListScreen(Screen):
         grid = QGridLayout()
         grid.setSpacing(20)
         columns = 2 if theme.portrait else 3
-        self.buttons: dict[str, QPushButton] = {}
+        for column in range(columns):
+            grid.setColumnStretch(column, 1)
+        self.buttons: dict[str, WrapButton] = {}
         for i, b in enumerate(bundles):
-            button = QPushButton()
+            button = WrapButton()
             button.setObjectName("tile")
             button.setMinimumHeight(170)
             button.clicked.connect(lambda _=False, bid=b.id: self.bundleChosen.emit(bid))
@@ -73,14 +75,13 @@ class BundleListScreen(Screen):
         self.layout_.addStretch(1)
         self.disclaimer = self.label(name="small", center=True)
         self.layout_.addWidget(self.disclaimer)
-        self.language = "zh"
         self.retranslate()
 
     def retranslate(self) -> None:
         self.heading.setText(self.tr("请选择要办理的“一件事”"))
         for b in self.bundles:
-            self.buttons[b.id].setText(f"{b.title.get(self.language)}\n"
-                                       f"{b.summary.get(self.language)}")
+            self.buttons[b.id].setText(b.title.get(self.language))
+            self.buttons[b.id].set_detail(b.summary.get(self.language))
         self.disclaimer.setText(self.tr(
             "以上事项为示例，具体办理条件和材料以受理中心的最新要求为准，不构成法律意见。"
         ))
@@ -145,7 +146,11 @@ class WizardScreen(Screen):
         camera_box = QVBoxLayout()
         camera_box.addWidget(self.camera, 1)
         camera_box.addWidget(self.camera_button)
-        content.addLayout(camera_box, 4 if theme.portrait else 3)
+        # The camera's share of the page only while it shows: other pages use the width.
+        self._content = content
+        self._camera_box = camera_box
+        self._camera_stretch = 4 if theme.portrait else 3
+        content.addLayout(camera_box, 0)
         content.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignHCenter)
         self.layout_.addLayout(content, 1)
         self.layout_.addLayout(nav)
@@ -154,6 +159,7 @@ class WizardScreen(Screen):
     def retranslate(self) -> None:
         self.back_button.setText(self.tr("‹ 上一步"))
         self.next_button.setText(self.tr("下一步 ›"))
+        self.keypad.retranslate()
 
     def title_text(self) -> str:
         return self.tr("一件事 一次办")
@@ -170,6 +176,7 @@ class WizardScreen(Screen):
         self.no_phone_button: QPushButton | None = None
         self.camera.hide()
         self.camera_button.hide()
+        self._content.setStretchFactor(self._camera_box, 0)
         self.keypad.hide()
         self.problem.hide()
         self.bundle_title.setText(bundle_title)
@@ -203,8 +210,10 @@ class WizardScreen(Screen):
         grid.setSpacing(20)
         buttons: dict[str, QPushButton] = {}
         columns = 1 if self.theme.portrait or len(options) > 2 else 2
+        for column in range(columns):
+            grid.setColumnStretch(column, 1)
         for i, (oid, label) in enumerate(options):
-            b = QPushButton(label)
+            b = WrapButton(label)
             b.setObjectName("tile")
             b.setCheckable(True)
             b.setChecked(oid == chosen)
@@ -222,6 +231,7 @@ class WizardScreen(Screen):
         self.body.addStretch(1)
 
     def show_camera(self, no_phone_text: str) -> None:
+        self._content.setStretchFactor(self._camera_box, self._camera_stretch)
         self.camera.show()
         self.camera_button.setText(no_phone_text)
         self.camera_button.show()
@@ -342,7 +352,7 @@ class BundleResultScreen(Screen):
                 for line in lines:
                     col.addWidget(_label("· " + line))
             elif lines:
-                col.addWidget(_label("、".join(lines)))
+                col.addWidget(_label(self.tr("、").join(lines)))
             col.addSpacing(12)
         for col in self.columns:
             col.addStretch(1)

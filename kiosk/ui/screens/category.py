@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGridLayout, QPushButton, QWidget
+from PySide6.QtWidgets import QGridLayout, QWidget
 
 from kiosk.backend.interface import QueueFigures
 from kiosk.domain.catalog import Catalog
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.theme import Theme
+from kiosk.ui.widgets import WrapButton
 
 
 class CategoryScreen(Screen):
@@ -27,9 +28,11 @@ class CategoryScreen(Screen):
         grid = QGridLayout()
         grid.setSpacing(24)
         columns = 2 if theme.portrait else 4
-        self.buttons: dict[str, QPushButton] = {}
+        self.buttons: dict[str, WrapButton] = {}
+        for column in range(columns):
+            grid.setColumnStretch(column, 1)
         for i, cat in enumerate(catalog.categories):
-            button = QPushButton()
+            button = WrapButton()
             button.setObjectName("tile")
             button.setMinimumHeight(200 if theme.portrait else 220)
             button.clicked.connect(lambda _=False, c=cat.id: self._choose(c))
@@ -65,7 +68,7 @@ class CategoryScreen(Screen):
         for cat in self.catalog.categories:
             fig = figures.get(cat.id)
             waiting = self.tr("等候 {n} 人").format(n=fig.waiting) if fig else ""
-            self.buttons[cat.id].setText(f"{cat.title.zh}\n{waiting}".strip())
+            self.buttons[cat.id].setText(f"{cat.title.get(self.language)}\n{waiting}".strip())
 
     def show_problem(self, text: str) -> None:
         self.problem.setText(text)

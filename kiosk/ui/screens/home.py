@@ -7,7 +7,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -17,6 +16,7 @@ from kiosk.backend.interface import QueueFigures
 from kiosk.domain.catalog import Catalog
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.theme import Theme
+from kiosk.ui.widgets import WrapButton
 
 
 class HomeScreen(Screen):
@@ -29,16 +29,17 @@ class HomeScreen(Screen):
     SERVICES = ("bundles", "query", "checkin", "rating")
 
     def __init__(self, theme: Theme, catalog: Catalog, center_name: str,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, center_name_en: str = "") -> None:
         super().__init__(theme, parent)
         self.catalog = catalog
+        self.center_names = {"zh": center_name, "en": center_name_en or center_name}
         self.welcome = self.label(name="title", center=True)
         self.center = self.label(center_name, "subtitle", center=True)
-        self.scan_button = QPushButton()
+        self.scan_button = WrapButton()
         self.scan_button.setObjectName("tilePrimary")
         self.scan_button.setMinimumHeight(300 if theme.portrait else 280)
         self.scan_button.clicked.connect(self.scanChosen)
-        self.no_phone_button = QPushButton()
+        self.no_phone_button = WrapButton()
         self.no_phone_button.setObjectName("tile")
         self.no_phone_button.setMinimumHeight(200 if theme.portrait else 280)
         self.no_phone_button.clicked.connect(self.noPhoneChosen)
@@ -50,11 +51,13 @@ class HomeScreen(Screen):
         tiles.addWidget(self.scan_button, 3)
         tiles.addWidget(self.no_phone_button, 2)
         # The other services: smaller tiles, one row (two rows on portrait panels).
-        self.service_buttons: dict[str, QPushButton] = {}
+        self.service_buttons: dict[str, WrapButton] = {}
         services = QGridLayout()
         services.setSpacing(24)
+        for column in range(2 if theme.portrait else len(self.SERVICES)):
+            services.setColumnStretch(column, 1)
         for i, key in enumerate(self.SERVICES):
-            button = QPushButton()
+            button = WrapButton()
             button.setObjectName("tile")
             button.setMinimumHeight(150)
             button.clicked.connect(lambda _=False, k=key: self.serviceChosen.emit(k))
@@ -85,6 +88,7 @@ class HomeScreen(Screen):
         self.retranslate()
 
     def retranslate(self) -> None:
+        self.center.setText(self.center_names.get(self.language, self.center_names["zh"]))
         self.welcome.setText(self.tr("欢迎使用 24小时自助服务"))
         self.scan_button.setText(self.tr("扫码取号\n请出示随申码"))
         self.no_phone_button.setText(self.tr("没有手机\n直接取号"))
@@ -106,5 +110,5 @@ class HomeScreen(Screen):
             fig = figures.get(cat.id)
             waiting = "—" if fig is None else str(fig.waiting)
             self.queue_labels[cat.id].setText(
-                self.tr("{title}：{n} 人").format(title=cat.title.zh, n=waiting)
+                self.tr("{title}：{n} 人").format(title=cat.title.get(self.language), n=waiting)
             )

@@ -46,9 +46,11 @@ class QueryResultScreen(Screen):
             card = QFrame()
             card.setObjectName("card")
             box = QVBoxLayout(card)
-            box.addWidget(self.label(f"{title}  ·  {status}", "subtitle"))
+            box.addWidget(self.label(self.tr("{title}  ·  {status}").format(
+                title=title, status=status), "subtitle"))
             for when, what, note in timeline:
-                line = f"{when}   {what}" + (f"：{note}" if note else "")
+                line = (self.tr("{when}   {what}：{note}").format(when=when, what=what, note=note)
+                        if note else f"{when}   {what}")
                 box.addWidget(self.label(line))
             self.items.addWidget(card)
             card.show()

@@ -36,7 +36,7 @@ from kiosk.ui.keypad import Keypad, apply_key
 from kiosk.ui.log_buffer import LogLine
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.theme import Theme
-from kiosk.ui.widgets import CameraView
+from kiosk.ui.widgets import CameraView, WrapButton
 
 PIN_MAX_LEN = 12  # kiosk.domain.pin accepts 6-12 digits
 MASK = "●"
@@ -338,7 +338,7 @@ class MaintenanceScreen(Screen):
             self.nav_buttons[key] = b
             nav.addWidget(b)
         nav.addStretch(1)
-        self.leave_button = QPushButton()
+        self.leave_button = WrapButton()  # a long name wraps in the narrow column
         self.leave_button.setObjectName("primary")
         self.leave_button.clicked.connect(self.leaveChosen)
         nav.addWidget(self.leave_button)
@@ -658,7 +658,8 @@ class MaintenanceScreen(Screen):
             "unreachable": self.tr("无法连接"),
         }
         text = names.get(state, state)
-        self.printer_info.set("status", f"{text}（{detail}）" if detail else text)
+        self.printer_info.set("status", self.tr("{state}（{detail}）").format(
+            state=text, detail=detail) if detail else text)
 
     def set_held(self, count: int) -> None:
         self.printer_info.set("held", self.tr("{n} 张").format(n=count))
@@ -733,7 +734,8 @@ class MaintenanceScreen(Screen):
             "server_error": self.tr("后台报错（5xx）"),
             "lost_reply": self.tr("应答丢失"),
         }
-        self.link_info.set("mode", f"{names.get(mode, mode)}（{mode}）")
+        self.link_info.set("mode", self.tr("{state}（{detail}）").format(
+            state=names.get(mode, mode), detail=mode))
 
     def show_link_checking(self) -> None:
         self.check_link_button.setEnabled(False)
@@ -858,12 +860,13 @@ class MaintenanceScreen(Screen):
             shown = self.tr("{n} 秒").format(n=value) if seconds else str(value)
             grouped[section].append((what, shown))
         parts: list[str] = []
+        nothing = html.escape(self.tr("无"))  # not inside the f-string: lupdate skips those
         for section, title in sections.items():
             parts.append(f'<p style="font-weight:bold; color:#06285e; margin-top:12px">'
                          f"{html.escape(title)}</p>")
             items = grouped[section]
             if not items:
-                parts.append(f'<p style="margin-left:24px">{html.escape(self.tr("无"))}</p>')
+                parts.append(f'<p style="margin-left:24px">{nothing}</p>')
                 continue
             parts.append('<table cellspacing="0" cellpadding="4" style="margin-left:24px">')
             for what, shown in items:

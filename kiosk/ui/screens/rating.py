@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QPushButton, QWidget
 
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.theme import Theme
+from kiosk.ui.widgets import WrapButton
 
 
 class RatingScreen(Screen):
@@ -28,8 +29,11 @@ class RatingScreen(Screen):
         self.target = self.label(name="subtitle", center=True)
         row = QHBoxLayout() if not theme.portrait else QGridLayout()
         self.level_buttons: dict[int, QPushButton] = {}
+        if isinstance(row, QGridLayout):
+            row.setColumnStretch(0, 1)
+            row.setColumnStretch(1, 1)
         for i, level in enumerate(sorted(levels, reverse=True)):
-            b = QPushButton()
+            b = WrapButton()
             b.setObjectName("tile")
             b.setCheckable(True)
             b.setMinimumHeight(140)
@@ -38,14 +42,16 @@ class RatingScreen(Screen):
             if isinstance(row, QGridLayout):
                 row.addWidget(b, i // 2, i % 2)
             else:
-                row.addWidget(b)
+                row.addWidget(b, 1)
         self.reason_title = self.label(name="subtitle")
         grid = QGridLayout()
         grid.setSpacing(16)
         self.reason_buttons: dict[str, QPushButton] = {}
         columns = 2 if theme.portrait else 4
+        for column in range(columns):
+            grid.setColumnStretch(column, 1)
         for i, tag in enumerate(reasons):
-            b = QPushButton()
+            b = WrapButton()
             b.setCheckable(True)
             self.reason_buttons[tag] = b
             grid.addWidget(b, i // columns, i % columns)

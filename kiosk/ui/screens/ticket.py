@@ -32,6 +32,9 @@ class TicketScreen(Screen):
         self.rate_button = QPushButton()
         self.rate_button.clicked.connect(self.rateChosen)
         if theme.portrait:
+            # Its full width, not its size hint: centred at the hint's width, a wrapped
+            # line (a long English center name) would not get the height it needs.
+            self.card.setMinimumWidth(900)
             self.layout_.addWidget(self.heading)
             self.layout_.addWidget(self.card, 0, Qt.AlignmentFlag.AlignHCenter)
             self.layout_.addWidget(self.print_status)
