@@ -23,6 +23,7 @@ import contextlib
 import errno as errno_codes
 import socket
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -154,7 +155,7 @@ def _one_line(exc: BaseException) -> str:
 # --------------------------------------------------------------------------- base
 
 
-class _EscposTransport:
+class _EscposTransport(ABC):
     """Common open/write/status logic around one python-escpos printer object."""
 
     def __init__(self, printer: Any, status_timeout_s: float = STATUS_TIMEOUT_S) -> None:
@@ -164,14 +165,16 @@ class _EscposTransport:
         self._is_open = False
 
     # -- subclass hooks
+    @abstractmethod
     def describe(self) -> str:
-        raise NotImplementedError
+        """The connection in a technician's words, e.g. "USB 0416:5011"."""
 
     def _open_device(self) -> None:
         self._printer.open(raise_not_found=True)
 
+    @abstractmethod
     def _hint(self, exc: BaseException) -> str:
-        raise NotImplementedError
+        """What to check when opening or writing failed with `exc`."""
 
     def _read_byte(self, timeout_s: float) -> int | None:
         return None
