@@ -8,6 +8,7 @@ in the arguments (explained on stderr), 1 the database could not be used.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -46,10 +47,9 @@ def _signing_key(db_path: Path) -> Ed25519PrivateKey:
     # start; the kiosk's own key keeps that honest when it is there, a throwaway otherwise.
     pem = db_path.parent / SIGNING_KEY_FILE
     if pem.is_file():
-        try:
+        # A damaged key file is the kiosk's problem, not the staff command's.
+        with contextlib.suppress(OSError, ValueError):
             return load_private_key(pem.read_bytes())
-        except (OSError, ValueError):
-            pass  # a damaged key file is the kiosk's problem, not the staff command's
     return Ed25519PrivateKey.generate()
 
 

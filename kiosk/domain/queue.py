@@ -8,6 +8,7 @@ ordinary number.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
@@ -59,11 +60,10 @@ def decide_priority(
 ) -> PriorityReason:
     """The first rule that applies, in the order a window clerk would check them."""
     if id_number:
-        try:
+        # A bad number on file decides nothing; the other rules still apply.
+        with contextlib.suppress(idnumber.InvalidIdNumber):
             if idnumber.age_on(id_number, today) >= PRIORITY_AGE:
                 return PriorityReason.AGE
-        except idnumber.InvalidIdNumber:
-            pass  # a bad number on file decides nothing; the other rules still apply
     if PRIORITY_ENTITLEMENTS.intersection(entitlements):
         return PriorityReason.ENTITLEMENT
     if appointment_on_time:

@@ -249,10 +249,9 @@ class _EscposTransport(ABC):
 
     def _close_quietly(self) -> None:
         self._is_open = False
-        try:
+        # Closing a connection that already broke must not hide the first error.
+        with contextlib.suppress(OSError, ValueError, _escpos_error()):
             self._printer.close()
-        except (OSError, ValueError, _escpos_error()):
-            pass  # closing a connection that already broke must not hide the first error
         self._printer._device = False  # so nothing can reopen it lazily behind our back
 
     @property
@@ -309,11 +308,10 @@ class UsbTransport(_EscposTransport):
     def _detach_kernel_driver(device: Any, interface: int) -> None:
         import usb.core
 
-        try:
+        # claim_interface reports the real problem with a proper errno.
+        with contextlib.suppress(NotImplementedError, usb.core.USBError):
             if device.is_kernel_driver_active(interface):
                 device.detach_kernel_driver(interface)
-        except (NotImplementedError, usb.core.USBError):
-            pass  # claim_interface reports the real problem with a proper errno
 
     def _read_byte(self, timeout_s: float) -> int | None:
         import usb.core
