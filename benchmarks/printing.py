@@ -16,8 +16,8 @@ from kiosk.domain.wizard import StepKind, Wizard, prefill_values
 from kiosk.hardware.printer.escpos_writer import (
     PrinterProfile,
     encode_document,
-    encode_raster_document,
 )
+from kiosk.hardware.printer.raster import encode_raster_document
 
 ROOT = Path(__file__).resolve().parents[1]
 CODE = "YW1.T.kiosk-emb.1795346141.1795363200.uFfxFOFeXoyT.TCEZKERHY2G45." + "A" * 86

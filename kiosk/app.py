@@ -169,6 +169,10 @@ class Kiosk:
         self.window.deleteLater()
 
 
+def _preload_ticket_libraries() -> None:
+    import qrcode  # noqa: F401  (import only: the module cache keeps it)
+
+
 def build(
     config: KioskConfig,
     config_file: Path,
@@ -275,6 +279,10 @@ def build(
     elif defer_camera_ms:
         QTimer.singleShot(defer_camera_ms, scanner.start)
     window.warm_up()
+    # Home needs no QR library; the first ticket does. Load it on a worker after Home is up
+    # so the first resident does not wait for the import (~30 ms, PIL with it).
+    QTimer.singleShot(500, window, lambda: ctx.render_queue.closed
+                      or ctx.render_queue.submit(_preload_ticket_libraries))
     kiosk = Kiosk(
         config=config,
         paths=paths,

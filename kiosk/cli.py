@@ -410,6 +410,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from kiosk.services.memory import tune_allocator
+
+    tune_allocator()  # before the first thread and the first large buffer
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

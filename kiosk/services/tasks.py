@@ -59,6 +59,10 @@ class TaskQueue(QObject):
         if task_id in self._callbacks:
             self._callbacks[task_id] = (None, None)
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def pending(self) -> int:
         return len(self._callbacks)
 

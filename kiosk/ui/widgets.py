@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import qrcode
 from PySide6.QtCore import QEvent, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -40,6 +39,10 @@ def qr_matrix(text: str) -> list[list[bool]]:
     cached = _QR_CACHE.get(text)
     if cached is not None:
         return cached
+    # Imported here: qrcode brings PIL (~30 ms) and Home shows no QR code. It runs on the
+    # worker thread that precomputes the matrix, so the GUI thread never pays for it.
+    import qrcode
+
     # A fixed mask: choosing the "best" of eight costs another ~50 ms, and any mask reads
     # fine from a lit screen.
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2,

@@ -18,7 +18,6 @@ from kiosk.hardware.printer.errors import (
 from kiosk.hardware.printer.escpos_writer import (
     PrinterProfile,
     encode_document,
-    encode_raster_document,
 )
 from kiosk.hardware.printer.printer import Printer, PrintReport, build_test_page
 from kiosk.hardware.printer.transports import PrinterTransport, make_transport
@@ -39,6 +38,5 @@ __all__ = [
     "PrinterUnavailable",
     "build_test_page",
     "encode_document",
-    "encode_raster_document",
     "make_transport",
 ]

@@ -20,10 +20,10 @@ from kiosk.hardware.printer.escpos_writer import (
     GbEncoder,
     PrinterProfile,
     encode_document,
-    encode_raster_document,
     in_printer_font,
     wrap,
 )
+from kiosk.hardware.printer.raster import encode_raster_document
 from kiosk.hardware.printer.render import render_png, render_text
 
 INIT = b"\x1b@"

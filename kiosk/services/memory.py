@@ -1,0 +1,64 @@
+"""glibc allocator settings for a process that runs for weeks.
+
+Measured with `kiosk simulate --sessions 1000 --every 100`: with glibc's defaults the
+kiosk's resident set wandered between 308 and 328 MB and kept creeping up, because
+(1) glibc raises its mmap threshold every time a large block is freed, so after the first
+camera frame or printed-ticket image every later 1-3 MB buffer comes from the heap instead of
+its own mapping, and the heap fragments; (2) every thread that allocates gets its own arena
+(up to 8 per core), each holding on to freed memory. A fixed mmap threshold returns large
+buffers to the kernel on free, and two arenas are plenty for a GUI thread and a handful of
+workers. Same run with these settings: 243 -> 255 MB, +4 MB after the first 500 sessions.
+
+Environment variables (MALLOC_MMAP_THRESHOLD_, MALLOC_ARENA_MAX) would do the same, but only
+if set before the interpreter starts; `mallopt` works from here for every later allocation
+and also covers `kiosk simulate`, the tests and a hand-started kiosk. No library wraps this,
+hence ctypes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+
+log = logging.getLogger(__name__)
+
+# From <malloc.h>.
+M_MMAP_THRESHOLD = -3
+M_ARENA_MAX = -8
+
+MMAP_THRESHOLD_BYTES = 256 * 1024
+ARENA_MAX = 2
+
+
+def _libc() -> ctypes.CDLL | None:
+    # By soname: ctypes.util.find_library runs ldconfig in a subprocess, which start-up
+    # cannot afford.
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+    return libc if hasattr(libc, "mallopt") else None  # musl has no mallopt
+
+
+def tune_allocator() -> bool:
+    """Apply the settings above; False (and nothing changed) where glibc is not in use."""
+    libc = _libc()
+    if libc is None:
+        log.info("allocator: not glibc, defaults kept")
+        return False
+    ok = bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)) and bool(
+        libc.mallopt(M_ARENA_MAX, ARENA_MAX))
+    log.debug("allocator: mmap threshold %d B, %d arenas: %s", MMAP_THRESHOLD_BYTES,
+              ARENA_MAX, "set" if ok else "refused")
+    return ok
+
+
+def release_free_memory() -> None:
+    """Hand freed heap pages back to the kernel (glibc's malloc_trim); a no-op elsewhere.
+
+    It walks the heap, so it runs on a worker thread between residents, never on the GUI
+    thread.
+    """
+    libc = _libc()
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
