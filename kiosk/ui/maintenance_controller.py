@@ -47,6 +47,9 @@ GESTURE_WINDOW_S = 4.0
 REFRESH_MS = 1000
 PIN_STATE_FILE = "maintenance-pin-state.json"
 EXIT_RESTART = 75  # EX_TEMPFAIL: systemd's Restart=always starts the kiosk again
+# A technician closed the kiosk on purpose: the unit's RestartPreventExitStatus=10 keeps it
+# closed (any other exit, 0 included, is restarted: a kiosk that quits by itself must return).
+EXIT_LEFT_KIOSK_MODE = 10
 OBJECT_NAME = "maintenanceController"
 
 
@@ -506,7 +509,7 @@ class MaintenanceController(QObject):
         log.info("maintenance: kiosk mode left by a technician; the application closes")
         self.window.allow_close = True
         self.window.close()
-        self.quit_app(0)
+        self.quit_app(EXIT_LEFT_KIOSK_MODE)
 
 
 

@@ -299,7 +299,7 @@ def test_every_maintenance_action(kiosk_factory, resident_at, qtbot, tmp_path, c
     assert not s.exit_confirm.isVisible() and t.quits == [75]
     t.tap(s.exit_button)
     t.tap(s.exit_confirm.yes)
-    assert t.quits == [75, 0] and k.window.allow_close
+    assert t.quits == [75, 10] and k.window.allow_close
     qtbot.waitUntil(lambda: not k.window.isVisible(), timeout=3000)
 
     # Every action left a "maintenance:" line; no line names the resident.
