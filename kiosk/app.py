@@ -86,6 +86,7 @@ def _make_camera(config: KioskConfig, code_factory: Callable[[], str] | None) ->
 
 
 def _make_scanner(config: KioskConfig, camera_box: LazyBox) -> Any:
+    """The in-process scanner (`scanner.isolation = "thread"`)."""
     from kiosk.hardware.camera.decoder import make_decoder
     from kiosk.services.scanner import ScannerService
 
@@ -93,15 +94,30 @@ def _make_scanner(config: KioskConfig, camera_box: LazyBox) -> Any:
                           repeat_block_s=config.scanner.repeat_block_s)
 
 
+def _make_process_scanner(config: KioskConfig,
+                          code_factory: Callable[[], str] | None) -> Any:
+    """The scanner whose capture and decoding run in a restartable worker process
+    (`scanner.isolation = "process"`). Neither OpenCV nor the decoders are imported here:
+    the worker builds its camera and decoder from this spec."""
+    from kiosk.services.scan_protocol import WorkerSpec
+    from kiosk.services.scan_supervisor import ProcessScanner
+
+    spec = WorkerSpec(camera=config.camera.model_dump(), decoder=config.scanner.decoder,
+                      code_factory=code_factory)
+    return ProcessScanner(spec, repeat_block_s=config.scanner.repeat_block_s)
+
+
 def demo_code_factory(config: KioskConfig, paths: Paths) -> Callable[[], str] | None:
-    """Signs fresh personal codes for the emulated camera's demo resident, if configured."""
+    """Signs fresh personal codes for the emulated camera's demo resident, if configured.
+
+    A picklable `DemoCodes`, so that the camera worker process can sign them too."""
     if not config.qr.demo_signing_key:
         return None
-    key = payloads.load_private_key(resolve(paths.config_dir, config.qr.demo_signing_key)
-                                    .read_bytes())
-    key_id = config.qr.demo_key_id
+    from kiosk.hardware.camera.demo_codes import DemoCodes
+
     resident = config.camera.resident if config.camera.kind == "emulated" else "R0001"
-    return lambda: payloads.sign(key, key_id, payloads.Kind.RESIDENT, resident)
+    return DemoCodes(resolve(paths.config_dir, config.qr.demo_signing_key),
+                     config.qr.demo_key_id, resident).load()
 
 
 def alert_staff(ctx: KioskContext, code: str) -> None:
@@ -137,7 +153,8 @@ class Kiosk:
 
     @property
     def camera(self) -> Any:
-        """The frame source (made on first use; the emulated one takes show_text etc.)."""
+        """The camera's controls (the emulated one takes show_text, unplug etc.): the frame
+        source itself in thread isolation, a proxy to the worker's in process isolation."""
         return self.camera_box.get()
 
     def busy(self) -> bool:
@@ -207,9 +224,15 @@ def build(
     )
 
     code_factory = demo_code_factory(config, paths)
-    # The camera stack (OpenCV, zxing-cpp, ZBar) is made when the camera starts, after Home.
-    camera_box = LazyBox(lambda: _make_camera(config, code_factory))
-    scanner = LazyScanner(lambda: _make_scanner(config, camera_box))
+    # The camera stack (OpenCV, zxing-cpp, ZBar) is made when the camera starts, after Home;
+    # with process isolation (the default) it is made in the camera worker process only.
+    if config.scanner.isolation == "process":
+        scanner = LazyScanner(lambda: _make_process_scanner(config, code_factory))
+        # kiosk.camera: the worker's camera controls (the emulated camera's scene and faults).
+        camera_box = LazyBox(lambda: scanner.real().camera)
+    else:
+        camera_box = LazyBox(lambda: _make_camera(config, code_factory))
+        scanner = LazyScanner(lambda: _make_scanner(config, camera_box))
 
     transport = make_transport(config.printer, paths.data_dir)
     printer = Printer(transport, PrinterProfile.from_config(config.printer))

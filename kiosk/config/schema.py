@@ -113,6 +113,14 @@ class ScannerConfig(_Section):
     repeat_block_s: float = Field(
         5.0, ge=0, le=60, description="The same code is accepted again only after this long."
     )
+    isolation: Literal["process", "thread"] = Field(
+        "process",
+        description=(
+            "Where capture and decoding run: `process` = a worker process the kiosk restarts"
+            " if it crashes or hangs (a native crash in OpenCV or ZBar cannot take the"
+            " screen down); `thread` = threads of the kiosk's own process (diagnosis only)."
+        ),
+    )
 
 
 class ScanEngineConfig(_Section):

@@ -1,9 +1,12 @@
 """Start-up without the camera stack: Home first, OpenCV and the decoders a moment later.
 
 OpenCV, zxing-cpp and ZBar take a third of the kiosk's start-up to import, and Home does not
-need them. `LazyScanner` stands in for the ScannerService with the same signals and methods;
-screens connect to it at once, and the real service (with its imports) is created when the
-camera starts, after Home is on screen. Until then scanning state is remembered and applied.
+need them. `LazyScanner` stands in for the scanner with the same signals and methods;
+screens connect to it at once, and the real scanner is created when the camera starts, after
+Home is on screen. Until then scanning state is remembered and applied. With process
+isolation (`ProcessScanner`, the default) the real scanner is light and the camera stack is
+only ever imported by the camera worker process; with thread isolation (`ScannerService`)
+it is imported here, when the camera starts.
 """
 
 from __future__ import annotations

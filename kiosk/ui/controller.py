@@ -157,7 +157,8 @@ class TakeNumberController(QObject):
         self.scan.show_problem(messages.backend_unavailable())
 
     def on_camera_state(self, state: str) -> None:
-        if state in ("unavailable", "stale"):
+        # "restarting": the camera worker process died and is being started again (~1 s).
+        if state in ("unavailable", "stale", "restarting"):
             self.scan.show_status(messages.camera_problem())
         elif state == "running":
             self.scan.show_status("")

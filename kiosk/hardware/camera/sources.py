@@ -22,13 +22,18 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
 
-from kiosk.config.schema import EmulatedCameraConfig, OpenCVCameraConfig
 from kiosk.hardware.camera import qrimage
+
+if TYPE_CHECKING:
+    # Only for annotations: the camera worker process builds its source from plain data
+    # (`camera_settings`) and need not import pydantic and the schema to do so.
+    from kiosk.config.schema import EmulatedCameraConfig, OpenCVCameraConfig
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +145,8 @@ class OpenCVSource:
         self._cap: cv2.VideoCapture | None = None
         self._monitor = FreshnessMonitor(stale_after_s)
         self._negotiated = ""
+        self._exposure_wanted: tuple[str] | tuple[str, float] | None = None
+        self._exposure_applied = True
 
     @property
     def last_fresh_frame_at(self) -> float:
@@ -183,6 +190,7 @@ class OpenCVSource:
         if actual_fps and actual_fps > 0:
             self.fps = float(actual_fps)
         self._cap = cap
+        self._exposure_applied = False
         self._monitor.restart()
 
     def _present(self) -> bool:
@@ -193,6 +201,8 @@ class OpenCVSource:
         cap = self._cap
         if cap is None:
             raise CameraUnavailable("camera is not open")
+        if not self._exposure_applied:
+            self._apply_exposure(cap)
         started = time.monotonic()
         try:
             ok, frame = cap.read()
@@ -223,6 +233,38 @@ class OpenCVSource:
         cap, self._cap = self._cap, None
         if cap is not None:
             cap.release()
+
+    @property
+    def exposure(self) -> str | None:
+        """The exposure as the driver reports it (V4L2 units of 100 µs), with the mode."""
+        cap = self._cap
+        if cap is None:
+            return None
+        value = cap.get(cv2.CAP_PROP_EXPOSURE)
+        # V4L2 through OpenCV: 3 = aperture priority (auto), 1 = manual; 0.75 / 0.25 on
+        # older backends.
+        auto = cap.get(cv2.CAP_PROP_AUTO_EXPOSURE) in (3.0, 0.75)
+        return f"{value:g}{' (auto)' if auto else ''}"
+
+    def set_exposure(self, value: float | None) -> None:
+        """A fixed exposure (driver units), or None for automatic exposure; any thread.
+
+        Applied by the reading thread before its next read (VideoCapture is not safe to use
+        from two threads) and again after every reopen.
+        """
+        self._exposure_wanted = ("auto",) if value is None else ("fixed", float(value))
+        self._exposure_applied = False
+
+    def _apply_exposure(self, cap: cv2.VideoCapture) -> None:
+        wanted = self._exposure_wanted
+        self._exposure_applied = True
+        if wanted is None:
+            return
+        if wanted[0] == "auto":
+            cap.set(cv2.CAP_PROP_AUTO_EXPOSURE, 3)
+        else:
+            cap.set(cv2.CAP_PROP_AUTO_EXPOSURE, 1)
+            cap.set(cv2.CAP_PROP_EXPOSURE, wanted[1])
 
     def describe(self) -> str:
         requested = (
@@ -297,6 +339,14 @@ class EmulatedSource:
         self._no_frames = False
         self._unplugged = False
         self._dead_session = False  # set by unplug(): a reopen is needed even after plug()
+        self._exposure: float | None = None
+
+        # For measurements (benchmarks/e2e_scan_to_print.py): when the first frame showing
+        # the latest `show_*`/`blank`/`resume` was returned (time.monotonic), and a callback
+        # told of it from the reading thread (the camera worker forwards it to the GUI).
+        self.override_shown_at = 0.0
+        self.on_shown: Callable[[float], None] | None = None
+        self._shown_version = 0
 
         # Reader-thread state.
         self._opened = False
@@ -364,6 +414,16 @@ class EmulatedSource:
             self._freeze = False
             self._no_frames = False
 
+    def set_exposure(self, value: float | None) -> None:
+        """Recorded and reported like a real camera's (the scene is rendered as it is)."""
+        with self._lock:
+            self._exposure = None if value is None else float(value)
+
+    @property
+    def exposure(self) -> str:
+        value = self._exposure
+        return "auto (emulated)" if value is None else f"{value:g} (emulated)"
+
     def _set_override(self, value: tuple[str, str | np.ndarray | None] | None) -> None:
         with self._lock:
             self._override = value
@@ -425,6 +485,11 @@ class EmulatedSource:
         base = self._base_frame(override, version, time.monotonic())
         assert self._noise is not None
         frame = qrimage.add_sensor_noise(base, self._noise, self._rng)
+        if version != self._shown_version and not freeze:
+            self._shown_version = version
+            self.override_shown_at = shown_at = time.monotonic()
+            if self.on_shown is not None:
+                self.on_shown(shown_at)
         if freeze:
             self._frozen = self._last_frame if self._last_frame is not None else frame
             return self._frozen
@@ -559,13 +624,24 @@ class EmulatedSource:
         return letterbox(frame, self._size)
 
 
+def camera_settings(data: dict[str, Any]) -> Any:
+    """A camera config section from its `model_dump()`, as plain attributes.
+
+    The sources only read attributes of their config; the camera worker process builds its
+    source from this rather than from the pydantic model, which it would have to import
+    (with the whole schema) to unpickle.
+    """
+    return SimpleNamespace(**data)
+
+
 def make_source(
-    cfg: EmulatedCameraConfig | OpenCVCameraConfig,
+    cfg: EmulatedCameraConfig | OpenCVCameraConfig | Any,
     code_factory: Callable[[], str] | None = None,
 ) -> FrameSource:
-    """The frame source for a `camera` config section."""
-    if isinstance(cfg, EmulatedCameraConfig):
+    """The frame source for a `camera` config section (a model or `camera_settings`)."""
+    kind = getattr(cfg, "kind", None)
+    if kind == "emulated":
         return EmulatedSource(cfg, code_factory)
-    if isinstance(cfg, OpenCVCameraConfig):
+    if kind == "opencv":
         return OpenCVSource(cfg)
-    raise TypeError(f"unsupported camera config {type(cfg).__name__}")
+    raise TypeError(f"unsupported camera config {type(cfg).__name__} (kind {kind!r})")
