@@ -266,7 +266,7 @@ class _Supervisor:
 
     def _run(self) -> None:
         scanner = self.scanner
-        backoff = RESTART_MIN_S
+        backoff = scanner.restart_min_s
         try:
             while not self._stopping():
                 started = time.monotonic()
@@ -280,12 +280,12 @@ class _Supervisor:
                     reason = self._reap(reason)
                 if self._stopping():
                     break
-                if time.monotonic() - started >= HEALTHY_AFTER_S:
-                    backoff = RESTART_MIN_S
+                if time.monotonic() - started >= scanner.healthy_after_s:
+                    backoff = scanner.restart_min_s
                 scanner._worker_lost(reason, backoff)
                 if self._sleep(backoff):
                     break
-                backoff = min(max(backoff, 0.1) * 2, RESTART_MAX_S)
+                backoff = min(max(backoff, 0.1) * 2, scanner.restart_max_s)
         except Exception:
             log.exception("camera worker supervisor failed")
         finally:
@@ -384,7 +384,7 @@ class _Supervisor:
                     return None
                 continue
             silent = now - worker.last_heard
-            if silent > (HANG_TIMEOUT_S if worker.hello else START_TIMEOUT_S):
+            if silent > (self.scanner.hang_timeout_s if worker.hello else START_TIMEOUT_S):
                 return self._kill(worker, f"camera worker silent for {silent:.1f} s")
             if worker.decode_busy_s > DECODE_HANG_S:
                 return self._kill(worker, f"decoder stuck for {worker.decode_busy_s:.0f} s")
@@ -484,10 +484,19 @@ class ProcessScanner(ScannerBase):
         parent: QObject | None = None,
         *,
         python: str = sys.executable,
+        restart_min_s: float = RESTART_MIN_S,
+        restart_max_s: float = RESTART_MAX_S,
+        healthy_after_s: float = HEALTHY_AFTER_S,
+        hang_timeout_s: float = HANG_TIMEOUT_S,
     ) -> None:
         super().__init__(repeat_block_s, parent)
         self.spec = spec
         self.python = python
+        # Restart backoff and hang detection (module constants; tests shorten them).
+        self.restart_min_s = restart_min_s
+        self.restart_max_s = restart_max_s
+        self.healthy_after_s = healthy_after_s
+        self.hang_timeout_s = hang_timeout_s
         self.camera = CameraProxy(self)
         # Guards the supervisor's worker and generation, the camera's scene and scanning,
         # so a new worker gets a scene that no later command contradicts.

@@ -420,9 +420,10 @@ class EmulatedSource:
             self._exposure = None if value is None else float(value)
 
     @property
-    def exposure(self) -> str:
+    def exposure(self) -> str | None:
+        """None (nothing to report, like a camera without exposure control) until set."""
         value = self._exposure
-        return "auto (emulated)" if value is None else f"{value:g} (emulated)"
+        return None if value is None else f"{value:g} (emulated)"
 
     def _set_override(self, value: tuple[str, str | np.ndarray | None] | None) -> None:
         with self._lock:
