@@ -5,11 +5,13 @@ embedded backend), driven as a resident drives it: 扫码取号 on Home, a signe
 held up to the camera, and the category tapped the moment the category screen appears (the
 time a resident takes to choose is theirs, not the kiosk's, so it is taken out: see below).
 
-Stamps (time.monotonic, all in this process):
+Stamps (time.monotonic):
 
   frame  the emulated camera returns the first frame that holds the code: the first
-         `read()` that started after `show_text` (a read snapshots what to show as it
-         starts), stamped as it returns
+         `read()` that started after `show_text` reached the camera (a read snapshots what
+         to show as it starts), stamped as it returns (`EmulatedSource.override_shown_at`;
+         with the camera in its worker process the stamp is taken there and comes back
+         with the worker's events: time.monotonic is the same clock in both processes)
   code   the scanner reports the code (`codeScanned`, GUI thread)
   screen the category screen is shown; the category button is tapped right then
   issued the ticket is issued and sent to printing (`PrintService.print_document`)
@@ -22,7 +24,11 @@ residents and categories. The same runs are made with the kiosk configured for
 `scanner.decoder = "pyzbar"` as the anchor, alternating kiosks run by run (only the running
 kiosk's scanner is on) so that the machine's busy spells hit both alike.
 
+`--isolation thread` runs the kiosks with capture and decoding in threads of the GUI process
+instead of the camera worker process (the cost of the isolation, against itself).
+
     .venv/bin/python benchmarks/e2e_scan_to_print.py [--runs 40] [--decoders combined,pyzbar]
+        [--isolation process|thread]
 """
 
 from __future__ import annotations
@@ -32,7 +38,6 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,7 +66,7 @@ RESIDENTS = ("ordinary", "aged_85", "veteran", "serious_illness", "no_licenses",
 FLOOR_MS = 150.0
 
 
-def make_config(data_dir: Path, decoder: str) -> KioskConfig:
+def make_config(data_dir: Path, decoder: str, isolation: str = "process") -> KioskConfig:
     """The shipped config on emulated hardware with an empty hall until a phone is shown
     (as tests/integration/conftest.py builds it), with the decoder under test."""
     base = load_config(SHIPPED)
@@ -70,7 +75,8 @@ def make_config(data_dir: Path, decoder: str) -> KioskConfig:
             "camera": EmulatedCameraConfig(source="blank"),
             "paths": base.paths.model_copy(update={"data_dir": str(data_dir)}),
             "screen": base.screen.model_copy(update={"fullscreen": False}),
-            "scanner": base.scanner.model_copy(update={"decoder": decoder}),
+            "scanner": base.scanner.model_copy(update={"decoder": decoder,
+                                                       "isolation": isolation}),
         }
     )
 
@@ -123,8 +129,8 @@ class Runner:
     failures: int = 0
 
     @classmethod
-    def create(cls, decoder: str, data_dir: Path) -> Runner:
-        config = make_config(data_dir, decoder)
+    def create(cls, decoder: str, data_dir: Path, isolation: str = "process") -> Runner:
+        config = make_config(data_dir, decoder, isolation)
         kiosk = build(config, SHIPPED, kiosk_mode=False)
         kiosk.window.show()
         key_file = kiosk.paths.config_dir / config.qr.demo_signing_key
@@ -133,20 +139,10 @@ class Runner:
         return runner
 
     def _instrument(self) -> None:
-        # Instance attributes wrap the camera's read and the printer's write of this kiosk
-        # only: the product code is measured as it is.
-        camera, transport = self.kiosk.camera, self.kiosk.printer_transport
-        read, write = camera.read, transport.write
-        lock = threading.Lock()
-
-        def timed_read():  # the capture thread
-            started = time.monotonic()
-            frame = read()
-            with lock:
-                if (self.stamps.shown and not self.stamps.frame and frame is not None
-                        and started >= self.stamps.shown):
-                    self.stamps.frame = time.monotonic()
-            return frame
+        # Instance attributes wrap the printer's write of this kiosk only: the product code
+        # is measured as it is. The frame stamp comes from the emulated camera itself.
+        transport = self.kiosk.printer_transport
+        write = transport.write
 
         def timed_write(data: bytes) -> None:  # the printing thread
             if not self.stamps.bytes:
@@ -161,7 +157,6 @@ class Runner:
                 self.stamps.printing = time.monotonic()
             return print_document(doc)
 
-        camera.read = timed_read  # type: ignore[method-assign]
         transport.write = timed_write  # type: ignore[method-assign]
         printing.print_document = timed_print_document  # type: ignore[method-assign]
         controller = self.kiosk.controller
@@ -186,7 +181,7 @@ class Runner:
 
     def resume(self) -> None:
         self.kiosk.scanner.start()
-        wait_until(lambda: self.kiosk.scanner.state == "running", 10.0)
+        wait_until(lambda: self.kiosk.scanner.state == "running", 20.0)
 
     def run_once(self, index: int) -> None:
         c = self._controller
@@ -210,6 +205,11 @@ class Runner:
         k.camera.show_text(code)
         done = wait_until(lambda: bool(self.stamps.bytes), 10.0)
         s = self.stamps
+        # The first frame read after show_text reached the camera (a later stamp would mean
+        # a later phone: never, the kiosk is on the category screen by then).
+        shown_at = k.camera.override_shown_at
+        if shown_at >= s.shown:
+            s.frame = shown_at
         if not (done and s.frame and s.code and s.screen):
             self.failures += 1
             print(f"  {self.decoder} run {index}: no ticket (stamps {s})", file=sys.stderr)
@@ -237,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=40, help="runs per decoder (>= 30)")
     parser.add_argument("--decoders", default="combined,pyzbar",
                         help="kiosks to compare, first is the one under test")
+    parser.add_argument("--isolation", choices=("process", "thread"), default="process",
+                        help="scanner.isolation of the kiosks (default: the shipped one)")
     args = parser.parse_args(argv)
     if args.runs < 30:
         print("note: fewer than 30 runs make a rough p95", file=sys.stderr)
@@ -244,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert app is not None
     with tempfile.TemporaryDirectory(prefix="kiosk-e2e-") as tmp:
-        runners = [Runner.create(d, Path(tmp) / f"data-{d}") for d in decoders]
+        runners = [Runner.create(d, Path(tmp) / f"data-{d}", args.isolation)
+                   for d in decoders]
         for r in runners:
             r.pause()
         try:
@@ -263,9 +266,11 @@ def main(argv: list[str] | None = None) -> int:
             for r in runners:
                 r.close()
     cmd = "python benchmarks/e2e_scan_to_print.py " + " ".join(
-        f"--{k} {v}" for k, v in (("runs", args.runs), ("decoders", ",".join(decoders))))
+        f"--{k} {v}" for k, v in (("runs", args.runs), ("decoders", ",".join(decoders)),
+                                  ("isolation", args.isolation)))
     print(f"End to end, first frame holding a valid code -> ticket bytes handed to the printer"
-          f" transport ({args.runs} runs per kiosk, {os.cpu_count()} cores, offscreen)")
+          f" transport ({args.runs} runs per kiosk, {os.cpu_count()} cores, offscreen, "
+          f"scanner.isolation = {args.isolation})")
     for r in runners:
         print(f"  decoder {r.decoder:<9} e2e:  {summary(r.e2e_ms)}"
               + (f"   ({r.failures} runs failed)" if r.failures else ""))

@@ -66,6 +66,8 @@ def pct(values: list[float], p: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tickets", type=int, default=30)
+    ap.add_argument("--isolation", choices=("process", "thread"), default="process",
+                    help="scanner.isolation: the camera worker process (shipped) or threads")
     args = ap.parse_args()
     app = QApplication.instance() or QApplication([])
     base = load_checked_config(DEFAULT_CONFIG)
@@ -73,6 +75,7 @@ def main() -> None:
         "camera": EmulatedCameraConfig(source="generated", interval_s=1.0, fps=30),
         "paths": base.paths.model_copy(update={"data_dir": tempfile.mkdtemp()}),
         "screen": base.screen.model_copy(update={"fullscreen": False}),
+        "scanner": base.scanner.model_copy(update={"isolation": args.isolation}),
     })
     kiosk = build(cfg, DEFAULT_CONFIG, kiosk_mode=False, start_camera=False)
     kiosk.window.show()
@@ -148,7 +151,8 @@ def main() -> None:
           f"over {len(tap_to_print)} tickets")
     print(f"tap to last byte at the printer (backend answering): median "
           f"{statistics.median(fast):.0f} ms, p95 {pct(fast, 95):.0f} ms over {len(fast)}")
-    print(f"reproduce: python benchmarks/responsiveness.py --tickets {args.tickets}")
+    print(f"reproduce: python benchmarks/responsiveness.py --tickets {args.tickets}"
+          f" --isolation {args.isolation}")
     del app
 
 

@@ -1,5 +1,9 @@
 """The camera is unplugged or freezes: the resident is told and offered the no-phone path;
-scanning resumes by itself within 2 s of the camera coming back."""
+scanning resumes by itself within 2 s of the camera coming back.
+
+The camera lives in the scanner's worker process (`scanner.isolation = "process"`, the
+default): the faults are injected through `kiosk.camera`, the proxy that forwards them
+there. Worker crashes and hangs are in test_scan_worker.py."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import time
 import pytest
 
 from kiosk.backend.seed import DEMO_RESIDENTS
+from kiosk.services.scan_supervisor import CameraProxy
 from kiosk.ui import messages
 
 
@@ -16,6 +21,7 @@ def test_camera_fault_and_recovery(kiosk, resident, qtbot, fault):
     resident.tap(kiosk.controller.home.scan_button)
     resident.wait_screen("scan")
     scan = kiosk.controller.scan
+    assert isinstance(kiosk.camera, CameraProxy)
     getattr(kiosk.camera, fault)()
     qtbot.waitUntil(lambda: scan.status.text() == messages.camera_problem(), timeout=5000)
     assert scan.no_phone_button.isVisible() and scan.no_phone_button.isEnabled()

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import signal
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -306,3 +308,57 @@ def test_the_camera_scene_survives_a_restart_and_replug_recovers_within_2_s(
     recovered_s = time.monotonic() - back
     print(f"replugged after a worker restart: running again {recovered_s:.2f} s later")
     assert recovered_s < 2.0
+
+
+GUI_CHILD = """
+import os, sys, time
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QApplication
+from kiosk.config.schema import EmulatedCameraConfig
+from kiosk.services.scan_protocol import WorkerSpec
+from kiosk.services.scan_supervisor import ProcessScanner
+
+app = QApplication([])
+scanner = ProcessScanner(WorkerSpec(camera=EmulatedCameraConfig(source="blank").model_dump(),
+                                    decoder="zxing"), 1.0)
+scanner.start()
+deadline = time.monotonic() + 30
+while scanner.state != "running" and time.monotonic() < deadline:
+    QCoreApplication.processEvents()
+    time.sleep(0.01)
+print(scanner.worker_pid, flush=True)
+while True:
+    QCoreApplication.processEvents()
+    time.sleep(0.01)
+"""
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's zombie may wait for a reaper that never comes)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_killed_kiosk_leaves_no_worker_holding_the_camera() -> None:
+    root = Path(__file__).resolve().parents[2]
+    gui = subprocess.Popen([sys.executable, "-c", GUI_CHILD], stdout=subprocess.PIPE,
+                           text=True, cwd=root)
+    try:
+        assert gui.stdout is not None
+        worker = int(gui.stdout.readline())
+        assert running(worker)
+        gui.kill()  # a power cut of the GUI process alone: no shutdown, no atexit
+        gui.wait(10)
+        deadline = time.monotonic() + 5
+        while running(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        print(f"worker gone {5 - (deadline - time.monotonic()):.2f} s after the GUI process")
+        assert not running(worker)
+    finally:
+        if gui.poll() is None:
+            gui.kill()
+            gui.wait(10)
