@@ -51,14 +51,3 @@ def tune_allocator() -> bool:
     log.debug("allocator: mmap threshold %d B, %d arenas: %s", MMAP_THRESHOLD_BYTES,
               ARENA_MAX, "set" if ok else "refused")
     return ok
-
-
-def release_free_memory() -> None:
-    """Hand freed heap pages back to the kernel (glibc's malloc_trim); a no-op elsewhere.
-
-    It walks the heap, so it runs on a worker thread between residents, never on the GUI
-    thread.
-    """
-    libc = _libc()
-    if libc is not None and hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)

@@ -58,4 +58,3 @@ def test_without_glibc_nothing_changes(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(memory.ctypes, "CDLL", no_libc)
     assert memory.tune_allocator() is False
-    memory.release_free_memory()  # must not raise either
