@@ -67,9 +67,10 @@ RESTART_MIN_S = 0.05
 RESTART_MAX_S = 10.0
 HEALTHY_AFTER_S = 30.0
 # A worker is killed and replaced when it stays silent this long (it beats twice a
-# second), when it has not said hello this long after being started (an interpreter and
-# OpenCV starting on a busy 2-core machine), or when one camera read or one decode has run
-# this long (the decoder's budget is 22 ms; OpenCV reads time out after 1 s).
+# second), when it has not said hello this long after being started (an interpreter
+# importing OpenCV and the decoders on a busy 2-core machine), or when one camera read or
+# one decode has run this long (the decoder's budget is 22 ms; OpenCV reads time out
+# after 1 s).
 HANG_TIMEOUT_S = 5.0
 START_TIMEOUT_S = 30.0
 DECODE_HANG_S = 10.0
@@ -363,7 +364,8 @@ class _Supervisor:
         while True:
             if quit_at == 0.0 and self._stopping():
                 if not worker.hello:
-                    return None  # nothing opened yet: killing it is the quickest stop
+                    # The camera is opened after hello: killing it is the quickest stop.
+                    return None
                 with self.scanner._lock:
                     self.enqueue(("quit",))
                 quit_at = time.monotonic()
@@ -458,11 +460,19 @@ class _Supervisor:
             except subprocess.TimeoutExpired:
                 # Stuck in the kernel (a USB driver in D state): nothing more to do here.
                 log.error("camera worker %d did not die", proc.pid)
-        with self._send_lock:
-            with self.scanner._lock:
-                self.worker = None
-                self.generation += 1
-            worker.commands.close()
+        with self.scanner._lock:
+            self.worker = None
+            self.generation += 1
+        # The sender may be inside a send to this worker; its pipe breaks with the worker's
+        # death. Only a worker the kernel cannot kill keeps it blocked: then the pipe is
+        # left open rather than this thread stuck.
+        if self._send_lock.acquire(timeout=2.0):
+            try:
+                worker.commands.close()
+            finally:
+                self._send_lock.release()
+        else:
+            log.error("command pipe of camera worker %d left open (sender blocked)", proc.pid)
         worker.events.close()
         if worker.pidfd is not None:
             os.close(worker.pidfd)

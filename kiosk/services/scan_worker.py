@@ -131,8 +131,9 @@ class WorkerSink:
 
 class Worker:
     def __init__(self, spec: WorkerSpec, events: Events, ring: PreviewRing) -> None:
-        # The heavy imports, after "hello" has gone out: the supervisor then knows the
-        # interpreter is up and gives the imports their own (longer) time.
+        # The heavy imports (numpy, OpenCV, zxing-cpp, ZBar: ~0.4 s, seconds on a busy
+        # machine) come before "hello", within the supervisor's start-up allowance; after
+        # it, the heartbeat must keep coming.
         from kiosk.hardware.camera.decoder import make_decoder
         from kiosk.hardware.camera.sources import camera_settings, make_source
         from kiosk.services.scan_pipeline import ScanPipeline
@@ -219,9 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     root = logging.getLogger()
     root.handlers[:] = [ForwardLogs(events)]
     root.setLevel(spec.log_level)
-    events.send(("hello", os.getpid()))
     ring = PreviewRing.attach(ring_fd, slots, slot_bytes)
-    Worker(spec, events, ring).run(commands)
+    worker = Worker(spec, events, ring)
+    events.send(("hello", os.getpid()))
+    worker.run(commands)
     return 0
 
 
