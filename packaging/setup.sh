@@ -61,8 +61,17 @@ install_python() {
   echo "$want" >"$stamp"
 }
 
+# The kiosk's own modules as bytecode, as pip does for the packages it installs: otherwise
+# every start compiles ~80 modules again (~0.1 s) wherever PYTHONDONTWRITEBYTECODE is set or
+# the source folder is read-only (ProtectSystem=strict under systemd). Unchanged files are
+# skipped, so this costs nothing after the first time.
+compile_bytecode() {
+  "$venv/bin/python" -m compileall -q -j 0 kiosk >/dev/null
+}
+
 install_system
 install_python
+compile_bytecode
 
 case "$mode" in
   install)

@@ -80,6 +80,11 @@ def problems_from_validation(exc: ValidationError, model: type[BaseModel]) -> li
     return [(_key_path(tuple(e["loc"]), model), _explain(dict(e))) for e in exc.errors()]
 
 
+# libyaml's safe loader: the same documents and errors as yaml.safe_load, ~10x faster; the
+# six bundle files and the catalog were a quarter of the start-up time in pure Python.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_data_file(path: Path) -> Any:
     """Parse TOML or YAML by extension; syntax errors become ConfigFileError."""
     try:
@@ -97,7 +102,7 @@ def read_data_file(path: Path) -> Any:
     try:
         if path.suffix == ".toml":
             return tomllib.loads(text)
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_YAML_LOADER)
     except tomllib.TOMLDecodeError as e:
         raise ConfigFileError(path, [("", f"TOML syntax error: {e}")]) from None
     except yaml.YAMLError as e:

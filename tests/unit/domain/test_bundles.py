@@ -309,7 +309,9 @@ def test_id_must_match_the_file_name(tmp_path):
 
 
 def test_yaml_syntax_error(tmp_path):
-    path, msg = problems(tmp_path, "id: sample\ntitle: {zh: 示例, en: Where?}\n")
+    # A mis-indented key: refused alike by libyaml (what the kiosk uses) and pure-Python
+    # PyYAML. ("en: Where?}" in a flow mapping was once used here: only PyYAML refuses it.)
+    path, msg = problems(tmp_path, "id: sample\n  title: {zh: 示例, en: Where}\n")
     assert str(path) in msg and "YAML syntax error at line 2" in msg
 
 
