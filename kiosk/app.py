@@ -6,20 +6,22 @@ that knows which concrete camera, printer and backend a terminal has.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PySide6.QtCore import QTimer
 
 from kiosk.backend.delivery import Deliverer
 from kiosk.backend.embedded import EmbeddedBackend
 from kiosk.backend.faults import FaultyLink
+from kiosk.backend.http_factory import load_or_create_key as load_or_create_key
+from kiosk.backend.http_factory import make_embedded, make_http
 from kiosk.backend.outbox import Outbox
 from kiosk.config.loader import resolve
 from kiosk.config.schema import KioskConfig
@@ -44,10 +46,14 @@ from kiosk.ui.maintenance_controller import install_maintenance
 from kiosk.ui.service_controllers import HelpController, RatingController
 from kiosk.ui.theme import Theme
 
+if TYPE_CHECKING:
+    from kiosk.backend.http_client import HttpBackend
+
 log = logging.getLogger(__name__)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-BACKEND_KEY_ID = "kiosk-emb"
+# Seconds between attempts to fetch a hall backend's code-signing keys until it answers.
+BACKEND_KEYS_RETRY_S = 60
 
 
 def shanghai_now() -> dt.datetime:
@@ -66,17 +72,40 @@ class Paths:
         return cls(config_file, config_dir, resolve(config_dir, config.paths.data_dir))
 
 
-def load_or_create_key(path: Path) -> Ed25519PrivateKey:
-    """The embedded backend's signing key for ticket and receipt codes, made on first start."""
-    if path.exists():
-        return payloads.load_private_key(path.read_bytes())
-    key = Ed25519PrivateKey.generate()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(payloads.private_key_pem(key))
-    tmp.chmod(0o600)
-    tmp.replace(path)
-    return key
+def make_backend(
+    config: KioskConfig, paths: Paths, catalog: Catalog,
+    clock: Callable[[], dt.datetime] = shanghai_now,
+) -> EmbeddedBackend | HttpBackend:
+    if config.backend.kind == "http":
+        # No network at start-up: Home must not wait for the hall backend. Its signing
+        # keys come from the last run's cache now and from the backend later (below).
+        return make_http(config.backend, paths.config_dir, paths.data_dir,
+                         fetch_keys_on_demand=False)
+    return make_embedded(config.backend, paths.data_dir, catalog, clock=clock)
+
+
+def fetch_backend_keys(backend: HttpBackend, verifier: payloads.Verifier,
+                       queue: TaskQueue) -> None:
+    """Trust the hall backend's code-signing keys (tickets, receipts) once it answers.
+
+    Runs on the backend worker, never the GUI thread; retried every BACKEND_KEYS_RETRY_S
+    until the backend answers, because a kiosk may well start before its backend.
+    """
+
+    def done(keys: dict[str, str]) -> None:
+        verifier.add_keys(payloads.load_public_keys(keys))
+        log.info("backend signing keys: %s", ", ".join(sorted(keys)) or "none")
+
+    def failed(exc: BaseException) -> None:
+        log.warning("backend signing keys not fetched (%s); next try in %d s", exc,
+                    BACKEND_KEYS_RETRY_S)
+        QTimer.singleShot(BACKEND_KEYS_RETRY_S * 1000, queue, lambda: again())
+
+    def again() -> None:
+        with contextlib.suppress(RuntimeError):  # the kiosk shut down meanwhile
+            queue.submit(backend.fetch_trusted_keys, done, failed)
+
+    again()
 
 
 def _make_camera(config: KioskConfig, code_factory: Callable[[], str] | None) -> Any:
@@ -136,7 +165,7 @@ class Kiosk:
     catalog: Catalog
     window: MainWindow
     controller: TakeNumberController
-    backend: EmbeddedBackend
+    backend: EmbeddedBackend | HttpBackend
     backend_queue: TaskQueue
     camera_box: LazyBox
     scanner: LazyScanner
@@ -203,18 +232,12 @@ def build(
     paths.data_dir.mkdir(parents=True, exist_ok=True)
     catalog = load_catalog(resolve(paths.config_dir, config.paths.catalog))
 
-    backend_key = load_or_create_key(paths.data_dir / "backend-signing-key.pem")
-    backend = EmbeddedBackend(
-        resolve(paths.data_dir, config.backend.database),
-        catalog,
-        signing_key=backend_key,
-        key_id=BACKEND_KEY_ID,
-        seed=config.backend.seed_demo_data,
-        clock=clock,
-    )
+    backend = make_backend(config, paths, catalog, clock)
     # The link stands where a network would: it forwards every call while "up", and tests
-    # and the maintenance screen can make it refuse, hang or lose replies.
-    link = FaultyLink(backend, timeout_s=5.0)
+    # and the maintenance screen can make it refuse, hang or lose replies. A hall backend
+    # over HTTP sits behind it too, so those switches work the same for either kind.
+    link = FaultyLink(backend, timeout_s=(config.backend.read_timeout_s
+                                          if config.backend.kind == "http" else 5.0))
     outbox = Outbox(paths.data_dir / "outbox.sqlite3")
     verifier = payloads.Verifier(
         payloads.load_public_keys({**config.qr.public_keys, **backend.trusted_keys()}),
@@ -255,6 +278,8 @@ def build(
     backend_queue = TaskQueue("backend", window)
     printing = PrintService(printer, window)
     delivery = DeliveryService(Deliverer(outbox, link), backend_queue, parent=window)
+    if not isinstance(backend, EmbeddedBackend):
+        fetch_backend_keys(backend, verifier, backend_queue)
     ctx = KioskContext(
         window=window,
         scanner=scanner,

@@ -40,6 +40,7 @@ def device_problems(config: KioskConfig, config_dir: Path) -> list[tuple[str, st
         key = resolve(config_dir, config.qr.demo_signing_key)
         if not key.is_file():
             problems.append(("qr.demo_signing_key", f"key file {key} does not exist"))
+    problems += backend_file_problems(config, config_dir)
     catalog = resolve(config_dir, config.paths.catalog)
     if not catalog.is_file():
         problems.append(("paths.catalog", f"catalog file {catalog} does not exist"))
@@ -47,4 +48,38 @@ def device_problems(config: KioskConfig, config_dir: Path) -> list[tuple[str, st
         problems.append(
             ("qr.public_keys", "expected at least one trusted key, or no code verifies")
         )
+    return problems
+
+
+def backend_file_problems(config: KioskConfig, config_dir: Path) -> list[tuple[str, str]]:
+    """A hall backend's CA bundle and client certificate must be there and readable: a
+    typo here would otherwise show only as "certificate refused" at the first resident."""
+    import ssl
+
+    backend = config.backend
+    if backend.kind != "http":
+        return []
+    problems: list[tuple[str, str]] = []
+    if backend.ca_bundle:
+        ca = resolve(config_dir, backend.ca_bundle)
+        if not ca.is_file():
+            problems.append(("backend.ca_bundle", f"CA file {ca} does not exist"))
+        else:
+            try:
+                ssl.create_default_context(cafile=str(ca))
+            except (ssl.SSLError, OSError, ValueError):
+                problems.append(("backend.ca_bundle",
+                                 f"{ca} holds no PEM certificate (expected the hall CA's .pem)"))
+    if backend.client_cert:
+        cert = resolve(config_dir, backend.client_cert)
+        key = resolve(config_dir, backend.client_key)
+        missing = [(k, p) for k, p in (("backend.client_cert", cert), ("backend.client_key", key))
+                   if not p.is_file()]
+        problems += [(k, f"file {p} does not exist") for k, p in missing]
+        if not missing:
+            try:
+                ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(str(cert), str(key))
+            except (ssl.SSLError, OSError):
+                problems.append(("backend.client_cert",
+                                 "certificate and key do not load as a pair (PEM, unencrypted)"))
     return problems

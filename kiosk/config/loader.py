@@ -37,7 +37,7 @@ class ConfigFileError(Exception):
 def _key_path(loc: tuple[int | str, ...], model: type[BaseModel]) -> str:
     # Pydantic puts the discriminator's tag into the location (printer.usb.port); a
     # technician wrote `printer.port`, so drop the tags of tagged unions.
-    tags = {"emulated", "opencv", "usb", "serial", "network", "file"}
+    tags = {"emulated", "opencv", "usb", "serial", "network", "file", "embedded", "http"}
     parts: list[str] = []
     for i, part in enumerate(loc):
         if isinstance(part, int):

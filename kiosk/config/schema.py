@@ -223,7 +223,7 @@ PrinterDevice = Annotated[
 ]
 
 
-class BackendConfig(_Section):
+class EmbeddedBackendConfig(_Section):
     kind: Literal["embedded"] = Field(
         "embedded", description="Backend: embedded (local SQLite with demo data)."
     )
@@ -234,6 +234,125 @@ class BackendConfig(_Section):
         True, description="Create fictional residents on first start (demo and test only)."
     )
 
+
+# Hosts for which plain http:// is tolerated: a backend on this very machine (a developer's
+# or a test's `kiosk backend serve`), where nothing crosses a network cable.
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+def is_loopback_host(host: str) -> bool:
+    import ipaddress
+
+    if host.lower().rstrip(".") in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# Keys a technician might reach for to switch certificate checks off. They get their own
+# message (not just "unknown key") so nobody keeps hunting for the right spelling: there is
+# none. Verification stays on; a private CA goes into `ca_bundle`.
+_VERIFY_OFF_HINTS = ("verify", "insecure", "skip", "check_hostname", "ssl", "tls")
+
+
+class HttpBackendConfig(_Section):
+    kind: Literal["http"] = Field(
+        "http",
+        description=(
+            "Backend: http (a hall backend over HTTPS, e.g. `kiosk backend serve`)."
+            " Certificate verification is always on and cannot be configured off."
+        ),
+    )
+    url: str = Field(
+        ...,
+        description=(
+            "Base URL of the hall backend, e.g. `https://backend.hall.example:8443/`."
+            " https:// is required; http:// only for a backend on this machine"
+            " (127.0.0.1, ::1, localhost), for testing, and logs a warning at every start."
+        ),
+    )
+    ca_bundle: str = Field(
+        "",
+        description=(
+            "PEM file of the CA that signed the backend's certificate (a private hall CA),"
+            " relative to the config file; only that CA is then trusted. Empty = the public"
+            " CAs (certifi)."
+        ),
+    )
+    client_cert: str = Field(
+        "",
+        description=(
+            "PEM client certificate for mutual TLS, relative to the config file; empty ="
+            " none. Needs `client_key`."
+        ),
+    )
+    client_key: str = Field(
+        "", description="PEM private key of `client_cert` (unencrypted; keep it mode 0600)."
+    )
+    connect_timeout_s: float = Field(
+        3.0, gt=0, le=30, description="Seconds to wait for a connection to the backend."
+    )
+    read_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=120,
+        description=(
+            "Seconds to wait for the backend's answer; a call that takes longer fails (and"
+            " an application waits in the outbox)."
+        ),
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_verify_switch(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for key in data:
+                lowered = str(key).lower()
+                if key != "ca_bundle" and any(h in lowered for h in _VERIFY_OFF_HINTS):
+                    raise ValueError(
+                        f"`{key}`: certificate verification of a remote backend cannot be"
+                        " turned off; for a private CA set backend.ca_bundle to its PEM file"
+                    )
+        return data
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(v.strip())
+            host = parts.hostname or ""
+            _ = parts.port  # raises ValueError for a port that is not a number
+        except ValueError as exc:
+            raise ValueError(f"not a valid URL ({exc})") from None
+        if parts.scheme not in ("https", "http") or not host:
+            raise ValueError(
+                "expected https://host[:port][/path] (https:// required for a remote backend)"
+            )
+        if parts.scheme == "http" and not is_loopback_host(host):
+            raise ValueError(
+                "https:// required for a remote backend; certificate verification cannot be"
+                " turned off (http:// is accepted only for 127.0.0.1/localhost testing)"
+            )
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("no user or password in the URL (it would end up in logs)")
+        if parts.query or parts.fragment:
+            raise ValueError("expected a base URL without ?query or #fragment")
+        return v.strip()
+
+    @model_validator(mode="after")
+    def _client_pair(self) -> HttpBackendConfig:
+        if bool(self.client_cert) != bool(self.client_key):
+            raise ValueError("client_cert and client_key go together: set both or neither")
+        return self
+
+
+BackendDevice = Annotated[
+    EmbeddedBackendConfig | HttpBackendConfig, Field(discriminator="kind")
+]
 
 class QrConfig(_Section):
     public_keys: dict[str, str] = Field(
@@ -323,7 +442,7 @@ class KioskConfig(_Section):
     scanner: ScannerConfig = Field(default_factory=ScannerConfig)
     scan_engine: ScanEngineConfig = Field(default_factory=ScanEngineConfig)
     printer: PrinterDevice = Field(default_factory=EmulatedPrinterConfig)
-    backend: BackendConfig = Field(default_factory=BackendConfig)
+    backend: BackendDevice = Field(default_factory=EmbeddedBackendConfig)
     qr: QrConfig = Field(default_factory=QrConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
     maintenance: MaintenanceConfig = Field(default_factory=MaintenanceConfig)
