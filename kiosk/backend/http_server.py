@@ -257,6 +257,9 @@ class _HandlerBase(BaseHTTPRequestHandler):
     server_version = "kiosk-backend/1"
     sys_version = ""
     timeout = IDLE_TIMEOUT_S
+    # Headers and body go out in two writes; with Nagle's algorithm the second waits for
+    # the kiosk's delayed ACK: 40 ms on every call, measured on loopback.
+    disable_nagle_algorithm = True
     server: BackendHTTPServer
 
     def do_GET(self) -> None:
