@@ -330,7 +330,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         last = rows[-1]
         print(f"simulate: RSS {base['rss_mb']} MB after {base['sessions']} sessions -> "
               f"{last['rss_mb']} MB after {last['sessions']} "
-              f"(+{last['rss_mb'] - base['rss_mb']:.1f} MB); fds {base['fds']} -> "
+              f"(+{last['rss_mb'] - base['rss_mb']:.1f} MB); camera worker "
+              f"{base['worker_rss_mb']} -> {last['worker_rss_mb']} MB; fds {base['fds']} -> "
               f"{last['fds']}; threads {base['threads']} -> {last['threads']}; QObjects "
               f"{base['qobjects']} -> {last['qobjects']}")
         print(f"reproduce: kiosk simulate --sessions {args.sessions} --every {args.every}"

@@ -18,15 +18,18 @@ from kiosk.config.schema import EmulatedCameraConfig, KioskConfig
 from kiosk.demo import DEMO_VALUES, _app, settle, wait_until
 
 
-def rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+def rss_mb(pid: int | str = "self") -> float:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except FileNotFoundError:  # a worker between restarts
+        pass
     return 0.0
 
 
-def counts() -> dict[str, float]:
+def counts(worker_pid: int | None = None) -> dict[str, float]:
     from PySide6.QtCore import QObject
     from PySide6.QtWidgets import QApplication
 
@@ -35,8 +38,12 @@ def counts() -> dict[str, float]:
     if app is not None:
         for w in QApplication.topLevelWidgets():
             objects += 1 + len(w.findChildren(QObject))
+    # The camera worker is part of the kiosk's footprint: its memory is reported beside the
+    # GUI process's, so a leak cannot hide on the other side of the process boundary.
+    worker = rss_mb(worker_pid) if worker_pid else 0.0
     return {
         "rss_mb": round(rss_mb(), 1),
+        "worker_rss_mb": round(worker, 1),
         "fds": len(os.listdir("/proc/self/fd")),
         "threads": threading.active_count(),
         "qobjects": objects,
@@ -184,7 +191,9 @@ def run_simulation(config: KioskConfig, config_file: Path, sessions: int, every:
             QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
             if n % every == 0 or n == sessions:
                 app.processEvents()
-                row = {"sessions": n, **counts(), "s": round(time.monotonic() - started, 1)}
+                pid = getattr(sim.kiosk.scanner, "worker_pid", None)
+                row = {"sessions": n, **counts(pid if isinstance(pid, int) else None),
+                       "s": round(time.monotonic() - started, 1)}
                 rows.append(row)
                 print("  ".join(f"{k}={v}" for k, v in row.items()), flush=True)
     finally:
