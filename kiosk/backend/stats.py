@@ -38,7 +38,7 @@ from collections import Counter
 from pathlib import Path
 
 from kiosk.backend.embedded import SCHEMA_VERSION, EmbeddedBackend
-from kiosk.backend.interface import RATING_LEVELS, RATING_REASONS
+from kiosk.backend.interface import RATING_LEVELS, RATING_REASONS, Backend
 
 COLUMNS = ("section", "key", "subkey", "value")
 Row = dict[str, str | int | float]
@@ -187,7 +187,7 @@ def _collect(conn: sqlite3.Connection, date_from: dt.date, date_to: dt.date) -> 
 
 
 def export_stats(
-    backend_or_db_path: EmbeddedBackend | Path | str, date_from: dt.date, date_to: dt.date
+    backend_or_db_path: Backend | Path | str, date_from: dt.date, date_to: dt.date
 ) -> list[Row]:
     """The statistics rows for the days date_from..date_to (inclusive).
 
@@ -195,11 +195,14 @@ def export_stats(
     """
     if date_from > date_to:
         raise StatsError(f"the period starts ({date_from}) after it ends ({date_to})")
-    path = (
-        backend_or_db_path.db_path
-        if isinstance(backend_or_db_path, EmbeddedBackend)
-        else Path(backend_or_db_path)
-    )
+    if isinstance(backend_or_db_path, EmbeddedBackend):
+        path = backend_or_db_path.db_path
+    elif isinstance(backend_or_db_path, (Path, str)):
+        path = Path(backend_or_db_path)
+    else:
+        # A kiosk of a hall (backend.kind = "http") keeps no records of its own.
+        raise StatsError("统计数据保存在大厅后台服务器上，请在该服务器上运行 kiosk stats "
+                         "(the hall backend keeps the statistics: run `kiosk stats` there)")
     conn = _open_read_only(path)
     try:
         conn.execute("BEGIN")  # one snapshot for every query

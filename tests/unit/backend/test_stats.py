@@ -323,3 +323,11 @@ def test_stats_command(backend: EmbeddedBackend, clock: Clock, db: Path,
     assert stats_command(db.parent / "missing.sqlite3", "2024-06-03", "2024-06-03",
                          csv=False) == 2
     assert "no such database" in capsys.readouterr().err
+
+
+def test_a_hall_kiosk_says_where_its_statistics_are() -> None:
+    from kiosk.backend.http_client import HttpBackend
+
+    hall = HttpBackend("https://backend.example.invalid")
+    with pytest.raises(StatsError, match="kiosk stats"):
+        export_stats(hall, dt.date(2026, 11, 1), dt.date(2026, 11, 2))
