@@ -37,13 +37,14 @@ from kiosk.services.lazy_scanner import LazyBox, LazyScanner
 from kiosk.services.printing import PrintService
 from kiosk.services.tasks import TaskQueue
 from kiosk.ui.bundle_controller import BundleController
-from kiosk.ui.context import KioskContext
+from kiosk.ui.context import KioskContext, ModeSettings
 from kiosk.ui.controller import TakeNumberController
 from kiosk.ui.log_buffer import install_log_buffer
 from kiosk.ui.lookup_controllers import CheckInController, QueryController
 from kiosk.ui.main_window import MainWindow
 from kiosk.ui.maintenance_controller import install_maintenance
 from kiosk.ui.service_controllers import HelpController, RatingController
+from kiosk.ui.speech import make_voice
 from kiosk.ui.theme import Theme
 
 if TYPE_CHECKING:
@@ -106,6 +107,15 @@ def fetch_backend_keys(backend: HttpBackend, verifier: payloads.Verifier,
             queue.submit(backend.fetch_trusted_keys, done, failed)
 
     again()
+
+
+def mode_settings(config: KioskConfig) -> ModeSettings:
+    s = config.session
+    return ModeSettings(
+        idle_timeout_s=s.idle_timeout_s, idle_countdown_s=s.idle_countdown_s,
+        ticket_screen_s=s.ticket_screen_s, elder_idle_timeout_s=s.elder_idle_timeout_s,
+        elder_idle_countdown_s=s.elder_idle_countdown_s,
+        elder_ticket_screen_s=s.elder_ticket_screen_s, speak_when=config.speech.when)
 
 
 def _make_camera(config: KioskConfig, code_factory: Callable[[], str] | None) -> Any:
@@ -204,6 +214,7 @@ class Kiosk:
         self.backend_queue.shutdown(wait=True)
         self.controller.ctx.render_queue.shutdown(wait=True)
         self.controller.ctx.stats_queue.shutdown(wait=True)
+        self.controller.ctx.close_voice()
         self.outbox.close()
         self.backend.close()
         try:
@@ -297,7 +308,11 @@ def build(
         delivery=delivery,
         render_queue=TaskQueue("render", window),
         stats_queue=TaskQueue("stats", window),
+        modes=mode_settings(config),
     )
+    # Speech and the scan cue: a worker process started on first use (nothing of Qt's
+    # speech or multimedia modules is loaded in this process).
+    ctx.speech, ctx.sound = make_voice(config.speech, window)
     controller = TakeNumberController(ctx)
     printing.staffAlert.connect(lambda code: alert_staff(ctx, code))
     bundles = load_bundles(resolve(paths.config_dir, config.paths.bundles),
@@ -326,6 +341,11 @@ def build(
         scanner.start()
     elif defer_camera_ms:
         QTimer.singleShot(defer_camera_ms, scanner.start)
+        # A real run: the voice process too, a little later, so that the first spoken
+        # prompt does not wait for the speech engine (about 2 s to start).
+        voice = getattr(ctx.speech, "voice", None) or getattr(ctx.sound, "voice", None)
+        if voice is not None:
+            QTimer.singleShot(defer_camera_ms + 2000, voice.start)
     window.warm_up()
     # Home needs no QR library; the first ticket does. Load it on a worker after Home is up
     # so the first resident does not wait for the import (~30 ms, PIL with it).

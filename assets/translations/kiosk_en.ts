@@ -150,6 +150,10 @@
         <translation>Your application</translation>
     </message>
     <message>
+        <source>另有 {n} 项，详见回执</source>
+        <translation>{n} more: see your receipt</translation>
+    </message>
+    <message>
         <source>、</source>
         <translation>, </translation>
     </message>
@@ -194,6 +198,17 @@
     <message>
         <source>返回首页</source>
         <translation>Back to Home</translation>
+    </message>
+</context>
+<context>
+    <name>ChoicePages</name>
+    <message>
+        <source>‹ 上一页</source>
+        <translation>‹ Previous page</translation>
+    </message>
+    <message>
+        <source>更多选择 ›</source>
+        <translation>More choices ›</translation>
     </message>
 </context>
 <context>
@@ -250,6 +265,18 @@ Show your Suishenma code</translation>
 Take a number here</translation>
     </message>
     <message>
+        <source>呼叫帮办</source>
+        <translation>Call staff</translation>
+    </message>
+    <message>
+        <source>工作人员来帮您</source>
+        <translation>A staff member will help you</translation>
+    </message>
+    <message>
+        <source>更多服务 ›</source>
+        <translation>More services ›</translation>
+    </message>
+    <message>
         <source>一件事
 一次办成</source>
         <translation>One-stop services</translation>
@@ -273,6 +300,10 @@ Take a number here</translation>
     <message>
         <source>如需帮助，请联系工作人员或拨打 12345 热线</source>
         <translation>Need help? Ask a staff member or call the 12345 hotline.</translation>
+    </message>
+    <message>
+        <source>欢迎使用自助服务。取号请点“扫码取号”，没有手机请点“没有手机”，需要帮忙请点“呼叫帮办”。</source>
+        <translation>Welcome to self-service. To take a number, tap “Scan to take a number”. Without a phone, tap “No phone?”. For help, tap “Call staff”.</translation>
     </message>
     <message>
         <source>{title}：{n} 人</source>
@@ -316,6 +347,14 @@ all</translation>
     <message>
         <source>呼叫帮办</source>
         <translation>Call staff</translation>
+    </message>
+    <message>
+        <source>标准模式</source>
+        <translation>Standard mode</translation>
+    </message>
+    <message>
+        <source>长辈模式</source>
+        <translation>Senior mode</translation>
     </message>
     <message>
         <source>您还在使用吗？</source>
@@ -893,6 +932,10 @@ all</translation>
         <translation>Application status</translation>
     </message>
     <message>
+        <source>{title}：{status}</source>
+        <translation>{title}: {status}</translation>
+    </message>
+    <message>
         <source>{title}  ·  {status}</source>
         <translation>{title}  ·  {status}</translation>
     </message>
@@ -980,6 +1023,38 @@ all</translation>
     </message>
 </context>
 <context>
+    <name>ServicesScreen</name>
+    <message>
+        <source>请选择服务</source>
+        <translation>Choose a service</translation>
+    </message>
+    <message>
+        <source>一件事
+一次办成</source>
+        <translation>One-stop services</translation>
+    </message>
+    <message>
+        <source>办件查询</source>
+        <translation>Application status</translation>
+    </message>
+    <message>
+        <source>预约签到</source>
+        <translation>Appointment check-in</translation>
+    </message>
+    <message>
+        <source>好差评</source>
+        <translation>Rate our service</translation>
+    </message>
+    <message>
+        <source>更多服务</source>
+        <translation>More services</translation>
+    </message>
+    <message>
+        <source>请选择服务：一件事、办件查询、预约签到，或者好差评。</source>
+        <translation>Choose a service: one-stop services, application status, appointment check-in, or rate our service.</translation>
+    </message>
+</context>
+<context>
     <name>TakeNumberController</name>
     <message>
         <source>正在查询，请稍候…</source>
@@ -1011,6 +1086,10 @@ all</translation>
     <message>
         <source>您的排队号</source>
         <translation>Your queue number</translation>
+    </message>
+    <message>
+        <source>您的号码是 {number}，前面等候 {n} 人</source>
+        <translation>Your number is {number}. {n} people are waiting ahead of you</translation>
     </message>
     <message>
         <source>办理业务</source>

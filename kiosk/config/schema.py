@@ -40,6 +40,16 @@ class ScreenConfig(_Section):
     height: int = Field(0, ge=0, description="Panel height in px; 0 = from orientation.")
     fullscreen: bool = Field(True, description="Kiosk mode: full screen and frameless.")
     hide_cursor: bool = Field(True, description="Hide the mouse cursor (touch panels).")
+    dpi: float = Field(
+        102.0,
+        ge=50,
+        le=400,
+        description=(
+            "The panel's pixels per inch (a 21.5-inch 1920x1080 panel: 102), to convert the"
+            " MIIT 适老化 figures in dp (touch targets >= 60 dp, text >= 18 dp) to pixels:"
+            " px = dp x dpi / 160."
+        ),
+    )
 
     def size(self) -> tuple[int, int]:
         if self.width and self.height:
@@ -62,6 +72,64 @@ class SessionConfig(_Section):
     )
     ticket_screen_s: int = Field(
         30, ge=5, le=600, description="Seconds the ticket stays on screen before going Home."
+    )
+    elder_idle_timeout_s: int = Field(
+        120,
+        ge=10,
+        le=3600,
+        description=(
+            "长辈模式 (elder mode): `idle_timeout_s` while a resident has chosen elder mode;"
+            " older residents read and decide more slowly."
+        ),
+    )
+    elder_idle_countdown_s: int = Field(
+        30, ge=5, le=120, description="长辈模式: the visible countdown before returning Home."
+    )
+    elder_ticket_screen_s: int = Field(
+        60, ge=5, le=600, description="长辈模式: seconds the ticket stays on screen."
+    )
+
+    @model_validator(mode="after")
+    def _elder_idle(self) -> SessionConfig:
+        if self.elder_idle_countdown_s >= self.elder_idle_timeout_s:
+            raise ValueError("elder_idle_countdown_s must be shorter than elder_idle_timeout_s")
+        return self
+
+
+class SpeechConfig(_Section):
+    """Spoken prompts (长辈模式) and the sound cue on a successful scan."""
+
+    when: Literal["elder", "always", "never"] = Field(
+        "elder",
+        description=(
+            "When screens and scan results are read aloud: in elder mode only, always, or"
+            " never."
+        ),
+    )
+    engine: str = Field(
+        "speechd",
+        description=(
+            "Qt text-to-speech engine: `speechd` (speech-dispatcher with espeak-ng, which"
+            " speaks Mandarin), \"\" for Qt's default, `mock` (tests), `none` (off). Without"
+            " the engine the kiosk runs silently and logs it once."
+        ),
+    )
+    rate: float = Field(
+        -0.2, ge=-1.0, le=1.0, description="Speaking rate, -1 (slowest) to 1; 0 = normal."
+    )
+    volume: float = Field(1.0, ge=0.0, le=1.0, description="Speech volume, 0 to 1.")
+    scan_cue: bool = Field(
+        True, description="Play a short sound when a code is accepted (both modes)."
+    )
+    cue_volume: float = Field(0.8, ge=0.0, le=1.0, description="Volume of the sound cue.")
+    start_timeout_s: float = Field(
+        15.0,
+        gt=0,
+        le=120,
+        description=(
+            "The speech process must report ready within this many seconds, or speech is"
+            " switched off until restart (a hung speech-dispatcher never freezes the screen)."
+        ),
     )
 
 
@@ -438,6 +506,7 @@ class KioskConfig(_Section):
     center: CenterConfig = Field(default_factory=CenterConfig)
     screen: ScreenConfig = Field(default_factory=ScreenConfig)
     session: SessionConfig = Field(default_factory=SessionConfig)
+    speech: SpeechConfig = Field(default_factory=SpeechConfig)
     camera: CameraDevice = Field(default_factory=EmulatedCameraConfig)
     scanner: ScannerConfig = Field(default_factory=ScannerConfig)
     scan_engine: ScanEngineConfig = Field(default_factory=ScanEngineConfig)

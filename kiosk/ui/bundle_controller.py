@@ -92,8 +92,10 @@ class BundleController(QObject):
         screen.begin(bundle.title.get(lang), wiz.index, wiz.total, heading)
         screen.back_button.setVisible(wiz.index > 0)
         scanning = False
+        elder = self.ctx.window.elder  # 长辈模式: fewer lines, in larger type
         if step.kind is StepKind.INTRO:
-            screen.add_text(bundle.description.get(lang))
+            if not elder:  # the table below says the same, shorter
+                screen.add_text(bundle.description.get(lang))
             sep = self.tr("、")
             rows = [(d.name.get(lang), sep.join(s.get(lang) for s in d.services))
                     for d in bundle.departments]
@@ -120,8 +122,11 @@ class BundleController(QObject):
             bring = [self._material_line(m) for m in wiz.to_bring()]
             if exempt:
                 screen.add_text(self.tr("✓ 免于提交（已调取您的电子证照）"), "ok")
-                for t in exempt:
-                    screen.add_text("    " + t, "")
+                if elder:  # for information only: one paragraph
+                    screen.add_text("    " + self.tr("、").join(exempt), "")
+                else:
+                    for t in exempt:
+                        screen.add_text("    " + t, "")
             screen.add_text(self.tr("需要您携带的材料") if bring
                             else self.tr("所需材料均已免于提交，无需携带。"), "subtitle")
             for t in bring:
@@ -265,6 +270,7 @@ class BundleController(QObject):
         if result is None:
             self.wizard_screen.show_problem(messages.unknown_resident())
             return
+        self.ctx.scan_accepted()  # the cue, as for 扫码取号
         kinds, values = result  # type: ignore[misc]
         wiz.identify(licenses=set(kinds), prefill_values=values)
         del values  # the wizard keeps only masked forms

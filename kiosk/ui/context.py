@@ -20,8 +20,33 @@ from kiosk.services.delivery import DeliveryService
 from kiosk.services.printing import PrintService
 from kiosk.services.tasks import TaskQueue
 from kiosk.ui.main_window import MainWindow
+from kiosk.ui.sound import SCAN_OK, NullSound, SoundPlayer
+from kiosk.ui.speech import NullSpeech, SpeechEngine
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModeSettings:
+    """Timeouts of the normal and the elder mode (长辈模式), and when prompts are spoken."""
+
+    idle_timeout_s: int = 60
+    idle_countdown_s: int = 20
+    ticket_screen_s: int = 30
+    elder_idle_timeout_s: int = 120
+    elder_idle_countdown_s: int = 30
+    elder_ticket_screen_s: int = 60
+    speak_when: str = "elder"  # "elder" | "always" | "never"
+
+    def idle(self, elder: bool) -> tuple[int, int]:
+        """(seconds before the countdown, countdown seconds)."""
+        if elder:
+            return (self.elder_idle_timeout_s - self.elder_idle_countdown_s,
+                    self.elder_idle_countdown_s)
+        return self.idle_timeout_s - self.idle_countdown_s, self.idle_countdown_s
+
+    def ticket_s(self, elder: bool) -> int:
+        return self.elder_ticket_screen_s if elder else self.ticket_screen_s
 
 
 @dataclass
@@ -58,9 +83,21 @@ class KioskContext:
     stats_queue: TaskQueue
     session: Session = field(default_factory=Session)
     center_name_en: str = ""  # English tickets and screens; center_name if empty
+    modes: ModeSettings = field(default_factory=ModeSettings)
+    # Replaceable (tests put fakes here); read at each use, never kept by a controller.
+    speech: SpeechEngine = field(default_factory=NullSpeech)
+    sound: SoundPlayer = field(default_factory=NullSound)
 
     def new_key(self) -> str:
         return uuid.uuid4().hex
+
+    def scan_accepted(self) -> None:
+        """A scanned code was accepted and the resident found: the cue, in both modes."""
+        self.sound.play(SCAN_OK)
+
+    def close_voice(self) -> None:
+        self.speech.close()
+        self.sound.close()
 
     def center_name_for(self, language: str) -> str:
         """The center's name as a ticket or screen in `language` shows it."""

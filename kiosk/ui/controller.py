@@ -18,9 +18,10 @@ from kiosk.domain.ticket import TicketView, ticket_document
 from kiosk.services import flows
 from kiosk.ui import messages
 from kiosk.ui.context import KioskContext, Session
+from kiosk.ui.elder_controller import ElderController
 from kiosk.ui.language_controller import LanguageController
 from kiosk.ui.screens.category import CategoryScreen
-from kiosk.ui.screens.home import HomeScreen
+from kiosk.ui.screens.home import HomeScreen, ServicesScreen
 from kiosk.ui.screens.scan import ScanScreen
 from kiosk.ui.screens.ticket import TicketScreen
 from kiosk.ui.widgets import forget_qr_codes, qr_matrix
@@ -55,12 +56,17 @@ class TakeNumberController(QObject):
         self.scan = ScanScreen(theme)
         self.category = CategoryScreen(theme, ctx.catalog)
         self.ticket = TicketScreen(theme)
-        for screen in (self.home, self.scan, self.category, self.ticket):
+        # Elder mode's second page of Home: the services whose tiles it leaves out.
+        self.services = ServicesScreen(theme)
+        for screen in (self.home, self.scan, self.category, self.ticket, self.services):
             window.add_screen(screen)
         window.go("home", remember=False)
 
         self.home.scanChosen.connect(self.start_scan)
         self.home.noPhoneChosen.connect(self.choose_without_phone)
+        self.home.helpChosen.connect(lambda: window.helpRequested.emit("home"))
+        self.home.moreChosen.connect(lambda: window.go("services"))
+        self.services.serviceChosen.connect(self.home.serviceChosen)
         self.scan.noPhoneChosen.connect(self.choose_without_phone)
         self.category.categoryChosen.connect(self.issue)
         self.ticket.doneChosen.connect(lambda: window.go_home("home"))
@@ -68,6 +74,8 @@ class TakeNumberController(QObject):
         window.sessionEnded.connect(self._session_ended)
         # After _session_ended: the session is replaced before the language goes back.
         self.language = LanguageController(ctx)
+        self.ticket_timer = QTimer(self)
+        self.elder = ElderController(ctx, self)
 
         self.scanner.frameReady.connect(self.scan.set_frame)
         self.scanner.codeScanned.connect(self.on_code)
@@ -76,9 +84,8 @@ class TakeNumberController(QObject):
         self.printing.jobFailed.connect(self._print_failed)
 
         # After the ticket is out, Home comes back on its own (the idle countdown also would).
-        self.ticket_timer = QTimer(self)
+        # Its interval follows the mode (ElderController).
         self.ticket_timer.setSingleShot(True)
-        self.ticket_timer.setInterval(ctx.ticket_screen_s * 1000)
         self.ticket_timer.timeout.connect(lambda: window.go_home("ticket_done"))
         self.refresh_queue()
 
@@ -145,6 +152,7 @@ class TakeNumberController(QObject):
         if context is None:
             self.scan.show_problem(messages.unknown_resident())
             return
+        self.ctx.scan_accepted()
         self.session.context = context
         self.category.set_resident(context.masked_name, messages.priority_notice(context.priority))
         self.ctx.set_step("category")
@@ -226,7 +234,7 @@ class TakeNumberController(QObject):
 
     def _print_done(self, job: int, _report: object) -> None:
         if job == self._print_job:
-            self.ticket.set_print_status(self.tr("请取走凭条，留意叫号。"))
+            self.ticket.set_print_status(self.tr("请取走凭条，留意叫号。"), announce=True)
 
     def _print_failed(self, job: int, code: str, hint: str) -> None:
         log.warning("printer problem %s (technician: %s)", code, hint)

@@ -63,6 +63,7 @@ class QueryController(QObject):
         self._busy = False
         if self.ctx.window.current().name != "query_scan":
             return
+        self.ctx.scan_accepted()  # the cue, as for 扫码取号
         lang = self.ctx.session.language
         rows = []
         for a in apps:
@@ -133,6 +134,7 @@ class CheckInController(QObject):
         if context is None:
             self.scan.show_problem(messages.unknown_resident())
             return
+        self.ctx.scan_accepted()  # the cue, as for 扫码取号
         self.ctx.session.context = context
         appt = context.appointment
         if appt is not None and context.appointment_fit is AppointmentFit.ON_TIME:

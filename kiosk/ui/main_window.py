@@ -39,6 +39,10 @@ class MainWindow(QMainWindow):
     sessionEnded = Signal(str)  # reason: "home" | "idle"
     languageChosen = Signal(str)  # the resident tapped the language button: "zh" | "en"
     languageChanged = Signal(str)  # every screen has been re-translated
+    elderChosen = Signal(bool)  # the resident tapped 长辈模式 / 标准模式 on Home
+    elderChanged = Signal(bool)  # every screen has been re-styled for the mode
+    promptChanged = Signal()  # the current screen's main instruction changed
+    announced = Signal(str, bool)  # the current screen has something to say; queued?
 
     def __init__(
         self,
@@ -52,6 +56,7 @@ class MainWindow(QMainWindow):
         self.theme = theme
         self.kiosk_mode = kiosk_mode
         self.language = "zh"
+        self.elder = False
         # A resident who chose a language on Home has started a session there: the idle
         # countdown runs on Home too, so the next resident finds Chinese again.
         self._session_on_home = False
@@ -89,11 +94,17 @@ class MainWindow(QMainWindow):
         self.language_button.setObjectName("nav")
         self.language_button.clicked.connect(
             lambda: self.languageChosen.emit("zh" if self.language == "en" else "en"))
+        # 长辈模式 beside it, on Home only, for the session: larger type, fewer choices,
+        # spoken prompts. Like the language button it names what a tap switches to.
+        self.elder_button = QPushButton()
+        self.elder_button.setObjectName("navHelp")
+        self.elder_button.clicked.connect(lambda: self.elderChosen.emit(not self.elder))
         bar.addWidget(self.back_button)
         bar.addWidget(self.title, 1)
         bar.addWidget(self.help_button)
         bar.addWidget(self.home_button)
         bar.addWidget(self.language_button)
+        bar.addWidget(self.elder_button)
         self.stack = QStackedWidget()
         layout.addWidget(self.topbar)
         layout.addWidget(self.stack, 1)
@@ -123,6 +134,17 @@ class MainWindow(QMainWindow):
         if screen.language != self.language:  # made while another language was chosen
             screen.language = self.language
             screen.retranslate()
+        if screen.theme != self.theme:  # made while elder mode was on
+            screen.set_theme(self.theme)
+        # Only the screen the resident sees may speak.
+        screen.promptChanged.connect(
+            lambda s=screen: self.promptChanged.emit() if self._is_current(s) else None)
+        screen.announced.connect(
+            lambda text, queue, s=screen:
+            self.announced.emit(text, queue) if self._is_current(s) else None)
+
+    def _is_current(self, screen: Screen) -> bool:
+        return bool(self.stack.count()) and self.stack.currentWidget() is screen
 
     def current(self) -> Screen:
         widget = self.stack.currentWidget()
@@ -174,9 +196,15 @@ class MainWindow(QMainWindow):
         self.back_button.setVisible(screen.has_back and not is_home)
         self.home_button.setVisible(not is_home)
         self.language_button.setVisible(is_home)
+        self.elder_button.setVisible(is_home)
         self.help_button.setVisible(screen.name != "help"
                                     and not screen.name.startswith("maintenance"))
         self.title.setText(screen.title_text() or self.tr("一网通办 · 24小时自助服务"))
+        # On a portrait panel the bar's buttons can take its width (Home's four, or any
+        # three in elder type); every screen has its own large heading, so the bar's title
+        # is what gives way.
+        crowded = self.theme.portrait and (is_home or self.theme.elder)
+        self.title.setVisible(not crowded)
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("一网通办 24小时自助服务"))
@@ -185,6 +213,7 @@ class MainWindow(QMainWindow):
         self.help_button.setText(self.tr("呼叫帮办"))
         other = "zh" if self.language == "en" else "en"
         self.language_button.setText(LANGUAGE_NAMES[other])
+        self.elder_button.setText(self.tr("标准模式") if self.elder else self.tr("长辈模式"))
         if self.stack.count():
             self._update_bar(self.current())
         if self.countdown_timer.isActive():
@@ -199,6 +228,24 @@ class MainWindow(QMainWindow):
             screen.retranslate()
         self.retranslate()
         self.languageChanged.emit(language)
+
+    # --- elder mode -------------------------------------------------------------------
+    def set_elder(self, elder: bool) -> None:
+        """长辈模式 on or off: one style sheet for the whole window (type x1.5, contrast),
+        then every screen adjusts its sizes and choices; the current one re-renders now."""
+        if elder == self.elder:
+            return
+        self.elder = elder
+        self.theme = self.theme.with_elder(elder)
+        self.setStyleSheet(self.theme.style_sheet())
+        self.topbar.setFixedHeight(self.theme.topbar_px)
+        for screen in self.screens.values():
+            screen.set_theme(self.theme)
+        self.retranslate()
+        self.elderChanged.emit(elder)
+
+    def set_countdown(self, seconds: int) -> None:
+        self._countdown_total = seconds
 
     def set_session_on_home(self, active: bool) -> None:
         """Whether Home holds a session (a language was chosen there): if so, the idle

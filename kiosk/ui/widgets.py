@@ -1,4 +1,5 @@
-"""Reusable widgets: camera preview with a guide frame, the ticket card, the idle overlay."""
+"""Reusable widgets: camera preview with a guide frame, the ticket card, the idle overlay,
+pages of choices (elder mode shows fewer per screen)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from PySide6.QtGui import (
     QResizeEvent,
 )
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QFrame,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QSizePolicy,
@@ -145,6 +148,7 @@ class WrapButton(QPushButton):
         self._raw = ""
         self._detail = ""
         self._detail_shown = ""
+        self._min_height = 0
         # Tiles of a row share its height, so a row of tiles lines up.
         self.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
         self.setText(text)
@@ -259,10 +263,36 @@ class WrapButton(QPushButton):
         if event.size().width() != event.oldSize().width():
             self._rewrap()
 
+    def setMinimumHeight(self, height: int) -> None:  # type: ignore[override]
+        """Kept through style sheet changes: polishing applies the sheet's `min-height`
+        over any height set before (at the first show, and when elder mode re-styles)."""
+        self._min_height = height
+        super().setMinimumHeight(height)
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.Polish and self._min_height:
+            super().setMinimumHeight(self._min_height)
+        return handled
+
     def changeEvent(self, event: QEvent) -> None:  # a new font or style: new metrics
         super().changeEvent(event)
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            if self._min_height:
+                super().setMinimumHeight(self._min_height)
             self._rewrap()
+
+
+class ActionButton(WrapButton):
+    """A button that says what it does ("完成，返回首页"): one line when the layout has the
+    room, wrapped only when it has not (a long English label in elder type), never cut."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+
+    def sizeHint(self) -> QSize:
+        return self._hint(self._raw, self._detail).expandedTo(self.minimumSizeHint())
 
 
 class CameraView(QWidget):
@@ -272,6 +302,7 @@ class CameraView(QWidget):
         super().__init__(parent)
         self._frame: QImage | None = None
         self._message = ""
+        self.text_px = 34  # the message over the preview; larger in elder mode
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(320, 240)
 
@@ -333,11 +364,12 @@ class CameraView(QWidget):
             p.drawLine(cx, cy, cx + dx * arm, cy)
             p.drawLine(cx, cy, cx, cy + dy * arm)
         if self._message:
-            box = QRectF(0, self.height() - 110, self.width(), 110)
+            band = round(self.text_px * 3.2)
+            box = QRectF(0, self.height() - band, self.width(), band)
             p.fillRect(box, QColor(0, 0, 0, 170))
             p.setPen(QColor("#ffffff"))
             font = p.font()
-            font.setPixelSize(34)
+            font.setPixelSize(self.text_px)
             p.setFont(font)
             p.drawText(box, Qt.AlignmentFlag.AlignCenter, self._message)
         p.end()
@@ -368,6 +400,9 @@ class TicketCard(QFrame):
         self.priority.setAlignment(Qt.AlignmentFlag.AlignCenter)
         grid = QGridLayout()
         grid.setHorizontalSpacing(24)
+        # Set, not inherited: side by side the body's wider spacing would space the rows.
+        grid.setVerticalSpacing(8)
+        self.grid = grid
         self._rows: list[tuple[QLabel, QLabel]] = []
         for i in range(5):
             k, v = _label(name="small"), _label()
@@ -381,9 +416,20 @@ class TicketCard(QFrame):
         self.qr_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         for w in (self.center, self.number, self.priority):
             layout.addWidget(w)
-        layout.addLayout(grid)
-        layout.addWidget(self.qr)
-        layout.addWidget(self.qr_caption)
+        # Rows above the QR code; side by side in elder mode, where the larger type would
+        # otherwise push the code off a landscape panel.
+        self.body = QVBoxLayout()
+        self.body.setSpacing(8)
+        self.body.addLayout(grid, 1)
+        qr_box = QVBoxLayout()
+        qr_box.addWidget(self.qr)
+        qr_box.addWidget(self.qr_caption)
+        self.body.addLayout(qr_box)
+        layout.addLayout(self.body)
+
+    def set_side_by_side(self, side_by_side: bool) -> None:
+        self.body.setDirection(QVBoxLayout.Direction.LeftToRight if side_by_side
+                               else QVBoxLayout.Direction.TopToBottom)
 
     def show_ticket(self, t: TicketView, rows: list[tuple[str, str]], qr_caption: str) -> None:
         self.center.setText(t.center_name)
@@ -431,7 +477,7 @@ class IdleOverlay(QFrame):
         self.count.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint = _label()
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.button = QPushButton()
+        self.button = ActionButton()
         self.button.setObjectName("primary")
         self.button.setMinimumWidth(420)
         self.button.clicked.connect(self.continued)
@@ -457,3 +503,93 @@ class IdleOverlay(QFrame):
 
     def mousePressEvent(self, event: object) -> None:
         self.continued.emit()
+
+
+class ChoicePages(QWidget):
+    """Choices in a grid, one page at a time, with 更多选择 › and ‹ 上一页 to reach the rest.
+
+    Normal mode shows every choice on one page; elder mode (适老化: fewer and larger choices
+    on each screen) shows a few, large, and pages. The buttons stay the caller's: it connects
+    them; this widget only places and shows them.
+    """
+
+    pageChanged = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.grid = QGridLayout()
+        self.grid.setSpacing(24)
+        outer.addLayout(self.grid)
+        nav = QHBoxLayout()
+        self.previous_button = ActionButton()
+        self.previous_button.clicked.connect(lambda: self.show_page(self.page - 1))
+        self.more_button = ActionButton()
+        self.more_button.setObjectName("primary")
+        self.more_button.clicked.connect(lambda: self.show_page(self.page + 1))
+        nav.addWidget(self.previous_button)
+        nav.addStretch(1)
+        nav.addWidget(self.more_button)
+        self.nav = nav
+        outer.addLayout(nav)
+        self.buttons: list[QAbstractButton] = []
+        self.columns = 1
+        self.per_page = 0
+        self.page = 0
+        self.retranslate()
+        self._place()
+
+    def retranslate(self) -> None:
+        self.previous_button.setText(self.tr("‹ 上一页"))
+        self.more_button.setText(self.tr("更多选择 ›"))
+
+    def set_buttons(self, buttons: list[QAbstractButton]) -> None:
+        """The choices, in order (earlier ones are on the first page)."""
+        for b in self.buttons:
+            self.grid.removeWidget(b)
+        self.buttons = list(buttons)
+        for b in self.buttons:
+            b.setParent(self)
+        self.page = 0
+        self._place()
+
+    def arrange(self, columns: int, per_page: int = 0) -> None:
+        """`columns` per row; `per_page` choices per page (0: all on one page)."""
+        self.columns = max(1, columns)
+        self.per_page = per_page
+        self.page = min(self.page, self.pages() - 1)
+        self._place()
+
+    def pages(self) -> int:
+        if not self.per_page or not self.buttons:
+            return 1
+        return -(-len(self.buttons) // self.per_page)
+
+    def page_of(self, button: QAbstractButton) -> int:
+        i = self.buttons.index(button)
+        return i // self.per_page if self.per_page else 0
+
+    def show_page(self, page: int) -> None:
+        page = max(0, min(page, self.pages() - 1))
+        if page != self.page:
+            self.page = page
+            self._place()
+            self.pageChanged.emit(page)
+
+    def _place(self) -> None:
+        for b in self.buttons:
+            self.grid.removeWidget(b)
+        for column in range(self.grid.columnCount()):
+            self.grid.setColumnStretch(column, 0)
+        for column in range(self.columns):
+            self.grid.setColumnStretch(column, 1)
+        start = self.page * self.per_page if self.per_page else 0
+        shown = self.buttons[start:start + self.per_page] if self.per_page else self.buttons
+        for i, b in enumerate(shown):
+            self.grid.addWidget(b, i // self.columns, i % self.columns)
+        for b in self.buttons:
+            b.setVisible(b in shown)
+        paged = self.pages() > 1
+        self.previous_button.setVisible(paged and self.page > 0)
+        self.more_button.setVisible(paged and self.page < self.pages() - 1)

@@ -1,12 +1,21 @@
-"""Every screen, both panel orientations: big targets, big text, real CJK glyphs, on screen."""
+"""Every screen, both panel orientations: big targets, big text, real CJK glyphs, on screen.
+
+`walk_every_screen` is the resident's tour of every screen of every flow (taps on the real
+buttons, codes shown to the emulated camera), in either language and mode; this file checks
+layout with it, test_accessibility.py the MIIT 适老化 figures.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from PySide6.QtGui import QFontInfo, QFontMetrics
-from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
+from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QLabel, QWidget
 
 from kiosk.backend.seed import DEMO_RESIDENTS
+from kiosk.ui.sound import FakeSound
+from kiosk.ui.speech import FakeSpeech
 
 MIN_TARGET_PX = 80  # 15 mm on a 1080p panel
 MIN_TEXT_PX = 28
@@ -19,6 +28,7 @@ def visible_widgets(root: QWidget, kind: type) -> list:
 def check_screen(window, name: str, report: dict) -> None:
     assert window.current().name == name
     window.repaint()
+    min_text = MIN_TEXT_PX * (1.5 if window.elder else 1)
     for button in visible_widgets(window, QAbstractButton):
         size = button.size()
         assert size.width() >= MIN_TARGET_PX and size.height() >= MIN_TARGET_PX, (
@@ -38,7 +48,7 @@ def check_screen(window, name: str, report: dict) -> None:
             f"{name}: label {label.text()[:30]!r} is {label.height()}px high, needs {need}px"
         )
         px = QFontInfo(label.font()).pixelSize()
-        assert px >= MIN_TEXT_PX, f"{name}: label {label.text()!r} at {px}px"
+        assert px >= min_text, f"{name}: label {label.text()!r} at {px}px"
         report["text"] = min(report.get("text", 9999), px)
         info = QFontInfo(label.font())
         assert "CJK" in info.family() or "Noto" in info.family(), info.family()
@@ -46,6 +56,224 @@ def check_screen(window, name: str, report: dict) -> None:
         for ch in label.text():
             if ch.strip() and ord(ch) > 0x2E80:
                 assert metrics.inFontUcs4(ord(ch)), f"{name}: no glyph for {ch!r}"
+    # Nothing hangs off the panel (what scrolls inside a scroll area may).
+    width, height = window.width(), window.height()
+    for w in visible_widgets(window, QWidget):
+        if in_scroll_area(w, window):
+            continue
+        top_left = w.mapTo(window, w.rect().topLeft())
+        assert top_left.x() >= 0 and top_left.y() >= 0, f"{name}: {type(w).__name__} off screen"
+        assert top_left.x() + w.width() <= width + 1 and top_left.y() + w.height() <= height + 1, (
+            f"{name}: {type(w).__name__} {getattr(w, 'text', lambda: '')()!r} off screen"
+        )
+
+
+def in_scroll_area(widget: QWidget, window: QWidget) -> bool:
+    parent = widget.parentWidget()
+    while parent is not None and parent is not window:
+        if isinstance(parent, QAbstractScrollArea):
+            return True
+        parent = parent.parentWidget()
+    return False
+
+
+def quiet(kiosk) -> None:
+    """Fakes for speech and the cue: tests never start the voice process."""
+    ctx = kiosk.controller.ctx
+    ctx.speech, ctx.sound = FakeSpeech(), FakeSound()
+
+
+def choose(kiosk, person, language: str = "zh", elder: bool = False) -> None:
+    """On Home, the resident's choices for this session, by tapping the toggles."""
+    w = kiosk.window
+    assert w.current().name == "home"
+    if w.language != language:
+        person.tap(w.language_button)
+    if w.elder != elder:
+        person.tap(w.elder_button)
+    assert (w.language, w.elder) == (language, elder)
+
+
+def open_service(kiosk, person, key: str, visit: Callable[[str], None] | None = None) -> None:
+    """A service from Home: its tile, or in elder mode 更多服务 and then the tile."""
+    c = kiosk.controller
+    if kiosk.window.elder:
+        person.tap(c.home.more_button)
+        person.wait_screen("services")
+        if visit is not None:
+            visit("services")
+        person.tap(c.services.service_buttons[key])
+    else:
+        person.tap(c.home.service_buttons[key])
+
+
+def tap_choice(person, pages, button) -> None:
+    """A choice on a paged screen (elder mode): to its page first, as a resident would."""
+    while not button.isVisible() and pages.page < pages.page_of(button):
+        person.tap(pages.more_button)
+    while not button.isVisible() and pages.page > pages.page_of(button):
+        person.tap(pages.previous_button)
+    person.tap(button)
+
+
+def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: str = "zh",
+                      elder: bool = False, bundles: tuple[str, ...] = ("retirement", "birth"),
+                      ) -> None:
+    """Every screen of every flow, as a resident reaches it, in `language` and mode:
+    visit(name) at each state worth checking (a refused code, a typed field, page two of a
+    paged choice, the idle countdown). The session's choices are made again on Home before
+    each flow, as the next resident starts in Chinese and the normal mode."""
+    from kiosk.domain.wizard import StepKind
+
+    w = kiosk.window
+    c = kiosk.controller
+    bc = kiosk.bundle_controller
+
+    def seen(name: str) -> None:
+        assert (w.language, w.elder) == (language, elder), (name, w.language, w.elder)
+        visit(name)
+
+    # 扫码取号: a refused code, an 85-year-old's priority ticket, rating and help.
+    choose(kiosk, person, language, elder)
+    seen("home")
+    person.tap(c.home.scan_button)
+    person.wait_screen("scan")
+    seen("scan")
+    person.show_phone(person.code(DEMO_RESIDENTS["aged_85"], "expired"))
+    person.qtbot.waitUntil(c.scan.message.isVisible, timeout=8000)
+    seen("scan")
+    person.show_phone(person.code(DEMO_RESIDENTS["aged_85"]))
+    person.wait_screen("category", timeout=8000)
+    person.put_phone_away()
+    seen("category")
+    pages = c.category.pages
+    if pages.pages() > 1:
+        person.tap(pages.more_button)
+        seen("category")
+        person.tap(pages.previous_button)
+    before = len(person.jobs())
+    person.tap(c.category.buttons["social_security"])
+    person.wait_screen("ticket")
+    person.wait_printout(before)
+    # Printed: the status says so (it ends with "…" while printing).
+    person.qtbot.waitUntil(lambda: c.ticket.print_status.text() != "" and
+                           not c.ticket.print_status.text().endswith("…"), timeout=5000)
+    seen("ticket")
+    person.tap(c.ticket.rate_button)
+    person.wait_screen("rating")
+    seen("rating")
+    rating = w.current()
+    person.tap(rating.level_buttons[4])
+    seen("rating")
+    person.tap(rating.submit_button)
+    person.qtbot.waitUntil(rating.thanks.isVisible, timeout=5000)
+    seen("rating")
+    person.tap(w.help_button)
+    person.wait_screen("help")
+    help_screen = w.current()
+    person.qtbot.waitUntil(lambda: help_screen.status.text() != "" and
+                           "…" not in help_screen.status.text(), timeout=5000)
+    seen("help")
+    w.go_home("home")
+
+    # 一件事: every step kind, a refused code and an empty field on the way.
+    for bundle_id in bundles:
+        choose(kiosk, person, language, elder)
+        open_service(kiosk, person, "bundles", seen)
+        person.wait_screen("bundles")
+        seen("bundles")
+        pages = bc.list.pages
+        if pages.pages() > 1:
+            person.tap(pages.more_button)
+            seen("bundles")
+            person.tap(pages.previous_button)
+        tap_choice(person, pages, bc.list.buttons[bundle_id])
+        person.wait_screen("wizard")
+        refused = emptied = False
+        for _ in range(40):
+            wiz = bc.wizard
+            step = wiz.current
+            screen = bc.wizard_screen
+            seen("wizard")
+            if step.kind is StepKind.IDENTIFY:
+                if not refused:
+                    refused = True
+                    person.show_phone(person.code(DEMO_RESIDENTS["ordinary"], "expired"))
+                    person.qtbot.waitUntil(screen.problem.isVisible, timeout=8000)
+                    seen("wizard")
+                person.show_phone(person.code(DEMO_RESIDENTS["ordinary"]))
+                person.qtbot.waitUntil(lambda: bc.wizard.current.kind is not StepKind.IDENTIFY,
+                                       timeout=8000)
+                person.put_phone_away()
+            elif step.kind is StepKind.QUESTION:
+                q = wiz.bundle.question(step.ref)
+                pick = next(o for o in q.options if not (o.then and o.then.ineligible))
+                tap_choice(person, screen.option_pages, screen.option_buttons[pick.id])
+            elif step.kind is StepKind.FIELD:
+                from test_bundles_ui import valid_value
+
+                f = wiz.bundle.form_field(step.ref)
+                if not emptied:
+                    person.tap(screen.keypad.clear_key)
+                    person.tap(screen.next_button)
+                    if bc.wizard.current.key != step.key:
+                        continue  # an optional field: empty is fine
+                    emptied = True
+                    assert screen.problem.isVisible()
+                    seen("wizard")
+                for ch in valid_value(f.kind, f):
+                    person.tap(screen.keypad.keys[ch])
+                seen("wizard")
+                person.tap(screen.next_button)
+            elif step.kind is StepKind.CONFIRM:
+                before = len(person.jobs())
+                person.tap(screen.submit_button)
+                person.wait_screen("bundle_result", timeout=8000)
+                person.wait_printout(before)
+                status = bc.result.print_status
+                person.qtbot.waitUntil(lambda s=status: s.text() != "" and
+                                       not s.text().endswith("…"), timeout=5000)
+                seen("bundle_result")
+                w.go_home("home")
+                break
+            else:
+                person.tap(screen.next_button)
+        else:
+            raise AssertionError("the wizard did not end")
+
+    # 办件查询: the applications just filed.
+    choose(kiosk, person, language, elder)
+    open_service(kiosk, person, "query", seen)
+    person.wait_screen("query_scan")
+    seen("query_scan")
+    person.show_phone(person.code(DEMO_RESIDENTS["ordinary"]))
+    person.wait_screen("query_result", timeout=8000)
+    person.put_phone_away()
+    seen("query_result")
+    w.go_home("home")
+
+    # 预约签到: too late, explained.
+    choose(kiosk, person, language, elder)
+    open_service(kiosk, person, "checkin", seen)
+    person.wait_screen("checkin_scan")
+    seen("checkin_scan")
+    person.show_phone(person.code(DEMO_RESIDENTS["appointment_passed"]))
+    person.wait_screen("checkin_result", timeout=8000)
+    person.put_phone_away()
+    seen("checkin_result")
+    w.go_home("home")
+
+    # The idle countdown, over the scan screen.
+    choose(kiosk, person, language, elder)
+    person.tap(c.home.scan_button)
+    person.wait_screen("scan")
+    w.set_countdown(3)
+    w.set_idle_timeout(0.2)
+    w.keep_alive()
+    person.qtbot.waitUntil(w.overlay.isVisible, timeout=3000)
+    seen("scan")
+    person.tap(w.overlay.button)
+    w.go_home("home")
 
 
 @pytest.mark.parametrize("orientation", ["landscape", "portrait"])
@@ -54,100 +282,18 @@ def test_every_screen_is_touchable_and_readable(kiosk_factory, resident_at, orie
     width, height = kiosk.config.screen.size()
     kiosk.window.resize(width, height)
     assert kiosk.window.size().width() == width
+    quiet(kiosk)
     person = resident_at(kiosk)
     report: dict = {}
-    c = kiosk.controller
-    check_screen(kiosk.window, "home", report)
-    person.tap(c.home.scan_button)
-    person.wait_screen("scan")
-    check_screen(kiosk.window, "scan", report)
-    person.show_phone(person.code(DEMO_RESIDENTS["aged_85"]))
-    person.wait_screen("category", timeout=8000)
-    person.put_phone_away()
-    check_screen(kiosk.window, "category", report)
-    before = len(person.jobs())
-    person.tap(c.category.buttons["residence_permit"])
-    person.wait_screen("ticket")
-    person.wait_printout(before)
-    check_screen(kiosk.window, "ticket", report)
-    walk_other_screens(kiosk, person, report)
-    # Nothing hangs off the panel.
-    for w in visible_widgets(kiosk.window, QWidget):
-        top_left = w.mapTo(kiosk.window, w.rect().topLeft())
-        assert top_left.x() >= 0 and top_left.y() >= 0
-        assert top_left.x() + w.width() <= width + 1 and top_left.y() + w.height() <= height + 1, (
-            f"{orientation}: {type(w).__name__} {getattr(w, 'text', lambda: '')()!r} off screen"
-        )
-    print(f"{orientation}: smallest target {report['target']}px, smallest text {report['text']}px")
+    names: list[str] = []
 
+    def visit(name: str) -> None:
+        names.append(name)
+        check_screen(kiosk.window, name, report)
 
-def walk_other_screens(kiosk, person, report: dict) -> None:
-    """一件事 wizard pages, result, rating, help, query and check-in screens."""
-    from kiosk.domain.wizard import StepKind
-
-    w = kiosk.window
-    c = kiosk.controller
-    person.tap(c.ticket.done_button)
-    person.wait_screen("home")
-    bc = kiosk.bundle_controller
-    for bundle_id in ("retirement", "birth"):
-        person.tap(c.home.service_buttons["bundles"])
-        person.wait_screen("bundles")
-        check_screen(w, "bundles", report)
-        person.tap(bc.list.buttons[bundle_id])
-        person.wait_screen("wizard")
-        for _ in range(40):
-            wiz = bc.wizard
-            step = wiz.current
-            check_screen(w, "wizard", report)
-            if step.kind is StepKind.IDENTIFY:
-                person.show_phone(person.code(DEMO_RESIDENTS["ordinary"]))
-                person.qtbot.waitUntil(lambda: bc.wizard.current.kind is not StepKind.IDENTIFY,
-                                       timeout=8000)
-                person.put_phone_away()
-            elif step.kind is StepKind.QUESTION:
-                q = wiz.bundle.question(step.ref)
-                pick = next(o for o in q.options if not (o.then and o.then.ineligible))
-                person.tap(bc.wizard_screen.option_buttons[pick.id])
-            elif step.kind is StepKind.FIELD:
-                from kiosk.demo import DEMO_VALUES
-
-                f = wiz.bundle.form_field(step.ref)
-                value = DEMO_VALUES[f.kind]
-                if f.kind == "date" and not f.allow_past:
-                    value = "20991231"
-                for ch in value:
-                    person.tap(bc.wizard_screen.keypad.keys[ch])
-                check_screen(w, "wizard", report)
-                person.tap(bc.wizard_screen.next_button)
-            elif step.kind is StepKind.CONFIRM:
-                person.tap(bc.wizard_screen.submit_button)
-                person.wait_screen("bundle_result", timeout=8000)
-                check_screen(w, "bundle_result", report)
-                person.tap(bc.result.rate_button)
-                person.wait_screen("rating")
-                person.tap(w.current().level_buttons[4])
-                check_screen(w, "rating", report)
-                person.tap(w.help_button)
-                person.wait_screen("help")
-                person.qtbot.waitUntil(lambda: "马上" in w.current().heading.text(),
-                                       timeout=5000)
-                check_screen(w, "help", report)
-                w.go_home("home")
-                break
-            else:
-                person.tap(bc.wizard_screen.next_button)
-    person.tap(c.home.service_buttons["query"])
-    person.wait_screen("query_scan")
-    check_screen(w, "query_scan", report)
-    person.show_phone(person.code(DEMO_RESIDENTS["ordinary"]))
-    person.wait_screen("query_result", timeout=8000)
-    person.put_phone_away()
-    check_screen(w, "query_result", report)
-    w.go_home("home")
-    person.tap(c.home.service_buttons["checkin"])
-    person.wait_screen("checkin_scan")
-    person.show_phone(person.code(DEMO_RESIDENTS["appointment_passed"]))
-    person.wait_screen("checkin_result", timeout=8000)
-    person.put_phone_away()
-    check_screen(w, "checkin_result", report)
+    walk_every_screen(kiosk, person, visit)
+    assert set(names) >= {"home", "scan", "category", "ticket", "rating", "help", "bundles",
+                          "wizard", "bundle_result", "query_scan", "query_result",
+                          "checkin_scan", "checkin_result"}, names
+    print(f"{orientation}: {len(names)} screens, smallest target {report['target']}px, "
+          f"smallest text {report['text']}px")

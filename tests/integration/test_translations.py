@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 from test_bundles_ui import SHIPPED_BUNDLES, valid_value
 from test_layout import check_screen as check_layout
-from test_layout import visible_widgets
+from test_layout import open_service, quiet, tap_choice, visible_widgets
 
 from kiosk import i18n
 from kiosk.backend.seed import DEMO_RESIDENTS
@@ -228,8 +228,9 @@ def label_overflow(label: QLabel) -> str:
 class EnglishCheck:
     """Every visible text in English and inside its widget; counts what it saw."""
 
-    def __init__(self, kiosk, allowed: set[str]) -> None:
+    def __init__(self, kiosk, allowed: set[str], elder: bool = False) -> None:
         self.kiosk = kiosk
+        self.elder = elder
         self.allowed = allowed  # texts that may hold Chinese (names, Chinese terms in data)
         self.screens: list[str] = []
         self.texts = 0
@@ -245,11 +246,13 @@ class EnglishCheck:
         QApplication.processEvents()
         assert w.current().name == name, (w.current().name, name)
         assert w.language == "en" and self.kiosk.controller.ctx.session.language == "en"
+        assert w.elder == self.elder, (name, w.elder)
         self.screens.append(name)
         if SHOTS:
             folder = Path(SHOTS)
             folder.mkdir(parents=True, exist_ok=True)
-            shot = f"{w.width()}x{w.height()}-{len(self.screens):02d}-{name}.png"
+            mode = "elder" if self.elder else "normal"
+            shot = f"{mode}-{w.width()}x{w.height()}-{len(self.screens):02d}-{name}.png"
             w.grab().save(str(folder / shot))
         if layout:
             check_layout(w, name, self.report)  # targets, text sizes, nothing squeezed
@@ -298,16 +301,20 @@ def allowed_chinese(kiosk) -> set[str]:
     return {a for a in allowed if a}
 
 
-def choose_english(kiosk, person) -> None:
+def choose_english(kiosk, person, elder: bool = False) -> None:
     w = kiosk.window
     assert w.current().name == "home"
-    assert w.language == "zh"
+    assert w.language == "zh" and not w.elder  # every resident starts in Chinese, normal
     assert w.language_button.isVisible() and w.language_button.text() == "English"
     person.tap(w.language_button)
     # At once: no other tap, no navigation.
     assert w.language == "en"
     assert kiosk.controller.home.welcome.text() == "Welcome to 24-hour self-service"
     assert w.language_button.text() == "中文"
+    assert w.elder_button.text() == "Senior mode"
+    if elder:
+        person.tap(w.elder_button)
+        assert w.elder and w.elder_button.text() == "Standard mode"
 
 
 # ------------------------------------------------------------------ every screen, English
@@ -316,10 +323,10 @@ def choose_english(kiosk, person) -> None:
 def walk_bundle(kiosk, person, check, bundle, *, ineligible: bool = False) -> None:
     bc = kiosk.bundle_controller
     screen = bc.wizard_screen
-    person.tap(kiosk.controller.home.service_buttons["bundles"])
+    open_service(kiosk, person, "bundles", check)
     person.wait_screen("bundles")
     check("bundles")
-    person.tap(bc.list.buttons[bundle.id])
+    tap_choice(person, bc.list.pages, bc.list.buttons[bundle.id])
     person.wait_screen("wizard")
     for _ in range(40):
         wiz = bc.wizard
@@ -341,7 +348,7 @@ def walk_bundle(kiosk, person, check, bundle, *, ineligible: bool = False) -> No
             bad = [o for o in q.options if o.then and o.then.ineligible]
             good = [o for o in q.options if not (o.then and o.then.ineligible)]
             pick = bad[0] if ineligible and bad else good[0]
-            person.tap(screen.option_buttons[pick.id])
+            tap_choice(person, screen.option_pages, screen.option_buttons[pick.id])
         elif step.kind is StepKind.FIELD:
             field = bundle.form_field(step.ref)
             keypad = screen.keypad
@@ -389,16 +396,19 @@ def check_english_paper(kiosk, printed, center: bool = True) -> None:
         assert kiosk.config.center.name_en in " ".join(text.split())
 
 
+@pytest.mark.parametrize("mode", ["normal", "elder"])
 @pytest.mark.parametrize("orientation", ["landscape", "portrait"])
-def test_every_screen_in_english(kiosk_factory, resident_at, qtbot, orientation):
+def test_every_screen_in_english(kiosk_factory, resident_at, qtbot, orientation, mode):
     kiosk = kiosk_factory(orientation=orientation)
+    quiet(kiosk)
     person = resident_at(kiosk)
     w = kiosk.window
     c = kiosk.controller
-    check = EnglishCheck(kiosk, allowed_chinese(kiosk))
+    elder = mode == "elder"
+    check = EnglishCheck(kiosk, allowed_chinese(kiosk), elder)
 
     # Home: the toggle, then a scanned number, a refused code on the way.
-    choose_english(kiosk, person)
+    choose_english(kiosk, person, elder)
     check("home")
     person.tap(c.home.scan_button)
     person.wait_screen("scan")
@@ -412,7 +422,7 @@ def test_every_screen_in_english(kiosk_factory, resident_at, qtbot, orientation)
     check("category")
     assert "Hello, J*** S****" in c.category.greeting.text()
     before = len(person.jobs())
-    person.tap(c.category.buttons["household"])
+    tap_choice(person, c.category.pages, c.category.buttons["household"])
     person.wait_screen("ticket")
     printed = person.wait_printout(before)
     qtbot.waitUntil(lambda: c.ticket.print_status.text().startswith("Please take"), timeout=5000)
@@ -425,15 +435,16 @@ def test_every_screen_in_english(kiosk_factory, resident_at, qtbot, orientation)
     check("rating")
     person.tap(w.home_button)
     person.wait_screen("home")
-    assert w.language == "zh"  # the session ended: Chinese for the next resident
+    # The session ended: Chinese and the normal mode for the next resident.
+    assert w.language == "zh" and not w.elder
 
     # No phone: an anonymous ticket, and 帮办 from the ticket screen.
-    choose_english(kiosk, person)
+    choose_english(kiosk, person, elder)
     person.tap(c.home.no_phone_button)
     person.wait_screen("category")
     check("category")
     before = len(person.jobs())
-    person.tap(c.category.buttons["residence_permit"])
+    tap_choice(person, c.category.pages, c.category.buttons["residence_permit"])
     person.wait_screen("ticket")
     check_english_paper(kiosk, person.wait_printout(before))
     person.tap(w.help_button)
@@ -449,17 +460,17 @@ def test_every_screen_in_english(kiosk_factory, resident_at, qtbot, orientation)
 
     # 一件事: every bundle to its receipt, and one ineligible path.
     for bundle in SHIPPED_BUNDLES:
-        choose_english(kiosk, person)
+        choose_english(kiosk, person, elder)
         walk_bundle(kiosk, person, check, bundle)
     ineligible = next(b for b in SHIPPED_BUNDLES
                       if any(o.then and o.then.ineligible for q in b.questions
                              for o in q.options))
-    choose_english(kiosk, person)
+    choose_english(kiosk, person, elder)
     walk_bundle(kiosk, person, check, ineligible, ineligible=True)
 
     # 办件查询: the applications just filed.
-    choose_english(kiosk, person)
-    person.tap(c.home.service_buttons["query"])
+    choose_english(kiosk, person, elder)
+    open_service(kiosk, person, "query", check)
     person.wait_screen("query_scan")
     check("query_scan")
     person.show_phone(person.code(FOREIGNER))
@@ -470,8 +481,8 @@ def test_every_screen_in_english(kiosk_factory, resident_at, qtbot, orientation)
     person.wait_screen("home")
 
     # 预约签到: too late, then an ordinary number.
-    choose_english(kiosk, person)
-    person.tap(c.home.service_buttons["checkin"])
+    choose_english(kiosk, person, elder)
+    open_service(kiosk, person, "checkin", check)
     person.wait_screen("checkin_scan")
     check("checkin_scan")
     person.show_phone(person.code(DEMO_RESIDENTS["appointment_passed"]))
@@ -484,14 +495,17 @@ def test_every_screen_in_english(kiosk_factory, resident_at, qtbot, orientation)
     w.go_home("home")
 
     # 好差评 from Home, and the idle countdown on Home (English chosen, then nobody).
-    choose_english(kiosk, person)
-    person.tap(c.home.service_buttons["rating"])
+    choose_english(kiosk, person, elder)
+    open_service(kiosk, person, "rating", check)
     person.wait_screen("rating")
     check("rating")
     person.tap(w.back_button)
+    if elder:  # back to 更多服务, then Home
+        person.wait_screen("services")
+        person.tap(w.back_button)
     person.wait_screen("home")
-    assert w.language == "zh"
-    choose_english(kiosk, person)
+    assert w.language == "zh" and not w.elder
+    choose_english(kiosk, person, elder)
     w._countdown_total = 2
     w.set_idle_timeout(0.3)
     w.keep_alive()
@@ -499,13 +513,13 @@ def test_every_screen_in_english(kiosk_factory, resident_at, qtbot, orientation)
     check("home", layout=False)
     assert w.overlay.button.text() == "Continue"
     qtbot.waitUntil(lambda: w.language == "zh", timeout=5000)
-    assert not w.overlay.isVisible()
+    assert not w.overlay.isVisible() and not w.elder
 
     seen = set(check.screens)
     assert seen >= {"home", "scan", "category", "ticket", "rating", "help", "bundles",
                     "wizard", "bundle_result", "query_scan", "query_result", "checkin_scan",
                     "checkin_result"}, seen
-    print(f"{orientation}: {len(check.screens)} screens checked in English, "
+    print(f"{orientation} {mode}: {len(check.screens)} screens checked in English, "
           f"{check.texts} texts, smallest target {check.report['target']}px")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
 
 from kiosk.domain.bundles import Bundle
 from kiosk.ui.keypad import Keypad
-from kiosk.ui.screens.base import Screen
+from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
-from kiosk.ui.widgets import CameraView, WrapButton, qr_pixmap
+from kiosk.ui.widgets import ActionButton, CameraView, ChoicePages, WrapButton, qr_pixmap
 
 
 def _label(text: str = "", name: str = "", center: bool = False) -> QLabel:
@@ -58,36 +58,50 @@ class BundleListScreen(Screen):
         self.bundles = bundles
         self.heading = self.label(name="title", center=True)
         self.layout_.addWidget(self.heading)
-        grid = QGridLayout()
-        grid.setSpacing(20)
-        columns = 2 if theme.portrait else 3
-        for column in range(columns):
-            grid.setColumnStretch(column, 1)
         self.buttons: dict[str, WrapButton] = {}
-        for i, b in enumerate(bundles):
+        for b in bundles:
             button = WrapButton()
             button.setObjectName("tile")
-            button.setMinimumHeight(170)
             button.clicked.connect(lambda _=False, bid=b.id: self.bundleChosen.emit(bid))
             self.buttons[b.id] = button
-            grid.addWidget(button, i // columns, i % columns)
-        self.layout_.addLayout(grid)
+        self.pages = ChoicePages()
+        self.pages.grid.setSpacing(20)
+        self.pages.set_buttons(list(self.buttons.values()))
+        self.layout_.addWidget(self.pages)
         self.layout_.addStretch(1)
         self.disclaimer = self.label(name="small", center=True)
         self.layout_.addWidget(self.disclaimer)
+        self.apply_theme()
+
+    def apply_theme(self) -> None:
+        if self.theme.elder:
+            # Four a page, two to a row: fewer and larger choices.
+            self.pages.arrange(1 if self.theme.portrait else 2, per_page=4)
+        else:
+            self.pages.arrange(2 if self.theme.portrait else 3)
+        for button in self.buttons.values():
+            button.setMinimumHeight(200 if self.theme.elder else 170)
         self.retranslate()
 
     def retranslate(self) -> None:
         self.heading.setText(self.tr("请选择要办理的“一件事”"))
         for b in self.bundles:
             self.buttons[b.id].setText(b.title.get(self.language))
-            self.buttons[b.id].set_detail(b.summary.get(self.language))
+            # Elder mode: the title alone, large (the intro page says what it covers).
+            self.buttons[b.id].set_detail("" if self.theme.elder else b.summary.get(self.language))
         self.disclaimer.setText(self.tr(
             "以上事项为示例，具体办理条件和材料以受理中心的最新要求为准，不构成法律意见。"
         ))
+        self.pages.retranslate()
 
     def title_text(self) -> str:
         return self.tr("一件事 一次办")
+
+    def spoken_text(self) -> str:
+        return sentences(self.heading.text())
+
+    def entered(self) -> None:
+        self.pages.show_page(0)
 
 
 class WizardScreen(Screen):
@@ -109,10 +123,8 @@ class WizardScreen(Screen):
         self.body = QVBoxLayout()
         self.body.setSpacing(16)
         self.camera = CameraView()
-        self.camera.setMinimumHeight(420)
-        self.camera.setMinimumWidth(560)
         self.camera.hide()
-        self.camera_button = QPushButton()
+        self.camera_button = ActionButton()
         self.camera_button.clicked.connect(self.noPhoneChosen)
         self.camera_button.hide()
         self.keypad = Keypad()
@@ -125,8 +137,13 @@ class WizardScreen(Screen):
         self.next_button = QPushButton()
         self.next_button.setObjectName("primary")
         self.next_button.clicked.connect(self.nextChosen)
+        # Elder mode: where the resident is (bundle, step k of n) between Back and Next, so
+        # that the top line's height goes to the page's larger type.
+        self.progress = self.label(name="stepCount", center=True)
         nav = QHBoxLayout()
         nav.addWidget(self.back_button)
+        nav.addStretch(1)
+        nav.addWidget(self.progress, 10)
         nav.addStretch(1)
         nav.addWidget(self.next_button)
         top = QHBoxLayout()
@@ -154,15 +171,35 @@ class WizardScreen(Screen):
         content.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignHCenter)
         self.layout_.addLayout(content, 1)
         self.layout_.addLayout(nav)
+        self.option_pages: ChoicePages | None = None
+        self._lead = ""
+        self._options: list[str] = []
+        self.apply_theme()
         self.retranslate()
+
+    def apply_theme(self) -> None:
+        elder = self.theme.elder
+        self.camera.text_px = self.theme.px(34)
+        self.camera.setMinimumHeight(360 if elder else 420)
+        self.camera.setMinimumWidth(480 if elder else 560)
+        self.bundle_title.setVisible(not elder)
+        self.step_count.setVisible(not elder)
+        self.progress.setVisible(elder)
 
     def retranslate(self) -> None:
         self.back_button.setText(self.tr("‹ 上一步"))
         self.next_button.setText(self.tr("下一步 ›"))
         self.keypad.retranslate()
+        if self.option_pages is not None:
+            self.option_pages.retranslate()
 
     def title_text(self) -> str:
         return self.tr("一件事 一次办")
+
+    def spoken_text(self) -> str:
+        # The step's question or heading, its first line of text, and the choices.
+        return sentences(self.heading.text(), self._lead, *self._options,
+                         self.problem.text() if self.problem.isVisibleTo(self) else "")
 
     def handle_back(self) -> bool:
         self.backChosen.emit()
@@ -172,6 +209,9 @@ class WizardScreen(Screen):
     def begin(self, bundle_title: str, index: int, total: int, heading: str) -> None:
         _clear_layout(self.body)
         self.option_buttons: dict[str, QPushButton] = {}
+        self.option_pages = None
+        self._lead = ""
+        self._options = []
         self.submit_button: QPushButton | None = None
         self.no_phone_button: QPushButton | None = None
         self.camera.hide()
@@ -181,15 +221,20 @@ class WizardScreen(Screen):
         self.problem.hide()
         self.bundle_title.setText(bundle_title)
         self.step_count.setText(self.tr("第 {k} 步，共 {n} 步").format(k=index + 1, n=total))
+        self.progress.setText(f"{bundle_title} · {self.step_count.text()}")
         self.heading.setText(heading)
         self.next_button.show()
         self.next_button.setEnabled(True)
         self.retranslate()
+        # Read once the controller has filled the page (it does so right after begin()).
+        QTimer.singleShot(0, self.promptChanged.emit)
 
     def add_text(self, text: str, name: str = "subtitle") -> QLabel:
         lab = _label(text, name)
         self.body.addWidget(lab)
         lab.show()
+        if not self._lead and name not in ("small", ""):
+            self._lead = text
         return lab
 
     def add_rows(self, rows: list[tuple[str, str]]) -> None:
@@ -206,25 +251,30 @@ class WizardScreen(Screen):
 
     def add_options(self, question_id: str, options: list[tuple[str, str]],
                     chosen: str | None) -> dict[str, QPushButton]:
-        grid = QGridLayout()
-        grid.setSpacing(20)
         buttons: dict[str, QPushButton] = {}
-        columns = 1 if self.theme.portrait or len(options) > 2 else 2
-        for column in range(columns):
-            grid.setColumnStretch(column, 1)
-        for i, (oid, label) in enumerate(options):
+        elder = self.theme.elder
+        columns = 1 if elder or self.theme.portrait or len(options) > 2 else 2
+        for oid, label in options:
             b = WrapButton(label)
             b.setObjectName("tile")
             b.setCheckable(True)
             b.setChecked(oid == chosen)
-            b.setMinimumHeight(120)
+            b.setMinimumHeight(140 if elder else 120)
             b.clicked.connect(lambda _=False, q=question_id, o=oid: self.optionChosen.emit(q, o))
             buttons[oid] = b
-            grid.addWidget(b, i // columns, i % columns)
-        self.body.addLayout(grid)
-        _show_all(grid)
+        pages = ChoicePages()
+        pages.grid.setSpacing(20)
+        pages.set_buttons(list(buttons.values()))
+        # Elder mode: three choices a page at most, one to a row.
+        pages.arrange(columns, per_page=3 if elder else 0)
+        if chosen in buttons:
+            pages.show_page(pages.page_of(buttons[chosen]))
+        self.body.addWidget(pages)
+        pages.show()
         self.body.addStretch(1)
         self.option_buttons = buttons
+        self.option_pages = pages
+        self._options = [label for _, label in options]
         return buttons
 
     def add_stretch(self) -> None:
@@ -248,7 +298,7 @@ class WizardScreen(Screen):
         return entry
 
     def add_submit(self, text: str) -> QPushButton:
-        button = QPushButton(text)
+        button = ActionButton(text)
         button.setObjectName("primary")
         button.setMinimumHeight(130)
         button.clicked.connect(self.submitChosen)
@@ -265,13 +315,18 @@ class WizardScreen(Screen):
     def show_problem(self, text: str) -> None:
         self.problem.setText(text)
         self.problem.setVisible(bool(text))
+        if text:
+            self.announced.emit(text, False)
 
     def set_next_enabled(self, enabled: bool) -> None:
         self.next_button.setEnabled(enabled)
 
     def clear(self) -> None:
         _clear_layout(self.body)
-        for w in (self.bundle_title, self.step_count, self.heading, self.problem):
+        self.option_pages = None
+        self._lead = ""
+        self._options = []
+        for w in (self.bundle_title, self.step_count, self.progress, self.heading, self.problem):
             w.clear()
         self.problem.hide()
         self.camera.clear()
@@ -292,10 +347,10 @@ class BundleResultScreen(Screen):
         super().__init__(theme, parent)
         self.heading = self.label(name="title")
         self.reference = self.label(name="bigNumber")
-        self.reference.setStyleSheet(f"font-size: {int(theme.body_px * 1.8)}px;")
         top = QHBoxLayout()
         top.addWidget(self.heading)
         top.addWidget(self.reference, 1)
+        self._top = top
         # Columns side by side on landscape panels, stacked on portrait ones.
         row = QVBoxLayout() if theme.portrait else QHBoxLayout()
         row.setSpacing(40)
@@ -311,12 +366,13 @@ class BundleResultScreen(Screen):
         qr_box.addWidget(self.qr_caption)
         qr_box.addStretch(1)
         row.addLayout(qr_box, 2)
+        self._row = row
         self.print_status = self.label(name="subtitle", center=True)
         self.print_problem = self.label(name="error")
         self.print_problem.hide()
-        self.rate_button = QPushButton()
+        self.rate_button = ActionButton()
         self.rate_button.clicked.connect(self.rateChosen)
-        self.done_button = QPushButton()
+        self.done_button = ActionButton()
         self.done_button.setObjectName("primary")
         self.done_button.clicked.connect(self.doneChosen)
         self.layout_.addLayout(top)
@@ -327,7 +383,25 @@ class BundleResultScreen(Screen):
         nav.addWidget(self.rate_button)
         nav.addWidget(self.done_button)
         self.layout_.addLayout(nav)
+        self._spoken: list[str] = []
+        self.apply_theme()
         self.retranslate()
+
+    def apply_theme(self) -> None:
+        self.reference.setStyleSheet(f"font-size: {int(self.theme.body_px * 1.8)}px;")
+        # Elder type: the next steps (column two) get the most room, so that each of its
+        # lines stays one line; the QR code needs little.
+        elder = self.theme.elder
+        # Elder mode: one wide list (the lines stay whole in the larger type), the code and
+        # when it will be done beside it.
+        self._row.setStretch(0, 4 if elder else 3)
+        self._row.setStretch(1, 0 if elder else 3)
+        self._row.setStretch(2, 1 if elder else 2)
+        self._row.setSpacing(24 if elder else 40)
+        # The number on its own line under the heading: a long English heading beside it
+        # would break in two.
+        self._top.setDirection(QHBoxLayout.Direction.TopToBottom if elder
+                               else QHBoxLayout.Direction.LeftToRight)
 
     def retranslate(self) -> None:
         self.heading.setText(self.tr("申请已提交，办件编号："))
@@ -337,6 +411,9 @@ class BundleResultScreen(Screen):
     def title_text(self) -> str:
         return self.tr("办理结果")
 
+    def spoken_text(self) -> str:
+        return sentences(self.heading.text(), " ".join(self.reference.text()), *self._spoken)
+
     def show_result(self, reference: str, sections: list[tuple[str, list[str], bool]],
                     progress_code: str, qr_caption: str) -> None:
         """sections: (title, lines, one line each?); what is still needed comes first, the
@@ -345,6 +422,22 @@ class BundleResultScreen(Screen):
         for col in self.columns:
             _clear_layout(col)
         self.reference.setText(reference)
+        # Spoken: what is still needed, the first thing to do.
+        self._spoken = [sections[0][0], *sections[0][1]] if sections else []
+        expected = ""
+        if self.theme.elder and sections:
+            # Fewer things to read, in larger type: what is still needed (on a landscape
+            # panel three lines at most: the first items, then how many more), and when it
+            # will be done. The exempt materials, the other next steps and the whole list are
+            # on the printed receipt.
+            title, lines, separate = sections[0]
+            limit = 0 if self.theme.portrait else 3
+            if limit and len(lines) > limit:
+                more = self.tr("另有 {n} 项，详见回执").format(n=len(lines) - limit + 1)
+                lines = [*lines[:limit - 1], more]
+            if len(sections) > 1 and sections[-1][1]:
+                expected = sections[-1][1][-1]
+            sections = [(title, lines, separate)]
         for i, (title, lines, separate) in enumerate(sections):
             col = self.columns[1 if i == len(sections) - 1 and i > 0 else 0]
             col.addWidget(_label(title, "subtitle"))
@@ -354,6 +447,8 @@ class BundleResultScreen(Screen):
             elif lines:
                 col.addWidget(_label(self.tr("、").join(lines)))
             col.addSpacing(12)
+        if expected:
+            self.columns[0].addWidget(_label(expected, "ok"))
         for col in self.columns:
             col.addStretch(1)
             _show_all(col)
@@ -364,6 +459,7 @@ class BundleResultScreen(Screen):
         """The backend could not be reached: the application waits on this kiosk."""
         self.clear()
         self.heading.setText(self.tr("申请已暂存"))
+        self._spoken = [explanation]
         self.columns[0].addWidget(_label(explanation, "notice"))
         self.columns[0].addStretch(1)
         _show_all(self.columns[0])
@@ -374,9 +470,12 @@ class BundleResultScreen(Screen):
     def show_print_problem(self, text: str) -> None:
         self.print_problem.setText(text)
         self.print_problem.setVisible(bool(text))
+        if text:
+            self.announced.emit(text, True)
 
     def clear(self) -> None:
         self.retranslate()
+        self._spoken = []
         for col in self.columns:
             _clear_layout(col)
         self.reference.clear()

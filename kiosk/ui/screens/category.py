@@ -1,15 +1,15 @@
-"""Pick a service category: one decision, seven large buttons."""
+"""Pick a service category: one decision, seven large buttons (four a page in elder mode)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGridLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from kiosk.backend.interface import QueueFigures
 from kiosk.domain.catalog import Catalog
-from kiosk.ui.screens.base import Screen
+from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
-from kiosk.ui.widgets import WrapButton
+from kiosk.ui.widgets import ChoicePages, WrapButton
 
 
 class CategoryScreen(Screen):
@@ -25,32 +25,52 @@ class CategoryScreen(Screen):
         self.question = self.label(name="subtitle", center=True)
         self.problem = self.label(name="error")
         self.problem.hide()
-        grid = QGridLayout()
-        grid.setSpacing(24)
-        columns = 2 if theme.portrait else 4
         self.buttons: dict[str, WrapButton] = {}
-        for column in range(columns):
-            grid.setColumnStretch(column, 1)
-        for i, cat in enumerate(catalog.categories):
+        for cat in catalog.categories:
             button = WrapButton()
             button.setObjectName("tile")
-            button.setMinimumHeight(200 if theme.portrait else 220)
             button.clicked.connect(lambda _=False, c=cat.id: self._choose(c))
             self.buttons[cat.id] = button
-            grid.addWidget(button, i // columns, i % columns)
+        # All seven on one page; four large ones a page in elder mode (catalog order: the
+        # busiest categories first).
+        self.pages = ChoicePages()
+        self.pages.set_buttons(list(self.buttons.values()))
         self.layout_.addWidget(self.greeting)
         self.layout_.addWidget(self.priority)
         self.layout_.addWidget(self.question)
         self.layout_.addWidget(self.problem)
-        self.layout_.addLayout(grid)
+        self.layout_.addWidget(self.pages)
         self.layout_.addStretch(1)
         self._figures: dict[str, QueueFigures] = {}
         self._busy = False
+        self.apply_theme()
         self.retranslate()
+
+    def apply_theme(self) -> None:
+        elder = self.theme.elder
+        if elder:
+            # One to a row on a portrait panel: long English words in tile type.
+            self.pages.arrange(1 if self.theme.portrait else 2, per_page=4)
+        else:
+            self.pages.arrange(2 if self.theme.portrait else 4)
+        for button in self.buttons.values():
+            if elder:
+                button.setMinimumHeight(200)
+            else:
+                button.setMinimumHeight(200 if self.theme.portrait else 220)
+        self.set_queue_figures(self._figures)
 
     def retranslate(self) -> None:
         self.question.setText(self.tr("请选择要办理的业务"))
+        self.pages.retranslate()
         self.set_queue_figures(self._figures)
+
+    def spoken_text(self) -> str:
+        # The scan's result (the greeting with the masked name), then the question.
+        return sentences(self.greeting.text(),
+                         self.priority.text() if self.priority.isVisibleTo(self) else "",
+                         self.problem.text() if self.problem.isVisibleTo(self) else "",
+                         self.question.text())
 
     def title_text(self) -> str:
         return self.tr("选择业务")
@@ -68,11 +88,21 @@ class CategoryScreen(Screen):
         for cat in self.catalog.categories:
             fig = figures.get(cat.id)
             waiting = self.tr("等候 {n} 人").format(n=fig.waiting) if fig else ""
-            self.buttons[cat.id].setText(f"{cat.title.get(self.language)}\n{waiting}".strip())
+            button = self.buttons[cat.id]
+            if self.theme.elder:
+                # Elder type: the queue figure in the smaller detail line, so that four
+                # tiles and the page's other choices fit one screen.
+                button.setText(cat.title.get(self.language))
+                button.set_detail(waiting)
+            else:
+                button.setText(f"{cat.title.get(self.language)}\n{waiting}".strip())
+                button.set_detail("")
 
     def show_problem(self, text: str) -> None:
         self.problem.setText(text)
         self.problem.setVisible(bool(text))
+        if text:
+            self.announced.emit(text, False)
 
     def set_busy(self, busy: bool) -> None:
         self._busy = busy
@@ -88,6 +118,7 @@ class CategoryScreen(Screen):
 
     def entered(self) -> None:
         self.set_busy(False)
+        self.pages.show_page(0)
 
     def clear(self) -> None:
         self.show_problem("")

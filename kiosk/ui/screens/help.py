@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QPushButton, QWidget
+from PySide6.QtWidgets import QWidget
 
-from kiosk.ui.screens.base import Screen
+from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
+from kiosk.ui.widgets import ActionButton
 
 
 class HelpScreen(Screen):
@@ -22,7 +23,7 @@ class HelpScreen(Screen):
         self.problem.hide()
         self.hotline_label = self.label(name="notice")
         self.hotline_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.back_button = QPushButton()
+        self.back_button = ActionButton()
         self.back_button.setObjectName("primary")
         self.back_button.clicked.connect(self.doneChosen)
         self.layout_.addStretch(1)
@@ -44,6 +45,11 @@ class HelpScreen(Screen):
     def title_text(self) -> str:
         return self.tr("帮办")
 
+    def spoken_text(self) -> str:
+        return sentences(self.heading.text(), self.status.text(),
+                         self.problem.text() if self.problem.isVisibleTo(self) else "",
+                         self.hotline_label.text())
+
     def calling(self) -> None:
         self.problem.hide()
         self.status.setText(self.tr("请稍候……"))
@@ -51,12 +57,14 @@ class HelpScreen(Screen):
     def called(self) -> None:
         self.heading.setText(self.tr("工作人员马上就到"))
         self.status.setText(self.tr("请在终端旁稍候，工作人员已收到您的求助。"))
+        self.promptChanged.emit()
 
     def failed(self, text: str) -> None:
         self.heading.setText(self.tr("暂时无法呼叫工作人员"))
         self.status.clear()
         self.problem.setText(text)
         self.problem.show()
+        self.promptChanged.emit()
 
     def clear(self) -> None:
         self.retranslate()

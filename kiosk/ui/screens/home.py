@@ -1,14 +1,17 @@
-"""Home: one big choice (take a number by scanning), the no-phone path, queue figures."""
+"""Home: one big choice (take a number by scanning), the no-phone path, queue figures.
+
+In elder mode (长辈模式) Home shows fewer and larger choices: scan, no phone, and 呼叫帮办;
+the other services move to a second page (更多服务) and the queue figures are left out.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QSizePolicy,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -16,7 +19,9 @@ from kiosk.backend.interface import QueueFigures
 from kiosk.domain.catalog import Catalog
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.theme import Theme
-from kiosk.ui.widgets import WrapButton
+from kiosk.ui.widgets import ChoicePages, WrapButton
+
+SERVICES = ("bundles", "query", "checkin", "rating")
 
 
 class HomeScreen(Screen):
@@ -24,9 +29,11 @@ class HomeScreen(Screen):
     has_back = False
     scanChosen = Signal()
     noPhoneChosen = Signal()
+    helpChosen = Signal()  # elder mode's 呼叫帮办 tile
+    moreChosen = Signal()  # elder mode: the other services, on their own page
     serviceChosen = Signal(str)  # "bundles" | "query" | "checkin" | "rating"
 
-    SERVICES = ("bundles", "query", "checkin", "rating")
+    SERVICES = SERVICES
 
     def __init__(self, theme: Theme, catalog: Catalog, center_name: str,
                  parent: QWidget | None = None, *, center_name_en: str = "") -> None:
@@ -37,25 +44,28 @@ class HomeScreen(Screen):
         self.center = self.label(center_name, "subtitle", center=True)
         self.scan_button = WrapButton()
         self.scan_button.setObjectName("tilePrimary")
-        self.scan_button.setMinimumHeight(300 if theme.portrait else 280)
         self.scan_button.clicked.connect(self.scanChosen)
         self.no_phone_button = WrapButton()
         self.no_phone_button.setObjectName("tile")
-        self.no_phone_button.setMinimumHeight(200 if theme.portrait else 280)
         self.no_phone_button.clicked.connect(self.noPhoneChosen)
-        for tile in (self.scan_button, self.no_phone_button):
+        self.help_button = WrapButton()
+        self.help_button.setObjectName("tile")
+        self.help_button.clicked.connect(self.helpChosen)
+        for tile in (self.scan_button, self.no_phone_button, self.help_button):
             tile.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        # Portrait panels stack the two choices; the one most residents need is the larger.
-        tiles = QVBoxLayout() if theme.portrait else QHBoxLayout()
-        tiles.setSpacing(32)
-        tiles.addWidget(self.scan_button, 3)
-        tiles.addWidget(self.no_phone_button, 2)
+        # Portrait panels stack the choices; the one most residents need is the larger.
+        self.tiles = QBoxLayout(QBoxLayout.Direction.TopToBottom if theme.portrait
+                                else QBoxLayout.Direction.LeftToRight)
+        self.tiles.setSpacing(32)
+        self.tiles.addWidget(self.scan_button, 3)
+        self.tiles.addWidget(self.no_phone_button, 2)
+        self.tiles.addWidget(self.help_button, 2)
         # The other services: smaller tiles, one row (two rows on portrait panels).
         self.service_buttons: dict[str, WrapButton] = {}
-        services = QGridLayout()
-        services.setSpacing(24)
+        self.services = QGridLayout()
+        self.services.setSpacing(24)
         for column in range(2 if theme.portrait else len(self.SERVICES)):
-            services.setColumnStretch(column, 1)
+            self.services.setColumnStretch(column, 1)
         for i, key in enumerate(self.SERVICES):
             button = WrapButton()
             button.setObjectName("tile")
@@ -63,9 +73,12 @@ class HomeScreen(Screen):
             button.clicked.connect(lambda _=False, k=key: self.serviceChosen.emit(k))
             self.service_buttons[key] = button
             if theme.portrait:
-                services.addWidget(button, i // 2, i % 2)
+                self.services.addWidget(button, i // 2, i % 2)
             else:
-                services.addWidget(button, 0, i)
+                self.services.addWidget(button, 0, i)
+        self.more_button = WrapButton()
+        self.more_button.setObjectName("tile")
+        self.more_button.clicked.connect(self.moreChosen)
         self.queue_title = self.label(name="subtitle")
         self.queue_grid = QGridLayout()
         self.queue_grid.setHorizontalSpacing(32)
@@ -77,21 +90,55 @@ class HomeScreen(Screen):
             self.queue_grid.addWidget(lab, i // columns, i % columns)
         self.layout_.addWidget(self.welcome)
         self.layout_.addWidget(self.center)
-        self.layout_.addLayout(tiles, 1)
-        self.layout_.addLayout(services)
+        self.layout_.addLayout(self.tiles, 1)
+        self.layout_.addLayout(self.services)
+        self.layout_.addWidget(self.more_button)
         self.layout_.addSpacing(8)
         self.layout_.addWidget(self.queue_title)
         self.layout_.addLayout(self.queue_grid)
         self.footer = self.label(name="small", center=True)
         self.layout_.addWidget(self.footer)
         self._figures: dict[str, QueueFigures] = {}
+        self.apply_theme()
+
+    def apply_theme(self) -> None:
+        elder = self.theme.elder
+        portrait = self.theme.portrait
+        self.help_button.setVisible(elder)
+        self.more_button.setVisible(elder)
+        for button in self.service_buttons.values():
+            button.setVisible(not elder)
+        # Fewer things to read: the queue figures are on the category screen too.
+        self.queue_title.setVisible(not elder)
+        for lab in self.queue_labels.values():
+            lab.setVisible(not elder)
+        if elder:
+            self.scan_button.setMinimumHeight(330 if portrait else 380)
+            self.no_phone_button.setMinimumHeight(220 if portrait else 380)
+            self.help_button.setMinimumHeight(220 if portrait else 380)
+            self.more_button.setMinimumHeight(self.theme.min_target_px)
+        else:
+            self.scan_button.setMinimumHeight(300 if portrait else 280)
+            self.no_phone_button.setMinimumHeight(200 if portrait else 280)
         self.retranslate()
 
     def retranslate(self) -> None:
         self.center.setText(self.center_names.get(self.language, self.center_names["zh"]))
         self.welcome.setText(self.tr("欢迎使用 24小时自助服务"))
-        self.scan_button.setText(self.tr("扫码取号\n请出示随申码"))
-        self.no_phone_button.setText(self.tr("没有手机\n直接取号"))
+        scan, no_phone = self.tr("扫码取号\n请出示随申码"), self.tr("没有手机\n直接取号")
+        if self.theme.elder:
+            # Elder type: the second line in the smaller detail font, or it does not fit.
+            for button, text in ((self.scan_button, scan), (self.no_phone_button, no_phone)):
+                title, _, detail = text.partition("\n")
+                button.setText(title)
+                button.set_detail(detail)
+        else:
+            for button, text in ((self.scan_button, scan), (self.no_phone_button, no_phone)):
+                button.setText(text)
+                button.set_detail("")
+        self.help_button.setText(self.tr("呼叫帮办"))
+        self.help_button.set_detail(self.tr("工作人员来帮您"))
+        self.more_button.setText(self.tr("更多服务 ›"))
         texts = {
             "bundles": self.tr("一件事\n一次办成"),
             "query": self.tr("办件查询"),
@@ -104,6 +151,10 @@ class HomeScreen(Screen):
         self.footer.setText(self.tr("如需帮助，请联系工作人员或拨打 12345 热线"))
         self.set_queue_figures(self._figures)
 
+    def spoken_text(self) -> str:
+        return self.tr("欢迎使用自助服务。取号请点“扫码取号”，没有手机请点“没有手机”，"
+                       "需要帮忙请点“呼叫帮办”。")
+
     def set_queue_figures(self, figures: dict[str, QueueFigures]) -> None:
         self._figures = figures
         for cat in self.catalog.categories:
@@ -112,3 +163,50 @@ class HomeScreen(Screen):
             self.queue_labels[cat.id].setText(
                 self.tr("{title}：{n} 人").format(title=cat.title.get(self.language), n=waiting)
             )
+
+
+class ServicesScreen(Screen):
+    """Elder mode's second page of Home: the other services, large, two to a row."""
+
+    name = "services"
+    serviceChosen = Signal(str)
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(theme, parent)
+        self.heading = self.label(name="title", center=True)
+        self.service_buttons: dict[str, WrapButton] = {}
+        for key in SERVICES:
+            button = WrapButton()
+            button.setObjectName("tile")
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+            button.clicked.connect(lambda _=False, k=key: self.serviceChosen.emit(k))
+            self.service_buttons[key] = button
+        self.pages = ChoicePages()
+        self.pages.set_buttons(list(self.service_buttons.values()))
+        self.layout_.addWidget(self.heading)
+        self.layout_.addWidget(self.pages, 1)
+        self.apply_theme()
+        self.retranslate()
+
+    def apply_theme(self) -> None:
+        self.pages.arrange(1 if self.theme.portrait else 2)
+        for button in self.service_buttons.values():
+            button.setMinimumHeight(260 if self.theme.elder else 200)
+
+    def retranslate(self) -> None:
+        self.heading.setText(self.tr("请选择服务"))
+        texts = {
+            "bundles": self.tr("一件事\n一次办成"),
+            "query": self.tr("办件查询"),
+            "checkin": self.tr("预约签到"),
+            "rating": self.tr("好差评"),
+        }
+        for key, button in self.service_buttons.items():
+            button.setText(texts[key])
+        self.pages.retranslate()
+
+    def title_text(self) -> str:
+        return self.tr("更多服务")
+
+    def spoken_text(self) -> str:
+        return self.tr("请选择服务：一件事、办件查询、预约签到，或者好差评。")

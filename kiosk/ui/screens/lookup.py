@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
-from kiosk.ui.screens.base import Screen
+from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.screens.bundles import _clear_layout
 from kiosk.ui.theme import Theme
+from kiosk.ui.widgets import ActionButton
 
 
 class QueryResultScreen(Screen):
@@ -19,12 +20,13 @@ class QueryResultScreen(Screen):
         self.heading = self.label(name="title", center=True)
         self.items = QVBoxLayout()
         self.items.setSpacing(20)
-        self.done_button = QPushButton()
+        self.done_button = ActionButton()
         self.done_button.setObjectName("primary")
         self.done_button.clicked.connect(self.doneChosen)
         self.layout_.addWidget(self.heading)
         self.layout_.addLayout(self.items, 1)
         self.layout_.addWidget(self.done_button)
+        self._spoken: list[str] = []
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -34,10 +36,16 @@ class QueryResultScreen(Screen):
     def title_text(self) -> str:
         return self.tr("办件查询")
 
+    def spoken_text(self) -> str:
+        return sentences(self.heading.text(), *self._spoken)
+
     def show_applications(self, apps: list[tuple[str, str, list[tuple[str, str, str]]]],
                           empty_text: str) -> None:
         """apps: (title line, current status, [(time, status, note)])."""
         _clear_layout(self.items)
+        self._spoken = [empty_text] if not apps else [
+            self.tr("{title}：{status}").format(title=title, status=status)
+            for title, status, _ in apps[:3]]
         if not apps:
             note = self.label(empty_text, "notice")
             self.items.addWidget(note)
@@ -58,6 +66,7 @@ class QueryResultScreen(Screen):
 
     def clear(self) -> None:
         _clear_layout(self.items)
+        self._spoken = []
 
 
 class CheckInResultScreen(Screen):
@@ -69,10 +78,10 @@ class CheckInResultScreen(Screen):
         super().__init__(theme, parent)
         self.heading = self.label(name="title", center=True)
         self.explanation = self.label(name="notice")
-        self.ordinary_button = QPushButton()
+        self.ordinary_button = ActionButton()
         self.ordinary_button.setObjectName("primary")
         self.ordinary_button.clicked.connect(self.ordinaryChosen)
-        self.done_button = QPushButton()
+        self.done_button = ActionButton()
         self.done_button.clicked.connect(self.doneChosen)
         self.layout_.addWidget(self.heading)
         self.layout_.addWidget(self.explanation)
@@ -90,6 +99,9 @@ class CheckInResultScreen(Screen):
 
     def title_text(self) -> str:
         return self.tr("预约签到")
+
+    def spoken_text(self) -> str:
+        return sentences(self.explanation.text())
 
     def show_explanation(self, text: str) -> None:
         self.explanation.setText(text)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QPushButton, QWidget
 
-from kiosk.ui.screens.base import Screen
+from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
-from kiosk.ui.widgets import WrapButton
+from kiosk.ui.widgets import ActionButton, ChoicePages, WrapButton
 
 
 class RatingScreen(Screen):
@@ -27,22 +27,19 @@ class RatingScreen(Screen):
         self.reasons = reasons
         self.heading = self.label(name="title", center=True)
         self.target = self.label(name="subtitle", center=True)
-        row = QHBoxLayout() if not theme.portrait else QGridLayout()
         self.level_buttons: dict[int, QPushButton] = {}
-        if isinstance(row, QGridLayout):
-            row.setColumnStretch(0, 1)
-            row.setColumnStretch(1, 1)
-        for i, level in enumerate(sorted(levels, reverse=True)):
+        for level in sorted(levels, reverse=True):
             b = WrapButton()
             b.setObjectName("tile")
             b.setCheckable(True)
             b.setMinimumHeight(140)
             b.clicked.connect(lambda _=False, lv=level: self._choose_level(lv))
             self.level_buttons[level] = b
-            if isinstance(row, QGridLayout):
-                row.addWidget(b, i // 2, i % 2)
-            else:
-                row.addWidget(b, 1)
+        # The five levels on one page: a row (landscape), or rows of two (portrait) or of
+        # three (elder mode on landscape: "Very dissatisfied" in elder type needs the width).
+        self.levels_grid = ChoicePages()
+        self.levels_grid.grid.setSpacing(16)
+        self.levels_grid.set_buttons(list(self.level_buttons.values()))
         self.reason_title = self.label(name="subtitle")
         grid = QGridLayout()
         grid.setSpacing(16)
@@ -55,17 +52,17 @@ class RatingScreen(Screen):
             b.setCheckable(True)
             self.reason_buttons[tag] = b
             grid.addWidget(b, i // columns, i % columns)
-        self.submit_button = QPushButton()
+        self.submit_button = ActionButton()
         self.submit_button.setObjectName("primary")
         self.submit_button.clicked.connect(self._submit)
         self.thanks = self.label(name="ok")
         self.thanks.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.problem = self.label(name="error")
-        self.done_button = QPushButton()
+        self.done_button = ActionButton()
         self.done_button.clicked.connect(self.doneChosen)
         self.layout_.addWidget(self.heading)
         self.layout_.addWidget(self.target)
-        self.layout_.addLayout(row)
+        self.layout_.addWidget(self.levels_grid)
         self.layout_.addWidget(self.reason_title)
         self.layout_.addLayout(grid)
         self.layout_.addStretch(1)
@@ -77,6 +74,21 @@ class RatingScreen(Screen):
         self.layout_.addLayout(bottom)
         self.language = "zh"
         self.clear()
+        self.apply_theme()
+
+    def apply_theme(self) -> None:
+        elder, portrait = self.theme.elder, self.theme.portrait
+        self.levels_grid.arrange(2 if portrait else (3 if elder else len(self.level_buttons)))
+        for b in self.level_buttons.values():
+            b.setMinimumHeight(150 if elder else 140)
+        self._show_reasons(self._level is not None)
+
+    def _show_reasons(self, shown: bool) -> None:
+        # Elder mode: one decision, the level; the optional reasons are left out.
+        shown = shown and not self.theme.elder
+        self.reason_title.setVisible(shown)
+        for b in self.reason_buttons.values():
+            b.setVisible(shown)
 
     def retranslate(self) -> None:
         i = 1 if self.language == "en" else 0
@@ -92,6 +104,9 @@ class RatingScreen(Screen):
     def title_text(self) -> str:
         return self.tr("好差评")
 
+    def spoken_text(self) -> str:
+        return sentences(self.heading.text(), self.target.text())
+
     def set_target(self, text: str) -> None:
         self.target.setText(text)
 
@@ -99,9 +114,7 @@ class RatingScreen(Screen):
         for lv, b in self.level_buttons.items():
             b.setChecked(lv == level)
         self._level = level
-        self.reason_title.show()
-        for b in self.reason_buttons.values():
-            b.show()
+        self._show_reasons(True)
         self.submit_button.show()
         self.submit_button.setEnabled(True)
 
@@ -116,6 +129,7 @@ class RatingScreen(Screen):
     def show_thanks(self) -> None:
         self.thanks.setText(self.tr("感谢您的评价！"))
         self.thanks.show()
+        self.announced.emit(self.thanks.text(), False)
         self.submit_button.hide()
         for b in list(self.level_buttons.values()) + list(self.reason_buttons.values()):
             b.setEnabled(False)
@@ -123,6 +137,7 @@ class RatingScreen(Screen):
     def show_problem(self, text: str) -> None:
         self.problem.setText(text)
         self.problem.show()
+        self.announced.emit(text, False)
         self._sent = False
         self.submit_button.setEnabled(True)
 
@@ -137,8 +152,6 @@ class RatingScreen(Screen):
         for b in list(self.level_buttons.values()) + list(self.reason_buttons.values()):
             b.setChecked(False)
             b.setEnabled(True)
-        for b in self.reason_buttons.values():
-            b.hide()
-        self.reason_title.hide()
+        self._show_reasons(False)
         self.submit_button.hide()
         self.retranslate()

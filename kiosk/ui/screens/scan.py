@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from kiosk.ui.screens.base import Screen
+from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
-from kiosk.ui.widgets import CameraView
+from kiosk.ui.widgets import ActionButton, CameraView
 
 
 class ScanScreen(Screen):
@@ -29,18 +29,18 @@ class ScanScreen(Screen):
         self.message.hide()
         self.status = self.label(name="subtitle", center=True)
         self.steps = self.label(name="subtitle")
-        self.no_phone_button = QPushButton()
+        self.no_phone_button = ActionButton()  # wraps: a long English label in elder type
         self.no_phone_button.clicked.connect(self.noPhoneChosen)
         self.layout_.addWidget(self.instruction)
         self.layout_.addWidget(self.hint)
         if theme.portrait:
-            self.camera.setMinimumHeight(900)
             self.layout_.addWidget(self.camera, 1)
             self.layout_.addWidget(self.message)
             self.layout_.addWidget(self.status)
             self.layout_.addWidget(self.no_phone_button)
         else:
             row = QHBoxLayout()
+            self._row = row
             row.addWidget(self.camera, 3)
             side = QVBoxLayout()
             side.addWidget(self.steps)
@@ -50,7 +50,21 @@ class ScanScreen(Screen):
             side.addWidget(self.no_phone_button)
             row.addLayout(side, 2)
             self.layout_.addLayout(row, 1)
+        self.apply_theme()
         self.retranslate()
+
+    def apply_theme(self) -> None:
+        elder = self.theme.elder
+        self.camera.text_px = self.theme.px(34)
+        if self.theme.portrait:
+            # The larger type needs the room; the guide frame stays well above phone size.
+            self.camera.setMinimumHeight(700 if elder else 900)
+        else:
+            # Elder mode: half the width for the (larger) words; the numbered steps beside
+            # the camera say what the hint above it says, so the hint is left out.
+            self._row.setStretch(0, 1 if elder else 3)
+            self._row.setStretch(1, 1 if elder else 2)
+            self.hint.setVisible(not elder)
 
     def retranslate(self) -> None:
         if self.purpose == "query":
@@ -73,6 +87,9 @@ class ScanScreen(Screen):
         return {"query": self.tr("办件查询"), "checkin": self.tr("预约签到")}.get(
             self.purpose, self.tr("扫码取号"))
 
+    def spoken_text(self) -> str:
+        return sentences(self.instruction.text(), self.hint.text())
+
     def wants_codes(self) -> bool:
         return True
 
@@ -83,15 +100,20 @@ class ScanScreen(Screen):
     def show_problem(self, text: str) -> None:
         self.message.setText(text)
         self.message.show()
+        if self.theme.elder:
+            self.steps.hide()  # one message at a time: what went wrong says what to do
+        self.announced.emit(text, False)  # a refused code: heard, not only shown
 
     def show_status(self, text: str) -> None:
         self.status.setText(text)
 
     def entered(self) -> None:
         self.message.hide()
+        self.steps.setVisible(not self.theme.portrait)
 
     def clear(self) -> None:
         self.message.clear()
         self.message.hide()
+        self.steps.setVisible(not self.theme.portrait)
         self.status.clear()
         self.camera.clear()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from kiosk.domain.ticket import TicketView
-from kiosk.ui.screens.base import Screen
+from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
-from kiosk.ui.widgets import TicketCard
+from kiosk.ui.widgets import ActionButton, TicketCard
 
 
 class TicketScreen(Screen):
@@ -25,11 +25,11 @@ class TicketScreen(Screen):
         self.print_status = self.label(name="subtitle", center=True)
         self.print_problem = self.label(name="error")
         self.print_problem.hide()
-        self.done_button = QPushButton()
+        self.done_button = ActionButton()  # wraps rather than cut, in elder type
         self.done_button.setObjectName("primary")
         self.done_button.setMinimumWidth(420)
         self.done_button.clicked.connect(self.doneChosen)
-        self.rate_button = QPushButton()
+        self.rate_button = ActionButton()
         self.rate_button.clicked.connect(self.rateChosen)
         if theme.portrait:
             # Its full width, not its size hint: centred at the hint's width, a wrapped
@@ -40,10 +40,15 @@ class TicketScreen(Screen):
             self.layout_.addWidget(self.print_status)
             self.layout_.addWidget(self.print_problem)
             self.layout_.addStretch(1)
-            self.layout_.addWidget(self.rate_button)
-            self.layout_.addWidget(self.done_button)
+            # Stacked; side by side in elder mode, where the card's larger type needs the
+            # height.
+            self._buttons = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+            self._buttons.addWidget(self.rate_button)
+            self._buttons.addWidget(self.done_button)
+            self.layout_.addLayout(self._buttons)
         else:
             row = QHBoxLayout()
+            self._row = row
             row.addWidget(self.card, 3)
             side = QVBoxLayout()
             side.addWidget(self.heading)
@@ -55,7 +60,36 @@ class TicketScreen(Screen):
             row.addLayout(side, 2)
             self.layout_.addLayout(row, 1)
         self.ticket: TicketView | None = None
+        self.apply_theme()
         self.retranslate()
+
+    def apply_theme(self) -> None:
+        elder = self.theme.elder
+        side_by_side = elder and not self.theme.portrait
+        # Elder type on a landscape panel: the QR code beside the rows, or it falls off the
+        # panel; narrower margins and gaps, so the rows keep one line each.
+        self.card.set_side_by_side(side_by_side)
+        self.card.setMaximumWidth(1250 if elder else 900)
+        caption = self.card.qr_caption
+        if side_by_side:
+            caption.setFixedWidth(420)  # two lines beside the code, not a narrow column
+        else:
+            caption.setMinimumWidth(0)
+            caption.setMaximumWidth(16777215)
+        self.card.grid.setHorizontalSpacing(16 if side_by_side else 24)
+        self.card.body.setSpacing(24 if side_by_side else 8)
+        if self.theme.portrait:
+            self._buttons.setDirection(QBoxLayout.Direction.LeftToRight if elder
+                                       else QBoxLayout.Direction.TopToBottom)
+        else:
+            # The card takes a little more of the width for its rows beside the code.
+            self._row.setStretch(0, 7 if elder else 3)
+            self._row.setStretch(1, 4 if elder else 2)
+        margin = 24 if side_by_side else 40
+        self.card.layout().setContentsMargins(margin, 12 if elder else 24, margin,
+                                              12 if elder else 24)
+        if self.ticket is not None:
+            self.show_ticket(self.ticket)
 
     def retranslate(self) -> None:
         self.heading.setText(self.tr("取号成功"))
@@ -67,24 +101,41 @@ class TicketScreen(Screen):
     def title_text(self) -> str:
         return self.tr("您的排队号")
 
+    def spoken_text(self) -> str:
+        t = self.ticket
+        if t is None:
+            return ""
+        # "A 0 1 2": read character by character, as the hall's caller does.
+        number = " ".join(t.number)
+        return sentences(
+            self.heading.text(),
+            self.tr("您的号码是 {number}，前面等候 {n} 人").format(number=number, n=t.ahead),
+            t.priority_label if t.priority_reason else "",
+        )
+
     def show_ticket(self, t: TicketView) -> None:
         self.ticket = t
         rows = [
             (self.tr("办理业务"), t.category_title),
             (self.tr("前面等候"), self.tr("{n} 人").format(n=t.ahead)),
             (self.tr("预计等待"), self.tr("约 {n} 分钟").format(n=t.estimated_wait_min)),
-            (self.tr("取号时间"), t.issued_at.strftime("%H:%M")),
         ]
+        if not self.theme.elder:  # elder mode: one row fewer in larger type; it is on paper
+            rows.append((self.tr("取号时间"), t.issued_at.strftime("%H:%M")))
         if t.masked_name:
             rows.append((self.tr("取号人"), t.masked_name))
         self.card.show_ticket(t, rows, self.tr("用手机扫码可查看排队进度"))
 
-    def set_print_status(self, text: str) -> None:
+    def set_print_status(self, text: str, *, announce: bool = False) -> None:
         self.print_status.setText(text)
+        if announce and text:
+            self.announced.emit(text, True)  # after the number
 
     def show_print_problem(self, text: str) -> None:
         self.print_problem.setText(text)
         self.print_problem.setVisible(bool(text))
+        if text:
+            self.announced.emit(text, True)
 
     def clear(self) -> None:
         self.ticket = None
