@@ -199,12 +199,13 @@ class MainWindow(QMainWindow):
         self.elder_button.setVisible(is_home)
         self.help_button.setVisible(screen.name != "help"
                                     and not screen.name.startswith("maintenance"))
-        self.title.setText(screen.title_text() or self.tr("一网通办 · 24小时自助服务"))
         # On a portrait panel the bar's buttons can take its width (Home's four, or any
         # three in elder type); every screen has its own large heading, so the bar's title
-        # is what gives way.
+        # text is what gives way. The label stays, empty: it holds the space between the
+        # buttons, and the technicians' hidden gesture (taps on it) still works.
         crowded = self.theme.portrait and (is_home or self.theme.elder)
-        self.title.setVisible(not crowded)
+        self.title.setText("" if crowded
+                           else screen.title_text() or self.tr("一网通办 · 24小时自助服务"))
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("一网通办 24小时自助服务"))

@@ -129,6 +129,11 @@ class Theme:
     def style_sheet(self) -> str:
         b = self.body_px
         c = self.colours
+
+        def sz(factor: float) -> int:
+            # Rounded half up: elder sizes stay >= 1.5 x the normal ones (45 x 1.7 = 76.5).
+            return int(b * factor + 0.5)
+
         bw = self.border_px
         nav_w = 200 if self.elder else 160  # three of them and Back fit a portrait bar
         return f"""
@@ -136,7 +141,7 @@ QWidget {{ font-family: "{FONT_FAMILY}"; font-size: {b}px; color: {c.ink}; }}
 QMainWindow, #screen {{ background: {c.background}; }}
 #topbar {{ background: {c.blue}; }}
 #topbar QLabel {{ color: #ffffff; font-size: {b}px; }}
-#topbarTitle {{ color: #ffffff; font-size: {int(b * 1.2)}px; font-weight: bold; }}
+#topbarTitle {{ color: #ffffff; font-size: {sz(1.2)}px; font-weight: bold; }}
 QPushButton {{
   min-height: {self.min_target_px}px; min-width: {self.min_target_px}px;
   padding: 8px 24px; border-radius: 16px;
@@ -158,27 +163,27 @@ QPushButton#navHelp {{
   font-size: {b}px; min-width: {nav_w}px; min-height: {self.nav_px}px; padding: 4px 24px;
 }}
 QPushButton#key {{
-  font-size: {int(b * 1.4)}px; border-radius: 12px; min-width: {self.px(120)}px;
+  font-size: {sz(1.4)}px; border-radius: 12px; min-width: {self.px(120)}px;
   min-height: {self.px(84)}px; padding: 4px 8px;
 }}
 QPushButton:checked {{ background: {c.blue}; color: #ffffff; border-color: {c.blue_dark}; }}
 QLabel#stepCount {{ font-size: {b}px; color: {c.muted}; }}
 QLabel#entry {{
-  font-size: {int(b * 1.6)}px; font-family: "Noto Sans Mono CJK SC", monospace;
+  font-size: {sz(1.6)}px; font-family: "Noto Sans Mono CJK SC", monospace;
   background: #ffffff; border: {bw}px solid {c.blue}; border-radius: 12px; padding: 12px 20px;
   min-height: {self.px(60)}px;
 }}
 QPushButton#tile {{
-  text-align: center; font-size: {int(b * 1.5)}px; border-radius: 24px;
+  text-align: center; font-size: {sz(1.5)}px; border-radius: 24px;
   background: {c.paper}; color: {c.blue_dark}; border: {bw + 1}px solid {c.blue};
 }}
 QPushButton#tile:checked {{ background: {c.blue}; color: #ffffff; border-color: {c.blue_dark}; }}
 QPushButton#tilePrimary {{
-  font-size: {int(b * 1.7)}px; border-radius: 24px;
+  font-size: {sz(1.7)}px; border-radius: 24px;
   background: {c.blue}; color: #ffffff; border: {bw + 1}px solid {c.blue_dark};
 }}
 QLabel#title {{ font-size: {self.title_px}px; font-weight: bold; color: {c.blue_dark}; }}
-QLabel#subtitle {{ font-size: {int(b * 1.1)}px; color: {c.muted}; }}
+QLabel#subtitle {{ font-size: {sz(1.1)}px; color: {c.muted}; }}
 QLabel#error {{
   font-size: {b}px; color: {c.red}; background: {c.red_bg}; border: {bw}px solid {c.red};
   border-radius: 12px; padding: 16px;
@@ -191,10 +196,10 @@ QLabel#ok {{ font-size: {b}px; color: {c.green}; font-weight: bold; }}
 QFrame#card {{
   background: {c.paper}; border-radius: 24px; border: {bw - 1}px solid {c.card_border};
 }}
-QLabel#bigNumber {{ font-size: {int(b * 4)}px; font-weight: bold; color: {c.blue_dark}; }}
-QLabel#priority {{ font-size: {int(b * 1.1)}px; font-weight: bold; color: {c.red}; }}
+QLabel#bigNumber {{ font-size: {sz(4)}px; font-weight: bold; color: {c.blue_dark}; }}
+QLabel#priority {{ font-size: {sz(1.1)}px; font-weight: bold; color: {c.red}; }}
 QLabel#small {{ font-size: {self.small_px}px; color: {c.muted}; }}
 #overlay {{ background: rgba(6, 40, 94, 215); }}
-#overlay QLabel {{ color: #ffffff; font-size: {int(b * 1.4)}px; }}
-#overlayCount {{ color: #ffffff; font-size: {int(b * 4)}px; font-weight: bold; }}
+#overlay QLabel {{ color: #ffffff; font-size: {sz(1.4)}px; }}
+#overlayCount {{ color: #ffffff; font-size: {sz(4)}px; font-weight: bold; }}
 """
