@@ -15,6 +15,10 @@ venv="${KIOSK_VENV:-$here/.venv}"
 
 # System packages: ZBar for pyzbar, a CJK font so Chinese never renders as boxes,
 # and the X11/xcb/EGL libraries Qt's xcb platform plugin loads to open a window.
+# Spoken prompts (长辈模式): speech-dispatcher with espeak-ng, which speaks Mandarin (its
+# output module is a package of its own), libspeechd2 for Qt's speechd plugin, and libpulse0,
+# which Qt's TextToSpeech and Multimedia libraries link (the scan cue). Without them the
+# kiosk runs silently.
 apt_packages=(
   python3 python3-venv python3-pip
   libzbar0 fonts-noto-cjk fontconfig
@@ -24,6 +28,7 @@ apt_packages=(
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0
   libxcb-shm0 libxcb-sync1 libxcb-glx0
   libusb-1.0-0
+  speech-dispatcher speech-dispatcher-espeak-ng espeak-ng libspeechd2 libpulse0
 )
 
 install_system() {
