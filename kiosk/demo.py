@@ -267,3 +267,131 @@ def _blank_camera(config: KioskConfig):
 
     # The demo shows codes itself, at the moments the script chooses.
     return EmulatedCameraConfig(source="blank")
+
+
+
+# --- 长辈模式 screenshots: Home, a bundle step and a ticket, in each language and mode --------
+
+MODE_SHOTS = [("zh", False), ("zh", True), ("en", False), ("en", True)]
+
+
+class ModeShots(DemoRun):
+    """One resident's session in a language and mode, chosen on Home with the real toggles:
+    Home, the first question of 退休一件事, and an 85-year-old's ticket."""
+
+    def choose(self, language: str, elder: bool) -> None:
+        w = self.kiosk.window
+        if language != w.language:
+            self.tap(w.language_button)
+        if elder != w.elder:
+            self.tap(w.elder_button)
+
+    def save(self, name: str) -> None:
+        from PIL import Image
+
+        settle(0.4)
+        path = self.out / f"{self.tag}-{name}.png"
+        self.kiosk.window.grab().save(str(path))
+        # For the docs: 128 colours look the same on a UI of flat colours, at a third of
+        # the bytes in the repository.
+        with Image.open(path) as image:
+            small = image.convert("RGB").quantize(128, method=Image.Quantize.MEDIANCUT,
+                                                  dither=Image.Dither.NONE)
+        small.save(path, optimize=True)
+        self.written.append(path)
+
+    def run_modes(self, language: str, elder: bool) -> list[Path]:
+        from kiosk.backend.seed import DEMO_RESIDENTS
+        from kiosk.domain.wizard import StepKind
+
+        k = self.kiosk
+        c = k.controller
+        bc = k.bundle_controller
+        camera = k.camera
+        try:
+            self.choose(language, elder)
+            self.save("home")
+            if elder:  # the services are on Home's second page
+                self.tap(c.home.more_button)
+                wait_until(lambda: self.current() == "services")
+                self.tap(c.services.service_buttons["bundles"])
+            else:
+                self.tap(c.home.service_buttons["bundles"])
+            wait_until(lambda: self.current() == "bundles")
+            self.tap(bc.list.buttons["retirement"])
+            wait_until(lambda: self.current() == "wizard")
+            self.tap(bc.wizard_screen.next_button)
+            wait_until(lambda: bc.wizard is not None
+                       and bc.wizard.current.kind is StepKind.IDENTIFY)
+            camera.show_text(self.code(DEMO_RESIDENTS["ordinary"]))
+            wait_until(lambda: bc.wizard is not None
+                       and bc.wizard.current.kind is StepKind.QUESTION)
+            camera.blank()
+            self.save("bundle")
+            k.window.go_home("home")
+            self.choose(language, elder)
+            jobs = len(k.printer_transport.jobs)  # type: ignore[attr-defined]
+            self.tap(c.home.scan_button)
+            wait_until(lambda: self.current() == "scan")
+            camera.show_text(self.code(DEMO_RESIDENTS["aged_85"]))
+            wait_until(lambda: self.current() == "category")
+            camera.blank()
+            self.tap(c.category.buttons["social_security"])
+            wait_until(lambda: self.current() == "ticket")
+            wait_until(lambda: len(k.printer_transport.jobs) > jobs)  # type: ignore[attr-defined]
+            wait_until(lambda: not c.ticket.print_status.text().endswith("…"))
+            self.save("ticket")
+        finally:
+            k.shutdown()
+        return self.written
+
+
+def mode_screenshots(config: KioskConfig, config_file: Path, out: Path,
+                     orientation: str = "landscape") -> list[Path]:
+    """{zh,en}-{normal,elder}-{home,bundle,ticket}.png in `out` (docs/img/elder)."""
+    app = _app()
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for language, elder in MODE_SHOTS:
+        data = Path(tempfile.mkdtemp(prefix="kiosk-shots-"))
+        try:
+            cfg = config.model_copy(update={
+                "screen": config.screen.model_copy(update={"orientation": orientation,
+                                                           "width": 0, "height": 0}),
+                "camera": _blank_camera(config),
+                "paths": config.paths.model_copy(update={"data_dir": str(data)}),
+                # Nobody listens offscreen: no speech process, no cue.
+                "speech": config.speech.model_copy(update={"engine": "none",
+                                                           "scan_cue": False}),
+            })
+            tag = f"{language}-{'elder' if elder else 'normal'}"
+            written += ModeShots(cfg, config_file, out, tag).run_modes(language, elder)
+        finally:
+            shutil.rmtree(data, ignore_errors=True)
+    app.processEvents()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m kiosk.demo --out docs/img/elder: the 长辈模式 screenshots of the README."""
+    import argparse
+
+    from kiosk.config.loader import load_config
+
+    ap = argparse.ArgumentParser(prog="python -m kiosk.demo",
+                                 description="Home, a bundle step and a ticket in zh/en, "
+                                             "normal and elder mode")
+    ap.add_argument("--out", default="docs/img/elder")
+    ap.add_argument("--orientation", choices=["landscape", "portrait"], default="landscape")
+    ap.add_argument("--config", default=str(Path(__file__).resolve().parent.parent / "config"
+                                             / "kiosk.toml"))
+    args = ap.parse_args(argv)
+    config_file = Path(args.config)
+    for path in mode_screenshots(load_config(config_file), config_file, Path(args.out),
+                                 args.orientation):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -72,7 +72,7 @@ class TicketScreen(Screen):
         self.card.setMaximumWidth(1250 if elder else 900)
         caption = self.card.qr_caption
         if side_by_side:
-            caption.setFixedWidth(420)  # two lines beside the code, not a narrow column
+            self._fit_caption()
         else:
             caption.setMinimumWidth(0)
             caption.setMaximumWidth(16777215)
@@ -125,6 +125,15 @@ class TicketScreen(Screen):
         if t.masked_name:
             rows.append((self.tr("取号人"), t.masked_name))
         self.card.show_ticket(t, rows, self.tr("用手机扫码可查看排队进度"))
+        if self.theme.elder and not self.theme.portrait:
+            self._fit_caption()
+
+    def _fit_caption(self) -> None:
+        """Beside the code: one line if it takes little room (Chinese), else two or three
+        lines of a column the rows can spare (English) — not a word alone on a line."""
+        caption = self.card.qr_caption
+        one_line = caption.fontMetrics().horizontalAdvance(caption.text()) + 8
+        caption.setFixedWidth(one_line if caption.text() and one_line <= 540 else 420)
 
     def set_print_status(self, text: str, *, announce: bool = False) -> None:
         self.print_status.setText(text)
