@@ -43,7 +43,9 @@ class LanguageController(QObject):
             return
         log.info("language chosen: %s", language)
         self.ctx.session.language = language
-        self.ctx.window.set_session_on_home(language != i18n.DEFAULT_LANGUAGE)
+        # Either choice made on Home (a language, 长辈模式) starts this resident's session.
+        window = self.ctx.window
+        window.set_session_on_home(language != i18n.DEFAULT_LANGUAGE or window.elder)
 
     def _apply(self, language: str) -> bool:
         if not self.translations.set_language(QCoreApplication.instance(), language):

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.ui.screens.base import Screen
+from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
 from kiosk.ui.widgets import IdleOverlay
 
@@ -293,6 +293,9 @@ class MainWindow(QMainWindow):
         self._countdown_left = self._countdown_total
         self._show_count()
         self.countdown_timer.start()
+        # Heard too (elder mode): a resident who looked away from the panel.
+        self.announced.emit(sentences(self.overlay.question.text(), self.overlay.hint.text()),
+                            False)
 
     def _tick(self) -> None:
         self._countdown_left -= 1

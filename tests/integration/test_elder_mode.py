@@ -67,6 +67,13 @@ def test_elder_mode_and_english_together_keep_the_session(kiosk, resident, fakes
     assert w.idle_timer.isActive()
     resident.tap(w.language_button)
     assert not w.idle_timer.isActive()
+    # And the other way round: back to Chinese, elder mode still holds it (the idle
+    # countdown must run on Home, or the next resident would find elder mode on).
+    resident.tap(w.elder_button)
+    resident.tap(w.language_button)
+    resident.tap(w.language_button)
+    assert (w.language, w.elder) == ("zh", True)
+    assert w.idle_timer.isActive()
 
 
 def test_the_next_resident_starts_in_normal_mode(kiosk, resident, qtbot, fakes):
@@ -79,6 +86,8 @@ def test_the_next_resident_starts_in_normal_mode(kiosk, resident, qtbot, fakes):
     w.keep_alive()
     resident.wait_screen("home", timeout=5000)
     assert not w.elder and w.elder_button.text() == "长辈模式"
+    speech, _ = fakes
+    assert any("您还在使用吗" in text for text in speech.texts())  # the countdown, heard
     assert kiosk.controller.category.pages.pages() == 1
     # And after a ticket, too.
     resident.tap(w.elder_button)
