@@ -31,7 +31,12 @@ class LanguageController(QObject):
         translations_ = self.translations
         token = self._token = object()
         window.destroyed.connect(lambda *_: _reset(translations_, token))
+        left_over = translations_.language != i18n.DEFAULT_LANGUAGE
         _reset(translations_)  # a new kiosk starts in Chinese, whatever came before it
+        if left_over:
+            # The bar and the screens made so far were translated by the translator a closed
+            # kiosk left installed (in one process: tests, the demo): translate them again.
+            window.set_language(i18n.DEFAULT_LANGUAGE)
 
     @property
     def language(self) -> str:

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QStyleOptionButton,
     QWidget,
 )
-from test_layout import check_screen, quiet, visible_widgets, walk_every_screen
+from test_layout import check_screen, quiet, settle_layouts, visible_widgets, walk_every_screen
 from test_translations import button_overflow
 
 from kiosk.ui.widgets import CameraView, WrapButton
@@ -165,7 +165,7 @@ class Miit:
 
     def __call__(self, name: str) -> None:
         window = self.kiosk.window
-        QApplication.processEvents()
+        settle_layouts()
         if SHOTS:
             folder = Path(SHOTS)
             folder.mkdir(parents=True, exist_ok=True)

@@ -10,8 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QFontInfo, QFontMetrics
-from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QLabel, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractScrollArea,
+    QApplication,
+    QLabel,
+    QWidget,
+)
 
 from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.ui.sound import FakeSound
@@ -25,8 +32,18 @@ def visible_widgets(root: QWidget, kind: type) -> list:
     return [w for w in root.findChildren(kind) if w.isVisibleTo(root) and w.isVisible()]
 
 
+def settle_layouts() -> None:
+    """Let layouts converge: a button that re-wraps its text at its new width asks for a new
+    height, which is one more pass of the event loop (the kiosk's own loop runs it before the
+    next paint; a test checking right after one processEvents() might not)."""
+    for _ in range(3):
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        QApplication.processEvents()
+
+
 def check_screen(window, name: str, report: dict) -> None:
     assert window.current().name == name
+    settle_layouts()
     window.repaint()
     min_text = MIN_TEXT_PX * (1.5 if window.elder else 1)
     for button in visible_widgets(window, QAbstractButton):

@@ -27,7 +27,6 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtGui import Qt as QtGui_Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
-    QApplication,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -36,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 from test_bundles_ui import SHIPPED_BUNDLES, valid_value
 from test_layout import check_screen as check_layout
-from test_layout import open_service, quiet, tap_choice, visible_widgets
+from test_layout import open_service, quiet, settle_layouts, tap_choice, visible_widgets
 
 from kiosk import i18n
 from kiosk.backend.seed import DEMO_RESIDENTS
@@ -243,7 +242,7 @@ class EnglishCheck:
 
     def __call__(self, name: str, *, layout: bool = True) -> None:
         w = self.kiosk.window
-        QApplication.processEvents()
+        settle_layouts()
         assert w.current().name == name, (w.current().name, name)
         assert w.language == "en" and self.kiosk.controller.ctx.session.language == "en"
         assert w.elder == self.elder, (name, w.elder)
