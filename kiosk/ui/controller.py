@@ -86,6 +86,7 @@ class TakeNumberController(QObject):
         # After the ticket is out, Home comes back on its own (the idle countdown also would).
         # Its interval follows the mode (ElderController).
         self.ticket_timer.setSingleShot(True)
+        window.closed.connect(self.ticket_timer.stop)
         self.ticket_timer.timeout.connect(lambda: window.go_home("ticket_done"))
         self.refresh_queue()
 

@@ -43,6 +43,7 @@ class MainWindow(QMainWindow):
     elderChanged = Signal(bool)  # every screen has been re-styled for the mode
     promptChanged = Signal()  # the current screen's main instruction changed
     announced = Signal(str, bool)  # the current screen has something to say; queued?
+    closed = Signal()  # the kiosk is shutting down
 
     def __init__(
         self,
@@ -329,3 +330,10 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         super().closeEvent(event)
+        # Shut down: no timer may end a session on a kiosk whose services are gone (a
+        # closed window lives on until its deferred deletion, which some event loops never
+        # run: tests, the demo).
+        for timer in (self.idle_timer, self.countdown_timer, getattr(self, "_warm_timer", None)):
+            if timer is not None:
+                timer.stop()
+        self.closed.emit()
