@@ -220,11 +220,18 @@ def main(argv: list[str] | None = None) -> int:
 
     tune_allocator()
     # The screen first: when the 2 cores are contended, the worker yields to the GUI
-    # process (camera frames are dropped, not touches). Measured with
-    # benchmarks/responsiveness.py on a loaded machine: p99 stall 12.4 / 9.7 ms at nice 5
-    # against 22.6 / 18.2 ms at 0, and end-to-end scan-to-print unchanged.
+    # process (camera frames are dropped, not touches). Set here, before any thread starts,
+    # so every thread of the worker inherits both. Measured on a loaded machine:
+    # - nice 5: benchmarks/responsiveness.py p99 stall 12.4 / 9.7 ms against 22.6 / 18.2 ms
+    #   at nice 0; end-to-end scan-to-print unchanged.
+    # - SCHED_BATCH (its wakeups do not preempt the GUI): the worst stall of
+    #   test_gui_never_stalls_while_the_backend_hangs while a worker starts (0.4 s of
+    #   imports beside the first taps) was at most 44 ms in 12 runs, against 55-122 ms in 3
+    #   of 12 without it.
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICE)
+    with contextlib.suppress(AttributeError, OSError):  # Linux only
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
     # Ctrl-C in a terminal reaches the whole process group; the GUI process decides when the
     # worker ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
