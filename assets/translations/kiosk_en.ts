@@ -662,6 +662,10 @@ all</translation>
         <translation>Picture frozen</translation>
     </message>
     <message>
+        <source>识别进程重启中</source>
+        <translation>restarting the camera process</translation>
+    </message>
+    <message>
         <source>{ms} 毫秒（中位数）</source>
         <translation>{ms} ms (median)</translation>
     </message>

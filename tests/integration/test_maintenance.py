@@ -217,6 +217,11 @@ def test_every_maintenance_action(kiosk_factory, resident_at, qtbot, tmp_path, c
     t.section("camera")
     qtbot.waitUntil(lambda: s.camera_info.value("fps") != "—", timeout=4000)
     assert s.camera_info.value("exposure") == "—"
+    state = s.camera_info.value("state")
+    s.set_camera_state("restarting")  # what the scanner reports while its worker restarts
+    assert s.camera_info.value("state") == "识别进程重启中"
+    s.set_camera_state("running")
+    assert s.camera_info.value("state") == "正常" and state
     person.show_phone(person.code(ORDINARY))
     qtbot.waitUntil(lambda: s.camera_info.value("last") != "—", timeout=5000)
     last = s.camera_info.value("last")

@@ -680,6 +680,7 @@ class MaintenanceScreen(Screen):
             "running": self.tr("正常"),
             "unavailable": self.tr("不可用"),
             "stale": self.tr("画面停止"),
+            "restarting": self.tr("识别进程重启中"),
         }
         self.camera_info.set("state", names.get(state, state))
 
