@@ -48,14 +48,18 @@ def settle(seconds: float = 0.3) -> None:
 
 class DemoRun:
     def __init__(self, config: KioskConfig, config_file: Path, out: Path, tag: str) -> None:
-        from kiosk.app import build
+        from kiosk.app import build, shanghai_now
+        from kiosk.backend.seed import hall_hours_clock
         from kiosk.devtools import code_text
         from kiosk.domain import payloads
 
         self.out = out
         self.tag = tag
         self.written: list[Path] = []
-        self.kiosk = build(config, config_file, kiosk_mode=False)
+        # The hall's day, whatever the hour: the scripted check-in must find an appointment
+        # that is over even when the demo runs just after midnight.
+        self.kiosk = build(config, config_file, kiosk_mode=False,
+                           clock=hall_hours_clock(shanghai_now))
         key_file = self.kiosk.paths.config_dir / config.qr.demo_signing_key
         self._key = payloads.load_private_key(key_file.read_bytes())
         self._key_id = config.qr.demo_key_id
@@ -64,7 +68,9 @@ class DemoRun:
         settle(0.5)
 
     def code(self, resident: str, variant: str = "valid") -> str:
-        return self._code_text(self._key, self._key_id, resident, variant)
+        # Signed at the kiosk's time, which the hall clock sets apart from the wall clock.
+        now = self.kiosk.controller.ctx.clock().timestamp()
+        return self._code_text(self._key, self._key_id, resident, variant, now=now)
 
     def shot(self, name: str) -> None:
         settle(0.4)

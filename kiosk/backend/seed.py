@@ -19,7 +19,7 @@ Residents, by role (`DEMO_RESIDENTS[role]`), with ages on the seed day:
 | veteran                    | R0003 | 王建国     | 60  | entitlements ("veteran",); no         |
 |                            |       |            |     | retirement cert yet (退休一件事)      |
 | serious_illness            | R0004 | 赵志强     | 52  | entitlements ("serious_illness",)     |
-| appointment_today          | R0005 | 刘芳       | 38  | appointment now+1h .. now+1h30        |
+| appointment_today          | R0005 | 刘芳       | 38  | appointment now+10min .. now+40min    |
 | appointment_passed         | R0006 | 孙丽娟     | 45  | appointment today, already ended      |
 | appointment_tomorrow       | R0007 | 周建明     | 29  | appointment tomorrow 09:30, none today|
 | no_licenses                | R0008 | 吴小平     | 67  | no electronic licenses at all         |
@@ -48,7 +48,8 @@ already ended for `appointment_passed` and one tomorrow for `appointment_tomorro
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 # ISO 7064 MOD 11-2 as used by GB 11643 (resident ID numbers) and, since 2023, by the
@@ -274,13 +275,31 @@ def demo_residents(today: dt.date) -> list[SeedResident]:
 
 
 _ONE_DAY = dt.timedelta(days=1)
+HALL_MORNING = dt.time(10, 0)
+
+
+def hall_hours_clock(real: Callable[[], dt.datetime]) -> Callable[[], dt.datetime]:
+    """A clock for scripted demos and UI tests: today's date, starting at 10:00 and running.
+
+    The demo appointments cannot all mean what their roles say at every hour: between
+    midnight and 00:45 no 30-minute slot of today has ended 15 minutes ago, so
+    `appointment_passed` is still on time, and after 23:45 `appointment_today` is already
+    over. A demo or test run at night on the wall clock would show a different outcome
+    from one run by day (CI failed this way at 00:20 Shanghai time). The date stays the
+    real one, so "today" in the statistics and the backend agree with the calendar.
+    """
+    now = real()
+    start = dt.datetime.combine(now.date(), HALL_MORNING, tzinfo=now.tzinfo)
+    t0 = time.monotonic()
+    return lambda: start + dt.timedelta(seconds=time.monotonic() - t0)
 
 
 def demo_appointments(now: dt.datetime, categories: Collection[str]) -> list[SeedAppointment]:
     """The demo appointments relative to `now` (an aware Asia/Shanghai datetime).
 
-    * appointment_today: now+10min .. now+40min (so checking in now is on time), but never
-      later than 23:00-23:30 so it stays on the same day;
+    * appointment_today: now+10min .. now+40min (so checking in now is on time), but
+      starting no later than 23:25, so it stays on the same day and is still on time
+      until 00:10;
     * appointment_passed: 08:00-08:30 when seeded after 09:30, else ending an hour and a half
       before now (clamped to midnight: seeded before 01:30 it has not ended yet);
     * appointment_tomorrow: 09:30-10:00 the next day.
@@ -297,7 +316,8 @@ def demo_appointments(now: dt.datetime, categories: Collection[str]) -> list[See
     midnight = minute.replace(hour=0, minute=0)
     half_hour = dt.timedelta(minutes=30)
 
-    today_start = min(minute + dt.timedelta(minutes=10), midnight + dt.timedelta(hours=23))
+    today_start = min(minute + dt.timedelta(minutes=10),
+                      midnight + dt.timedelta(hours=23, minutes=25))
     if minute >= midnight + dt.timedelta(hours=9, minutes=30):
         passed_start = midnight + dt.timedelta(hours=8)
     else:

@@ -13,7 +13,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from kiosk.app import Kiosk, build
+from kiosk.app import Kiosk, build, shanghai_now
+from kiosk.backend.seed import hall_hours_clock
 from kiosk.config.loader import load_config
 from kiosk.config.schema import EmulatedCameraConfig, KioskConfig
 from kiosk.devtools import code_text
@@ -107,9 +108,12 @@ def kiosk_factory(qtbot, tmp_path) -> Iterator:
 
     def factory(data_dir: Path | None = None, printer: dict | None = None,
                 config_file: Path = SHIPPED, clock=None, **screen: object) -> Kiosk:
-        extra = {"clock": clock} if clock is not None else {}
+        # By default the kiosk lives in the hall's day (today, from 10:00): the demo
+        # appointments mean what their roles say only by day, and a suite run at night must
+        # see the same outcomes as one run by day.
         k = build(make_config(data_dir or tmp_path / "data", printer, config_file, **screen),
-                  config_file, kiosk_mode=False, **extra)
+                  config_file, kiosk_mode=False,
+                  clock=clock if clock is not None else hall_hours_clock(shanghai_now))
         k.window.show()
         built.append(k)
         return k

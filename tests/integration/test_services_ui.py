@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QLabel
 
 from kiosk.app import shanghai_now
-from kiosk.backend.seed import DEMO_RESIDENTS
+from kiosk.backend.seed import DEMO_RESIDENTS, hall_hours_clock
 from kiosk.backend.stats import export_stats
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +37,7 @@ def test_check_in_on_time_gives_a_priority_ticket(kiosk, resident):
     assert re.fullmatch(r"Y[A-G]\d{3}", number), number
     assert number in printed.text and "预约" in printed.text
     appts = kiosk.backend.appointments_on(DEMO_RESIDENTS["appointment_today"],
-                                          shanghai_now().date())
+                                          kiosk.controller.ctx.clock().date())
     assert appts[0].checked_in_at is not None
 
 
@@ -63,9 +63,10 @@ def test_check_in_without_appointment(kiosk, resident):
 
 def test_check_in_too_early(kiosk_factory, resident_at):
     offset = {"minutes": 0}
+    hall = hall_hours_clock(shanghai_now)
 
     def clock() -> dt.datetime:
-        return shanghai_now() + dt.timedelta(minutes=offset["minutes"])
+        return hall() + dt.timedelta(minutes=offset["minutes"])
 
     k = kiosk_factory(clock=clock)  # seeds the appointment at now+10 min
     person = resident_at(k)

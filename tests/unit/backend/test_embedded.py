@@ -12,6 +12,7 @@ import sqlite3
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from kiosk.domain.payloads import (
     Verifier,
     load_public_keys,
 )
+from kiosk.domain.queue import AppointmentFit, appointment_fit
 
 CATALOG_FILE = Path(__file__).resolve().parents[3] / "config" / "catalog.yaml"
 T0 = dt.datetime(2024, 6, 3, 10, 0, tzinfo=SHANGHAI)  # a Monday morning
@@ -597,5 +599,25 @@ def test_appointment_times_stay_on_their_day_near_midnight(catalog: Catalog) -> 
         }
         today = by_role[seed.DEMO_RESIDENTS["appointment_today"]]
         assert today.start.date() == today.end.date() == now.date()
+        assert appointment_fit(today.start, today.end, now) is AppointmentFit.ON_TIME
         passed = by_role[seed.DEMO_RESIDENTS["appointment_passed"]]
         assert passed.start.date() == now.date()
+
+
+def test_hall_hours_clock_keeps_the_date_and_runs_from_ten() -> None:
+    # At 00:20 the wall clock has no demo appointment that is over yet; the hall clock,
+    # which demos and UI tests run on, is at 10:00 of the same day.
+    night = dt.datetime(2026, 12, 5, 0, 20, tzinfo=SHANGHAI)
+    clock = seed.hall_hours_clock(lambda: night)
+    first = clock()
+    assert first.date() == night.date() and first.tzinfo is SHANGHAI
+    assert dt.time(10, 0) <= first.time() < dt.time(10, 0, 1)
+    time.sleep(0.02)
+    assert clock() > first
+    by_role = {a.resident_id: a for a in seed.demo_appointments(first, ["social_security"])}
+    passed = by_role[seed.DEMO_RESIDENTS["appointment_passed"]]
+    assert appointment_fit(passed.start, passed.end, first) is AppointmentFit.TOO_LATE
+    on_wall = {a.resident_id: a for a in seed.demo_appointments(night, ["social_security"])}
+    late_at_night = on_wall[seed.DEMO_RESIDENTS["appointment_passed"]]
+    # The reason the clock exists: on the wall clock the "passed" role is still on time.
+    assert appointment_fit(late_at_night.start, late_at_night.end, night) is AppointmentFit.ON_TIME
