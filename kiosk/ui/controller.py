@@ -24,7 +24,7 @@ from kiosk.ui.screens.category import CategoryScreen
 from kiosk.ui.screens.home import HomeScreen, ServicesScreen
 from kiosk.ui.screens.scan import ScanScreen
 from kiosk.ui.screens.ticket import TicketScreen
-from kiosk.ui.widgets import forget_qr_codes, qr_matrix
+from kiosk.ui.widgets import CameraView, forget_qr_codes, qr_matrix
 
 log = logging.getLogger(__name__)
 
@@ -167,10 +167,15 @@ class TakeNumberController(QObject):
 
     def on_camera_state(self, state: str) -> None:
         # "restarting": the camera worker process died and is being started again (~1 s).
-        if state in ("unavailable", "stale", "restarting"):
+        problem = state in ("unavailable", "stale", "restarting")
+        if problem:
             self.scan.show_status(messages.camera_problem())
         elif state == "running":
             self.scan.show_status("")
+        if problem or state == "running":
+            # Every preview (scan, bundle identify, lookups, maintenance) drops its picture.
+            for view in self.window.findChildren(CameraView):
+                view.set_unavailable(problem)
 
     # --- the ticket -------------------------------------------------------------------
     def issue_for(self, context: flows.ResidentContext | None, category_id: str) -> None:

@@ -301,22 +301,35 @@ class CameraView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._frame: QImage | None = None
-        self._message = ""
+        self._unavailable = False
         self.text_px = 34  # the message over the preview; larger in elder mode
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(320, 240)
 
+    @property
+    def message(self) -> str:
+        """What the preview says instead of a picture (translated when it is drawn, so a
+        language switch re-words it)."""
+        return self.tr("摄像头暂时无法使用") if self._unavailable else ""
+
     def set_frame(self, image: QImage) -> None:
+        if self._unavailable:
+            # The camera is reported unavailable: a stale or frozen picture would tell the
+            # resident that aiming the phone still works.
+            return
         self._frame = image
         self.update()
 
-    def set_message(self, text: str) -> None:
-        self._message = text
+    def set_unavailable(self, unavailable: bool) -> None:
+        """Drop the picture and say so over the preview while the camera is not delivering."""
+        self._unavailable = unavailable
+        if unavailable:
+            self._frame = None
         self.update()
 
     def clear(self) -> None:
+        # Only the picture may hold the last resident; whether the camera works is kept.
         self._frame = None
-        self._message = ""
         self.update()
 
     def image_rect(self) -> QRect:
@@ -363,7 +376,8 @@ class CameraView(QWidget):
         ):
             p.drawLine(cx, cy, cx + dx * arm, cy)
             p.drawLine(cx, cy, cx, cy + dy * arm)
-        if self._message:
+        message = self.message
+        if message:
             band = round(self.text_px * 3.2)
             box = QRectF(0, self.height() - band, self.width(), band)
             p.fillRect(box, QColor(0, 0, 0, 170))
@@ -371,7 +385,7 @@ class CameraView(QWidget):
             font = p.font()
             font.setPixelSize(self.text_px)
             p.setFont(font)
-            p.drawText(box, Qt.AlignmentFlag.AlignCenter, self._message)
+            p.drawText(box, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, message)
         p.end()
 
 

@@ -25,6 +25,8 @@ def test_camera_fault_and_recovery(kiosk, resident, qtbot, fault):
     getattr(kiosk.camera, fault)()
     qtbot.waitUntil(lambda: scan.status.text() == messages.camera_problem(), timeout=5000)
     assert scan.no_phone_button.isVisible() and scan.no_phone_button.isEnabled()
+    # No frozen picture on the preview while the camera is out: it says so instead.
+    assert scan.camera._frame is None and scan.camera.message == "摄像头暂时无法使用"
     back = time.monotonic()
     kiosk.camera.plug()
     qtbot.waitUntil(lambda: kiosk.scanner.state == "running", timeout=5000)
@@ -34,5 +36,7 @@ def test_camera_fault_and_recovery(kiosk, resident, qtbot, fault):
     # The state is read from the worker's thread; the screen hears of it through a queued
     # signal a moment later.
     qtbot.waitUntil(lambda: scan.status.text() == "", timeout=1000)
+    qtbot.waitUntil(lambda: scan.camera._frame is not None, timeout=2000)  # live again
+    assert scan.camera.message == ""
     resident.show_phone(resident.code(DEMO_RESIDENTS["ordinary"]))
     resident.wait_screen("category", timeout=5000)
