@@ -1,6 +1,7 @@
 """Printing off the GUI thread, one job at a time, with faults held and reprinted once.
 
-A job refused before any byte left (paper out, cover open, offline, unplugged) is held and
+A job refused before any byte left (paper out, cover open, offline, unplugged, or a printer
+that does not answer its status query) is held and
 printed when the printer says it is ready again, unless staff cancel it. A job that failed
 after part of it was accepted is never sent again automatically: what is left in the
 printer's buffer prints when paper is loaded, and a second copy would be a duplicate ticket.
@@ -23,6 +24,7 @@ from kiosk.hardware.printer.errors import (
     PrinterState,
     PrinterStatus,
     PrinterUnavailable,
+    error_for_status,
 )
 from kiosk.hardware.printer.printer import Printer, PrintReport
 from kiosk.services.tasks import TaskQueue
@@ -96,6 +98,17 @@ class PrintService(QObject):
     def _done(self, job: int, report: PrintReport) -> None:
         log.info("print job %d done: %s", job, report)
         after = report.status_after
+        if not report.ok:
+            # The bytes went out but the printer then reported trouble or fell silent: the
+            # ticket may be cut short. Never resent (a second copy would duplicate it); the
+            # resident keeps it on screen and staff are called.
+            trouble = error_for_status(after, bytes_sent=report.bytes_sent)
+            code = problem_code(trouble) if trouble is not None else "fault"
+            hint = trouble.hint if trouble is not None else ""
+            log.warning("print job %d sent, then the printer reported %s", job, after.state.value)
+            self._alert(code)
+            self.jobFailed.emit(job, code, hint)
+            return
         if after.state is PrinterState.PAPER_NEAR_END:
             self._alert("paper_near_end")
         elif after.state is PrinterState.OK:
@@ -137,9 +150,9 @@ class PrintService(QObject):
                                                type(exc).__name__))
 
     def _status_read(self, status: PrinterStatus) -> None:
-        # UNKNOWN (a connection that cannot read status) is tried too: nothing of a held job
-        # was sent, so a failed retry only holds it again.
-        if status.state in (PrinterState.OK, PrinterState.PAPER_NEAR_END, PrinterState.UNKNOWN):
+        # A connection that cannot read status is tried too: nothing of a held job was sent,
+        # so a failed retry only holds it again. A silent printer has not recovered.
+        if status.ready:
             log.info("printer recovered; reprinting %d held job(s)", len(self.held))
             self._alerted -= {"paper_out", "cover_open", "offline", "unavailable", "fault"}
             held, self.held = self.held, []

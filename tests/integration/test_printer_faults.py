@@ -28,7 +28,8 @@ def help_screens(kiosk, qtbot) -> dict:
     (PrinterState.PAPER_OUT, "paper_out"),
     (PrinterState.COVER_OPEN, "cover_open"),
     (PrinterState.OFFLINE, "offline"),
-])
+    (PrinterState.NO_ANSWER, "offline"),  # silent on DLE EOT: a fault, never "paper OK"
+], ids=["paper_out", "cover_open", "offline", "no_answer"])
 def test_fault_before_the_job_holds_it_and_reprints_once(kiosk, resident, qtbot, fault, code):
     printer = kiosk.printer_transport
     kiosk.printing.poll.setInterval(100)
@@ -49,18 +50,49 @@ def test_fault_before_the_job_holds_it_and_reprints_once(kiosk, resident, qtbot,
     assert screen.ticket.number in read_printout(resident.jobs()[0]).text
 
 
-def test_paper_runs_out_mid_job_is_not_printed_twice(kiosk, resident, qtbot):
+@pytest.mark.parametrize(("fault", "code"), [
+    (PrinterState.PAPER_OUT, "paper_out"),
+    (PrinterState.COVER_OPEN, "cover_open"),
+    (PrinterState.OFFLINE, "offline"),
+])
+def test_fault_mid_job_is_told_and_not_printed_twice(kiosk, resident, qtbot, fault, code):
     printer = kiosk.printer_transport
     kiosk.printing.poll.setInterval(100)
-    printer.set_fault(PrinterState.PAPER_OUT, after_bytes=120)
+    printer.set_fault(fault, after_bytes=120)
     take_anonymous_ticket(kiosk, resident)
     screen = kiosk.controller.ticket
     qtbot.waitUntil(screen.print_problem.isVisible, timeout=5000)
+    assert screen.print_problem.text() == messages.printer_problem(code)
+    assert screen.card.qr.pixmap() is not None  # the code stays on screen to photograph
+    assert help_screens(kiosk, qtbot).get(f"printer:{code}") == 1
     printer.set_fault(None)
     qtbot.wait(600)
     sent = b"".join(resident.jobs())
-    assert 0 < len(sent) <= 120 + 0  # only the part the printer took before running out
+    assert 0 < len(sent) <= 120  # only the part the printer took before the fault
     assert kiosk.printing.held == []
+
+
+def test_printer_silent_after_the_job_is_told_and_not_resent(kiosk, resident, qtbot):
+    """The whole ticket went out, then the printer stopped answering (switched off, cable
+    pulled): it may not have come out, so the resident is told; never sent twice."""
+    printer = kiosk.printer_transport
+    kiosk.printing.poll.setInterval(100)
+    real_write = printer.write
+
+    def write_then_fall_silent(data: bytes) -> None:
+        real_write(data)
+        printer.set_fault(PrinterState.NO_ANSWER)
+
+    printer.write = write_then_fall_silent
+    take_anonymous_ticket(kiosk, resident)
+    screen = kiosk.controller.ticket
+    qtbot.waitUntil(screen.print_problem.isVisible, timeout=5000)
+    assert screen.print_problem.text() == messages.printer_problem("offline")
+    assert help_screens(kiosk, qtbot).get("printer:offline") == 1
+    printer.write = real_write
+    printer.set_fault(None)
+    qtbot.wait(600)
+    assert len(resident.jobs()) == 1 and kiosk.printing.held == []
 
 
 def test_staff_cancel_drops_held_jobs(kiosk, resident, qtbot):

@@ -47,6 +47,10 @@ class PrinterStatus:
     error: bool = False
     detail: str = ""
     raw: bytes = b""  # the reply bytes (DLE EOT 1, 2, 4), for diagnostics
+    # False only for a connection that has no way to ask (a write-only device file): its
+    # UNKNOWN says nothing about the printer. Everywhere else UNKNOWN means the printer
+    # stayed silent, which a working printer never does.
+    readable: bool = True
 
     @property
     def can_print(self) -> bool:
@@ -57,9 +61,24 @@ class PrinterStatus:
     def known(self) -> bool:
         return self.state is not PrinterState.UNKNOWN
 
+    @property
+    def silent(self) -> bool:
+        """The printer was asked and did not answer: powered off, cable loose, or hung."""
+        return self.state is PrinterState.UNKNOWN and self.readable
+
+    @property
+    def ready(self) -> bool:
+        """A job may go ahead: the printer said so, or the connection cannot ask at all."""
+        return self.state in (PrinterState.OK, PrinterState.PAPER_NEAR_END) or (
+            self.state is PrinterState.UNKNOWN and not self.readable)
+
     @classmethod
     def unknown(cls, detail: str) -> PrinterStatus:
         return cls(PrinterState.UNKNOWN, detail=detail)
+
+    @classmethod
+    def unreadable(cls, detail: str) -> PrinterStatus:
+        return cls(PrinterState.UNKNOWN, detail=detail, readable=False)
 
     @classmethod
     def ok(cls, detail: str = "ready") -> PrinterStatus:
@@ -117,6 +136,16 @@ class PrinterOffline(PrinterError):
     )
 
 
+class PrinterNoAnswer(PrinterOffline):
+    """The printer did not answer DLE EOT: python-escpos would call that "paper OK"; we do not
+    send a job into silence, since it would print (if at all) whenever the printer wakes."""
+
+    default_hint = (
+        "The printer does not answer status queries: check its power switch and cable, then "
+        "power-cycle it. If this model never answers DLE EOT, connect it as kind = \"file\"."
+    )
+
+
 class PrinterFault(PrinterError):
     """The printer reports an error (cutter jam, head overheated, unrecoverable error)."""
 
@@ -134,6 +163,8 @@ def error_for_status(
         PrinterState.ERROR: PrinterFault,
     }
     kind = kinds.get(status.state)
+    if status.silent:
+        kind = PrinterNoAnswer
     if kind is None:
         return None
     return kind(f"printer {status}", status=status, bytes_sent=bytes_sent)

@@ -14,17 +14,12 @@ from dataclasses import dataclass
 
 from kiosk.domain.printdoc import Align, Cut, KeyValue, PrintDocument, Qr, Rule, Text
 from kiosk.hardware.printer.errors import (
-    PrinterState,
     PrinterStatus,
     PrinterUnavailable,
     error_for_status,
 )
 from kiosk.hardware.printer.escpos_writer import PrinterProfile, encode_document
 from kiosk.hardware.printer.transports import PrinterTransport
-
-# A job may go ahead in these states after it was sent; anything else means the ticket may be
-# incomplete (paper ran out mid-ticket) and the resident should be told.
-_FINE_AFTER = frozenset({PrinterState.OK, PrinterState.PAPER_NEAR_END, PrinterState.UNKNOWN})
 
 
 @dataclass(frozen=True)
@@ -37,9 +32,10 @@ class PrintReport:
 
     @property
     def ok(self) -> bool:
-        """False when the printer reported trouble right after the job (ticket may be cut
-        short); UNKNOWN counts as fine because some connections cannot read status."""
-        return self.status_after.state in _FINE_AFTER
+        """False when the printer reported trouble, or went silent, right after the job: the
+        ticket may be cut short and the resident should be told. A connection that cannot
+        read status at all counts as fine."""
+        return self.status_after.ready
 
     @property
     def paper_low(self) -> bool:

@@ -506,7 +506,7 @@ class FileTransport(_EscposTransport):
     def read_status(self) -> PrinterStatus:
         with self._lock:
             self._require_open()
-        return PrinterStatus.unknown(CANNOT_READ_STATUS)
+        return PrinterStatus.unreadable(CANNOT_READ_STATUS)
 
     def _hint(self, exc: BaseException) -> str:
         path = self._cfg.path

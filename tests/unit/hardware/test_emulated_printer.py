@@ -18,9 +18,12 @@ from kiosk.hardware.printer.errors import (
     CoverOpen,
     PaperOut,
     PrinterError,
+    PrinterNoAnswer,
     PrinterOffline,
     PrinterState,
+    PrinterStatus,
     PrinterUnavailable,
+    error_for_status,
 )
 from kiosk.hardware.printer.escpos_writer import PrinterProfile, encode_document
 from kiosk.hardware.printer.printer import Printer
@@ -232,11 +235,40 @@ def test_printer_reconnects_after_a_replug() -> None:
     assert len(transport.jobs) == 2 and b"A003" in transport.jobs[1]
 
 
-def test_unknown_status_does_not_block_printing() -> None:
+def test_a_silent_printer_gets_no_job() -> None:
+    # python-escpos would read this silence as "paper adequate"; a job sent into it would
+    # print (if ever) whenever the printer wakes up, for nobody.
     transport = EmulatedPrinter()
     transport.set_fault(PrinterState.NO_ANSWER)
-    report = Printer(transport, PrinterProfile()).print_document(doc())
-    assert report.status_before.state is PrinterState.UNKNOWN and report.ok
+    with pytest.raises(PrinterNoAnswer) as raised:
+        Printer(transport, PrinterProfile()).print_document(doc())
+    assert raised.value.bytes_sent == 0 and transport.jobs == []
+    assert isinstance(raised.value, PrinterOffline)  # the resident reads the offline message
+    transport.set_fault(None)
+    assert Printer(transport, PrinterProfile()).print_document(doc()).ok
+
+
+def test_a_printer_that_falls_silent_after_the_job_is_not_ok() -> None:
+    transport = EmulatedPrinter()
+    printer = Printer(transport, PrinterProfile())
+    real = transport.read_status
+    calls = {"n": 0}
+
+    def status() -> PrinterStatus:
+        calls["n"] += 1
+        return real() if calls["n"] == 1 else PrinterStatus.unknown("no answer")
+
+    transport.read_status = status  # type: ignore[method-assign]
+    report = printer.print_document(doc())
+    assert not report.ok and len(transport.jobs) == 1
+
+
+def test_a_connection_that_cannot_ask_still_prints() -> None:
+    status = PrinterStatus.unreadable("this connection cannot read status")
+    assert status.ready and not status.silent and error_for_status(status) is None
+    silent = PrinterStatus.unknown("no answer")
+    assert silent.silent and not silent.ready
+    assert isinstance(error_for_status(silent), PrinterNoAnswer)
 
 
 @pytest.mark.parametrize("profile", [PrinterProfile(columns=32, paper_dots=384),
