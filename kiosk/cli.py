@@ -103,8 +103,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 3
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QCursor, QGuiApplication
     from PySide6.QtWidgets import QApplication
 
     from kiosk.app import Paths, build
@@ -114,12 +112,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     kiosk_mode = config.screen.fullscreen and not args.windowed
     kiosk = build(config, path, kiosk_mode=kiosk_mode, start_camera=False, defer_camera_ms=300)
-    if kiosk_mode:
-        if config.screen.hide_cursor:
-            QGuiApplication.setOverrideCursor(QCursor(Qt.CursorShape.BlankCursor))
-        kiosk.window.showFullScreen()
-    else:
-        kiosk.window.show()
+    kiosk.present(kiosk_mode=kiosk_mode)
     app.aboutToQuit.connect(kiosk.shutdown)
     from PySide6.QtCore import QTimer
 
@@ -342,7 +335,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_hash_pin(args: argparse.Namespace) -> int:
     from kiosk.pin_cli import hash_pin_command
 
-    return hash_pin_command(_config_path(args.config))
+    return hash_pin_command(_config_path(args.config), print_only=args.print_only)
 
 
 def cmd_scan_bench(args: argparse.Namespace) -> int:
@@ -468,8 +461,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="random seed: same seed, same set")
     p.set_defaults(func=cmd_make_bench)
 
-    p = sub.add_parser("hash-pin", help="set the maintenance PIN: prints the config lines")
-    p.add_argument("--config", help="the config file the lines go into")
+    p = sub.add_parser("hash-pin",
+                       help="set the maintenance PIN: writes its hash into the config")
+    p.add_argument("--config", help="the config file to write (default: the kiosk's config)")
+    p.add_argument("--print", dest="print_only", action="store_true",
+                   help="print the config lines instead of writing them")
     p.set_defaults(func=cmd_hash_pin)
 
     p = sub.add_parser("config-reference", help="every config key with default and meaning")

@@ -163,6 +163,13 @@
     </message>
 </context>
 <context>
+    <name>CameraView</name>
+    <message>
+        <source>摄像头暂时无法使用</source>
+        <translation>Camera not available</translation>
+    </message>
+</context>
+<context>
     <name>CategoryScreen</name>
     <message>
         <source>请选择要办理的业务</source>
@@ -917,8 +924,8 @@ all</translation>
         <translation>Too many wrong PINs: maintenance is locked. Try again after {time}.</translation>
     </message>
     <message>
-        <source>本终端未设置维护密码，维护功能无法使用。请在终端上运行 kiosk hash-pin，把它输出的 pin_hash 一行写入配置文件的 [maintenance] 部分，然后重启终端。</source>
-        <translation>No maintenance PIN is set on this terminal, so maintenance cannot be used. Run kiosk hash-pin on the terminal, put the pin_hash line it prints into the [maintenance] section of the config file, then restart the terminal.</translation>
+        <source>本终端未设置维护密码，维护功能无法使用。请在终端上运行 kiosk hash-pin（它把密码的哈希写入配置文件的 [maintenance] 部分），然后重启终端。</source>
+        <translation>No maintenance PIN is set on this terminal, so maintenance cannot be used. Run kiosk hash-pin on the terminal (it writes the PIN&apos;s hash into the [maintenance] section of the config file), then restart the terminal.</translation>
     </message>
 </context>
 <context>

@@ -262,8 +262,8 @@ class PinScreen(Screen):
     def show_disabled(self) -> None:
         self.set_enabled(False)
         self._show(self.tr(
-            "本终端未设置维护密码，维护功能无法使用。请在终端上运行 kiosk hash-pin，"
-            "把它输出的 pin_hash 一行写入配置文件的 [maintenance] 部分，然后重启终端。"
+            "本终端未设置维护密码，维护功能无法使用。请在终端上运行 kiosk hash-pin"
+            "（它把密码的哈希写入配置文件的 [maintenance] 部分），然后重启终端。"
         ), "notice")
 
     def show_problem(self, text: str) -> None:

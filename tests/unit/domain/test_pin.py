@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -265,7 +266,7 @@ def answers(*texts: str):
 
 def test_hash_pin_prints_the_config_lines(tmp_path, capsys):
     read, prompts = answers(PIN, PIN)
-    assert hash_pin_command(tmp_path / "kiosk.toml", read_secret=read) == 0
+    assert hash_pin_command(tmp_path / "kiosk.toml", read_secret=read) == 0  # no such file
     assert len(prompts) == 2
     out, err = capsys.readouterr()
     lines = out.splitlines()
@@ -282,8 +283,56 @@ def test_hash_pin_says_when_it_replaces_a_pin(tmp_path, capsys, encoded):
     config = tmp_path / "kiosk.toml"
     config.write_text(f'[maintenance]\npin_hash = "{encoded}"\n')
     read, _ = answers(PIN, PIN)
-    assert hash_pin_command(config, read_secret=read) == 0
+    assert hash_pin_command(config, print_only=True, read_secret=read) == 0
     assert "replace" in capsys.readouterr().err
+
+
+def test_hash_pin_writes_the_shipped_config_keeping_its_comments(tmp_path, capsys):
+    shipped = Path(__file__).resolve().parents[3] / "config" / "kiosk.toml"
+    config = tmp_path / "kiosk.toml"
+    config.write_text(shipped.read_text("utf-8"), "utf-8")
+    config.chmod(0o640)
+    read, _ = answers(PIN, PIN)
+    assert hash_pin_command(config, read_secret=read) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and PIN not in err and str(config) in err
+    text = config.read_text("utf-8")
+    assert PIN not in text
+    before, after = shipped.read_text("utf-8").splitlines(), text.splitlines()
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    assert len(changed) == 1 and changed[0][0] == 'pin_hash = ""'  # only that line
+    from kiosk.config.loader import load_config
+
+    assert verify_pin(PIN, load_config(config).maintenance.pin_hash)
+    assert config.stat().st_mode & 0o777 == 0o640
+
+
+@pytest.mark.parametrize("text", [
+    "",
+    '[screen]\nwidth = 1920\n',
+    '[maintenance]\n# a comment\n\n[printer]\nkind = "emulated"\n',
+    '[maintenance]  # ours\nidle_timeout_s = 60\npin_hash = "old"\n[printer.profile]\nx = 1\n',
+])
+def test_pin_hash_goes_into_any_layout(tmp_path, capsys, text):
+    config = tmp_path / "kiosk.toml"
+    config.write_text(text)
+    read, _ = answers(PIN, PIN)
+    assert hash_pin_command(config, read_secret=read) == 0
+    data = tomllib.loads(config.read_text())
+    assert verify_pin(PIN, data["maintenance"]["pin_hash"])
+    for section, value in tomllib.loads(text).items():  # nothing else changed
+        if section != "maintenance":
+            assert data[section] == value
+
+
+def test_hash_pin_leaves_a_file_it_cannot_read_back_alone(tmp_path, capsys):
+    config = tmp_path / "kiosk.toml"
+    broken = "[maintenance\npin_hash = 1\n"
+    config.write_text(broken)
+    read, _ = answers(PIN, PIN)
+    assert hash_pin_command(config, read_secret=read) == 1
+    assert config.read_text() == broken and "--print" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == [config]  # no temporary file left behind
 
 
 @pytest.mark.parametrize(
