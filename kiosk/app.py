@@ -202,6 +202,19 @@ class Kiosk:
         return bool(self.backend_queue.pending() or ctx.stats_queue.pending()
                     or ctx.render_queue.pending())
 
+    def present(self, *, kiosk_mode: bool) -> None:
+        """Show the window: in kiosk mode full screen over everything, with the mouse
+        cursor blanked on touch panels (`screen.hide_cursor`); else an ordinary window."""
+        if kiosk_mode:
+            if self.config.screen.hide_cursor:
+                from PySide6.QtCore import Qt
+                from PySide6.QtGui import QCursor, QGuiApplication
+
+                QGuiApplication.setOverrideCursor(QCursor(Qt.CursorShape.BlankCursor))
+            self.window.showFullScreen()
+        else:
+            self.window.show()
+
     def shutdown(self) -> None:
         if self._closed:
             return

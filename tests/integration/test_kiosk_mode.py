@@ -45,6 +45,35 @@ def test_escape_keys_and_close_do_nothing(kiosk_mode_kiosk, qtbot):
     assert w.windowFlags() & Qt.WindowType.FramelessWindowHint
 
 
+@pytest.mark.parametrize("hide_cursor", [True, False])
+def test_kiosk_mode_is_full_screen_with_the_cursor_hidden(tmp_path, qtbot, hide_cursor):
+    from conftest import SHIPPED, make_config
+    from PySide6.QtGui import QGuiApplication
+
+    cfg = make_config(tmp_path / "data")
+    cfg = cfg.model_copy(update={"screen": cfg.screen.model_copy(
+        update={"fullscreen": True, "hide_cursor": hide_cursor})})
+    k = build(cfg, SHIPPED, kiosk_mode=True)
+    try:
+        k.present(kiosk_mode=True)
+        qtbot.waitUntil(k.window.isFullScreen, timeout=2000)  # applied by the event loop
+        cursor = QGuiApplication.overrideCursor()
+        if hide_cursor:
+            assert cursor is not None and cursor.shape() == Qt.CursorShape.BlankCursor
+        else:
+            assert cursor is None
+    finally:
+        while QGuiApplication.overrideCursor() is not None:
+            QGuiApplication.restoreOverrideCursor()
+        k.shutdown()
+
+
+def test_windowed_is_an_ordinary_window(kiosk, qtbot):
+    kiosk.present(kiosk_mode=False)
+    qtbot.wait(100)
+    assert kiosk.window.isVisible() and not kiosk.window.isFullScreen()
+
+
 def test_serial_scan_engine_codes_are_data(kiosk_mode_kiosk, qtbot):
     from conftest import Resident
 
