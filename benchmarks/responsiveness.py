@@ -58,6 +58,9 @@ class Probe:
         self.last = now
 
 
+FREEZE_MS = 4000  # as kiosk/cli.py
+
+
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
@@ -77,11 +80,13 @@ def main() -> None:
         "screen": base.screen.model_copy(update={"fullscreen": False}),
         "scanner": base.scanner.model_copy(update={"isolation": args.isolation}),
     })
-    kiosk = build(cfg, DEFAULT_CONFIG, kiosk_mode=False, start_camera=False)
+    # As `kiosk run` does: the start-up heap is frozen once start-up work is done.
+    kiosk = build(cfg, DEFAULT_CONFIG, kiosk_mode=False, start_camera=False,
+                  freeze_heap_after_ms=FREEZE_MS)
     kiosk.window.show()
     probe = Probe()
-    # Anchor: idle Home, no camera.
-    pump(0.5)
+    # Anchor: idle Home, no camera, once start-up work is over.
+    pump(FREEZE_MS / 1000 + 0.5)
     probe.start()
     pump(3.0)
     probe.stop()

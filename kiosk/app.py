@@ -251,7 +251,12 @@ def build(
     clock: Callable[[], dt.datetime] = shanghai_now,
     start_camera: bool = True,
     defer_camera_ms: int = 0,
+    freeze_heap_after_ms: int = 0,
 ) -> Kiosk:
+    """The whole kiosk, wired. `freeze_heap_after_ms` (for a kiosk that runs on: `kiosk run`,
+    `simulate`, the benchmarks; not tests, which build many kiosks in one process) hides the
+    start-up heap from the cyclic collector once start-up work is done, see
+    `services.memory.freeze_startup_heap`."""
     paths = Paths.from_config(config, config_file)
     paths.data_dir.mkdir(parents=True, exist_ok=True)
     catalog = load_catalog(resolve(paths.config_dir, config.paths.catalog))
@@ -360,6 +365,10 @@ def build(
         if voice is not None:
             QTimer.singleShot(defer_camera_ms + 2000, voice.start)
     window.warm_up()
+    if freeze_heap_after_ms:
+        from kiosk.services.memory import freeze_startup_heap
+
+        QTimer.singleShot(freeze_heap_after_ms, window, freeze_startup_heap)
     # Home needs no QR library; the first ticket does. Load it on a worker after Home is up
     # so the first resident does not wait for the import (~30 ms, PIL with it).
     QTimer.singleShot(500, window, lambda: ctx.render_queue.closed

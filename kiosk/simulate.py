@@ -57,7 +57,7 @@ class Simulator:
         from kiosk.domain import payloads
 
         self.rng = random.Random(seed)
-        self.kiosk = build(config, config_file, kiosk_mode=False)
+        self.kiosk = build(config, config_file, kiosk_mode=False, freeze_heap_after_ms=4000)
         self.kiosk.window.show()
         key_file = self.kiosk.paths.config_dir / config.qr.demo_signing_key
         self._key = payloads.load_private_key(key_file.read_bytes())
