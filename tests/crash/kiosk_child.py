@@ -1,0 +1,100 @@
+"""The real kiosk, GUI and all, for the SIGKILL test: random resident sessions until killed.
+
+Unlike crash_child.py (the outbox, backend and printer code without the UI), this is the
+whole kiosk as `kiosk run` builds it (offscreen, emulated camera and printer, embedded
+backend, the camera worker process), driven by `kiosk simulate`'s resident sessions on one
+data folder that every run reuses. It prints, flushed at once:
+
+  HOME                         the kiosk is up and showing Home (after a restart too)
+  STORED <kind> <key>          an item is in the outbox (SQLite, committed) before it is sent
+  SHOWN ticket <number>        a ticket number is on the screen
+  PRINTED <sha1>               a whole print job went to the printer transport
+
+With `drain` as the second argument it only starts, waits until the outbox has nothing
+pending and prints DRAINED.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = ROOT / "config" / "kiosk.toml"
+
+
+def main(data: Path, mode: str, seed: int) -> None:
+    from kiosk.cli import load_checked_config
+    from kiosk.config.schema import EmulatedCameraConfig
+    from kiosk.demo import _app, wait_until
+    from kiosk.simulate import Simulator
+
+    app = _app()
+    base = load_checked_config(SHIPPED)
+    cfg = base.model_copy(update={
+        "camera": EmulatedCameraConfig(source="blank"),
+        "paths": base.paths.model_copy(update={"data_dir": str(data)}),
+        "screen": base.screen.model_copy(update={"fullscreen": False}),
+    })
+    sim = Simulator(cfg, SHIPPED, seed)
+    kiosk = sim.kiosk
+    outbox_put = kiosk.outbox.put
+
+    control = os.environ.get("KIOSK_CONTROL") == "forget"
+
+    def put(kind: str, key: str, payload: dict, **kw: object):
+        item = outbox_put(kind, key, payload, **kw)  # type: ignore[arg-type]
+        print(f"STORED {kind} {key}", flush=True)
+        if control:
+            # The bug the test must see: an outbox that forgets what it was given.
+            kiosk.outbox._conn.execute("DELETE FROM outbox WHERE idem_key=?", (key,))
+        return item
+
+    kiosk.outbox.put = put  # type: ignore[method-assign]
+    if control:  # the network is always down, so nothing is sent before it is forgotten
+        set_mode = kiosk.link.set_mode
+        kiosk.link.set_mode = lambda _mode: set_mode("down")  # type: ignore[method-assign]
+        set_mode("down")
+    transport = kiosk.printer_transport
+    write = transport.write
+
+    def printed(data: bytes) -> None:
+        write(data)
+        print(f"PRINTED {hashlib.sha1(data).hexdigest()}", flush=True)
+
+    transport.write = printed  # type: ignore[method-assign]
+    kiosk.window.screenChanged.connect(
+        lambda name: name == "ticket" and kiosk.controller.ticket.ticket is not None
+        and print(f"SHOWN ticket {kiosk.controller.ticket.ticket.number}", flush=True))
+    wait_until(lambda: kiosk.window.current().name == "home", 30)
+    app.processEvents()
+    print("HOME", flush=True)
+    if mode == "drain":
+        # Backoff may have put the next try minutes away: due now, and drained until empty.
+        kiosk.outbox._conn.execute("UPDATE outbox SET next_at=0 WHERE state='pending'")
+        deadline = time.monotonic() + 60
+        while kiosk.outbox.pending()[0] and time.monotonic() < deadline:
+            kiosk.delivery.drain()
+            wait_until(lambda: not kiosk.busy() and not kiosk.delivery.queue.pending(), 30)
+            time.sleep(0.05)
+        print("DRAINED", flush=True)
+        sim.close()
+        return
+    while True:
+        try:
+            sim.session()
+        except TimeoutError:
+            # A loaded machine can miss a demo timeout; the next session starts from Home.
+            print("SLOW", flush=True)
+            kiosk.window.go_home("home")
+        time.sleep(0.001)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "run",
+         int(os.environ.get("KIOSK_SEED", "1")))
