@@ -275,6 +275,10 @@ class ScanPipeline:
         if stop is not None and stop.is_set():
             return
         self.state = state
+        if state == RUNNING:
+            # Frames flow again: the fault is over, and a technician must not read it as
+            # current on the maintenance screen (the log keeps it).
+            self.last_error = ""
         if state in (UNAVAILABLE, STALE):
             log.warning("camera %s: %s", state, self.last_error)
         else:

@@ -24,6 +24,7 @@ def test_camera_fault_and_recovery(kiosk, resident, qtbot, fault):
     assert isinstance(kiosk.camera, CameraProxy)
     getattr(kiosk.camera, fault)()
     qtbot.waitUntil(lambda: scan.status.text() == messages.camera_problem(), timeout=5000)
+    assert kiosk.scanner.last_error  # the technician reads why
     assert scan.no_phone_button.isVisible() and scan.no_phone_button.isEnabled()
     # No frozen picture on the preview while the camera is out: it says so instead.
     assert scan.camera._frame is None and scan.camera.message == "摄像头暂时无法使用"
@@ -38,5 +39,6 @@ def test_camera_fault_and_recovery(kiosk, resident, qtbot, fault):
     qtbot.waitUntil(lambda: scan.status.text() == "", timeout=1000)
     qtbot.waitUntil(lambda: scan.camera._frame is not None, timeout=2000)  # live again
     assert scan.camera.message == ""
+    qtbot.waitUntil(lambda: kiosk.scanner.last_error == "", timeout=2000)  # not shown as current
     resident.show_phone(resident.code(DEMO_RESIDENTS["ordinary"]))
     resident.wait_screen("category", timeout=5000)
