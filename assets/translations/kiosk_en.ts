@@ -402,6 +402,10 @@ all</translation>
         <translation>Test page printed. Check the settings printed on it.</translation>
     </message>
     <message>
+        <source>暂停的凭条已全部补打。</source>
+        <translation>Every held ticket has been reprinted.</translation>
+    </message>
+    <message>
         <source>测试页未能打印（{code}）：{hint}</source>
         <translation>Test page not printed ({code}): {hint}</translation>
     </message>
@@ -533,8 +537,8 @@ all</translation>
         <translation>Refresh statistics</translation>
     </message>
     <message>
-        <source>退出后自助程序关闭，终端回到系统界面，居民无法再使用。由 systemd 管理的终端会在几秒后自动重新启动自助程序；若要停用，请在控制台执行 systemctl stop kiosk。</source>
-        <translation>Exiting closes the kiosk program and shows the system screen; residents can no longer use the terminal. A terminal managed by systemd starts the kiosk program again after a few seconds; to stop it, run systemctl stop kiosk on the console.</translation>
+        <source>退出后自助程序关闭，终端回到系统界面，居民无法再使用，而且不会自动重新启动（退出码 10）。维护完成后，请在控制台执行 systemctl start kiosk，或重启终端，恢复服务。</source>
+        <translation>Exiting closes the kiosk program and shows the system screen; residents can no longer use the terminal, and it does not start again by itself (exit status 10). When the maintenance is done, run systemctl start kiosk on the console, or restart the terminal, to bring the service back.</translation>
     </message>
     <message>
         <source>退出自助模式</source>
@@ -871,6 +875,62 @@ all</translation>
     <message>
         <source>页面</source>
         <translation>Screen</translation>
+    </message>
+    <message>
+        <source>首页</source>
+        <translation>Home</translation>
+    </message>
+    <message>
+        <source>更多服务页</source>
+        <translation>More services</translation>
+    </message>
+    <message>
+        <source>扫码页</source>
+        <translation>Scan screen</translation>
+    </message>
+    <message>
+        <source>选择业务页</source>
+        <translation>Service choice</translation>
+    </message>
+    <message>
+        <source>取号凭条页</source>
+        <translation>Ticket screen</translation>
+    </message>
+    <message>
+        <source>一件事列表</source>
+        <translation>Bundle list</translation>
+    </message>
+    <message>
+        <source>一件事办理步骤</source>
+        <translation>Bundle steps</translation>
+    </message>
+    <message>
+        <source>一件事回执页</source>
+        <translation>Bundle receipt</translation>
+    </message>
+    <message>
+        <source>办件查询扫码页</source>
+        <translation>Progress: scan</translation>
+    </message>
+    <message>
+        <source>办件查询结果页</source>
+        <translation>Progress: result</translation>
+    </message>
+    <message>
+        <source>预约签到扫码页</source>
+        <translation>Check-in: scan</translation>
+    </message>
+    <message>
+        <source>预约签到结果页</source>
+        <translation>Check-in: result</translation>
+    </message>
+    <message>
+        <source>评价页</source>
+        <translation>Rating screen</translation>
+    </message>
+    <message>
+        <source>未知</source>
+        <translation>unknown</translation>
     </message>
     <message>
         <source>优先（{why}）</source>

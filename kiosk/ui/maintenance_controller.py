@@ -131,6 +131,7 @@ class MaintenanceController(QObject):
         self._taps: deque[float] = deque(maxlen=GESTURE_TAPS)
         self._checking_pin = False
         self._test_job: int | None = None
+        self._reprinting: set[int] = set()  # held jobs a technician asked to reprint
         self._status_pending = False
         self._outbox_pending = False
         self._errors_seq = -1
@@ -370,6 +371,11 @@ class MaintenanceController(QObject):
             self._test_job = None
             self.screen.show_printer_message(self.tr("测试页已打印，请核对纸上的各项设置。"),
                                              "ok")
+        if job in self._reprinting:
+            self._reprinting.discard(job)
+            if not self._reprinting:
+                # "Reprint requested" must not stay up once it has happened.
+                self.screen.show_printer_message(self.tr("暂停的凭条已全部补打。"), "ok")
         if self._open:
             self.screen.set_held(len(self.kiosk.printing.held))
 
@@ -385,6 +391,7 @@ class MaintenanceController(QObject):
     def retry_held(self) -> None:
         printing = self.kiosk.printing
         log.info("maintenance: retry of %d held print job(s) requested", len(printing.held))
+        self._reprinting = {h.job for h in printing.held}
         # Reads the status and reprints the held jobs under their original job ids (so
         # their screens hear of it), once, if the printer is ready.
         printing.retry_held()
@@ -393,6 +400,7 @@ class MaintenanceController(QObject):
 
     def cancel_held(self) -> None:
         n = self.kiosk.printing.cancel_held()
+        self._reprinting = set()
         log.info("maintenance: cancelled %d held print job(s)", n)
         self.screen.set_held(0)
         self.screen.show_printer_message(self.tr("已取消 {n} 张暂停的凭条。").format(n=n), "ok")

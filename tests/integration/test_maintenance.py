@@ -201,6 +201,7 @@ def test_every_maintenance_action(kiosk_factory, resident_at, qtbot, tmp_path, c
     t.tap(s.retry_button)
     qtbot.waitUntil(lambda: len(person.jobs()) == before + 1 and not k.printing.held,
                     timeout=3000)
+    qtbot.waitUntil(lambda: "已全部补打" in s.printer_message.text(), timeout=3000)
 
     printer.set_fault(PrinterState.COVER_OPEN)
     t.tap(s.test_page_button)

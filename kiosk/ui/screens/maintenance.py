@@ -585,9 +585,9 @@ class MaintenanceScreen(Screen):
         self.bundles_heading.setText(names["bundles"])
         self.exit_heading.setText(names["exit"])
         self.exit_hint.setText(self.tr(
-            "退出后自助程序关闭，终端回到系统界面，居民无法再使用。"
-            "由 systemd 管理的终端会在几秒后自动重新启动自助程序；"
-            "若要停用，请在控制台执行 systemctl stop kiosk。"
+            "退出后自助程序关闭，终端回到系统界面，居民无法再使用，"
+            "而且不会自动重新启动（退出码 10）。维护完成后，请在控制台执行 "
+            "systemctl start kiosk，或重启终端，恢复服务。"
         ))
         self.exit_button.setText(self.tr("退出自助模式"))
 
@@ -838,13 +838,29 @@ class MaintenanceScreen(Screen):
             "help": self.tr("呼叫帮办"),
             "printer": self.tr("打印机"),
             "screen": self.tr("页面"),
+            # Screens, where a flow was abandoned or help was called.
+            "home": self.tr("首页"),
+            "services": self.tr("更多服务页"),
+            "scan": self.tr("扫码页"),
+            "category": self.tr("选择业务页"),
+            "ticket": self.tr("取号凭条页"),
+            "bundles": self.tr("一件事列表"),
+            "wizard": self.tr("一件事办理步骤"),
+            "bundle_result": self.tr("一件事回执页"),
+            "query_scan": self.tr("办件查询扫码页"),
+            "query_result": self.tr("办件查询结果页"),
+            "checkin_scan": self.tr("预约签到扫码页"),
+            "checkin_result": self.tr("预约签到结果页"),
+            "rating": self.tr("评价页"),
+            "unknown": self.tr("未知"),
         }
 
         def word(text: str) -> str:
             if text.startswith("priority:"):
                 return self.tr("优先（{why}）").format(why=text.removeprefix("priority:"))
             if text.startswith("abandoned_at:"):
-                return self.tr("放弃于 {step}").format(step=text.removeprefix("abandoned_at:"))
+                step = text.removeprefix("abandoned_at:")
+                return self.tr("放弃于 {step}").format(step=words.get(step, step))
             return names.get(text) or words.get(text) or text
 
         grouped: dict[str, list[tuple[str, str]]] = {key: [] for key in sections}
