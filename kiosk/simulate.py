@@ -36,6 +36,9 @@ def counts(worker_pid: int | None = None) -> dict[str, float]:
     app = QApplication.instance()
     objects = 0
     if app is not None:
+        # Widgets and everything parented to them (the kiosk's services hang off the
+        # window), plus what hangs off the application object itself.
+        objects += len(app.findChildren(QObject))
         for w in QApplication.topLevelWidgets():
             objects += 1 + len(w.findChildren(QObject))
     # The camera worker is part of the kiosk's footprint: its memory is reported beside the
@@ -89,13 +92,28 @@ class Simulator:
         c = self.kiosk.controller
         rng = self.rng
         printer = self.kiosk.printer_transport
-        # Faults now and then, as on a real night.
+        # Faults now and then, as on a real night: paper out 5%, network down 3%, a printer
+        # that stops answering 2%, the camera unplugged for the session 2%.
         fault = rng.random()
-        printer.set_fault(PrinterState.PAPER_OUT if fault < 0.05 else None)  # type: ignore[attr-defined]
+        printer_fault = (PrinterState.PAPER_OUT if fault < 0.05 else
+                         PrinterState.NO_ANSWER if 0.08 <= fault < 0.10 else None)
+        printer.set_fault(printer_fault)  # type: ignore[attr-defined]
         self.kiosk.link.set_mode("down" if 0.05 <= fault < 0.08 else "up")
+        camera_out = 0.10 <= fault < 0.12
+        if camera_out:
+            self.kiosk.camera.unplug()  # type: ignore[attr-defined]
         flow = rng.choice(["scan", "nophone", "bundle", "query", "checkin", "rating", "help"])
         resident = rng.choice(list(DEMO_RESIDENTS.values()))
-        if flow == "scan":
+        if camera_out and flow in ("scan", "query", "checkin", "bundle"):
+            # What a resident does when the camera is out: the scan screen says so and
+            # offers the no-phone path.
+            flow = "camera_out"
+            c.home.scan_button.click()
+            wait_until(lambda: bool(c.scan.status.text()), 8)
+            c.scan.no_phone_button.click()
+            rng.choice(list(c.category.buttons.values())).click()
+            wait_until(lambda: self.current() == "ticket" or c.category.problem.isVisible())
+        elif flow == "scan":
             c.home.scan_button.click()
             self.scan(resident, "scan")
             if self.current() == "category":
@@ -125,6 +143,8 @@ class Simulator:
         self.kiosk.window.go_home("idle" if rng.random() < 0.2 else "home")
         printer.set_fault(None)  # type: ignore[attr-defined]
         self.kiosk.link.set_mode("up")
+        if camera_out:
+            self.kiosk.camera.plug()  # type: ignore[attr-defined]
         return flow
 
     def bundle(self, resident: str) -> None:

@@ -168,12 +168,11 @@ class TakeNumberController(QObject):
     def on_camera_state(self, state: str) -> None:
         # "restarting": the camera worker process died and is being started again (~1 s).
         problem = state in ("unavailable", "stale", "restarting")
-        if problem:
-            self.scan.show_status(messages.camera_problem())
-        elif state == "running":
-            self.scan.show_status("")
         if problem or state == "running":
-            # Every preview (scan, bundle identify, lookups, maintenance) drops its picture.
+            # Every scan screen (take a number, 办件查询, 预约签到) says so, and every preview
+            # (those, bundle identify, maintenance) drops its picture.
+            for screen in self.window.findChildren(ScanScreen):
+                screen.set_camera_out(problem)
             for view in self.window.findChildren(CameraView):
                 view.set_unavailable(problem)
 

@@ -42,3 +42,30 @@ def test_camera_fault_and_recovery(kiosk, resident, qtbot, fault):
     qtbot.waitUntil(lambda: kiosk.scanner.last_error == "", timeout=2000)  # not shown as current
     resident.show_phone(resident.code(DEMO_RESIDENTS["ordinary"]))
     resident.wait_screen("category", timeout=5000)
+
+
+def test_a_camera_already_out_is_said_on_every_scan_screen_for_every_resident(
+        kiosk, resident, qtbot):
+    """Unplugged while nobody was there: the next residents read it the moment they open a
+    scan screen (the state does not change again, so nothing else would tell them)."""
+    qtbot.waitUntil(lambda: kiosk.scanner.state == "running", timeout=8000)
+    kiosk.camera.unplug()
+    qtbot.waitUntil(lambda: kiosk.scanner.state in ("unavailable", "stale"), timeout=5000)
+    c = kiosk.controller
+    for _ in range(2):  # two residents: a session's end must not wipe the camera's state
+        resident.tap(c.home.scan_button)
+        resident.wait_screen("scan")
+        assert c.scan.status.text() == messages.camera_problem()
+        assert c.scan.no_phone_button.isVisible()
+        kiosk.window.go_home("home")
+        resident.tap(c.home.service_buttons["query"])
+        resident.wait_screen("query_scan")
+        assert kiosk.window.current().status.text() == messages.camera_problem()
+        assert kiosk.window.current().camera.message  # the preview says it too
+        kiosk.window.go_home("idle")
+    kiosk.camera.plug()
+    qtbot.waitUntil(lambda: kiosk.scanner.state == "running", timeout=5000)
+    qtbot.waitUntil(lambda: c.scan.status.text() == "", timeout=2000)
+    resident.tap(c.home.scan_button)
+    resident.wait_screen("scan")
+    assert c.scan.status.text() == ""

@@ -28,6 +28,8 @@ class ScanScreen(Screen):
         self.message = self.label(name="error")
         self.message.hide()
         self.status = self.label(name="subtitle", center=True)
+        self._status_text = ""  # what this screen is doing ("正在查询…")
+        self._camera_out = False  # the camera is not delivering: said whenever nothing else is
         self.steps = self.label(name="subtitle")
         self.no_phone_button = ActionButton()  # wraps: a long English label in elder type
         self.no_phone_button.clicked.connect(self.noPhoneChosen)
@@ -82,6 +84,7 @@ class ScanScreen(Screen):
         self.steps.setText(
             self.tr("① 打开“随申办”App\n② 点击首页的“随申码”\n③ 将手机屏幕对准左侧方框")
         )
+        self._refresh_status()
 
     def title_text(self) -> str:
         return {"query": self.tr("办件查询"), "checkin": self.tr("预约签到")}.get(
@@ -105,7 +108,20 @@ class ScanScreen(Screen):
         self.announced.emit(text, False)  # a refused code: heard, not only shown
 
     def show_status(self, text: str) -> None:
-        self.status.setText(text)
+        self._status_text = text
+        self._refresh_status()
+
+    def set_camera_out(self, out: bool) -> None:
+        """The camera's state, kept across sessions (it is nobody's data): a resident who
+        opens this screen while the camera is already out must read it at once."""
+        self._camera_out = out
+        self._refresh_status()
+
+    def _refresh_status(self) -> None:
+        from kiosk.ui import messages
+
+        self.status.setText(self._status_text
+                            or (messages.camera_problem() if self._camera_out else ""))
 
     def entered(self) -> None:
         self.message.hide()
@@ -115,5 +131,6 @@ class ScanScreen(Screen):
         self.message.clear()
         self.message.hide()
         self.steps.setVisible(not self.theme.portrait)
-        self.status.clear()
+        self._status_text = ""
+        self._refresh_status()
         self.camera.clear()
