@@ -1289,6 +1289,10 @@ all</translation>
         <translation>The printer cannot be reached, so your ticket was not printed.</translation>
     </message>
     <message>
+        <source>打印时打印机出了故障，凭条可能不完整。您的号码仍然有效：请用手机拍下屏幕上的号码和二维码。工作人员已收到提醒。</source>
+        <translation>The printer failed while printing, so the slip may be incomplete. Your number is still valid: take a photo of the number and QR code on the screen with your phone. Staff have been alerted.</translation>
+    </message>
+    <message>
         <source>打印机故障，凭条没有打印出来。</source>
         <translation>The printer has a fault, so your ticket was not printed.</translation>
     </message>

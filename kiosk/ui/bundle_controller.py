@@ -377,7 +377,8 @@ class BundleController(QObject):
     def _print_failed(self, job: int, code: str, _hint: str) -> None:
         if job == self._print_job:
             self.result.set_print_status("")
-            self.result.show_print_problem(messages.printer_problem(code))
+            held = any(h.job == job for h in self.ctx.printing.held)
+            self.result.show_print_problem(messages.printer_problem(code, held=held))
 
     def _language_changed(self, _language: str) -> None:
         # The wizard's page is built from the bundle's texts: build it again.

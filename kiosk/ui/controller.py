@@ -245,7 +245,8 @@ class TakeNumberController(QObject):
         log.warning("printer problem %s (technician: %s)", code, hint)
         if job == self._print_job:
             self.ticket.set_print_status("")
-            self.ticket.show_print_problem(messages.printer_problem(code))
+            held = any(h.job == job for h in self.printing.held)
+            self.ticket.show_print_problem(messages.printer_problem(code, held=held))
 
     # --- queue figures ----------------------------------------------------------------
     def refresh_queue(self) -> None:

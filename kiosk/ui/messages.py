@@ -77,13 +77,22 @@ def priority_notice(reason: PriorityReason) -> str:
     return texts[reason]
 
 
-def printer_problem(state: str) -> str:
+def printer_problem(state: str, *, held: bool = True) -> str:
+    """What the resident reads when a ticket or receipt did not print. `held`: nothing was
+    sent, so it prints by itself when the printer recovers; otherwise part or all of it went
+    out and it is never sent again (a second copy would be a duplicate), so no such promise."""
     texts = {
         "paper_out": translate("messages", "打印机缺纸，凭条没有打印出来。"),
         "cover_open": translate("messages", "打印机盖未关好，凭条没有打印出来。"),
         "offline": translate("messages", "打印机暂时离线，凭条没有打印出来。"),
         "unavailable": translate("messages", "打印机无法连接，凭条没有打印出来。"),
     }
+    if not held:
+        return translate(
+            "messages",
+            "打印时打印机出了故障，凭条可能不完整。您的号码仍然有效：请用手机拍下屏幕上的"
+            "号码和二维码。工作人员已收到提醒。"
+        )
     what = texts.get(state, translate("messages", "打印机故障，凭条没有打印出来。"))
     return what + translate(
         "messages",
