@@ -239,7 +239,18 @@ def test_every_maintenance_action(kiosk_factory, resident_at, qtbot, tmp_path, c
     qtbot.waitUntil(lambda: s.link_info.value("check").startswith("失败"), timeout=5000)
     assert "BackendUnreachable" in s.link_message.text()
     assert "down" in s.link_info.value("mode")
+    # A help call made while the network is down waits in the outbox: depth and age shown.
+    k.delivery.deliver("help", "maintenance-test-call", {"kiosk_id": k.controller.ctx.kiosk_id,
+                                                          "screen": "home"},
+                       lambda _d: None, lambda _e: None)
+    qtbot.waitUntil(lambda: k.outbox.pending()[0] == 1, timeout=3000)
+    t.section("printer")
+    t.section("link")  # the page reads the outbox when it is shown
+    qtbot.waitUntil(lambda: s.link_info.value("outbox") == "1 条", timeout=3000)
+    assert "前存入" in s.link_info.value("oldest")
     k.link.set_mode("up")
+    k.delivery.drain()
+    qtbot.waitUntil(lambda: k.outbox.pending()[0] == 0, timeout=5000)
     qtbot.waitUntil(lambda: s.link_info.value("outbox").endswith("条"), timeout=3000)
 
     # 最近错误: WARNING and up, from the in-memory buffer.
