@@ -365,6 +365,10 @@ def build(
         if voice is not None:
             QTimer.singleShot(defer_camera_ms + 2000, voice.start)
     window.warm_up()
+    from kiosk.services.memory import trim_heap
+
+    # Once the resident has gone (the session's screens are cleared a moment later).
+    window.sessionEnded.connect(lambda _reason: QTimer.singleShot(500, window, trim_heap))
     if freeze_heap_after_ms:
         from kiosk.services.memory import freeze_startup_heap
 

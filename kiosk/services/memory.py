@@ -71,3 +71,22 @@ def freeze_startup_heap() -> int:
     frozen = gc.get_freeze_count()
     log.debug("start-up heap frozen: %d objects", frozen)
     return frozen
+
+
+def trim_heap() -> bool:
+    """Give the heap's free pages back to the kernel (glibc `malloc_trim(0)`); called when a
+    resident's session ends, when the kiosk is idle.
+
+    A session leaves free holes of many MB inside the heap (bundle pages, receipt images,
+    QR codes, Python objects), and glibc keeps those pages resident until the holes happen to
+    be reused: in `kiosk simulate` the resident set wandered 175-240 MB from one snapshot to
+    the next (+26 MB between the 500th and the 5,000th session, no object count growing).
+    With a trim after each session the same sessions stay at 197-203 MB once warm. It costs
+    0.2 ms median, 10 ms at worst, on the GUI thread at Home. Returns False where there is
+    no glibc.
+    """
+    libc = _libc()
+    if libc is None or not hasattr(libc, "malloc_trim"):
+        return False
+    libc.malloc_trim(0)
+    return True
