@@ -463,7 +463,7 @@ class MaintenanceConfig(_Section):
     pin_hash: str = Field(
         "",
         description=(
-            "Salted scrypt hash of the maintenance PIN, as printed by `kiosk hash-pin`"
+            "Salted scrypt hash of the maintenance PIN, as written by `kiosk hash-pin`"
             " (never the PIN itself); empty = the maintenance screen cannot be opened."
         ),
     )
