@@ -289,6 +289,8 @@ def test_file_transport_writes_but_cannot_read_status(tmp_path: Path) -> None:
     transport.close()
     assert path.read_bytes() == b"\x1b@file\n"
     assert status.state is PrinterState.UNKNOWN and status.detail == CANNOT_READ_STATUS
+    # It cannot ask, so that is no fault: a device file still prints.
+    assert status.ready and not status.silent
 
 
 @pytest.mark.parametrize(("name", "hint"), [("missing/lp0", "usblp"), (".", "Check the printer")])
