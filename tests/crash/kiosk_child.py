@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -26,6 +27,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "config" / "kiosk.toml"
+_OUT = threading.Lock()
+
+
+def say(line: str) -> None:
+    # One write per line under a lock: the outbox and the printer report from their worker
+    # threads, and print() writes the text and its newline separately.
+    with _OUT:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 def main(data: Path, mode: str, seed: int) -> None:
@@ -49,7 +59,7 @@ def main(data: Path, mode: str, seed: int) -> None:
 
     def put(kind: str, key: str, payload: dict, **kw: object):
         item = outbox_put(kind, key, payload, **kw)  # type: ignore[arg-type]
-        print(f"STORED {kind} {key}", flush=True)
+        say(f"STORED {kind} {key}")
         if control:
             # The bug the test must see: an outbox that forgets what it was given.
             kiosk.outbox._conn.execute("DELETE FROM outbox WHERE idem_key=?", (key,))
@@ -65,15 +75,15 @@ def main(data: Path, mode: str, seed: int) -> None:
 
     def printed(data: bytes) -> None:
         write(data)
-        print(f"PRINTED {hashlib.sha1(data).hexdigest()}", flush=True)
+        say(f"PRINTED {hashlib.sha1(data).hexdigest()}")
 
     transport.write = printed  # type: ignore[method-assign]
     kiosk.window.screenChanged.connect(
         lambda name: name == "ticket" and kiosk.controller.ticket.ticket is not None
-        and print(f"SHOWN ticket {kiosk.controller.ticket.ticket.number}", flush=True))
+        and say(f"SHOWN ticket {kiosk.controller.ticket.ticket.number}"))
     wait_until(lambda: kiosk.window.current().name == "home", 30)
     app.processEvents()
-    print("HOME", flush=True)
+    say("HOME")
     if mode == "drain":
         # Backoff may have put the next try minutes away: due now, and drained until empty.
         kiosk.outbox._conn.execute("UPDATE outbox SET next_at=0 WHERE state='pending'")
@@ -82,7 +92,7 @@ def main(data: Path, mode: str, seed: int) -> None:
             kiosk.delivery.drain()
             wait_until(lambda: not kiosk.busy() and not kiosk.delivery.queue.pending(), 30)
             time.sleep(0.05)
-        print("DRAINED", flush=True)
+        say("DRAINED")
         sim.close()
         return
     while True:
@@ -90,7 +100,7 @@ def main(data: Path, mode: str, seed: int) -> None:
             sim.session()
         except TimeoutError:
             # A loaded machine can miss a demo timeout; the next session starts from Home.
-            print("SLOW", flush=True)
+            say("SLOW")
             kiosk.window.go_home("home")
         time.sleep(0.001)
 
