@@ -264,8 +264,8 @@ def build(
     # The GUI thread shares the GIL with the printing, backend, rendering and statistics
     # workers, and every Qt-to-Python crossing (a slot, a paint) has to take it back. At
     # CPython's default 5 ms switch interval a busy worker kept the screen waiting: worst
-    # event-loop stall 32-55 ms (median of 7 runs 44) in benchmarks/responsiveness.py; at
-    # 1 ms, 29-40 ms (median of 5 runs 33), tap-to-printer unchanged. Process-wide, and
+    # event-loop stall 32-55 ms (median of 8 runs 44) in benchmarks/responsiveness.py; at
+    # 1 ms, 29-43 ms (median of 6 runs 34.5), tap-to-printer unchanged. Process-wide, and
     # only the GUI process builds a kiosk.
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     paths = Paths.from_config(config, config_file)
