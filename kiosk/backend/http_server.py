@@ -338,7 +338,8 @@ class _HandlerBase(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass  # _handle logs the route template instead of the path (ids are personal data)
+        """Silenced: the default line holds the request path, whose ids are personal data;
+        `_handle` logs the route template instead."""
 
     def log_error(self, format: str, *args: Any) -> None:
         log.info("http: " + format, *args)

@@ -56,7 +56,9 @@ class ScannerBase(QObject):
 
     `codeScanned` fires once per presence of a code: the same text fires again only after it
     has been out of sight for `repeat_block_s` (or after `reset_dedup()`).
-    Call `stop()` before the scanner is destroyed.
+    Call `stop()` before the scanner is destroyed. `start()` and `stop()` belong to the
+    subclasses (threads here, a worker process in scan_supervisor): not declared here as
+    stubs, since Qt's metaclass rules out `abc.abstractmethod` on a QObject.
     """
 
     frameReady = Signal(QImage)
@@ -98,12 +100,6 @@ class ScannerBase(QObject):
 
     def is_running(self) -> bool:
         return self._running
-
-    def start(self) -> None:
-        raise NotImplementedError
-
-    def stop(self) -> None:
-        raise NotImplementedError
 
     def set_scanning(self, enabled: bool) -> None:
         """Preview continues either way; while False, codes are not reported."""
