@@ -79,6 +79,10 @@ class PrintService(QObject):
         self._submit(job, doc)
         return job
 
+    def is_held(self, job: int) -> bool:
+        """Whether `job` waits, unsent, to be printed when the printer recovers."""
+        return any(h.job == job for h in self.held)
+
     def cancel_held(self) -> int:
         """Staff: drop every held job (the residents have their tickets on screen or left)."""
         n = len(self.held)

@@ -377,7 +377,7 @@ class BundleController(QObject):
     def _print_failed(self, job: int, code: str, _hint: str) -> None:
         if job == self._print_job:
             self.result.set_print_status("")
-            held = any(h.job == job for h in self.ctx.printing.held)
+            held = self.ctx.printing.is_held(job)  # nothing sent: it prints by itself later
             self.result.show_print_problem(messages.printer_problem(code, held=held))
 
     def _language_changed(self, _language: str) -> None:

@@ -245,7 +245,7 @@ class TakeNumberController(QObject):
         log.warning("printer problem %s (technician: %s)", code, hint)
         if job == self._print_job:
             self.ticket.set_print_status("")
-            held = any(h.job == job for h in self.printing.held)
+            held = self.printing.is_held(job)  # nothing sent: it prints by itself later
             self.ticket.show_print_problem(messages.printer_problem(code, held=held))
 
     # --- queue figures ----------------------------------------------------------------

@@ -6,6 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
+from kiosk.ui import messages
 from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
 from kiosk.ui.widgets import ActionButton, CameraView
@@ -118,8 +119,6 @@ class ScanScreen(Screen):
         self._refresh_status()
 
     def _refresh_status(self) -> None:
-        from kiosk.ui import messages
-
         self.status.setText(self._status_text
                             or (messages.camera_problem() if self._camera_out else ""))
 
