@@ -54,11 +54,13 @@ class RatingController(QObject):
         self.screen = RatingScreen(ctx.window.theme, RATING_LEVELS, RATING_REASONS)
         ctx.window.add_screen(self.screen)
         self.screen.submitted.connect(self.submit)
+        self._attempt: tuple[str, dict] | None = None  # this visit's key and rating
         self.screen.doneChosen.connect(lambda: ctx.window.go_home("home"))
 
     def open(self) -> None:
         """Rate what this session did (its ticket or application), anonymously otherwise."""
         self.ctx.start_flow("rate")
+        self._attempt = None
         self.screen.clear()
         target = self.ctx.session.rating_target
         if target is not None:
@@ -68,12 +70,15 @@ class RatingController(QObject):
         self.ctx.window.go("rating")
 
     def submit(self, level: int, reasons: tuple[str, ...]) -> None:
-        target = self.ctx.session.rating_target
-        kind, ident = target if target is not None else ("none", None)
-        key = self.ctx.new_key()
-        kiosk_id = self.ctx.kiosk_id
-        payload = {"level": level, "reasons": list(reasons), "target_kind": kind,
-                   "target_id": ident, "kiosk_id": kiosk_id}
+        if self._attempt is None:
+            target = self.ctx.session.rating_target
+            kind, ident = target if target is not None else ("none", None)
+            payload = {"level": level, "reasons": list(reasons), "target_kind": kind,
+                       "target_id": ident, "kiosk_id": self.ctx.kiosk_id}
+            self._attempt = (self.ctx.new_key(), payload)
+        # A tap after a failure is the same rating again: its key and payload, so that one
+        # the outbox kept before the failure is applied once (the screen froze the choice).
+        key, payload = self._attempt
         self.ctx.delivery.deliver("rating", key, payload, self._delivered, self._failed)
 
     def _delivered(self, delivery: Delivery) -> None:

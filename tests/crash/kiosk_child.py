@@ -6,7 +6,10 @@ backend, the camera worker process), driven by `kiosk simulate`'s resident sessi
 data folder that every run reuses. It prints, flushed at once:
 
   HOME                         the kiosk is up and showing Home (after a restart too)
+  STORING <kind> <key>         an item is about to go into the outbox (a kill from here
+                               until STORED may or may not have committed it)
   STORED <kind> <key>          an item is in the outbox (SQLite, committed) before it is sent
+  TAPPED rating                the resident pressed 提交评价 (before the rating is stored)
   SHOWN ticket <number>        a ticket number is on the screen
   PRINTED <sha1>               a whole print job went to the printer transport
 
@@ -58,6 +61,7 @@ def main(data: Path, mode: str, seed: int) -> None:
     control = os.environ.get("KIOSK_CONTROL") == "forget"
 
     def put(kind: str, key: str, payload: dict, **kw: object):
+        say(f"STORING {kind} {key}")
         item = outbox_put(kind, key, payload, **kw)  # type: ignore[arg-type]
         say(f"STORED {kind} {key}")
         if control:
@@ -81,6 +85,8 @@ def main(data: Path, mode: str, seed: int) -> None:
     kiosk.window.screenChanged.connect(
         lambda name: name == "ticket" and kiosk.controller.ticket.ticket is not None
         and say(f"SHOWN ticket {kiosk.controller.ticket.ticket.number}"))
+    # Pressed comes before the click that submits: a tap is announced before its rating.
+    kiosk.window.screens["rating"].submit_button.pressed.connect(lambda: say("TAPPED rating"))
     wait_until(lambda: kiosk.window.current().name == "home", 30)
     app.processEvents()
     say("HOME")

@@ -7,7 +7,9 @@ import time
 from PySide6.QtCore import QElapsedTimer, QTimer
 from test_bundles_ui import SHIPPED_BUNDLES, Walker
 
+from kiosk.app import shanghai_now
 from kiosk.backend.seed import DEMO_RESIDENTS
+from kiosk.backend.stats import export_stats
 from kiosk.ui import messages
 
 
@@ -80,6 +82,38 @@ def test_rating_is_kept_when_down(kiosk, resident, qtbot):
     qtbot.waitUntil(screen.thanks.isVisible, timeout=5000)
     assert screen.thanks.text() == messages.rating_stored()
     assert kiosk.outbox.pending()[0] == 1
+
+
+def test_a_retry_after_an_unexpected_error_rates_once(kiosk, resident, qtbot, monkeypatch):
+    # The rating reached the outbox and the backend, then the worker failed before it could
+    # say so (a disk error marking it done): the resident sees a problem and taps again.
+    mark_done = kiosk.outbox.mark_done
+    calls = {"n": 0}
+
+    def fail_once(*args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("disk I/O error")
+        return mark_done(*args, **kw)
+
+    monkeypatch.setattr(kiosk.outbox, "mark_done", fail_once)
+    resident.tap(kiosk.controller.home.service_buttons["rating"])
+    resident.wait_screen("rating")
+    screen = kiosk.window.current()
+    resident.tap(screen.level_buttons[3])
+    resident.tap(screen.reason_buttons["fast"])
+    resident.tap(screen.submit_button)
+    qtbot.waitUntil(screen.problem.isVisible, timeout=5000)
+    assert screen.problem.text() == messages.backend_unavailable()
+    assert not screen.level_buttons[1].isEnabled()  # the choice stays as it was sent
+    resident.tap(screen.submit_button)
+    qtbot.waitUntil(screen.thanks.isVisible, timeout=5000)
+    qtbot.waitUntil(lambda: not kiosk.busy())
+    today = shanghai_now().date()
+    rows = {(r["section"], r["key"], r["subkey"]): r["value"]
+            for r in export_stats(kiosk.backend, today, today)}
+    assert rows[("ratings", "count", "")] == 1 and rows[("ratings", "3", "")] == 1
+    assert kiosk.outbox.pending()[0] == 0
 
 
 def test_gui_never_stalls_while_the_backend_hangs(kiosk, resident, qtbot):

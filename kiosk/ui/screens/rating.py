@@ -123,6 +123,9 @@ class RatingScreen(Screen):
             return
         self._sent = True  # a double tap must not rate twice
         self.submit_button.setEnabled(False)
+        # The choice is frozen once sent: a retry after a problem resends this rating.
+        for b in list(self.level_buttons.values()) + list(self.reason_buttons.values()):
+            b.setEnabled(False)
         tags = tuple(t for t, b in self.reason_buttons.items() if b.isChecked())
         self.submitted.emit(self._level, tags)
 
