@@ -55,6 +55,7 @@ class RatingController(QObject):
         ctx.window.add_screen(self.screen)
         self.screen.submitted.connect(self.submit)
         self._attempt: tuple[str, dict] | None = None  # this visit's key and rating
+        ctx.window.sessionEnded.connect(self._forget)
         self.screen.doneChosen.connect(lambda: ctx.window.go_home("home"))
 
     def open(self) -> None:
@@ -81,10 +82,14 @@ class RatingController(QObject):
         key, payload = self._attempt
         self.ctx.delivery.deliver("rating", key, payload, self._delivered, self._failed)
 
+    def _forget(self, _reason: str = "") -> None:
+        self._attempt = None  # it names the session's ticket or application
+
     def _delivered(self, delivery: Delivery) -> None:
         if delivery.state == "failed":
             self._failed(None)
             return
+        self._forget()
         self.ctx.end_flow("flow_finished")
         self.screen.show_thanks()
         if delivery.state == "pending":
