@@ -95,10 +95,6 @@ class RatingController(QObject):
         if delivery.state == "pending":
             self.screen.thanks.setText(messages.rating_stored())
 
-    def _done(self) -> None:
-        self.ctx.end_flow("flow_finished")
-        self.screen.show_thanks()
-
     def _failed(self, exc: BaseException | None) -> None:
         log.warning("rating failed: %s", type(exc).__name__ if exc else "refused")
         self.screen.show_problem(messages.backend_unavailable())
