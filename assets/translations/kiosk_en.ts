@@ -135,7 +135,7 @@
     <name>BundleResultScreen</name>
     <message>
         <source>申请已提交，办件编号：</source>
-        <translation>Application submitted. Reference:</translation>
+        <translation>Submitted. Reference:</translation>
     </message>
     <message>
         <source>评价本次服务</source>
@@ -1274,31 +1274,31 @@ all</translation>
     </message>
     <message>
         <source>打印机缺纸，凭条没有打印出来。</source>
-        <translation>The printer is out of paper, so your ticket was not printed.</translation>
+        <translation>Out of paper: your ticket did not print.</translation>
     </message>
     <message>
         <source>打印机盖未关好，凭条没有打印出来。</source>
-        <translation>The printer cover is open, so your ticket was not printed.</translation>
+        <translation>The printer cover is open: your ticket did not print.</translation>
     </message>
     <message>
         <source>打印机暂时离线，凭条没有打印出来。</source>
-        <translation>The printer is offline, so your ticket was not printed.</translation>
+        <translation>The printer is offline: your ticket did not print.</translation>
     </message>
     <message>
         <source>打印机无法连接，凭条没有打印出来。</source>
-        <translation>The printer cannot be reached, so your ticket was not printed.</translation>
+        <translation>The printer cannot be reached: your ticket did not print.</translation>
     </message>
     <message>
         <source>打印时打印机出了故障，凭条可能不完整。您的号码仍然有效：请用手机拍下屏幕上的号码和二维码。工作人员已收到提醒。</source>
-        <translation>The printer failed while printing, so the slip may be incomplete. Your number is still valid: take a photo of the number and QR code on the screen with your phone. Staff have been alerted.</translation>
+        <translation>The printer failed mid-print; the slip may be incomplete. Your number is still valid: photograph it and the QR code. Staff are alerted.</translation>
     </message>
     <message>
         <source>打印机故障，凭条没有打印出来。</source>
-        <translation>The printer has a fault, so your ticket was not printed.</translation>
+        <translation>The printer has a fault: your ticket did not print.</translation>
     </message>
     <message>
         <source>您的号码仍然有效：请用手机拍下屏幕上的号码和二维码。工作人员已收到提醒，打印机恢复后会自动补打。</source>
-        <translation> Your number is still valid: take a photo of the number and QR code on the screen. Staff have been alerted, and the ticket will print once the printer works again.</translation>
+        <translation> Your number is still valid: photograph it and the QR code. Staff are alerted; it prints once the printer is fixed.</translation>
     </message>
     <message>
         <source>摄像头暂时无法使用。请选择“没有手机？直接取号”，或联系工作人员。</source>

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, QPoint, QRect
 from PySide6.QtGui import QFontInfo, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -73,6 +73,7 @@ def check_screen(window, name: str, report: dict) -> None:
         for ch in label.text():
             if ch.strip() and ord(ch) > 0x2E80:
                 assert metrics.inFontUcs4(ord(ch)), f"{name}: no glyph for {ch!r}"
+    check_no_overlaps(window, name)
     # Nothing hangs off the panel (what scrolls inside a scroll area may).
     width, height = window.width(), window.height()
     for w in visible_widgets(window, QWidget):
@@ -83,6 +84,32 @@ def check_screen(window, name: str, report: dict) -> None:
         assert top_left.x() + w.width() <= width + 1 and top_left.y() + w.height() <= height + 1, (
             f"{name}: {type(w).__name__} {getattr(w, 'text', lambda: '')()!r} off screen"
         )
+
+
+def check_no_overlaps(window, name: str) -> None:
+    """No text or button lies over another: a layout given less height than its widgets'
+    minimum squeezes nothing, it overlaps them (a tile's second line under the next tile).
+    Under the idle overlay only the overlay's own widgets count."""
+    root = window.overlay if window.overlay.isVisible() else window
+    shown = [w for w in visible_widgets(root, QAbstractButton)]
+    shown += [w for w in visible_widgets(root, QLabel) if w.text()]
+    if root is window:
+        shown = [w for w in shown if not window.overlay.isAncestorOf(w)]
+    rects = [(w, QRect(w.mapTo(window, QPoint(0, 0)), w.size())) for w in shown]
+    for i, (a, ra) in enumerate(rects):
+        for b, rb in rects[i + 1:]:
+            if a.isAncestorOf(b) or b.isAncestorOf(a):
+                continue
+            if in_scroll_area(a, window) or in_scroll_area(b, window):
+                continue
+            common = ra.intersected(rb)
+            assert common.isEmpty() or min(common.width(), common.height()) <= 1, (
+                f"{name}: {label_of(a)!r} and {label_of(b)!r} overlap by "
+                f"{common.width()}x{common.height()}px")
+
+
+def label_of(widget: QWidget) -> str:
+    return (getattr(widget, "text", lambda: "")() or type(widget).__name__)[:30]
 
 
 def in_scroll_area(widget: QWidget, window: QWidget) -> bool:
@@ -134,13 +161,20 @@ def tap_choice(person, pages, button) -> None:
 
 
 def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: str = "zh",
-                      elder: bool = False, bundles: tuple[str, ...] = ("retirement", "birth"),
-                      ) -> None:
+                      elder: bool = False, bundles: tuple[str, ...] | None = None,
+                      faults: bool = True) -> None:
     """Every screen of every flow, as a resident reaches it, in `language` and mode:
     visit(name) at each state worth checking (a refused code, a typed field, page two of a
-    paged choice, the idle countdown). The session's choices are made again on Home before
-    each flow, as the next resident starts in Chinese and the normal mode."""
+    paged choice, every 一件事 bundle and an ineligible answer, the idle countdown, and with
+    `faults` what the resident reads when the paper runs out, the network is down or the
+    camera is unplugged). The session's choices are made again on Home before each flow, as
+    the next resident starts in Chinese and the normal mode."""
+    from test_bundles_ui import SHIPPED_BUNDLES
+
     from kiosk.domain.wizard import StepKind
+
+    if bundles is None:
+        bundles = tuple(b.id for b in SHIPPED_BUNDLES)
 
     w = kiosk.window
     c = kiosk.controller
@@ -193,8 +227,12 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
     seen("help")
     w.go_home("home")
 
-    # 一件事: every step kind, a refused code and an empty field on the way.
-    for bundle_id in bundles:
+    # 一件事: every step kind, a refused code and an empty field on the way; then an answer
+    # that ends the bundle with an explanation.
+    ineligible = next(b.id for b in SHIPPED_BUNDLES if any(
+        o.then and o.then.ineligible for q in b.questions for o in q.options))
+    for bundle_id in (*bundles, f"ineligible:{ineligible}"):
+        refuse, _, bundle_id = bundle_id.rpartition(":")
         choose(kiosk, person, language, elder)
         open_service(kiosk, person, "bundles", seen)
         person.wait_screen("bundles")
@@ -224,7 +262,9 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
                 person.put_phone_away()
             elif step.kind is StepKind.QUESTION:
                 q = wiz.bundle.question(step.ref)
-                pick = next(o for o in q.options if not (o.then and o.then.ineligible))
+                pick = next((o for o in q.options if refuse and o.then and o.then.ineligible),
+                            None) or next(o for o in q.options
+                                          if not (o.then and o.then.ineligible))
                 tap_choice(person, screen.option_pages, screen.option_buttons[pick.id])
             elif step.kind is StepKind.FIELD:
                 from test_bundles_ui import valid_value
@@ -253,6 +293,9 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
                 seen("bundle_result")
                 w.go_home("home")
                 break
+            elif step.kind is StepKind.INELIGIBLE:
+                w.go_home("home")  # seen above: the reason and where to go instead
+                break
             else:
                 person.tap(screen.next_button)
         else:
@@ -280,6 +323,9 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
     seen("checkin_result")
     w.go_home("home")
 
+    if faults:
+        walk_fault_screens(kiosk, person, seen, language, elder)
+
     # The idle countdown, over the scan screen.
     choose(kiosk, person, language, elder)
     person.tap(c.home.scan_button)
@@ -290,6 +336,69 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
     person.qtbot.waitUntil(w.overlay.isVisible, timeout=3000)
     seen("scan")
     person.tap(w.overlay.button)
+    w.go_home("home")
+
+
+def walk_fault_screens(kiosk, person, seen: Callable[[str], None], language: str,
+                       elder: bool) -> None:
+    """What a resident reads when something is wrong: the paper ran out (the ticket stays on
+    screen), the network is down (no number now; 帮办 cannot call; a rating is kept), the
+    camera is unplugged (the scan screen says so and offers the no-phone path)."""
+    from kiosk.hardware.printer.errors import PrinterState
+
+    w = kiosk.window
+    c = kiosk.controller
+    printer = kiosk.printer_transport
+    kiosk.printing.poll.setInterval(100)
+
+    choose(kiosk, person, language, elder)
+    printer.set_fault(PrinterState.PAPER_OUT)
+    person.tap(c.home.no_phone_button)
+    person.wait_screen("category")
+    tap_choice(person, c.category.pages, c.category.buttons["social_security"])
+    person.wait_screen("ticket")
+    person.qtbot.waitUntil(c.ticket.print_problem.isVisible, timeout=5000)
+    seen("ticket")
+    before = len(person.jobs())
+    printer.set_fault(None)
+    person.wait_printout(before)
+    w.go_home("home")
+
+    choose(kiosk, person, language, elder)
+    kiosk.link.set_mode("down")
+    person.tap(c.home.no_phone_button)
+    person.wait_screen("category")
+    tap_choice(person, c.category.pages, c.category.buttons["social_security"])
+    person.qtbot.waitUntil(c.category.problem.isVisible, timeout=5000)
+    seen("category")
+    person.tap(w.help_button)
+    person.wait_screen("help")
+    help_screen = w.current()
+    person.qtbot.waitUntil(help_screen.problem.isVisible, timeout=5000)
+    seen("help")
+    w.go_home("home")
+    choose(kiosk, person, language, elder)
+    open_service(kiosk, person, "rating")
+    person.wait_screen("rating")
+    rating = w.current()
+    person.tap(rating.level_buttons[1])
+    person.tap(rating.submit_button)
+    person.qtbot.waitUntil(rating.thanks.isVisible, timeout=5000)
+    seen("rating")
+    kiosk.link.set_mode("up")
+    w.go_home("home")
+
+    choose(kiosk, person, language, elder)
+    person.qtbot.waitUntil(lambda: kiosk.scanner.state == "running", timeout=8000)
+    kiosk.camera.unplug()
+    person.qtbot.waitUntil(lambda: kiosk.scanner.state in ("unavailable", "stale"),
+                           timeout=5000)
+    person.tap(c.home.scan_button)
+    person.wait_screen("scan")
+    person.qtbot.waitUntil(lambda: c.scan.status.text() != "", timeout=2000)
+    seen("scan")
+    kiosk.camera.plug()
+    person.qtbot.waitUntil(lambda: kiosk.scanner.state == "running", timeout=5000)
     w.go_home("home")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QFontMetrics, QImage
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -398,15 +398,27 @@ class BundleResultScreen(Screen):
         self._row.setStretch(1, 0 if elder else 3)
         self._row.setStretch(2, 1 if elder else 2)
         self._row.setSpacing(24 if elder else 40)
-        # The number on its own line under the heading: a long English heading beside it
-        # would break in two.
-        self._top.setDirection(QHBoxLayout.Direction.TopToBottom if elder
-                               else QHBoxLayout.Direction.LeftToRight)
+        self._arrange_top()
+
+    def _arrange_top(self) -> None:
+        """The number beside the heading when both fit the panel's width, else on its own
+        line under it (a long heading beside it would break in two). Elder type needs every
+        line the list below can get: stacked, a wrapped material overlapped its neighbour."""
+        font = self.reference.font()
+        font.setPixelSize(int(self.theme.body_px * 1.8))  # its style sheet, maybe not polished
+        self.heading.ensurePolished()
+        margins = self.layout_.contentsMargins()
+        need = (self.heading.fontMetrics().horizontalAdvance(self.heading.text())
+                + QFontMetrics(font).horizontalAdvance(self.reference.text() or "0" * 16)
+                + self._top.spacing() + margins.left() + margins.right() + 16)
+        self._top.setDirection(QHBoxLayout.Direction.LeftToRight if need <= self.theme.width
+                               else QHBoxLayout.Direction.TopToBottom)
 
     def retranslate(self) -> None:
         self.heading.setText(self.tr("申请已提交，办件编号："))
         self.rate_button.setText(self.tr("评价本次服务"))
         self.done_button.setText(self.tr("完成，返回首页"))
+        self._arrange_top()
 
     def title_text(self) -> str:
         return self.tr("办理结果")
@@ -422,6 +434,7 @@ class BundleResultScreen(Screen):
         for col in self.columns:
             _clear_layout(col)
         self.reference.setText(reference)
+        self._arrange_top()
         # Spoken: what is still needed, the first thing to do.
         self._spoken = [sections[0][0], *sections[0][1]] if sections else []
         expected = ""

@@ -55,7 +55,9 @@ class CategoryScreen(Screen):
             self.pages.arrange(2 if self.theme.portrait else 4)
         for button in self.buttons.values():
             if elder:
-                button.setMinimumHeight(200)
+                # 180 on a landscape panel: at 200, with an 80+ resident's priority notice
+                # shown, the second row ran 2 px into 更多选择.
+                button.setMinimumHeight(200 if self.theme.portrait else 180)
             else:
                 button.setMinimumHeight(200 if self.theme.portrait else 220)
         self.set_queue_figures(self._figures)
@@ -101,6 +103,10 @@ class CategoryScreen(Screen):
     def show_problem(self, text: str) -> None:
         self.problem.setText(text)
         self.problem.setVisible(bool(text))
+        # The problem takes the place of the greeting and the question (the resident has
+        # chosen already): with it, elder type's tiles no longer fit a landscape panel.
+        self.greeting.setVisible(not text)
+        self.question.setVisible(not text)
         if text:
             self.announced.emit(text, False)
 

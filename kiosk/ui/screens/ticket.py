@@ -137,12 +137,18 @@ class TicketScreen(Screen):
 
     def set_print_status(self, text: str, *, announce: bool = False) -> None:
         self.print_status.setText(text)
+        # Empty, it would still take a line's height that a printer problem's text needs
+        # in elder type.
+        self.print_status.setVisible(bool(text))
         if announce and text:
             self.announced.emit(text, True)  # after the number
 
     def show_print_problem(self, text: str) -> None:
         self.print_problem.setText(text)
         self.print_problem.setVisible(bool(text))
+        # The problem takes the heading's place: the number is on the card and in the bar's
+        # title, and elder type in a landscape panel's side column needs every line for it.
+        self.heading.setVisible(not text)
         if text:
             self.announced.emit(text, True)
 
@@ -150,5 +156,7 @@ class TicketScreen(Screen):
         self.ticket = None
         self.card.clear()
         self.print_status.clear()
+        self.print_status.hide()
         self.print_problem.clear()
         self.print_problem.hide()
+        self.heading.show()
