@@ -217,7 +217,10 @@ def test_every_maintenance_action(kiosk_factory, resident_at, qtbot, tmp_path, c
     # 摄像头: what a code is, never whose.
     t.section("camera")
     qtbot.waitUntil(lambda: s.camera_info.value("fps") != "—", timeout=4000)
-    assert s.camera_info.value("exposure") == "—"
+    assert s.camera_info.value("exposure") == "auto (emulated)"
+    k.camera.set_exposure(120.0)  # what a technician's fixed exposure reads as
+    qtbot.waitUntil(lambda: s.camera_info.value("exposure") == "120 (emulated)", timeout=4000)
+    k.camera.set_exposure(None)
     state = s.camera_info.value("state")
     s.set_camera_state("restarting")  # what the scanner reports while its worker restarts
     assert s.camera_info.value("state") == "识别进程重启中"

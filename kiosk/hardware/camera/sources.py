@@ -421,9 +421,9 @@ class EmulatedSource:
 
     @property
     def exposure(self) -> str | None:
-        """None (nothing to report, like a camera without exposure control) until set."""
+        """As a real camera reports it: automatic until a fixed value is set."""
         value = self._exposure
-        return None if value is None else f"{value:g} (emulated)"
+        return "auto (emulated)" if value is None else f"{value:g} (emulated)"
 
     def _set_override(self, value: tuple[str, str | np.ndarray | None] | None) -> None:
         with self._lock:
