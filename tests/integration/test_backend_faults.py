@@ -6,6 +6,7 @@ import time
 
 from PySide6.QtCore import QElapsedTimer, QTimer
 from test_bundles_ui import SHIPPED_BUNDLES, Walker
+from test_services_ui import rate_from_home
 
 from kiosk.app import shanghai_now
 from kiosk.backend.seed import DEMO_RESIDENTS
@@ -97,12 +98,7 @@ def test_a_retry_after_an_unexpected_error_rates_once(kiosk, resident, qtbot, mo
         return mark_done(*args, **kw)
 
     monkeypatch.setattr(kiosk.outbox, "mark_done", fail_once)
-    resident.tap(kiosk.controller.home.service_buttons["rating"])
-    resident.wait_screen("rating")
-    screen = kiosk.window.current()
-    resident.tap(screen.level_buttons[3])
-    resident.tap(screen.reason_buttons["fast"])
-    resident.tap(screen.submit_button)
+    screen = rate_from_home(kiosk, resident, 3, "fast")
     qtbot.waitUntil(screen.problem.isVisible, timeout=5000)
     assert screen.problem.text() == messages.backend_unavailable()
     assert not screen.level_buttons[1].isEnabled()  # the choice stays as it was sent

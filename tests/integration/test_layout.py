@@ -91,7 +91,7 @@ def check_no_overlaps(window, name: str) -> None:
     minimum squeezes nothing, it overlaps them (a tile's second line under the next tile).
     Under the idle overlay only the overlay's own widgets count."""
     root = window.overlay if window.overlay.isVisible() else window
-    shown = [w for w in visible_widgets(root, QAbstractButton)]
+    shown = list(visible_widgets(root, QAbstractButton))
     shown += [w for w in visible_widgets(root, QLabel) if w.text()]
     if root is window:
         shown = [w for w in shown if not window.overlay.isAncestorOf(w)]
@@ -231,8 +231,7 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
     # that ends the bundle with an explanation.
     ineligible = next(b.id for b in SHIPPED_BUNDLES if any(
         o.then and o.then.ineligible for q in b.questions for o in q.options))
-    for bundle_id in (*bundles, f"ineligible:{ineligible}"):
-        refuse, _, bundle_id = bundle_id.rpartition(":")
+    for bundle_id, refuse in [*((b, False) for b in bundles), (ineligible, True)]:
         choose(kiosk, person, language, elder)
         open_service(kiosk, person, "bundles", seen)
         person.wait_screen("bundles")
@@ -262,9 +261,9 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
                 person.put_phone_away()
             elif step.kind is StepKind.QUESTION:
                 q = wiz.bundle.question(step.ref)
-                pick = next((o for o in q.options if refuse and o.then and o.then.ineligible),
-                            None) or next(o for o in q.options
-                                          if not (o.then and o.then.ineligible))
+                ends = [o for o in q.options if o.then and o.then.ineligible]
+                goes_on = [o for o in q.options if o not in ends]
+                pick = (ends or goes_on)[0] if refuse else goes_on[0]
                 tap_choice(person, screen.option_pages, screen.option_buttons[pick.id])
             elif step.kind is StepKind.FIELD:
                 from test_bundles_ui import valid_value
@@ -283,6 +282,7 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
                 seen("wizard")
                 person.tap(screen.next_button)
             elif step.kind is StepKind.CONFIRM:
+                assert not refuse, f"{bundle_id}: the ineligible answer did not end it"
                 before = len(person.jobs())
                 person.tap(screen.submit_button)
                 person.wait_screen("bundle_result", timeout=8000)

@@ -76,13 +76,19 @@ def test_check_in_too_early(kiosk_factory, resident_at):
     assert "现在还早" in k.window.current().explanation.text()
 
 
-def test_rating_from_home_and_after_a_ticket(kiosk, resident, qtbot):
+def rate_from_home(kiosk, resident, level: int, reason: str):
+    """好差评 from Home: a level, a reason, 提交评价. Returns the rating screen."""
     resident.tap(kiosk.controller.home.service_buttons["rating"])
     resident.wait_screen("rating")
     screen = kiosk.window.current()
-    resident.tap(screen.level_buttons[5])
-    resident.tap(screen.reason_buttons["fast"])
+    resident.tap(screen.level_buttons[level])
+    resident.tap(screen.reason_buttons[reason])
     resident.tap(screen.submit_button)
+    return screen
+
+
+def test_rating_from_home_and_after_a_ticket(kiosk, resident, qtbot):
+    screen = rate_from_home(kiosk, resident, 5, "fast")
     qtbot.waitUntil(screen.thanks.isVisible, timeout=5000)
     resident.tap(screen.done_button)
     resident.wait_screen("home")

@@ -388,7 +388,7 @@ class BundleResultScreen(Screen):
         self.retranslate()
 
     def apply_theme(self) -> None:
-        self.reference.setStyleSheet(f"font-size: {int(self.theme.body_px * 1.8)}px;")
+        self.reference.setStyleSheet(f"font-size: {self._reference_px()}px;")
         # Elder type: the next steps (column two) get the most room, so that each of its
         # lines stays one line; the QR code needs little.
         elder = self.theme.elder
@@ -400,12 +400,15 @@ class BundleResultScreen(Screen):
         self._row.setSpacing(24 if elder else 40)
         self._arrange_top()
 
+    def _reference_px(self) -> int:
+        return int(self.theme.body_px * 1.8)
+
     def _arrange_top(self) -> None:
         """The number beside the heading when both fit the panel's width, else on its own
         line under it (a long heading beside it would break in two). Elder type needs every
         line the list below can get: stacked, a wrapped material overlapped its neighbour."""
         font = self.reference.font()
-        font.setPixelSize(int(self.theme.body_px * 1.8))  # its style sheet, maybe not polished
+        font.setPixelSize(self._reference_px())  # its style sheet, maybe not polished yet
         self.heading.ensurePolished()
         margins = self.layout_.contentsMargins()
         need = (self.heading.fontMetrics().horizontalAdvance(self.heading.text())
