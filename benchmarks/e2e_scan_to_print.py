@@ -56,9 +56,9 @@ from kiosk.app import Kiosk, build  # noqa: E402
 from kiosk.backend.seed import DEMO_RESIDENTS  # noqa: E402
 from kiosk.config.loader import load_config  # noqa: E402
 from kiosk.config.schema import EmulatedCameraConfig, KioskConfig  # noqa: E402
-from kiosk.devtools import code_text  # noqa: E402
+from kiosk.devtools.codes import code_text  # noqa: E402
+from kiosk.devtools.scanbench import percentile  # noqa: E402
 from kiosk.domain import payloads  # noqa: E402
-from kiosk.scanbench import percentile  # noqa: E402
 
 SHIPPED = ROOT / "config" / "kiosk.toml"
 RESIDENTS = ("ordinary", "aged_85", "veteran", "serious_illness", "no_licenses",

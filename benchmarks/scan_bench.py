@@ -1,7 +1,7 @@
 """QR decoding: the kiosk's pipeline against pyzbar, zxing-cpp and OpenCV alone, same run.
 
 Builds the benchmark set (phone screens as the kiosk camera sees them, see
-`kiosk.scanbench.make_bench_set`) unless it is already there, then runs
+`kiosk.devtools.scanbench.make_bench_set`) unless it is already there, then runs
 `kiosk scan-bench DIR --compare` on it and prints the table and the commands that
 reproduce it. The set is generated, never committed: the same count and seed give the
 same images. By default it is cached in the system's temporary folder.
@@ -22,14 +22,14 @@ sys.path.insert(0, str(ROOT))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from kiosk.hardware.camera.decoder import CombinedDecoder, make_decoder  # noqa: E402
-from kiosk.scanbench import (  # noqa: E402
+from kiosk.devtools.scanbench import (  # noqa: E402
     format_table,
     load_bench_set,
     make_bench_command,
     run_bench,
     scan_bench_command,
 )
+from kiosk.hardware.camera.decoder import CombinedDecoder, make_decoder  # noqa: E402
 
 
 class _NoZbar:

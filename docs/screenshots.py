@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
-from kiosk.demo import DEMO_VALUES, DemoRun, _app, settle, wait_until  # noqa: E402
+from kiosk.devtools.demo import DEMO_VALUES, DemoRun, _app, settle, wait_until  # noqa: E402
 
 PIN = "246810"
 WIDTH = 1280  # the kiosk is 1920×1080; 1280 keeps the smallest text readable
@@ -62,7 +62,7 @@ def main(out: Path) -> list[Path]:
     from kiosk.domain.pin import hash_pin
     from kiosk.domain.wizard import StepKind
     from kiosk.hardware.printer.errors import PrinterState
-    from kiosk.ui.maintenance_controller import config_text, install_maintenance
+    from kiosk.ui.controllers.maintenance import config_text, install_maintenance
 
     out.mkdir(parents=True, exist_ok=True)
     _app()

@@ -18,14 +18,14 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QTimer
 
-from kiosk.backend.delivery import Deliverer
 from kiosk.backend.embedded import EmbeddedBackend
-from kiosk.backend.faults import FaultyLink
-from kiosk.backend.http_factory import load_or_create_key as load_or_create_key
-from kiosk.backend.http_factory import make_embedded, make_http
-from kiosk.backend.outbox import Outbox
 from kiosk.config.loader import resolve
 from kiosk.config.schema import KioskConfig
+from kiosk.delivery.deliverer import Deliverer
+from kiosk.delivery.faults import FaultyLink
+from kiosk.delivery.http_factory import load_or_create_key as load_or_create_key
+from kiosk.delivery.http_factory import make_embedded, make_http
+from kiosk.delivery.outbox import Outbox
 from kiosk.domain import payloads
 from kiosk.domain.bundles import BundleSet, load_bundles
 from kiosk.domain.catalog import Catalog, load_catalog
@@ -34,22 +34,22 @@ from kiosk.hardware.printer.printer import Printer
 from kiosk.hardware.printer.transports import PrinterTransport, make_transport
 from kiosk.hardware.scan_engine import SerialScanEngine
 from kiosk.services.delivery import DeliveryService
-from kiosk.services.lazy_scanner import LazyBox, LazyScanner
 from kiosk.services.printing import PrintService
+from kiosk.services.scanning.lazy import LazyBox, LazyScanner
 from kiosk.services.tasks import TaskQueue
-from kiosk.ui.bundle_controller import BundleController
-from kiosk.ui.context import KioskContext, ModeSettings
-from kiosk.ui.controller import TakeNumberController
+from kiosk.ui.audio.speech import make_voice
+from kiosk.ui.controllers.bundle import BundleController
+from kiosk.ui.controllers.context import KioskContext, ModeSettings
+from kiosk.ui.controllers.lookup import CheckInController, QueryController
+from kiosk.ui.controllers.maintenance import install_maintenance
+from kiosk.ui.controllers.services import HelpController, RatingController
+from kiosk.ui.controllers.take_number import TakeNumberController
 from kiosk.ui.log_buffer import install_log_buffer
-from kiosk.ui.lookup_controllers import CheckInController, QueryController
 from kiosk.ui.main_window import MainWindow
-from kiosk.ui.maintenance_controller import install_maintenance
-from kiosk.ui.service_controllers import HelpController, RatingController
-from kiosk.ui.speech import make_voice
 from kiosk.ui.theme import Theme
 
 if TYPE_CHECKING:
-    from kiosk.backend.http_client import HttpBackend
+    from kiosk.delivery.http_client import HttpBackend
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def _make_camera(config: KioskConfig, code_factory: Callable[[], str] | None) ->
 def _make_scanner(config: KioskConfig, camera_box: LazyBox) -> Any:
     """The in-process scanner (`scanner.isolation = "thread"`)."""
     from kiosk.hardware.camera.decoder import make_decoder
-    from kiosk.services.scanner import ScannerService
+    from kiosk.services.scanning.scanner import ScannerService
 
     return ScannerService(camera_box.get, make_decoder(config.scanner.decoder),
                           repeat_block_s=config.scanner.repeat_block_s)
@@ -139,8 +139,8 @@ def _make_process_scanner(config: KioskConfig,
     """The scanner whose capture and decoding run in a restartable worker process
     (`scanner.isolation = "process"`). Neither OpenCV nor the decoders are imported here:
     the worker builds its camera and decoder from this spec."""
-    from kiosk.services.scan_protocol import WorkerSpec
-    from kiosk.services.scan_supervisor import ProcessScanner
+    from kiosk.services.scanning.protocol import WorkerSpec
+    from kiosk.services.scanning.supervisor import ProcessScanner
 
     spec = WorkerSpec(camera=config.camera.model_dump(), decoder=config.scanner.decoder,
                       code_factory=code_factory)

@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from kiosk.backend.delivery import Deliverer, Delivery
+from kiosk.delivery.deliverer import Deliverer, Delivery
 from kiosk.services.tasks import TaskQueue
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The kiosk's side of the voice process (kiosk.services.voice_worker): speech and the scan cue
+"""The kiosk's side of the voice process (kiosk.workers.voice_worker): speech and the scan cue
 without ever blocking the GUI thread.
 
 Everything here is asynchronous: QProcess starts the worker, requests are JSON lines written
@@ -125,7 +125,7 @@ class VoiceProcess(QObject):
 
     def _arguments(self) -> list[str]:
         s = self.settings
-        args = ["-m", "kiosk.services.voice_worker", "--engine", s.engine,
+        args = ["-m", "kiosk.workers.voice_worker", "--engine", s.engine,
                 "--rate", str(s.rate), "--volume", str(s.volume),
                 "--cue-volume", str(s.cue_volume)]
         if not self._speech_wanted:

@@ -16,10 +16,10 @@ import uuid
 from pathlib import Path
 
 from kiosk.app import load_or_create_key
-from kiosk.backend.delivery import Deliverer, crash_point, issued_ticket
 from kiosk.backend.embedded import EmbeddedBackend
-from kiosk.backend.faults import FaultyLink
-from kiosk.backend.outbox import Outbox
+from kiosk.delivery.deliverer import Deliverer, crash_point, issued_ticket
+from kiosk.delivery.faults import FaultyLink
+from kiosk.delivery.outbox import Outbox
 from kiosk.domain.catalog import load_catalog
 from kiosk.domain.ticket import TicketView, ticket_document
 from kiosk.hardware.printer.emulated import EmulatedPrinter

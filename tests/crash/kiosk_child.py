@@ -44,8 +44,8 @@ def say(line: str) -> None:
 def main(data: Path, mode: str, seed: int) -> None:
     from kiosk.cli import load_checked_config
     from kiosk.config.schema import EmulatedCameraConfig
-    from kiosk.demo import _app, wait_until
-    from kiosk.simulate import Simulator
+    from kiosk.devtools.demo import _app, wait_until
+    from kiosk.devtools.simulate import Simulator
 
     app = _app()
     base = load_checked_config(SHIPPED)

@@ -17,9 +17,9 @@ from kiosk.app import Kiosk, build, shanghai_now
 from kiosk.backend.seed import hall_hours_clock
 from kiosk.config.loader import load_config
 from kiosk.config.schema import EmulatedCameraConfig, KioskConfig
-from kiosk.devtools import code_text
+from kiosk.devtools.codes import code_text
+from kiosk.devtools.escpos_render import render_png, render_text
 from kiosk.domain import payloads
-from kiosk.hardware.printer.render import render_png, render_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "config" / "kiosk.toml"

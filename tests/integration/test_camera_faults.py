@@ -12,7 +12,7 @@ import time
 import pytest
 
 from kiosk.backend.seed import DEMO_RESIDENTS
-from kiosk.services.scan_supervisor import CameraProxy
+from kiosk.services.scanning.supervisor import CameraProxy
 from kiosk.ui import messages
 
 

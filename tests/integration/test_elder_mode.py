@@ -17,7 +17,7 @@ from test_layout import quiet, tap_choice
 
 from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.domain.masking import mask_name
-from kiosk.ui.sound import SCAN_OK
+from kiosk.ui.audio.sound import SCAN_OK
 from kiosk.ui.theme import ELDER_SCALE
 
 

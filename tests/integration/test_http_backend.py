@@ -15,11 +15,11 @@ from test_bundles_ui import SHIPPED_BUNDLES, Walker
 
 from kiosk.app import Kiosk, build
 from kiosk.backend.embedded import EmbeddedBackend
-from kiosk.backend.http_client import HttpBackend
-from kiosk.backend.http_factory import make_embedded
 from kiosk.backend.http_server import BackendHTTPServer, serve
 from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.config.schema import EmbeddedBackendConfig, HttpBackendConfig
+from kiosk.delivery.http_client import HttpBackend
+from kiosk.delivery.http_factory import make_embedded
 from kiosk.domain import payloads
 from kiosk.domain.catalog import load_catalog
 from kiosk.ui import messages

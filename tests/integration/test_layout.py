@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.backend.seed import DEMO_RESIDENTS
-from kiosk.ui.sound import FakeSound
-from kiosk.ui.speech import FakeSpeech
+from kiosk.ui.audio.sound import FakeSound
+from kiosk.ui.audio.speech import FakeSpeech
 
 MIN_TARGET_PX = 80  # 15 mm on a 1080p panel
 MIN_TEXT_PX = 28

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.domain.pin import PinStatus, hash_pin
 from kiosk.hardware.printer.errors import PrinterState
-from kiosk.ui.maintenance_controller import MaintenanceController, install_maintenance
+from kiosk.ui.controllers.maintenance import MaintenanceController, install_maintenance
 
 ROOT = Path(__file__).resolve().parents[2]
 PIN = "246810"

@@ -37,10 +37,10 @@ from PySide6.QtWidgets import QAbstractItemView, QComboBox, QLabel, QLineEdit, Q
 from kiosk.app import Kiosk
 from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.backend.stats import export_stats, stats_csv, stats_table
+from kiosk.devtools.escpos_render import render_text
 from kiosk.domain import idnumber
 from kiosk.domain.masking import mask_id_number, mask_name, mask_phone
 from kiosk.domain.wizard import StepKind, luhn_valid
-from kiosk.hardware.printer.render import render_text
 from kiosk.ui import widgets as ui_widgets
 
 ORDINARY = DEMO_RESIDENTS["ordinary"]  # R0001 张伟明

@@ -25,8 +25,8 @@ from PySide6.QtCore import QElapsedTimer, QTimer
 
 from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.config.schema import EmulatedCameraConfig
-from kiosk.services.scan_protocol import WorkerSpec
-from kiosk.services.scan_supervisor import CameraProxy, ProcessScanner
+from kiosk.services.scanning.protocol import WorkerSpec
+from kiosk.services.scanning.supervisor import CameraProxy, ProcessScanner
 from kiosk.ui import messages
 
 START_TIMEOUT_MS = 15000  # a fresh interpreter importing OpenCV on a busy 2-core machine
@@ -321,8 +321,8 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication
 from kiosk.config.schema import EmulatedCameraConfig
-from kiosk.services.scan_protocol import WorkerSpec
-from kiosk.services.scan_supervisor import ProcessScanner
+from kiosk.services.scanning.protocol import WorkerSpec
+from kiosk.services.scanning.supervisor import ProcessScanner
 
 app = QApplication([])
 scanner = ProcessScanner(WorkerSpec(camera=EmulatedCameraConfig(source="blank").model_dump(),

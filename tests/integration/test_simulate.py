@@ -7,7 +7,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from kiosk.config.loader import load_config
-from kiosk.simulate import run_simulation
+from kiosk.devtools.simulate import run_simulation
 from tests.integration.conftest import SHIPPED
 
 

@@ -1,4 +1,4 @@
-"""Speech and the scan cue: the voice process (kiosk.services.voice_worker) with Qt's mock
+"""Speech and the scan cue: the voice process (kiosk.workers.voice_worker) with Qt's mock
 speech engine, without any engine, and hung; the kiosk without an engine; what is loaded
 in the kiosk's own process; the cue's WAV file.
 
@@ -22,8 +22,8 @@ import pytest
 from conftest import SHIPPED, make_config
 
 from kiosk.services.voice import VoiceProcess, VoiceSettings, audio_server_present
-from kiosk.ui.sound import CUES, SCAN_OK, NullSound, write_scan_cue
-from kiosk.ui.speech import NullSpeech, ProcessSpeech, make_voice, speakable
+from kiosk.ui.audio.sound import CUES, SCAN_OK, NullSound, write_scan_cue
+from kiosk.ui.audio.speech import NullSpeech, ProcessSpeech, make_voice, speakable
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,7 +41,7 @@ needs_qt_speech = pytest.mark.skipif(not qt_speech_available(),
 
 def worker(args: list[str], requests: list[dict], prelude: str = "") -> list[dict]:
     """Run the voice worker as the kiosk does, feed it requests, return its events."""
-    code = (f"import sys\n{prelude}\nfrom kiosk.services.voice_worker import main\n"
+    code = (f"import sys\n{prelude}\nfrom kiosk.workers.voice_worker import main\n"
             f"sys.exit(main({args!r}))")
     lines = "".join(json.dumps(r) + "\n" for r in requests)
     out = subprocess.run([sys.executable, "-c", code], input=lines.encode(),
@@ -194,7 +194,7 @@ def test_make_voice_follows_the_config(qapp, monkeypatch):
     assert isinstance(speech, NullSpeech)
     speech, _ = make_voice(config.speech.model_copy(update={"when": "never"}), parent)
     assert isinstance(speech, NullSpeech)
-    monkeypatch.setattr("kiosk.ui.speech.audio_server_present", lambda: False)
+    monkeypatch.setattr("kiosk.ui.audio.speech.audio_server_present", lambda: False)
     speech, sound = make_voice(config.speech, parent)
     assert isinstance(speech, ProcessSpeech) and isinstance(sound, NullSound)
     assert speech.voice.state == "idle"  # nothing started before it is needed
@@ -204,8 +204,8 @@ def test_make_voice_follows_the_config(qapp, monkeypatch):
 def test_the_cue_is_the_generated_chime(tmp_path):
     fresh = write_scan_cue(tmp_path / "scan_ok.wav")
     assert CUES[SCAN_OK].read_bytes() == fresh.read_bytes(), (
-        "assets/sounds/scan_ok.wav differs from kiosk.ui.sound.chime(): run "
-        "python -m kiosk.ui.sound")
+        "assets/sounds/scan_ok.wav differs from kiosk.ui.audio.sound.chime(): run "
+        "python -m kiosk.ui.audio.sound")
     assert fresh.stat().st_size < 16_000  # 0.26 s of 22 kHz mono
 
 
@@ -248,7 +248,7 @@ from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from conftest import make_config, SHIPPED
 from kiosk.app import build
-from kiosk.demo import wait_until
+from kiosk.devtools.demo import wait_until
 config = make_config(__import__("pathlib").Path({str(tmp_path)!r}))
 # Qt's mock engine: the real voice process, without starting a speech-dispatcher.
 config = config.model_copy(update={{"speech": config.speech.model_copy(

@@ -195,7 +195,7 @@ def test_rare_surname_prints_as_an_image_never_garbled(kiosk, resident):
     resident.tap(kiosk.controller.category.buttons["other"])
     resident.wait_screen("ticket")
     printed = resident.wait_printout(before)
-    from kiosk.hardware.printer.render import render_text
+    from kiosk.devtools.escpos_render import render_text
 
     rendered = render_text(printed.data)
     assert rendered.images, "the name line should be a raster image"

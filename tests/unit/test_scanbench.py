@@ -11,9 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.domain import payloads
-from kiosk.hardware.camera.decoder import make_decoder
-from kiosk.scanbench import (
+from kiosk.devtools.scanbench import (
     DEMO_KEY,
     FRAME_SIZE,
     Sample,
@@ -26,6 +24,8 @@ from kiosk.scanbench import (
     run_bench,
     scan_bench_command,
 )
+from kiosk.domain import payloads
+from kiosk.hardware.camera.decoder import make_decoder
 
 N = 12
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kiosk.ui.maintenance_controller import EXIT_LEFT_KIOSK_MODE, EXIT_RESTART
+from kiosk.ui.controllers.maintenance import EXIT_LEFT_KIOSK_MODE, EXIT_RESTART
 
 UNIT = Path(__file__).resolve().parents[2] / "packaging" / "systemd" / "kiosk.service"
 

@@ -16,10 +16,10 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.domain.bundles import Bundle
-from kiosk.ui.keypad import Keypad
 from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
 from kiosk.ui.widgets import ActionButton, CameraView, ChoicePages, WrapButton, qr_pixmap
+from kiosk.ui.widgets.keypad import Keypad
 
 
 def _label(text: str = "", name: str = "", center: bool = False) -> QLabel:

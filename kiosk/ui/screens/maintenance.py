@@ -4,7 +4,7 @@ Technicians service terminals at night, standing, with a finger: the same large 
 for residents, sections chosen from a column of big buttons rather than small tabs. Text a
 technician reads in bulk (the log, the config) is monospace and smaller; everything else
 keeps the residents' sizes. Like every screen, these only show what they are given and emit
-what was chosen; `kiosk.ui.maintenance_controller` talks to the services.
+what was chosen; `kiosk.ui.controllers.maintenance` talks to the services.
 """
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.ui.keypad import Keypad, apply_key
 from kiosk.ui.log_buffer import LogLine
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.theme import Theme
 from kiosk.ui.widgets import CameraView, WrapButton
+from kiosk.ui.widgets.keypad import Keypad, apply_key
 
 PIN_MAX_LEN = 12  # kiosk.domain.pin accepts 6-12 digits
 MASK = "●"

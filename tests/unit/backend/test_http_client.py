@@ -20,14 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.backend import seed
-from kiosk.backend.delivery import Deliverer
 from kiosk.backend.embedded import SHANGHAI, EmbeddedBackend
-from kiosk.backend.faults import BackendTimeout, BackendUnreachable
-from kiosk.backend.http_client import (
-    BackendReplyError,
-    HttpBackend,
-    mask_path,
-)
 from kiosk.backend.http_server import BackendHTTPServer, serve
 from kiosk.backend.interface import (
     AlreadyCheckedIn,
@@ -37,7 +30,14 @@ from kiosk.backend.interface import (
     NotFound,
     TicketRequest,
 )
-from kiosk.backend.outbox import Outbox
+from kiosk.delivery.deliverer import Deliverer
+from kiosk.delivery.faults import BackendTimeout, BackendUnreachable
+from kiosk.delivery.http_client import (
+    BackendReplyError,
+    HttpBackend,
+    mask_path,
+)
+from kiosk.delivery.outbox import Outbox
 from kiosk.domain.catalog import Catalog, load_catalog
 
 CATALOG_FILE = Path(__file__).resolve().parents[3] / "config" / "catalog.yaml"

@@ -24,13 +24,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from kiosk.backend.embedded import EmbeddedBackend
-from kiosk.backend.http_client import BackendCertificateError, HttpBackend
-from kiosk.backend.http_factory import KEYS_CACHE_NAME, make_embedded, make_http
 from kiosk.backend.http_server import BackendHTTPServer, serve, tls_context
 from kiosk.backend.interface import BackendError
 from kiosk.config.devices import device_problems
 from kiosk.config.loader import ConfigFileError, load_config
 from kiosk.config.schema import EmbeddedBackendConfig
+from kiosk.delivery.http_client import BackendCertificateError, HttpBackend
+from kiosk.delivery.http_factory import KEYS_CACHE_NAME, make_embedded, make_http
 from kiosk.domain.catalog import load_catalog
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.backend.delivery import Deliverer, application_receipt, issued_ticket
 from kiosk.backend.embedded import EmbeddedBackend
-from kiosk.backend.faults import FaultyLink
-from kiosk.backend.outbox import Outbox, backoff_s
+from kiosk.delivery.deliverer import Deliverer, application_receipt, issued_ticket
+from kiosk.delivery.faults import FaultyLink
+from kiosk.delivery.outbox import Outbox, backoff_s
 from kiosk.domain.catalog import load_catalog
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -326,7 +326,7 @@ def test_stats_command(backend: EmbeddedBackend, clock: Clock, db: Path,
 
 
 def test_a_hall_kiosk_says_where_its_statistics_are() -> None:
-    from kiosk.backend.http_client import HttpBackend
+    from kiosk.delivery.http_client import HttpBackend
 
     hall = HttpBackend("https://backend.example.invalid")
     with pytest.raises(StatsError, match="kiosk stats"):

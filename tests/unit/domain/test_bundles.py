@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from kiosk.backend.seed import LICENSE_TITLES
-from kiosk.bundle_check import check_bundles_command
+from kiosk.cli.bundles import check_bundles_command
 from kiosk.config.loader import ConfigFileError
 from kiosk.domain.bundles import (
     LICENSE_KINDS,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from kiosk.cli.pin import hash_pin_command
 from kiosk.config.schema import KioskConfig
 from kiosk.domain import pin as pinmod
 from kiosk.domain.pin import (
@@ -20,7 +21,6 @@ from kiosk.domain.pin import (
     verify_pin,
     weak_pin_reason,
 )
-from kiosk.pin_cli import hash_pin_command
 
 PIN = "480317"
 NOW = 1_800_000_000.0

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from pyzbar import pyzbar
 
+from kiosk.devtools.escpos_render import render_png, render_text
 from kiosk.domain.printdoc import PrintDocument, Text
 from kiosk.hardware.printer.emulated import EmulatedPrinter
 from kiosk.hardware.printer.errors import (
@@ -27,7 +28,6 @@ from kiosk.hardware.printer.errors import (
 )
 from kiosk.hardware.printer.escpos_writer import PrinterProfile, encode_document
 from kiosk.hardware.printer.printer import Printer
-from kiosk.hardware.printer.render import render_png, render_text
 from kiosk.hardware.printer.transports import PrinterTransport
 
 FIXED = dt.datetime(2024, 5, 6, 9, 30, 15)

@@ -14,6 +14,7 @@ import pytest
 from pyzbar import pyzbar
 
 from kiosk.config.schema import EmulatedPrinterConfig, UsbPrinterConfig
+from kiosk.devtools.escpos_render import render_png, render_text
 from kiosk.domain.printdoc import Align, Cut, Feed, KeyValue, PrintDocument, Qr, Rule, Text
 from kiosk.domain.ticket import TicketView, ticket_document
 from kiosk.hardware.printer.escpos_writer import (
@@ -24,7 +25,6 @@ from kiosk.hardware.printer.escpos_writer import (
     wrap,
 )
 from kiosk.hardware.printer.raster import encode_raster_document
-from kiosk.hardware.printer.render import render_png, render_text
 
 INIT = b"\x1b@"
 FEED_OFF = b"\x1bc5\x01"

@@ -16,8 +16,8 @@ from escpos.printer import Dummy
 from PIL import Image, ImageDraw
 from pyzbar.pyzbar import decode as zbar_decode
 
-from kiosk.hardware.printer.escpos_parse import Diagnostic, Text, parse
-from kiosk.hardware.printer.render import (
+from kiosk.devtools.escpos_parse import Diagnostic, Text, parse
+from kiosk.devtools.escpos_render import (
     BOTTOM_MARGIN,
     CUT_COLOR,
     SIDE_MARGIN,

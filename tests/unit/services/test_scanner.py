@@ -21,7 +21,7 @@ from kiosk.config.schema import EmulatedCameraConfig
 from kiosk.domain.payloads import Kind, sign
 from kiosk.hardware.camera.decoder import make_decoder
 from kiosk.hardware.camera.sources import CameraUnavailable, EmulatedSource, FrameSource
-from kiosk.services.scanner import ScannerService, emit_signal
+from kiosk.services.scanning.scanner import ScannerService, emit_signal
 
 REPEAT_BLOCK_S = 1.0
 

@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.domain import payloads
 from kiosk.hardware.camera.demo_codes import DemoCodes
-from kiosk.services.scan_protocol import Deduplicator, PreviewRing, preview_stride
-from kiosk.services.scan_supervisor import CameraProxy
+from kiosk.services.scanning.protocol import Deduplicator, PreviewRing, preview_stride
+from kiosk.services.scanning.supervisor import CameraProxy
 
 
 def write_frame(ring: PreviewRing, frame: np.ndarray) -> tuple[int, int, int]:

@@ -7,7 +7,7 @@ on, or a silently lost action:
 - every request has a (connect, read) timeout, and a reply body must arrive in full within
   their sum (requests has no timeout by default, and its read timeout is per socket read);
 - only reads (GET) are retried here, once, by urllib3. State-changing calls are never
-  retried in this module: the outbox (kiosk/backend/delivery.py) retries them with their
+  retried in this module: the outbox (kiosk/delivery/deliverer.py) retries them with their
   idempotency key, sent as the `Idempotency-Key` header, so the backend applies each once;
 - refused connections, timeouts, 5xx, redirects, non-JSON and wrongly shaped replies all
   become `BackendError` with a message naming the API route and what went wrong, never the
@@ -43,7 +43,6 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from kiosk.backend.embedded import SHANGHAI
-from kiosk.backend.faults import BackendTimeout, BackendUnreachable
 from kiosk.backend.interface import (
     AlreadyCheckedIn,
     ApplicationReceipt,
@@ -60,6 +59,7 @@ from kiosk.backend.interface import (
     TicketRequest,
 )
 from kiosk.config.schema import is_loopback_host
+from kiosk.delivery.faults import BackendTimeout, BackendUnreachable
 
 log = logging.getLogger(__name__)
 

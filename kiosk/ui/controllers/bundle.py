@@ -11,17 +11,17 @@ import logging
 
 from PySide6.QtCore import QObject
 
-from kiosk.backend.delivery import Delivery, application_receipt
 from kiosk.backend.interface import ApplicationReceipt
+from kiosk.delivery.deliverer import Delivery, application_receipt
 from kiosk.domain.bundles import Bundle, BundleSet
 from kiosk.domain.payloads import Kind, PayloadRefused
 from kiosk.domain.receipt import receipt_document, receipt_view
 from kiosk.domain.wizard import StepKind, Wizard, prefill_values
 from kiosk.ui import messages
-from kiosk.ui.context import KioskContext
-from kiosk.ui.keypad import apply_key
+from kiosk.ui.controllers.context import KioskContext
 from kiosk.ui.screens.bundles import BundleListScreen, BundleResultScreen, WizardScreen
 from kiosk.ui.widgets import qr_matrix
+from kiosk.ui.widgets.keypad import apply_key
 
 log = logging.getLogger(__name__)
 

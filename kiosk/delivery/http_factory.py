@@ -21,7 +21,7 @@ from kiosk.domain import payloads
 from kiosk.domain.catalog import Catalog
 
 if TYPE_CHECKING:
-    from kiosk.backend.http_client import HttpBackend
+    from kiosk.delivery.http_client import HttpBackend
 
 BACKEND_KEY_ID = "kiosk-emb"
 # The hall backend's code-signing keys as last fetched, so a kiosk that starts while the
@@ -67,7 +67,7 @@ def make_http(
     fetch_keys_on_demand: bool = True,
 ) -> HttpBackend:
     # Imported here: requests is loaded only by kiosks that talk to a hall backend.
-    from kiosk.backend.http_client import HttpBackend
+    from kiosk.delivery.http_client import HttpBackend
 
     def path(value: str) -> Path | None:
         return resolve(config_dir, value) if value else None

@@ -12,8 +12,8 @@ import logging
 
 from PySide6.QtCore import QCoreApplication, QObject
 
-from kiosk import i18n
-from kiosk.ui.context import KioskContext
+from kiosk.common import i18n
+from kiosk.ui.controllers.context import KioskContext
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 START = time.monotonic()
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "kiosk.toml"
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "kiosk.toml"
 
 EXIT_CONFIG = 2
 
@@ -131,7 +131,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         logging.getLogger("kiosk").info("kiosk ready")
         if args.exit_when_ready:
             # For start-up measurements: Home is painted and the event loop takes touches.
-            from kiosk.simulate import rss_mb
+            from kiosk.devtools.simulate import rss_mb
 
             print(f"ready {time.monotonic() - START:.3f} rss_mb {rss_mb():.1f}", flush=True)
             kiosk.window.allow_close = True
@@ -145,7 +145,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     path = _config_path(args.config)
     config = config_or_message(path)
-    from kiosk.demo import run_demo
+    from kiosk.devtools.demo import run_demo
 
     out = Path(args.out)
     setup_logging(None, args.verbose)
@@ -157,7 +157,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_receipt_render(args: argparse.Namespace) -> int:
-    from kiosk.hardware.printer.render import main_render_command
+    from kiosk.devtools.escpos_render import main_render_command
 
     paper_dots = 384 if args.paper == 58 else 576
     columns = args.columns or (32 if args.paper == 58 else 48)
@@ -173,7 +173,7 @@ def cmd_receipt_render(args: argparse.Namespace) -> int:
 
 def cmd_make_code(args: argparse.Namespace) -> int:
     from kiosk.config.loader import resolve
-    from kiosk.devtools import make_code
+    from kiosk.devtools.codes import make_code
 
     path = _config_path(args.config)
     config = config_or_message(path, devices=False)
@@ -231,7 +231,7 @@ def _staff_command(args: argparse.Namespace, run) -> int:
 
 
 def cmd_check_bundles(args: argparse.Namespace) -> int:
-    from kiosk.bundle_check import check_bundles_command
+    from kiosk.cli.bundles import check_bundles_command
 
     return check_bundles_command(args.folder, args.catalog)
 
@@ -273,8 +273,8 @@ def cmd_backend_serve(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     import ssl
 
-    from kiosk.backend.http_factory import make_embedded
     from kiosk.backend.http_server import BackendHTTPServer, run_until_stopped, tls_context
+    from kiosk.delivery.http_factory import make_embedded
     from kiosk.domain.catalog import load_catalog
 
     setup_logging(None, args.verbose)
@@ -315,7 +315,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_simulate(args: argparse.Namespace) -> int:
     path = _config_path(args.config)
     config = config_or_message(path)
-    from kiosk.simulate import run_simulation
+    from kiosk.devtools.simulate import run_simulation
 
     logging.basicConfig(level=logging.ERROR)
     rows = run_simulation(config, path, args.sessions, args.every, args.seed)
@@ -336,19 +336,19 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_hash_pin(args: argparse.Namespace) -> int:
-    from kiosk.pin_cli import hash_pin_command
+    from kiosk.cli.pin import hash_pin_command
 
     return hash_pin_command(_config_path(args.config), print_only=args.print_only)
 
 
 def cmd_scan_bench(args: argparse.Namespace) -> int:
-    from kiosk.scanbench import scan_bench_command
+    from kiosk.devtools.scanbench import scan_bench_command
 
     return scan_bench_command(args.folder, args.compare, args.decoder, verbose=args.verbose)
 
 
 def cmd_make_bench(args: argparse.Namespace) -> int:
-    from kiosk.scanbench import make_bench_command
+    from kiosk.devtools.scanbench import make_bench_command
 
     return make_bench_command(args.folder, args.count, args.seed)
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from kiosk.config.schema import EmulatedCameraConfig, KioskConfig
-from kiosk.demo import DEMO_VALUES, _app, settle, wait_until
+from kiosk.devtools.demo import DEMO_VALUES, _app, settle, wait_until
 
 
 def rss_mb(pid: int | str = "self") -> float:
@@ -56,7 +56,7 @@ def counts(worker_pid: int | None = None) -> dict[str, float]:
 class Simulator:
     def __init__(self, config: KioskConfig, config_file: Path, seed: int) -> None:
         from kiosk.app import build
-        from kiosk.devtools import code_text
+        from kiosk.devtools.codes import code_text
         from kiosk.domain import payloads
 
         self.rng = random.Random(seed)

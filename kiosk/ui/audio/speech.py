@@ -1,5 +1,5 @@
 """Spoken prompts: an engine interface, a silent fallback, a fake for tests, and the real
-engine (Qt's QTextToSpeech, in the voice process: kiosk.services.voice_worker).
+engine (Qt's QTextToSpeech, in the voice process: kiosk.workers.voice_worker).
 
 The real engine picks the voice matching the resident's language (Mandarin for zh, English for
 en). Without Qt's speech module, engine or a voice, the kiosk runs silently and says so once in
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from PySide6.QtCore import QObject
 
 from kiosk.services.voice import VoiceProcess, VoiceSettings, audio_server_present
-from kiosk.ui.sound import CUES, SCAN_OK, NullSound, ProcessSound, SoundPlayer
+from kiosk.ui.audio.sound import CUES, SCAN_OK, NullSound, ProcessSound, SoundPlayer
 
 if TYPE_CHECKING:
     from kiosk.config.schema import SpeechConfig

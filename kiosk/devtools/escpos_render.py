@@ -4,7 +4,7 @@ Used by ``kiosk receipt-render FILE.bin --text`` / ``-o ticket.png`` and by test
 check what the kiosk actually sends to the thermal printer.  Any ESC/POS stream is
 accepted, not only ours; nothing here ever raises on bad input.
 
-The decoding itself lives in :mod:`kiosk.hardware.printer.escpos_parse` (a pure
+The decoding itself lives in :mod:`kiosk.devtools.escpos_parse` (a pure
 function, :func:`parse`, shared by both renderers; see there for why it is
 hand-written).  This module does the layout, in printer dots, then either turns the
 laid-out lines into text (12 dots = one text cell) or draws them.
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from kiosk.hardware.printer.escpos_parse import (
+from kiosk.devtools.escpos_parse import (
     DEFAULT_LINE_SPACING,
     FONT_A_WIDTH,
     Align,

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 
-from kiosk import i18n
-from kiosk.ui.context import KioskContext
-from kiosk.ui.speech import speakable
+from kiosk.common import i18n
+from kiosk.ui.audio.speech import speakable
+from kiosk.ui.controllers.context import KioskContext
 
 if TYPE_CHECKING:
-    from kiosk.ui.controller import TakeNumberController
+    from kiosk.ui.controllers.take_number import TakeNumberController
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ import logging
 
 from PySide6.QtCore import QObject
 
-from kiosk.backend.delivery import Delivery
 from kiosk.backend.interface import RATING_LEVELS, RATING_REASONS
+from kiosk.delivery.deliverer import Delivery
 from kiosk.ui import messages
-from kiosk.ui.context import KioskContext
+from kiosk.ui.controllers.context import KioskContext
 from kiosk.ui.screens.help import HelpScreen
 from kiosk.ui.screens.rating import RatingScreen
 

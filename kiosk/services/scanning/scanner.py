@@ -5,7 +5,7 @@ de-duplication (once per presence of a code in view), and the last checks on the
 so nothing is reported after `set_scanning(False)` or `reset_dedup()` returns. Two kinds of
 scanner feed it:
 
-- `kiosk.services.scan_supervisor.ProcessScanner` (the kiosk's default,
+- `kiosk.services.scanning.supervisor.ProcessScanner` (the kiosk's default,
   `scanner.isolation = "process"`): capture and decoding run in a worker process that is
   restarted when it dies, so a native crash in OpenCV or ZBar does not take the UI down.
 - `ScannerService` here (`scanner.isolation = "thread"`): the same `ScanPipeline` in two
@@ -27,14 +27,14 @@ import shiboken6
 from PySide6.QtCore import QObject, Signal, SignalInstance, Slot
 from PySide6.QtGui import QImage
 
-from kiosk.services.scan_protocol import STARTING, Deduplicator
+from kiosk.services.scanning.protocol import STARTING, Deduplicator
 
 if TYPE_CHECKING:
     import numpy as np
 
     from kiosk.hardware.camera.decoder import Decoder
     from kiosk.hardware.camera.sources import FrameSource
-    from kiosk.services.scan_pipeline import ScanPipeline
+    from kiosk.services.scanning.pipeline import ScanPipeline
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ class ScannerService(ScannerBase):
         stale_after_s: float = STALE_AFTER_S,
     ) -> None:
         super().__init__(repeat_block_s, parent)
-        from kiosk.services.scan_pipeline import ScanPipeline
+        from kiosk.services.scanning.pipeline import ScanPipeline
 
         side = max(16, preview_max_width)
         self._pipeline: ScanPipeline = ScanPipeline(

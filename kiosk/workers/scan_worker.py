@@ -7,7 +7,7 @@ free on a QR code with ECI); a USB camera's driver can also wedge the process th
 
 Started by `ProcessScanner` as
 
-    python -m kiosk.services.scan_worker EVENTS_FD COMMANDS_FD RING_FD SLOTS SLOT_BYTES
+    python -m kiosk.workers.scan_worker EVENTS_FD COMMANDS_FD RING_FD SLOTS SLOT_BYTES
 
 with the ends of two pipes and the preview ring's memfd inherited (see `scan_protocol` for
 what travels on them). It imports no Qt. It ends when told to ("quit"), and by itself when
@@ -28,7 +28,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from kiosk.services.scan_protocol import (
+from kiosk.services.scanning.protocol import (
     FMT_BGR888,
     FMT_GRAY8,
     PreviewRing,
@@ -40,9 +40,9 @@ if TYPE_CHECKING:
     import numpy as np
 
     from kiosk.hardware.camera.sources import FrameSource
-    from kiosk.services.scan_pipeline import ScanPipeline
+    from kiosk.services.scanning.pipeline import ScanPipeline
 
-log = logging.getLogger("kiosk.services.scan_worker")
+log = logging.getLogger("kiosk.workers.scan_worker")
 
 # How often the worker says it is alive, with how long its current camera read and decode
 # have been running; the supervisor restarts a worker that falls silent or is stuck.
@@ -140,7 +140,7 @@ class Worker:
 
         from kiosk.hardware.camera.decoder import make_decoder
         from kiosk.hardware.camera.sources import camera_settings, make_source
-        from kiosk.services.scan_pipeline import ScanPipeline
+        from kiosk.services.scanning.pipeline import ScanPipeline
 
         # One OpenCV thread: the decoder's 22 ms budget is counted in this thread's CPU
         # time, which work farmed out to OpenCV's pool would escape, and on a 2-core kiosk

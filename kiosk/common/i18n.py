@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LANGUAGE = "zh"
 LANGUAGES = ("zh", "en")
-TRANSLATIONS_DIR = Path(__file__).resolve().parents[1] / "assets" / "translations"
+TRANSLATIONS_DIR = Path(__file__).resolve().parents[2] / "assets" / "translations"
 
 
 def qm_path(language: str, directory: Path = TRANSLATIONS_DIR) -> Path:

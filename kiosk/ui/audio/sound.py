@@ -2,7 +2,7 @@
 the real player (QSoundEffect in the voice process, kiosk.services.voice).
 
 The cue is a short rising two-note chime, generated (not recorded) so that the repository
-holds its source: `python -m kiosk.ui.sound` writes assets/sounds/scan_ok.wav again.
+holds its source: `python -m kiosk.ui.audio.sound` writes assets/sounds/scan_ok.wav again.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from kiosk.services.voice import VoiceProcess
 
 log = logging.getLogger(__name__)
 
-SOUNDS_DIR = Path(__file__).resolve().parents[2] / "assets" / "sounds"
+SOUNDS_DIR = Path(__file__).resolve().parents[3] / "assets" / "sounds"
 SCAN_OK = "scan_ok"
 CUES = {SCAN_OK: SOUNDS_DIR / "scan_ok.wav"}
 

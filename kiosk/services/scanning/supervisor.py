@@ -2,9 +2,9 @@
 
 A native crash in OpenCV or ZBar (ZBar has crashed on crafted codes) must not take the UI
 down. `ProcessScanner` has the signals and methods of the in-process scanner; the work is
-done by `kiosk.services.scan_worker` in a child process, and a supervisor thread here:
+done by `kiosk.workers.scan_worker` in a child process, and a supervisor thread here:
 
-- starts the worker as a fresh interpreter (`python -m kiosk.services.scan_worker`, fork
+- starts the worker as a fresh interpreter (`python -m kiosk.workers.scan_worker`, fork
   and exec: a Qt process is never forked without exec), handing it two pipes and the
   preview ring's memfd; its settings and the emulated camera's scene go as the first
   message. Not `multiprocessing.Process(spawn)`: that runs the parent's `__main__` again in
@@ -48,18 +48,18 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QImage
 
 import kiosk
-from kiosk.services.scan_protocol import (
+from kiosk.services.scanning.protocol import (
     FMT_GRAY8,
     RESTARTING,
     STARTING,
     PreviewRing,
     WorkerSpec,
 )
-from kiosk.services.scanner import ScannerBase, emit_signal
+from kiosk.services.scanning.scanner import ScannerBase, emit_signal
 
 log = logging.getLogger(__name__)
 
-WORKER_MODULE = "kiosk.services.scan_worker"
+WORKER_MODULE = "kiosk.workers.scan_worker"
 # Restart backoff: the first restart at once (a crash on one crafted code should cost the
 # resident about a second), doubling while the worker keeps dying young, reset once one
 # has lived HEALTHY_AFTER_S.

@@ -11,15 +11,15 @@ import logging
 
 from PySide6.QtCore import QObject, QTimer
 
-from kiosk.backend.delivery import Delivery, issued_ticket
 from kiosk.backend.interface import QueueFigures
+from kiosk.delivery.deliverer import Delivery, issued_ticket
 from kiosk.domain.payloads import Kind, PayloadRefused
 from kiosk.domain.ticket import TicketView, ticket_document
 from kiosk.services import flows
 from kiosk.ui import messages
-from kiosk.ui.context import KioskContext, Session
-from kiosk.ui.elder_controller import ElderController
-from kiosk.ui.language_controller import LanguageController
+from kiosk.ui.controllers.context import KioskContext, Session
+from kiosk.ui.controllers.elder import ElderController
+from kiosk.ui.controllers.language import LanguageController
 from kiosk.ui.screens.category import CategoryScreen
 from kiosk.ui.screens.home import HomeScreen, ServicesScreen
 from kiosk.ui.screens.scan import ScanScreen

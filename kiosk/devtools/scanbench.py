@@ -37,7 +37,7 @@ from kiosk.hardware.camera.decoder import DECODER_NAMES, Decoder, make_decoder
 FRAME_SIZE = (1280, 720)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 SINGLE_DECODERS = ("pyzbar", "zxing", "opencv")
-DEMO_KEY = Path(__file__).resolve().parent.parent / "config" / "dev-keys" / "demo-issuer.pem"
+DEMO_KEY = Path(__file__).resolve().parents[2] / "config" / "dev-keys" / "demo-issuer.pem"
 DEMO_KEY_ID = "demo"
 
 

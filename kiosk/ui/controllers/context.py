@@ -19,9 +19,9 @@ from kiosk.services import flows
 from kiosk.services.delivery import DeliveryService
 from kiosk.services.printing import PrintService
 from kiosk.services.tasks import TaskQueue
+from kiosk.ui.audio.sound import SCAN_OK, NullSound, SoundPlayer
+from kiosk.ui.audio.speech import NullSpeech, SpeechEngine
 from kiosk.ui.main_window import MainWindow
-from kiosk.ui.sound import SCAN_OK, NullSound, SoundPlayer
-from kiosk.ui.speech import NullSpeech, SpeechEngine
 
 log = logging.getLogger(__name__)
 

@@ -50,7 +50,7 @@ class DemoRun:
     def __init__(self, config: KioskConfig, config_file: Path, out: Path, tag: str) -> None:
         from kiosk.app import build, shanghai_now
         from kiosk.backend.seed import hall_hours_clock
-        from kiosk.devtools import code_text
+        from kiosk.devtools.codes import code_text
         from kiosk.domain import payloads
 
         self.out = out
@@ -85,7 +85,7 @@ class DemoRun:
         button.click()  # type: ignore[attr-defined]
 
     def save_ticket(self, name: str, data: bytes) -> None:
-        from kiosk.hardware.printer.render import render_png
+        from kiosk.devtools.escpos_render import render_png
 
         bin_path = self.out / f"{self.tag}-{name}.bin"
         bin_path.write_bytes(data)
@@ -379,17 +379,17 @@ def mode_screenshots(config: KioskConfig, config_file: Path, out: Path,
 
 
 def main(argv: list[str] | None = None) -> int:
-    """python -m kiosk.demo --out docs/img/elder: the 长辈模式 screenshots of the README."""
+    """python -m kiosk.devtools.demo --out docs/img/elder: the README's 长辈模式 screenshots."""
     import argparse
 
     from kiosk.config.loader import load_config
 
-    ap = argparse.ArgumentParser(prog="python -m kiosk.demo",
+    ap = argparse.ArgumentParser(prog="python -m kiosk.devtools.demo",
                                  description="Home, a bundle step and a ticket in zh/en, "
                                              "normal and elder mode")
     ap.add_argument("--out", default="docs/img/elder")
     ap.add_argument("--orientation", choices=["landscape", "portrait"], default="landscape")
-    ap.add_argument("--config", default=str(Path(__file__).resolve().parent.parent / "config"
+    ap.add_argument("--config", default=str(Path(__file__).resolve().parents[2] / "config"
                                              / "kiosk.toml"))
     args = ap.parse_args(argv)
     config_file = Path(args.config)

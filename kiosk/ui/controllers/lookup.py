@@ -11,8 +11,8 @@ from kiosk.domain.payloads import Kind, PayloadRefused
 from kiosk.domain.queue import AppointmentFit
 from kiosk.services import flows
 from kiosk.ui import messages
-from kiosk.ui.context import KioskContext
-from kiosk.ui.controller import TakeNumberController
+from kiosk.ui.controllers.context import KioskContext
+from kiosk.ui.controllers.take_number import TakeNumberController
 from kiosk.ui.screens.lookup import CheckInResultScreen, QueryResultScreen
 from kiosk.ui.screens.scan import ScanScreen
 

@@ -24,7 +24,7 @@ from kiosk.backend.interface import (
     NotFound,
     TicketRequest,
 )
-from kiosk.backend.outbox import Outbox, OutboxItem
+from kiosk.delivery.outbox import Outbox, OutboxItem
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ Protocol (one JSON object a line):
        {"event": "cue", "name": ..., "played": bool}
        {"event": "error", "what": "speech"|"sound", "detail": str}
 
-    python -m kiosk.services.voice_worker --engine speechd --cue scan_ok=assets/sounds/scan_ok.wav
+    python -m kiosk.workers.voice_worker --engine speechd --cue scan_ok=assets/sounds/scan_ok.wav
 """
 
 from __future__ import annotations

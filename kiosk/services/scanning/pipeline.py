@@ -36,9 +36,9 @@ from kiosk.hardware.camera.sources import (
     FrameSource,
     FreshnessMonitor,
 )
-from kiosk.services.scan_protocol import RUNNING, STALE, STARTING, UNAVAILABLE
+from kiosk.services.scanning.protocol import RUNNING, STALE, STARTING, UNAVAILABLE
 
-log = logging.getLogger("kiosk.services.scanner")
+log = logging.getLogger("kiosk.services.scanning.scanner")
 
 MIN_BACKOFF_S = 0.2
 MAX_BACKOFF_S = 2.0
