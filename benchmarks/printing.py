@@ -13,10 +13,8 @@ from kiosk.domain.bundles import load_bundles
 from kiosk.domain.receipt import receipt_view
 from kiosk.domain.ticket import TicketView, ticket_document
 from kiosk.domain.wizard import StepKind, Wizard, prefill_values
-from kiosk.hardware.printer.escpos_writer import (
-    PrinterProfile,
-    encode_document,
-)
+from kiosk.hardware.printer.escpos_layout import PrinterProfile
+from kiosk.hardware.printer.escpos_writer import encode_document
 from kiosk.hardware.printer.raster import encode_raster_document
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -23,7 +23,7 @@ from kiosk.delivery.outbox import Outbox
 from kiosk.domain.catalog import load_catalog
 from kiosk.domain.ticket import TicketView, ticket_document
 from kiosk.hardware.printer.emulated import EmulatedPrinter
-from kiosk.hardware.printer.escpos_writer import PrinterProfile
+from kiosk.hardware.printer.escpos_layout import PrinterProfile
 from kiosk.hardware.printer.printer import Printer
 
 ROOT = Path(__file__).resolve().parents[2]

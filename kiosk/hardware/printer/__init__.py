@@ -15,10 +15,8 @@ from kiosk.hardware.printer.errors import (
     PrinterStatus,
     PrinterUnavailable,
 )
-from kiosk.hardware.printer.escpos_writer import (
-    PrinterProfile,
-    encode_document,
-)
+from kiosk.hardware.printer.escpos_layout import PrinterProfile
+from kiosk.hardware.printer.escpos_writer import encode_document
 from kiosk.hardware.printer.printer import Printer, PrintReport, build_test_page
 from kiosk.hardware.printer.transports import PrinterTransport, make_transport
 

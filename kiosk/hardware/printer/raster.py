@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from kiosk.domain.printdoc import Align, PrintDocument
-from kiosk.hardware.printer.escpos_writer import (
+from kiosk.hardware.printer.escpos_layout import (
     CELL_DOTS,
     FEED_LINE_DOTS,
     GS,
@@ -35,11 +35,11 @@ from kiosk.hardware.printer.escpos_writer import (
     Op,
     PrinterProfile,
     QrOp,
-    _cut_bytes,
-    _le16,
-    _qr_matrix,
+    cut_bytes,
     display_cells,
     layout,
+    le16,
+    qr_matrix,
 )
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def raster_bytes(bits: np.ndarray) -> bytes:
     for top in range(0, height, rows_per_chunk):
         chunk = packed[top : top + rows_per_chunk]
         rows = chunk.shape[0]
-        out += GS + b"v0\x00" + _le16(width_bytes) + _le16(rows) + chunk.tobytes()
+        out += GS + b"v0\x00" + le16(width_bytes) + le16(rows) + chunk.tobytes()
     return bytes(out)
 
 
@@ -81,7 +81,7 @@ def center_bits(bits: np.ndarray, width: int) -> np.ndarray:
 
 def qr_bits(op: QrOp) -> np.ndarray:
     """The QR code (with its quiet zone) as a bitmap, one module = `module_size` dots."""
-    matrix = np.array(_qr_matrix(op.data, op.ec_level, QR_QUIET_MODULES), dtype=bool)
+    matrix = np.array(qr_matrix(op.data, op.ec_level, QR_QUIET_MODULES), dtype=bool)
     return np.kron(matrix, np.ones((op.module_size, op.module_size), dtype=bool))
 
 
@@ -196,7 +196,7 @@ def encode_raster_document(doc: PrintDocument, profile: PrinterProfile) -> bytes
     band: list[np.ndarray] = []
     for op in layout(doc, profile):
         if isinstance(op, CutOp):
-            out += _flush_band(band) + _cut_bytes(profile)
+            out += _flush_band(band) + cut_bytes(profile)
             band = []
         else:
             band.append(_paint_op(op, profile))

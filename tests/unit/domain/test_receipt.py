@@ -12,7 +12,8 @@ from kiosk.domain.bundles import LICENSE_KINDS, Bundle, load_bundles
 from kiosk.domain.printdoc import Cut, KeyValue, Qr, Text
 from kiosk.domain.receipt import ReceiptView, receipt_document, receipt_view
 from kiosk.domain.wizard import StepKind, Wizard, prefill_values
-from kiosk.hardware.printer.escpos_writer import PrinterProfile, encode_document
+from kiosk.hardware.printer.escpos_layout import PrinterProfile
+from kiosk.hardware.printer.escpos_writer import encode_document
 
 ROOT = Path(__file__).resolve().parents[3]
 SHIPPED = load_bundles(ROOT / "config" / "bundles", None).bundles

@@ -26,7 +26,8 @@ from kiosk.hardware.printer.errors import (
     PrinterUnavailable,
     error_for_status,
 )
-from kiosk.hardware.printer.escpos_writer import PrinterProfile, encode_document
+from kiosk.hardware.printer.escpos_layout import PrinterProfile
+from kiosk.hardware.printer.escpos_writer import encode_document
 from kiosk.hardware.printer.printer import Printer
 from kiosk.hardware.printer.transports import PrinterTransport
 

@@ -17,13 +17,8 @@ from kiosk.config.schema import EmulatedPrinterConfig, UsbPrinterConfig
 from kiosk.devtools.escpos_render import render_png, render_text
 from kiosk.domain.printdoc import Align, Cut, Feed, KeyValue, PrintDocument, Qr, Rule, Text
 from kiosk.domain.ticket import TicketView, ticket_document
-from kiosk.hardware.printer.escpos_writer import (
-    GbEncoder,
-    PrinterProfile,
-    encode_document,
-    in_printer_font,
-    wrap,
-)
+from kiosk.hardware.printer.escpos_layout import PrinterProfile, wrap
+from kiosk.hardware.printer.escpos_writer import GbEncoder, encode_document, in_printer_font
 from kiosk.hardware.printer.raster import encode_raster_document
 
 INIT = b"\x1b@"

@@ -25,7 +25,8 @@ from kiosk.config.schema import (
 from kiosk.domain.printdoc import PrintDocument, Text
 from kiosk.hardware.printer.emulated import EmulatedPrinter
 from kiosk.hardware.printer.errors import PaperOut, PrinterState, PrinterUnavailable
-from kiosk.hardware.printer.escpos_writer import PrinterProfile, encode_document
+from kiosk.hardware.printer.escpos_layout import PrinterProfile
+from kiosk.hardware.printer.escpos_writer import encode_document
 from kiosk.hardware.printer.printer import Printer
 from kiosk.hardware.printer.transports import (
     CANNOT_READ_STATUS,
