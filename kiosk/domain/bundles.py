@@ -43,7 +43,7 @@ from pydantic import (
     model_validator,
 )
 
-from kiosk.config.loader import ConfigFileError, problems_from_validation, read_data_file
+from kiosk.common.datafiles import ConfigFileError, problems_from_validation, read_data_file
 from kiosk.domain.catalog import Bilingual
 
 # The stable license kinds of the backend (kiosk/backend/seed.py LICENSE_TITLES). The domain
@@ -479,7 +479,7 @@ def bundle_problems(
 
 
 def _problems_of(exc: ValidationError) -> list[tuple[str, str]]:
-    plain = problems_from_validation(exc, Bundle)
+    plain = problems_from_validation(exc)
     out: list[tuple[str, str]] = []
     for err, problem in zip(exc.errors(), plain, strict=True):
         cause = (err.get("ctx") or {}).get("error")

@@ -54,7 +54,7 @@ class Catalog(BaseModel):
 
 
 def load_catalog(path: Path) -> Catalog:
-    """Load and validate; raises kiosk.config.loader.ConfigFileError with every problem."""
-    from kiosk.config.loader import load_model_file
+    """Load and validate; raises kiosk.common.datafiles.ConfigFileError with every problem."""
+    from kiosk.common.datafiles import load_model_file
 
     return load_model_file(path, Catalog)
