@@ -38,10 +38,10 @@ from test_layout import check_screen as check_layout
 from test_layout import open_service, quiet, settle_layouts, tap_choice, visible_widgets
 
 from kiosk.backend.seed import DEMO_RESIDENTS
-from kiosk.common import i18n
+from kiosk.ui import i18n
 from kiosk.domain.masking import mask_name
 from kiosk.domain.wizard import StepKind
-from kiosk.ui.widgets import WrapButton
+from kiosk.ui.widgets.wrap_button import WrapButton
 
 ROOT = Path(__file__).resolve().parents[2]
 TS = ROOT / "assets" / "translations" / "kiosk_en.ts"
@@ -115,7 +115,7 @@ def test_every_text_of_the_code_has_an_english_translation():
     in_code = code_messages()
     assert len(in_code) > 250
     missing = sorted(in_code - set(messages))
-    assert not missing, f"not in {TS.name} (run pyside6-lupdate: kiosk/common/i18n.py): {missing}"
+    assert not missing, f"not in {TS.name} (run pyside6-lupdate: kiosk/ui/i18n.py): {missing}"
     unfinished = sorted(k for k, (text, kind) in messages.items()
                         if kind in ("unfinished", "vanished", "obsolete") or not text.strip())
     assert not unfinished, f"no English yet: {unfinished}"
@@ -135,7 +135,7 @@ def test_qm_is_compiled_from_the_ts(tmp_path):
     subprocess.run([tool("pyside6-lrelease"), "-silent", str(TS), "-qm", str(fresh)],
                    check=True, capture_output=True, timeout=60)
     assert QM.read_bytes() == fresh.read_bytes(), (
-        "kiosk_en.qm is older than kiosk_en.ts: run pyside6-lrelease (see kiosk/common/i18n.py)")
+        "kiosk_en.qm is older than kiosk_en.ts: run pyside6-lrelease (see kiosk/ui/i18n.py)")
     assert QM.stat().st_size < 100_000
 
 
@@ -147,7 +147,7 @@ def test_ts_is_what_lupdate_extracts(tmp_path):
                     "zh_CN", "-target-language", "en", "-locations", "none", "-no-obsolete",
                     "-silent", "-ts", str(copy)], check=True, capture_output=True, timeout=120)
     assert copy.read_text("utf-8") == TS.read_text("utf-8"), (
-        "kiosk_en.ts is not up to date with the code: run pyside6-lupdate: kiosk/common/i18n.py")
+        "kiosk_en.ts is not up to date with the code: run pyside6-lupdate: kiosk/ui/i18n.py")
 
 
 def test_translations_install_and_remove(qapp):

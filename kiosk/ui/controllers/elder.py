@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 
-from kiosk.common import i18n
+from kiosk.ui import i18n
 from kiosk.ui.audio.speech import speakable
 from kiosk.ui.controllers.context import KioskContext
 

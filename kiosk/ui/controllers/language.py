@@ -12,7 +12,7 @@ import logging
 
 from PySide6.QtCore import QCoreApplication, QObject
 
-from kiosk.common import i18n
+from kiosk.ui import i18n
 from kiosk.ui.controllers.context import KioskContext
 
 log = logging.getLogger(__name__)
