@@ -48,6 +48,7 @@ from kiosk.backend.interface import (
     NotFound,
     TicketRequest,
 )
+from kiosk.common.jsonable import jsonable
 
 log = logging.getLogger(__name__)
 
@@ -99,18 +100,6 @@ class _Event(_Body):
     duration_s: float | None = None
     kiosk_id: str
     at: dt.datetime | None = Field(None, strict=False)  # ISO 8601 text on the wire
-
-
-def _jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    return value
 
 
 class _Reply(Exception):
@@ -258,7 +247,7 @@ class _HandlerBase(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = IDLE_TIMEOUT_S
     # Headers and body go out in two writes; with Nagle's algorithm the second waits for
-    # the kiosk's delayed ACK: 40 ms on every call, measured on loopback.
+    # the kiosk's delayed ACK on every call (docs/PERFORMANCE.md, "Measured choices").
     disable_nagle_algorithm = True
     server: BackendHTTPServer
 
@@ -302,7 +291,7 @@ class _HandlerBase(BaseHTTPRequestHandler):
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
             request = _Request(params, query, body, self.headers.get("Idempotency-Key"))
             result = handler(self.server.backend, request)
-            status, payload = 200, _jsonable(result)
+            status, payload = 200, jsonable(result)
         except _Reply as reply:
             status, payload = reply.status, reply.body
         except NotFound as exc:

@@ -82,8 +82,9 @@ def problems_from_validation(
     return [(_key_path(tuple(e["loc"]), union_tags), _explain(dict(e))) for e in exc.errors()]
 
 
-# libyaml's safe loader: the same documents and errors as yaml.safe_load, ~10x faster; the
-# six bundle files and the catalog were a quarter of the start-up time in pure Python.
+# libyaml's safe loader: the same documents and errors as yaml.safe_load, many times faster;
+# in pure Python the bundle files and the catalog were a large share of the start-up time
+# (docs/PERFORMANCE.md, "Measured choices in the code").
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 

@@ -37,8 +37,8 @@ PIN_MIN_DIGITS = 6
 PIN_MAX_DIGITS = 12
 _PIN_RE = re.compile(rf"[0-9]{{{PIN_MIN_DIGITS},{PIN_MAX_DIGITS}}}")
 
-# About 50 ms on the development machine (2 cores); 2**15 took 130 ms. The kiosk checks a PIN
-# rarely, so the cost is spent where it matters: on someone who copied the config.
+# A PIN is checked rarely, so the cost is spent where it matters: on someone who copied the
+# config (the time per check: docs/PERFORMANCE.md, "Measured choices in the code").
 SCRYPT_N = 2**14
 SCRYPT_R = 8
 SCRYPT_P = 1

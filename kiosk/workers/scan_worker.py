@@ -133,19 +133,19 @@ class WorkerSink:
 
 class Worker:
     def __init__(self, spec: WorkerSpec, events: Events, ring: PreviewRing) -> None:
-        # The heavy imports (numpy, OpenCV, zxing-cpp, ZBar: ~0.4 s, seconds on a busy
-        # machine) come before "hello", within the supervisor's start-up allowance; after
-        # it, the heartbeat must keep coming.
+        # The heavy imports (numpy, OpenCV, zxing-cpp, ZBar: a noticeable fraction of a
+        # second, seconds on a busy machine) come before "hello", within the supervisor's
+        # start-up allowance; after it, the heartbeat must keep coming.
         import cv2
 
         from kiosk.hardware.camera.decoder import make_decoder
         from kiosk.hardware.camera.sources import camera_settings, make_source
         from kiosk.services.scanning.pipeline import ScanPipeline
 
-        # One OpenCV thread: the decoder's 22 ms budget is counted in this thread's CPU
-        # time, which work farmed out to OpenCV's pool would escape, and on a 2-core kiosk
-        # that pool's second thread takes the GUI's core (measured here: 52% of a core
-        # while scanning against 59% with the pool, decode latency unchanged within noise).
+        # One OpenCV thread: the decoder's budget is counted in this thread's CPU time,
+        # which work farmed out to OpenCV's pool would escape, and on a 2-core kiosk that
+        # pool's second thread takes the GUI's core (docs/PERFORMANCE.md, "Measured choices
+        # in the code").
         cv2.setNumThreads(1)
 
         self.events = events
@@ -221,13 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     tune_allocator()
     # The screen first: when the 2 cores are contended, the worker yields to the GUI
     # process (camera frames are dropped, not touches). Set here, before any thread starts,
-    # so every thread of the worker inherits both. Measured on a loaded machine:
-    # - nice 5: benchmarks/responsiveness.py p99 stall 12.4 / 9.7 ms against 22.6 / 18.2 ms
-    #   at nice 0; end-to-end scan-to-print unchanged.
-    # - SCHED_BATCH (its wakeups do not preempt the GUI): the worst stall of
-    #   test_gui_never_stalls_while_the_backend_hangs while a worker starts (0.4 s of
-    #   imports beside the first taps) was at most 44 ms in 12 runs, against 55-122 ms in 3
-    #   of 12 without it.
+    # so every thread of the worker inherits both: nice 5, and SCHED_BATCH so that its
+    # wakeups do not preempt the GUI. Both halved the GUI's stalls on a loaded machine
+    # (docs/PERFORMANCE.md, "Measured choices in the code").
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICE)
     with contextlib.suppress(AttributeError, OSError):  # Linux only

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import qrcode
 from PIL import Image, ImageDraw, ImageFont
+
+from kiosk.domain.qr import qr_matrix
 
 log = logging.getLogger(__name__)
 
@@ -32,19 +33,17 @@ _LIGHT_SCREEN = 246
 _DARK_SCREEN = 24
 
 
-def qr_matrix(text: str) -> np.ndarray:
-    """Modules of the QR code for `text`, True = dark, including a 4-module quiet zone."""
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QR_BORDER)
-    qr.add_data(text)
-    qr.make(fit=True)
-    return np.array(qr.get_matrix(), dtype=bool)
+def qr_array(text: str) -> np.ndarray:
+    """Modules of the QR code for `text` as a bool array, True = dark, including a 4-module
+    quiet zone: kiosk.domain.qr's matrix, in the form the image code below works on."""
+    return np.array(qr_matrix(text, ec_level="M", border=QR_BORDER), dtype=bool)
 
 
 def qr_image(text: str, module_px: int = 10) -> np.ndarray:
     """Grayscale uint8 QR code on white, `module_px` pixels per module."""
     if module_px < 1:
         raise ValueError("module_px must be >= 1")
-    modules = np.where(qr_matrix(text), 0, 255).astype(np.uint8)
+    modules = np.where(qr_array(text), 0, 255).astype(np.uint8)
     return np.repeat(np.repeat(modules, module_px, axis=0), module_px, axis=1)
 
 
@@ -116,7 +115,7 @@ def hall_background(
     rng = rng if rng is not None else np.random.default_rng()
     out_w, out_h = size
     # Drawn at a quarter of the size and scaled up: it is blurred anyway, and a full-size
-    # blur this wide costs ~30 ms.
+    # blur this wide would cost most of a frame's time.
     w, h = max(out_w // 4, 8), max(out_h // 4, 8)
     ramp = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
     top = np.array([200, 196, 190], np.float32)
@@ -175,7 +174,7 @@ def _phone_canvas(text: str, height: int, dark: bool) -> tuple[np.ndarray, np.nd
     # Name and hint lines under the code.
     ink = (200, 200, 200) if dark else (70, 70, 70)
 
-    matrix = qr_matrix(text)
+    matrix = qr_array(text)
     n = matrix.shape[0]
     qr_side = int(sw * 0.86)
     module_px = max(1, math.ceil(qr_side / n))

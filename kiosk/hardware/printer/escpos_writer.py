@@ -233,7 +233,7 @@ class _Emitter:
 
     def qr(self, op: QrOp) -> None:
         # Quiet zone above and below as paper feed (ESC J): the printer adds none to native
-        # codes, and as rows of white bytes it would cost ~1.5 KB per image code.
+        # codes, and as rows of white bytes it would cost kilobytes per image code.
         margin = QR_QUIET_MODULES * op.module_size
         quiet = ESC + b"J" + bytes([min(255, margin)])
         if self.profile.native_qr:

@@ -69,8 +69,8 @@ HEALTHY_AFTER_S = 30.0
 # A worker is killed and replaced when it stays silent this long (it beats twice a
 # second), when it has not said hello this long after being started (an interpreter
 # importing OpenCV and the decoders on a busy 2-core machine), or when one camera read or
-# one decode has run this long (the decoder's budget is 22 ms; OpenCV reads time out
-# after 1 s).
+# one decode has run this long (far beyond the decoder's BUDGET_MS and OpenCV's own read
+# timeout).
 HANG_TIMEOUT_S = 5.0
 START_TIMEOUT_S = 30.0
 DECODE_HANG_S = 10.0
