@@ -3,7 +3,7 @@
 Why not python-escpos's `text()`: it sends any string holding a CJK ideograph as GB18030
 bytes and never switches the printer into Chinese mode (`FS &`) or out of it (`FS .`), so
 punctuation-only strings, single-byte symbols and characters the font lacks come out as
-garbage (field notes, ESCPOS.md). Here every character is encoded strictly for the font
+garbage (docs/notes/ESCPOS.md). Here every character is encoded strictly for the font
 the printer declares, ASCII goes out in single-byte mode, and a line holding a character the
 font lacks (a rare name character) is sent as a small raster image of that line.
 

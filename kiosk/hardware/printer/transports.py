@@ -1,7 +1,7 @@
 """Connections to a printer: open, write bytes, read the real-time status, close.
 
 The real transports wrap python-escpos's `Usb`, `Serial`, `Network` and `File` classes (their
-`_raw()` writes, their device object reads) with the fixes the field notes call for:
+`_raw()` writes, their device object reads) with the fixes docs/notes/ESCPOS.md calls for:
 
 * they open in `open()`, never lazily on the first property access (`Escpos.device` opens
   the connection when read while closed, so we only ever touch `_device`);
