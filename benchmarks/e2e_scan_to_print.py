@@ -59,6 +59,7 @@ from kiosk.config.schema import EmulatedCameraConfig, KioskConfig  # noqa: E402
 from kiosk.devtools.codes import code_text  # noqa: E402
 from kiosk.devtools.scanbench import percentile  # noqa: E402
 from kiosk.domain import payloads  # noqa: E402
+from kiosk.ui.screen_names import ScreenName  # noqa: E402
 
 SHIPPED = ROOT / "config" / "kiosk.toml"
 RESIDENTS = ("ordinary", "aged_85", "veteran", "serious_illness", "no_licenses",
@@ -170,7 +171,7 @@ class Runner:
             self.stamps.code = time.monotonic()
 
     def _screen_changed(self, name: str) -> None:
-        if name == "category" and self.stamps.shown and not self.stamps.screen:
+        if name == ScreenName.CATEGORY and self.stamps.shown and not self.stamps.screen:
             self.stamps.screen = time.monotonic()
             button = self._controller.category.buttons[self._category]
             self.stamps.tap = time.monotonic()
@@ -191,9 +192,9 @@ class Runner:
         resident = DEMO_RESIDENTS[RESIDENTS[index % len(RESIDENTS)]]
         k.camera.blank()
         k.window.go_home("home")
-        wait_until(lambda: k.window.current().name == "home", 5.0)
+        wait_until(lambda: k.window.current().name == ScreenName.HOME, 5.0)
         QTest.mouseClick(c.home.scan_button, Qt.MouseButton.LeftButton)
-        wait_until(lambda: k.window.current().name == "scan", 5.0)
+        wait_until(lambda: k.window.current().name == ScreenName.SCAN, 5.0)
         # A resident needs a moment to bring the phone up: let the scan screen settle.
         wait_until(lambda: False, 0.3)
         now = c.ctx.clock().timestamp()

@@ -23,8 +23,9 @@ from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEvent, QTimer
 from PySide6.QtWidgets import QApplication
 
 from kiosk.app import build
-from kiosk.cli import DEFAULT_CONFIG, load_checked_config
+from kiosk.config.checked import DEFAULT_CONFIG, load_checked_config
 from kiosk.config.schema import EmulatedCameraConfig
+from kiosk.ui.screen_names import ScreenName
 
 
 def pump(seconds: float) -> None:
@@ -112,7 +113,7 @@ def main() -> None:
     for _ in range(args.tickets):
         c.home.scan_button.click()
         pump(1.2)  # the preview runs; the generated phone shows a code every second
-        if kiosk.window.current().name != "category":
+        if kiosk.window.current().name != ScreenName.CATEGORY:
             c.scan.no_phone_button.click()
             pump(0.05)
         n = len(printed)

@@ -39,7 +39,8 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
-from kiosk.devtools.demo import DEMO_VALUES, DemoRun, _app, settle, wait_until  # noqa: E402
+from kiosk.devtools.demo import DEMO_VALUES, DemoRun, offscreen_app, settle, wait_until  # noqa: E402
+from kiosk.ui.screen_names import ScreenName  # noqa: E402
 
 PIN = "246810"
 WIDTH = 1280  # the kiosk is 1920×1080; 1280 keeps the smallest text readable
@@ -56,16 +57,17 @@ def tap(widget) -> None:
 def main(out: Path) -> list[Path]:
     from PIL import Image
 
+    from kiosk.app import install_maintenance
     from kiosk.backend.seed import DEMO_RESIDENTS
     from kiosk.config.loader import load_config
     from kiosk.config.schema import EmulatedCameraConfig
     from kiosk.domain.pin import hash_pin
     from kiosk.domain.wizard import StepKind
     from kiosk.hardware.printer.errors import PrinterState
-    from kiosk.ui.controllers.maintenance import config_text, install_maintenance
+    from kiosk.ui.controllers.maintenance import config_text
 
     out.mkdir(parents=True, exist_ok=True)
-    _app()
+    offscreen_app()
     work = Path(tempfile.mkdtemp(prefix="kiosk-shots-"))
     shutil.copytree(ROOT / "config", work / "config")
     toml = work / "config" / "kiosk.toml"
@@ -111,12 +113,12 @@ def main(out: Path) -> list[Path]:
 
     def home() -> None:
         window.go_home("home")
-        wait_until(lambda: window.current().name == "home", 5)
+        wait_until(lambda: window.current().name == ScreenName.HOME, 5)
         settle(0.3)
 
     def no_phone_ticket() -> None:
         tap(c.home.no_phone_button)
-        wait_until(lambda: window.current().name == "category", 5)
+        wait_until(lambda: window.current().name == ScreenName.CATEGORY, 5)
         tap(c.category.buttons["social_security"])
 
     mc = install_maintenance(kiosk)
@@ -125,7 +127,7 @@ def main(out: Path) -> list[Path]:
     def open_maintenance(pin_shot: str | None = None) -> None:
         for _ in range(5):
             QTest.mouseClick(window.title, Qt.MouseButton.LeftButton)
-        wait_until(lambda: window.current().name == "maintenance_pin", 5)
+        wait_until(lambda: window.current().name == ScreenName.MAINTENANCE_PIN, 5)
         for ch in PIN[:3]:
             tap(mc.pin_screen.keypad.keys[ch])
         if pin_shot:
@@ -133,9 +135,9 @@ def main(out: Path) -> list[Path]:
         for ch in PIN[3:]:
             tap(mc.pin_screen.keypad.keys[ch])
         tap(mc.pin_screen.confirm_button)
-        wait_until(lambda: window.current().name == "maintenance", 10)
+        wait_until(lambda: window.current().name == ScreenName.MAINTENANCE, 10)
         # The real path is this run's temporary copy; show where an installed terminal has it.
-        mc.screen.set_config(SHOWN_CONFIG_FILE, config_text(kiosk.config))
+        mc.screen.config_page.set_config(SHOWN_CONFIG_FILE, config_text(kiosk.config))
 
     def page(key: str) -> None:
         tap(mc.screen.nav_buttons[key])
@@ -145,9 +147,9 @@ def main(out: Path) -> list[Path]:
         # An ordinary morning: a resident scans a personal code, another has no phone.
         n = jobs()
         tap(c.home.scan_button)
-        wait_until(lambda: window.current().name == "scan", 5)
+        wait_until(lambda: window.current().name == ScreenName.SCAN, 5)
         camera.show_text(run.code(DEMO_RESIDENTS["ordinary"]))  # type: ignore[attr-defined]
-        wait_until(lambda: window.current().name == "category", 10)
+        wait_until(lambda: window.current().name == ScreenName.CATEGORY, 10)
         camera.blank()  # type: ignore[attr-defined]
         tap(c.category.buttons["social_security"])
         wait_until(lambda: jobs() > n, 10)
@@ -161,7 +163,7 @@ def main(out: Path) -> list[Path]:
         printer.set_fault(PrinterState.PAPER_OUT)  # type: ignore[attr-defined]
         settle(0.5)
         no_phone_ticket()
-        wait_until(lambda: window.current().name == "ticket", 10)
+        wait_until(lambda: window.current().name == ScreenName.TICKET, 10)
         wait_until(c.ticket.print_problem.isVisible, 10)
         shot("fault-printer-paper-out")
         home()
@@ -205,9 +207,9 @@ def main(out: Path) -> list[Path]:
         # ... and a 一件事 application filled in while it is up, submitted while it is down:
         # stored on the kiosk (outbox) and sent when the backend answers again.
         tap(c.home.service_buttons["bundles"])
-        wait_until(lambda: window.current().name == "bundles", 5)
+        wait_until(lambda: window.current().name == ScreenName.BUNDLES, 5)
         tap(bc.list.buttons["retirement"])
-        wait_until(lambda: window.current().name == "wizard", 5)
+        wait_until(lambda: window.current().name == ScreenName.WIZARD, 5)
         w = bc.wizard_screen
         for _ in range(40):
             wiz = bc.wizard
@@ -232,7 +234,7 @@ def main(out: Path) -> list[Path]:
             elif step.kind is StepKind.CONFIRM:
                 kiosk.link.set_mode("down")
                 tap(w.submit_button)
-                wait_until(lambda: window.current().name == "bundle_result", 30)
+                wait_until(lambda: window.current().name == ScreenName.BUNDLE_RESULT, 30)
                 break
             else:
                 tap(w.next_button)

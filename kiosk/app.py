@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QTimer
 
 from kiosk.backend.embedded import EmbeddedBackend
+from kiosk.common.clock import shanghai_now
 from kiosk.config.loader import resolve
 from kiosk.config.schema import KioskConfig
 from kiosk.delivery.deliverer import Deliverer
@@ -29,7 +29,7 @@ from kiosk.delivery.outbox import Outbox
 from kiosk.domain import payloads
 from kiosk.domain.bundles import BundleSet, load_bundles
 from kiosk.domain.catalog import Catalog, load_catalog
-from kiosk.hardware.printer.escpos_writer import PrinterProfile
+from kiosk.hardware.printer.escpos_layout import PrinterProfile
 from kiosk.hardware.printer.printer import Printer
 from kiosk.hardware.printer.transports import PrinterTransport, make_transport
 from kiosk.hardware.scan_engine import SerialScanEngine
@@ -41,7 +41,7 @@ from kiosk.ui.audio.speech import make_voice
 from kiosk.ui.controllers.bundle import BundleController
 from kiosk.ui.controllers.context import KioskContext, ModeSettings
 from kiosk.ui.controllers.lookup import CheckInController, QueryController
-from kiosk.ui.controllers.maintenance import install_maintenance
+from kiosk.ui.controllers.maintenance import MaintenanceController, MaintenanceDeps
 from kiosk.ui.controllers.services import HelpController, RatingController
 from kiosk.ui.controllers.take_number import TakeNumberController
 from kiosk.ui.log_buffer import install_log_buffer
@@ -53,13 +53,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Seconds between attempts to fetch a hall backend's code-signing keys until it answers.
 BACKEND_KEYS_RETRY_S = 60
-
-
-def shanghai_now() -> dt.datetime:
-    return dt.datetime.now(SHANGHAI)
 
 
 @dataclass
@@ -197,6 +192,11 @@ class Kiosk:
         source itself in thread isolation, a proxy to the worker's in process isolation."""
         return self.camera_box.get()
 
+    @property
+    def closed(self) -> bool:
+        """Whether shutdown() has run: the services' queues and devices are closed."""
+        return self._closed
+
     def busy(self) -> bool:
         """Whether backend, statistics or rendering work is still queued (tests, demo)."""
         ctx = self.controller.ctx
@@ -238,6 +238,30 @@ class Kiosk:
         self.window.allow_close = True
         self.window.close()
         self.window.deleteLater()
+
+
+def maintenance_deps(kiosk: Kiosk) -> MaintenanceDeps:
+    """What the maintenance screens use of a built kiosk."""
+    return MaintenanceDeps(
+        window=kiosk.window,
+        config=kiosk.config,
+        config_file=kiosk.paths.config_file,
+        data_dir=kiosk.paths.data_dir,
+        scanner=kiosk.scanner,
+        printing=kiosk.printing,
+        link=kiosk.link,
+        outbox=kiosk.outbox,
+        backend=kiosk.backend,
+        catalog=kiosk.catalog,
+        bundles=kiosk.bundles,
+        now=kiosk.controller.ctx.clock,
+        closed=lambda: kiosk.closed,
+    )
+
+
+def install_maintenance(kiosk: Kiosk, **kwargs: Any) -> MaintenanceController:
+    """Add the maintenance screens to a built kiosk; the same controller if called again."""
+    return MaintenanceController.install(maintenance_deps(kiosk), **kwargs)
 
 
 GIL_SWITCH_INTERVAL_S = 0.001

@@ -2,7 +2,7 @@
 # One entry point for a fresh Debian 12 machine (run as root):
 #   bash packaging/setup.sh run    install everything, then start the kiosk
 #   bash packaging/setup.sh test   install everything, then run the test suite
-#   bash packaging/setup.sh install  install only
+#   bash packaging/setup.sh install  install only (the runtime lock, as run does)
 # It is idempotent: a second run skips what is already in place.
 set -euo pipefail
 
@@ -49,10 +49,18 @@ install_system() {
   fi
 }
 
+# A terminal gets the runtime lock only; `test` gets the test lock (the same pins plus pytest,
+# ruff, mypy and their kind). Both pin every package with its hashes (packaging/lock.sh
+# regenerates them), so pip refuses any file that is not the one locked.
+case "$mode" in
+  test) lock=packaging/requirements-test.lock ;;
+  *) lock=packaging/requirements.lock ;;
+esac
+
 install_python() {
   local stamp="$venv/.kiosk-installed"
   local want
-  want="$(cat packaging/requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)"
+  want="$(cat "$lock" pyproject.toml | sha256sum | cut -d' ' -f1)"
   if [[ -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
     return
   fi
@@ -60,8 +68,10 @@ install_python() {
     echo "setup: creating virtual environment in $venv"
     python3 -m venv "$venv"
   fi
-  echo "setup: installing pinned Python dependencies"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r packaging/requirements.lock
+  echo "setup: installing pinned Python dependencies ($lock)"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --require-hashes -r "$lock"
+  # The kiosk itself is not in the lock (it has no hash before it is built): installed on its
+  # own, without dependencies, which the lock has just put in place.
   "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e .
   echo "$want" >"$stamp"
 }
@@ -91,8 +101,9 @@ case "$mode" in
     exec "$venv/bin/kiosk" run "$@"
     ;;
   test)
-    # Lint first: a ruff error fails the run like a failing test.
-    "$venv/bin/ruff" check kiosk tests benchmarks
+    # Lint and type-check first: an error in either fails the run like a failing test.
+    "$venv/bin/ruff" check kiosk tests benchmarks docs
+    "$venv/bin/mypy"  # what and how strictly: [tool.mypy] in pyproject.toml
     exec "$venv/bin/python" -m pytest "$@"
     ;;
   *)

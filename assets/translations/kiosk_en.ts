@@ -163,6 +163,128 @@
     </message>
 </context>
 <context>
+    <name>BundlesSection</name>
+    <message>
+        <source>一件事文件</source>
+        <translation>Bundle files</translation>
+    </message>
+    <message>
+        <source>全部 {n} 个有效</source>
+        <translation>All {n} valid</translation>
+    </message>
+    <message>
+        <source>{bad} 个文件有问题，未被加载；其余 {n} 个有效。</source>
+        <translation>Files with problems, not loaded: {bad}. Valid: {n}.</translation>
+    </message>
+</context>
+<context>
+    <name>CameraSection</name>
+    <message>
+        <source>摄像头</source>
+        <translation>Camera</translation>
+    </message>
+    <message>
+        <source>状态</source>
+        <translation>State</translation>
+    </message>
+    <message>
+        <source>帧率</source>
+        <translation>Frame rate</translation>
+    </message>
+    <message>
+        <source>识别耗时</source>
+        <translation>Decode time</translation>
+    </message>
+    <message>
+        <source>丢弃帧数</source>
+        <translation>Dropped frames</translation>
+    </message>
+    <message>
+        <source>设备</source>
+        <translation>Device</translation>
+    </message>
+    <message>
+        <source>曝光</source>
+        <translation>Exposure</translation>
+    </message>
+    <message>
+        <source>识别器</source>
+        <translation>Decoder</translation>
+    </message>
+    <message>
+        <source>最近识别</source>
+        <translation>Last code</translation>
+    </message>
+    <message>
+        <source>正在启动</source>
+        <translation>Starting</translation>
+    </message>
+    <message>
+        <source>正常</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <source>不可用</source>
+        <translation>Unavailable</translation>
+    </message>
+    <message>
+        <source>画面停止</source>
+        <translation>Picture frozen</translation>
+    </message>
+    <message>
+        <source>识别进程重启中</source>
+        <translation>restarting the camera process</translation>
+    </message>
+    <message>
+        <source>{ms} 毫秒（中位数）</source>
+        <translation>{ms} ms (median)</translation>
+    </message>
+    <message>
+        <source>随申码（个人码）</source>
+        <translation>Suishenma (personal code)</translation>
+    </message>
+    <message>
+        <source>排队凭条码</source>
+        <translation>Queue ticket code</translation>
+    </message>
+    <message>
+        <source>预约码</source>
+        <translation>Appointment code</translation>
+    </message>
+    <message>
+        <source>办件回执码</source>
+        <translation>Application receipt code</translation>
+    </message>
+    <message>
+        <source>不是本系统的码</source>
+        <translation>Not one of our codes</translation>
+    </message>
+    <message>
+        <source>本系统的码，但已损坏</source>
+        <translation>Our code, but damaged</translation>
+    </message>
+    <message>
+        <source>本系统的码，但版本不支持</source>
+        <translation>Our code, but an unsupported version</translation>
+    </message>
+    <message>
+        <source>本系统的码，但类型未知</source>
+        <translation>Our code, but of an unknown kind</translation>
+    </message>
+    <message>
+        <source>已信任</source>
+        <translation>trusted</translation>
+    </message>
+    <message>
+        <source>未知密钥</source>
+        <translation>unknown key</translation>
+    </message>
+    <message>
+        <source>{when} {kind}，密钥 {key}（{trust}）</source>
+        <translation>{when} {kind}, key {key} ({trust})</translation>
+    </message>
+</context>
+<context>
     <name>CameraView</name>
     <message>
         <source>摄像头暂时无法使用</source>
@@ -216,6 +338,83 @@
     <message>
         <source>更多选择 ›</source>
         <translation>More choices ›</translation>
+    </message>
+</context>
+<context>
+    <name>ConfigSection</name>
+    <message>
+        <source>配置</source>
+        <translation>Config</translation>
+    </message>
+    <message>
+        <source>重新加载检查</source>
+        <translation>Check config file</translation>
+    </message>
+    <message>
+        <source>重启终端</source>
+        <translation>Restart kiosk</translation>
+    </message>
+    <message>
+        <source>自助程序将关闭，并在几秒后按配置文件中的配置重新启动。确定重启吗？</source>
+        <translation>The kiosk program will close and start again in a few seconds with the settings in the config file. Restart now?</translation>
+    </message>
+    <message>
+        <source>确定重启</source>
+        <translation>Restart</translation>
+    </message>
+    <message>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>配置文件：{path}</source>
+        <translation>Config file: {path}</translation>
+    </message>
+    <message>
+        <source>正在检查配置文件……</source>
+        <translation>Checking the config file…</translation>
+    </message>
+    <message>
+        <source>OK：配置文件有效。修改后的配置要重启终端才会生效。</source>
+        <translation>OK: the config file is valid. Changes take effect after a restart.</translation>
+    </message>
+</context>
+<context>
+    <name>ErrorsSection</name>
+    <message>
+        <source>最近错误</source>
+        <translation>Recent errors</translation>
+    </message>
+    <message>
+        <source>最近 {n} 条警告和错误，最新的在最上面（只记录时间、模块和消息）。</source>
+        <translation>The last {n} warnings and errors, newest first (time, module and message only).</translation>
+    </message>
+    <message>
+        <source>（没有警告或错误）</source>
+        <translation>(no warnings or errors)</translation>
+    </message>
+</context>
+<context>
+    <name>ExitSection</name>
+    <message>
+        <source>退出自助模式</source>
+        <translation>Exit kiosk mode</translation>
+    </message>
+    <message>
+        <source>退出后自助程序关闭，终端回到系统界面，居民无法再使用，而且不会自动重新启动（退出码 10）。维护完成后，请在控制台执行 systemctl start kiosk，或重启终端，恢复服务。</source>
+        <translation>Exiting closes the kiosk program and shows the system screen; residents can no longer use the terminal, and it does not start again by itself (exit status 10). When the maintenance is done, run systemctl start kiosk on the console, or restart the terminal, to bring the service back.</translation>
+    </message>
+    <message>
+        <source>确定要退出自助模式吗？</source>
+        <translation>Exit kiosk mode now?</translation>
+    </message>
+    <message>
+        <source>确定退出</source>
+        <translation>Exit</translation>
+    </message>
+    <message>
+        <source>取消</source>
+        <translation>Cancel</translation>
     </message>
 </context>
 <context>
@@ -333,6 +532,97 @@ all</translation>
     </message>
 </context>
 <context>
+    <name>LinkSection</name>
+    <message>
+        <source>后台连接</source>
+        <translation>Backend link</translation>
+    </message>
+    <message>
+        <source>连接状态</source>
+        <translation>Link state</translation>
+    </message>
+    <message>
+        <source>上次检查</source>
+        <translation>Last check</translation>
+    </message>
+    <message>
+        <source>待发送</source>
+        <translation>Outbox</translation>
+    </message>
+    <message>
+        <source>最早一条</source>
+        <translation>Oldest item</translation>
+    </message>
+    <message>
+        <source>检查连接</source>
+        <translation>Check connection</translation>
+    </message>
+    <message>
+        <source>正常</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <source>缓慢</source>
+        <translation>Slow</translation>
+    </message>
+    <message>
+        <source>断开（拒绝连接）</source>
+        <translation>Down (connection refused)</translation>
+    </message>
+    <message>
+        <source>无响应（超时）</source>
+        <translation>Hanging (timeout)</translation>
+    </message>
+    <message>
+        <source>后台报错（5xx）</source>
+        <translation>Server error (5xx)</translation>
+    </message>
+    <message>
+        <source>应答丢失</source>
+        <translation>Replies lost</translation>
+    </message>
+    <message>
+        <source>{state}（{detail}）</source>
+        <translation>{state} ({detail})</translation>
+    </message>
+    <message>
+        <source>正在检查……</source>
+        <translation>Checking…</translation>
+    </message>
+    <message>
+        <source>失败，用时 {ms} 毫秒</source>
+        <translation>Failed after {ms} ms</translation>
+    </message>
+    <message>
+        <source>正常，用时 {ms} 毫秒</source>
+        <translation>OK in {ms} ms</translation>
+    </message>
+    <message>
+        <source>{n} 条</source>
+        <translation>{n}</translation>
+    </message>
+    <message>
+        <source>{age} 前存入</source>
+        <translation>stored {age} ago</translation>
+    </message>
+    <message>
+        <source>{n} 秒</source>
+        <translation>{n} s</translation>
+    </message>
+    <message>
+        <source>{n} 分钟</source>
+        <translation>{n} min</translation>
+    </message>
+    <message>
+        <source>{h} 小时 {m} 分钟</source>
+        <translation>{h} h {m} min</translation>
+    </message>
+    <message>
+        <source>{n} 天</source>
+        <translation>{n} d</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>一网通办 · 24小时自助服务</source>
@@ -425,6 +715,52 @@ all</translation>
         <translation>Log out</translation>
     </message>
     <message>
+        <source>终端维护</source>
+        <translation>Maintenance</translation>
+    </message>
+</context>
+<context>
+    <name>PinScreen</name>
+    <message>
+        <source>请输入维护密码</source>
+        <translation>Enter the maintenance PIN</translation>
+    </message>
+    <message>
+        <source>6–12 位数字，仅限技术人员使用</source>
+        <translation>6–12 digits, for technicians only</translation>
+    </message>
+    <message>
+        <source>确认</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <source>终端维护</source>
+        <translation>Maintenance</translation>
+    </message>
+    <message>
+        <source>正在核对……</source>
+        <translation>Checking…</translation>
+    </message>
+    <message>
+        <source>密码不正确。再输错 {n} 次将锁定维护功能。</source>
+        <translation>Wrong PIN. Wrong tries left before maintenance locks: {n}.</translation>
+    </message>
+    <message>
+        <source>密码输错次数过多，维护功能已锁定，请在 {time} 后再试。</source>
+        <translation>Too many wrong PINs: maintenance is locked. Try again after {time}.</translation>
+    </message>
+    <message>
+        <source>本终端未设置维护密码，维护功能无法使用。请在终端上运行 kiosk hash-pin（它把密码的哈希写入配置文件的 [maintenance] 部分），然后重启终端。</source>
+        <translation>No maintenance PIN is set on this terminal, so maintenance cannot be used. Run kiosk hash-pin on the terminal (it writes the PIN&apos;s hash into the [maintenance] section of the config file), then restart the terminal.</translation>
+    </message>
+</context>
+<context>
+    <name>PrinterSection</name>
+    <message>
+        <source>打印机</source>
+        <translation>Printer</translation>
+    </message>
+    <message>
         <source>型号 / 连接</source>
         <translation>Model / connection</translation>
     </message>
@@ -467,134 +803,6 @@ all</translation>
     <message>
         <source>取消暂停的凭条</source>
         <translation>Cancel held tickets</translation>
-    </message>
-    <message>
-        <source>状态</source>
-        <translation>State</translation>
-    </message>
-    <message>
-        <source>帧率</source>
-        <translation>Frame rate</translation>
-    </message>
-    <message>
-        <source>识别耗时</source>
-        <translation>Decode time</translation>
-    </message>
-    <message>
-        <source>丢弃帧数</source>
-        <translation>Dropped frames</translation>
-    </message>
-    <message>
-        <source>设备</source>
-        <translation>Device</translation>
-    </message>
-    <message>
-        <source>曝光</source>
-        <translation>Exposure</translation>
-    </message>
-    <message>
-        <source>识别器</source>
-        <translation>Decoder</translation>
-    </message>
-    <message>
-        <source>最近识别</source>
-        <translation>Last code</translation>
-    </message>
-    <message>
-        <source>连接状态</source>
-        <translation>Link state</translation>
-    </message>
-    <message>
-        <source>上次检查</source>
-        <translation>Last check</translation>
-    </message>
-    <message>
-        <source>待发送</source>
-        <translation>Outbox</translation>
-    </message>
-    <message>
-        <source>最早一条</source>
-        <translation>Oldest item</translation>
-    </message>
-    <message>
-        <source>检查连接</source>
-        <translation>Check connection</translation>
-    </message>
-    <message>
-        <source>最近 {n} 条警告和错误，最新的在最上面（只记录时间、模块和消息）。</source>
-        <translation>The last {n} warnings and errors, newest first (time, module and message only).</translation>
-    </message>
-    <message>
-        <source>重新加载检查</source>
-        <translation>Check config file</translation>
-    </message>
-    <message>
-        <source>重启终端</source>
-        <translation>Restart kiosk</translation>
-    </message>
-    <message>
-        <source>刷新统计</source>
-        <translation>Refresh statistics</translation>
-    </message>
-    <message>
-        <source>退出后自助程序关闭，终端回到系统界面，居民无法再使用，而且不会自动重新启动（退出码 10）。维护完成后，请在控制台执行 systemctl start kiosk，或重启终端，恢复服务。</source>
-        <translation>Exiting closes the kiosk program and shows the system screen; residents can no longer use the terminal, and it does not start again by itself (exit status 10). When the maintenance is done, run systemctl start kiosk on the console, or restart the terminal, to bring the service back.</translation>
-    </message>
-    <message>
-        <source>退出自助模式</source>
-        <translation>Exit kiosk mode</translation>
-    </message>
-    <message>
-        <source>打印机</source>
-        <translation>Printer</translation>
-    </message>
-    <message>
-        <source>摄像头</source>
-        <translation>Camera</translation>
-    </message>
-    <message>
-        <source>后台连接</source>
-        <translation>Backend link</translation>
-    </message>
-    <message>
-        <source>最近错误</source>
-        <translation>Recent errors</translation>
-    </message>
-    <message>
-        <source>配置</source>
-        <translation>Config</translation>
-    </message>
-    <message>
-        <source>今日统计</source>
-        <translation>Statistics</translation>
-    </message>
-    <message>
-        <source>一件事文件</source>
-        <translation>Bundle files</translation>
-    </message>
-    <message>
-        <source>终端维护</source>
-        <translation>Maintenance</translation>
-    </message>
-    <message>
-        <source>自助程序将关闭，并在几秒后按配置文件中的配置重新启动。确定重启吗？</source>
-        <translation>The kiosk program will close and start again in a few seconds with the settings in the config file. Restart now?</translation>
-    </message>
-    <message>
-        <source>确定重启</source>
-        <translation>Restart</translation>
-    </message>
-    <message>
-        <source>取消</source>
-        <translation>Cancel</translation>
-    </message>
-    <message>
-        <source>确定要退出自助模式吗？</source>
-        <translation>Exit kiosk mode now?</translation>
-    </message>
-    <message>
-        <source>确定退出</source>
-        <translation>Exit</translation>
     </message>
     <message>
         <source>{mm} 毫米（{dots} 点）</source>
@@ -659,333 +867,6 @@ all</translation>
     <message>
         <source>{n} 张</source>
         <translation>{n}</translation>
-    </message>
-    <message>
-        <source>正在启动</source>
-        <translation>Starting</translation>
-    </message>
-    <message>
-        <source>不可用</source>
-        <translation>Unavailable</translation>
-    </message>
-    <message>
-        <source>画面停止</source>
-        <translation>Picture frozen</translation>
-    </message>
-    <message>
-        <source>识别进程重启中</source>
-        <translation>restarting the camera process</translation>
-    </message>
-    <message>
-        <source>{ms} 毫秒（中位数）</source>
-        <translation>{ms} ms (median)</translation>
-    </message>
-    <message>
-        <source>随申码（个人码）</source>
-        <translation>Suishenma (personal code)</translation>
-    </message>
-    <message>
-        <source>排队凭条码</source>
-        <translation>Queue ticket code</translation>
-    </message>
-    <message>
-        <source>预约码</source>
-        <translation>Appointment code</translation>
-    </message>
-    <message>
-        <source>办件回执码</source>
-        <translation>Application receipt code</translation>
-    </message>
-    <message>
-        <source>不是本系统的码</source>
-        <translation>Not one of our codes</translation>
-    </message>
-    <message>
-        <source>本系统的码，但已损坏</source>
-        <translation>Our code, but damaged</translation>
-    </message>
-    <message>
-        <source>本系统的码，但版本不支持</source>
-        <translation>Our code, but an unsupported version</translation>
-    </message>
-    <message>
-        <source>本系统的码，但类型未知</source>
-        <translation>Our code, but of an unknown kind</translation>
-    </message>
-    <message>
-        <source>已信任</source>
-        <translation>trusted</translation>
-    </message>
-    <message>
-        <source>未知密钥</source>
-        <translation>unknown key</translation>
-    </message>
-    <message>
-        <source>{when} {kind}，密钥 {key}（{trust}）</source>
-        <translation>{when} {kind}, key {key} ({trust})</translation>
-    </message>
-    <message>
-        <source>缓慢</source>
-        <translation>Slow</translation>
-    </message>
-    <message>
-        <source>断开（拒绝连接）</source>
-        <translation>Down (connection refused)</translation>
-    </message>
-    <message>
-        <source>无响应（超时）</source>
-        <translation>Hanging (timeout)</translation>
-    </message>
-    <message>
-        <source>后台报错（5xx）</source>
-        <translation>Server error (5xx)</translation>
-    </message>
-    <message>
-        <source>应答丢失</source>
-        <translation>Replies lost</translation>
-    </message>
-    <message>
-        <source>正在检查……</source>
-        <translation>Checking…</translation>
-    </message>
-    <message>
-        <source>失败，用时 {ms} 毫秒</source>
-        <translation>Failed after {ms} ms</translation>
-    </message>
-    <message>
-        <source>正常，用时 {ms} 毫秒</source>
-        <translation>OK in {ms} ms</translation>
-    </message>
-    <message>
-        <source>{n} 条</source>
-        <translation>{n}</translation>
-    </message>
-    <message>
-        <source>{age} 前存入</source>
-        <translation>stored {age} ago</translation>
-    </message>
-    <message>
-        <source>{n} 秒</source>
-        <translation>{n} s</translation>
-    </message>
-    <message>
-        <source>{n} 分钟</source>
-        <translation>{n} min</translation>
-    </message>
-    <message>
-        <source>{h} 小时 {m} 分钟</source>
-        <translation>{h} h {m} min</translation>
-    </message>
-    <message>
-        <source>{n} 天</source>
-        <translation>{n} d</translation>
-    </message>
-    <message>
-        <source>（没有警告或错误）</source>
-        <translation>(no warnings or errors)</translation>
-    </message>
-    <message>
-        <source>配置文件：{path}</source>
-        <translation>Config file: {path}</translation>
-    </message>
-    <message>
-        <source>正在检查配置文件……</source>
-        <translation>Checking the config file…</translation>
-    </message>
-    <message>
-        <source>OK：配置文件有效。修改后的配置要重启终端才会生效。</source>
-        <translation>OK: the config file is valid. Changes take effect after a restart.</translation>
-    </message>
-    <message>
-        <source>今日统计（{day}）</source>
-        <translation>Statistics for {day}</translation>
-    </message>
-    <message>
-        <source>取号</source>
-        <translation>Tickets</translation>
-    </message>
-    <message>
-        <source>一件事申请</source>
-        <translation>Bundle applications</translation>
-    </message>
-    <message>
-        <source>一件事办理</source>
-        <translation>Bundles</translation>
-    </message>
-    <message>
-        <source>其他服务</source>
-        <translation>Other services</translation>
-    </message>
-    <message>
-        <source>好差评</source>
-        <translation>Ratings</translation>
-    </message>
-    <message>
-        <source>评价原因</source>
-        <translation>Rating reasons</translation>
-    </message>
-    <message>
-        <source>呼叫帮办</source>
-        <translation>Staff calls</translation>
-    </message>
-    <message>
-        <source>办理用时（中位数）</source>
-        <translation>Time taken (median)</translation>
-    </message>
-    <message>
-        <source>普通</source>
-        <translation>Ordinary</translation>
-    </message>
-    <message>
-        <source>已提交</source>
-        <translation>Submitted</translation>
-    </message>
-    <message>
-        <source>开始</source>
-        <translation>Started</translation>
-    </message>
-    <message>
-        <source>完成</source>
-        <translation>Finished</translation>
-    </message>
-    <message>
-        <source>中途放弃</source>
-        <translation>Abandoned</translation>
-    </message>
-    <message>
-        <source>合计</source>
-        <translation>Total</translation>
-    </message>
-    <message>
-        <source>评价次数</source>
-        <translation>Count</translation>
-    </message>
-    <message>
-        <source>平均分</source>
-        <translation>Average</translation>
-    </message>
-    <message>
-        <source>办件查询</source>
-        <translation>Application status</translation>
-    </message>
-    <message>
-        <source>预约签到</source>
-        <translation>Appointment check-in</translation>
-    </message>
-    <message>
-        <source>页面</source>
-        <translation>Screen</translation>
-    </message>
-    <message>
-        <source>首页</source>
-        <translation>Home</translation>
-    </message>
-    <message>
-        <source>更多服务页</source>
-        <translation>More services</translation>
-    </message>
-    <message>
-        <source>扫码页</source>
-        <translation>Scan screen</translation>
-    </message>
-    <message>
-        <source>选择业务页</source>
-        <translation>Service choice</translation>
-    </message>
-    <message>
-        <source>取号凭条页</source>
-        <translation>Ticket screen</translation>
-    </message>
-    <message>
-        <source>一件事列表</source>
-        <translation>Bundle list</translation>
-    </message>
-    <message>
-        <source>一件事办理步骤</source>
-        <translation>Bundle steps</translation>
-    </message>
-    <message>
-        <source>一件事回执页</source>
-        <translation>Bundle receipt</translation>
-    </message>
-    <message>
-        <source>办件查询扫码页</source>
-        <translation>Progress: scan</translation>
-    </message>
-    <message>
-        <source>办件查询结果页</source>
-        <translation>Progress: result</translation>
-    </message>
-    <message>
-        <source>预约签到扫码页</source>
-        <translation>Check-in: scan</translation>
-    </message>
-    <message>
-        <source>预约签到结果页</source>
-        <translation>Check-in: result</translation>
-    </message>
-    <message>
-        <source>评价页</source>
-        <translation>Rating screen</translation>
-    </message>
-    <message>
-        <source>未知</source>
-        <translation>unknown</translation>
-    </message>
-    <message>
-        <source>优先（{why}）</source>
-        <translation>Priority ({why})</translation>
-    </message>
-    <message>
-        <source>放弃于 {step}</source>
-        <translation>Abandoned at {step}</translation>
-    </message>
-    <message>
-        <source>无</source>
-        <translation>None</translation>
-    </message>
-    <message>
-        <source>全部 {n} 个有效</source>
-        <translation>All {n} valid</translation>
-    </message>
-    <message>
-        <source>{bad} 个文件有问题，未被加载；其余 {n} 个有效。</source>
-        <translation>Files with problems, not loaded: {bad}. Valid: {n}.</translation>
-    </message>
-</context>
-<context>
-    <name>PinScreen</name>
-    <message>
-        <source>请输入维护密码</source>
-        <translation>Enter the maintenance PIN</translation>
-    </message>
-    <message>
-        <source>6–12 位数字，仅限技术人员使用</source>
-        <translation>6–12 digits, for technicians only</translation>
-    </message>
-    <message>
-        <source>确认</source>
-        <translation>OK</translation>
-    </message>
-    <message>
-        <source>终端维护</source>
-        <translation>Maintenance</translation>
-    </message>
-    <message>
-        <source>正在核对……</source>
-        <translation>Checking…</translation>
-    </message>
-    <message>
-        <source>密码不正确。再输错 {n} 次将锁定维护功能。</source>
-        <translation>Wrong PIN. Wrong tries left before maintenance locks: {n}.</translation>
-    </message>
-    <message>
-        <source>密码输错次数过多，维护功能已锁定，请在 {time} 后再试。</source>
-        <translation>Too many wrong PINs: maintenance is locked. Try again after {time}.</translation>
-    </message>
-    <message>
-        <source>本终端未设置维护密码，维护功能无法使用。请在终端上运行 kiosk hash-pin（它把密码的哈希写入配置文件的 [maintenance] 部分），然后重启终端。</source>
-        <translation>No maintenance PIN is set on this terminal, so maintenance cannot be used. Run kiosk hash-pin on the terminal (it writes the PIN&apos;s hash into the [maintenance] section of the config file), then restart the terminal.</translation>
     </message>
 </context>
 <context>
@@ -1123,6 +1004,177 @@ all</translation>
     <message>
         <source>请选择服务：一件事、办件查询、预约签到，或者好差评。</source>
         <translation>Choose a service: one-stop services, application status, appointment check-in, or rate our service.</translation>
+    </message>
+</context>
+<context>
+    <name>StatsSection</name>
+    <message>
+        <source>今日统计</source>
+        <translation>Statistics</translation>
+    </message>
+    <message>
+        <source>刷新统计</source>
+        <translation>Refresh statistics</translation>
+    </message>
+    <message>
+        <source>今日统计（{day}）</source>
+        <translation>Statistics for {day}</translation>
+    </message>
+    <message>
+        <source>取号</source>
+        <translation>Tickets</translation>
+    </message>
+    <message>
+        <source>一件事申请</source>
+        <translation>Bundle applications</translation>
+    </message>
+    <message>
+        <source>一件事办理</source>
+        <translation>Bundles</translation>
+    </message>
+    <message>
+        <source>其他服务</source>
+        <translation>Other services</translation>
+    </message>
+    <message>
+        <source>好差评</source>
+        <translation>Ratings</translation>
+    </message>
+    <message>
+        <source>评价原因</source>
+        <translation>Rating reasons</translation>
+    </message>
+    <message>
+        <source>呼叫帮办</source>
+        <translation>Staff calls</translation>
+    </message>
+    <message>
+        <source>故障</source>
+        <translation>Fault</translation>
+    </message>
+    <message>
+        <source>办理用时（中位数）</source>
+        <translation>Time taken (median)</translation>
+    </message>
+    <message>
+        <source>普通</source>
+        <translation>Ordinary</translation>
+    </message>
+    <message>
+        <source>已提交</source>
+        <translation>Submitted</translation>
+    </message>
+    <message>
+        <source>开始</source>
+        <translation>Started</translation>
+    </message>
+    <message>
+        <source>完成</source>
+        <translation>Finished</translation>
+    </message>
+    <message>
+        <source>中途放弃</source>
+        <translation>Abandoned</translation>
+    </message>
+    <message>
+        <source>合计</source>
+        <translation>Total</translation>
+    </message>
+    <message>
+        <source>评价次数</source>
+        <translation>Count</translation>
+    </message>
+    <message>
+        <source>平均分</source>
+        <translation>Average</translation>
+    </message>
+    <message>
+        <source>办件查询</source>
+        <translation>Application status</translation>
+    </message>
+    <message>
+        <source>预约签到</source>
+        <translation>Appointment check-in</translation>
+    </message>
+    <message>
+        <source>打印机</source>
+        <translation>Printer</translation>
+    </message>
+    <message>
+        <source>页面</source>
+        <translation>Screen</translation>
+    </message>
+    <message>
+        <source>首页</source>
+        <translation>Home</translation>
+    </message>
+    <message>
+        <source>更多服务页</source>
+        <translation>More services</translation>
+    </message>
+    <message>
+        <source>扫码页</source>
+        <translation>Scan screen</translation>
+    </message>
+    <message>
+        <source>选择业务页</source>
+        <translation>Service choice</translation>
+    </message>
+    <message>
+        <source>取号凭条页</source>
+        <translation>Ticket screen</translation>
+    </message>
+    <message>
+        <source>一件事列表</source>
+        <translation>Bundle list</translation>
+    </message>
+    <message>
+        <source>一件事办理步骤</source>
+        <translation>Bundle steps</translation>
+    </message>
+    <message>
+        <source>一件事回执页</source>
+        <translation>Bundle receipt</translation>
+    </message>
+    <message>
+        <source>办件查询扫码页</source>
+        <translation>Progress: scan</translation>
+    </message>
+    <message>
+        <source>办件查询结果页</source>
+        <translation>Progress: result</translation>
+    </message>
+    <message>
+        <source>预约签到扫码页</source>
+        <translation>Check-in: scan</translation>
+    </message>
+    <message>
+        <source>预约签到结果页</source>
+        <translation>Check-in: result</translation>
+    </message>
+    <message>
+        <source>评价页</source>
+        <translation>Rating screen</translation>
+    </message>
+    <message>
+        <source>未知</source>
+        <translation>unknown</translation>
+    </message>
+    <message>
+        <source>优先（{why}）</source>
+        <translation>Priority ({why})</translation>
+    </message>
+    <message>
+        <source>放弃于 {step}</source>
+        <translation>Abandoned at {step}</translation>
+    </message>
+    <message>
+        <source>{n} 秒</source>
+        <translation>{n} s</translation>
+    </message>
+    <message>
+        <source>无</source>
+        <translation>None</translation>
     </message>
 </context>
 <context>

@@ -5,7 +5,7 @@ the real structure (region code, birth date, sequence, ISO 7064 MOD 11-2 check d
 kiosk's age and validity rules run on them, and birth dates are computed from the day the
 database is seeded, so the ages below hold on that day. Phone numbers are 1380000xxxx.
 
-This module is pure data; `embedded.py` owns the schema and writes it.
+This module is pure data; `kiosk.backend.embedded` owns the schema and writes it.
 
 Residents, by role (`DEMO_RESIDENTS[role]`), with ages on the seed day:
 
@@ -49,8 +49,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
+
+from kiosk.common.clock import Clock
 
 # ISO 7064 MOD 11-2 as used by GB 11643 (resident ID numbers) and, since 2023, by the
 # foreign permanent resident ID (永居证).
@@ -278,7 +280,7 @@ _ONE_DAY = dt.timedelta(days=1)
 HALL_MORNING = dt.time(10, 0)
 
 
-def hall_hours_clock(real: Callable[[], dt.datetime]) -> Callable[[], dt.datetime]:
+def hall_hours_clock(real: Clock) -> Clock:
     """A clock for scripted demos and UI tests: today's date, starting at 10:00 and running.
 
     The demo appointments cannot all mean what their roles say at every hour: between

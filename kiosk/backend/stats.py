@@ -23,27 +23,25 @@ events, never resident ids, names, references, ticket numbers or submitted field
 
 The database is opened read-only and read in one transaction, so an export taken while
 kiosks are writing is a consistent snapshot and cannot change (or migrate) the file.
+`kiosk stats` (kiosk.cli.stats) prints the rows as CSV or as a table; the maintenance
+screen shows today's.
 """
 
 from __future__ import annotations
 
-import csv as csvlib
 import datetime as dt
-import io
 import json
 import sqlite3
 import statistics
-import sys
 from collections import Counter
 from pathlib import Path
 
-from kiosk.backend.embedded import SCHEMA_VERSION, EmbeddedBackend
+from kiosk.backend.embedded import EmbeddedBackend
+from kiosk.backend.embedded.schema import SCHEMA_VERSION
 from kiosk.backend.interface import RATING_LEVELS, RATING_REASONS, Backend
 
 COLUMNS = ("section", "key", "subkey", "value")
 Row = dict[str, str | int | float]
-
-EXIT_USAGE = 2
 
 
 class StatsError(Exception):
@@ -214,52 +212,3 @@ def export_stats(
         raise StatsError(f"{path}: cannot read statistics: {exc}") from exc
     finally:
         conn.close()
-
-
-def stats_csv(rows: list[Row]) -> str:
-    """The rows as CSV with a header line; "\\n" line ends, UTF-8 safe."""
-    out = io.StringIO()
-    writer = csvlib.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([str(row[column]) for column in COLUMNS])
-    return out.getvalue()
-
-
-def stats_table(rows: list[Row]) -> str:
-    """The rows as a plain table grouped by section, for reading in a terminal."""
-    key_w = max((len(str(r["key"])) for r in rows), default=0)
-    sub_w = max((len(str(r["subkey"])) for r in rows), default=0)
-    lines: list[str] = []
-    section = None
-    for r in rows:
-        if r["section"] != section:
-            section = r["section"]
-            if lines:
-                lines.append("")
-            lines.append(str(section))
-        lines.append(f"  {r['key']!s:<{key_w}}  {r['subkey']!s:<{sub_w}}  {r['value']!s}")
-    return "\n".join(lines) + "\n"
-
-
-def _parse_day(text: str, what: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise StatsError(f"{what} must be a date like 2024-06-03, got {text!r}") from None
-
-
-def stats_command(db_path: Path, date_from: str, date_to: str, csv: bool) -> int:
-    """`kiosk backend stats FROM TO [--csv]`: print the 服务指数 statistics.
-
-    Exit 0 on success, 2 with one message on stderr for bad dates or an unusable file.
-    """
-    try:
-        rows = export_stats(
-            db_path, _parse_day(date_from, "FROM"), _parse_day(date_to, "TO")
-        )
-    except StatsError as exc:
-        print(f"stats: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    sys.stdout.write(stats_csv(rows) if csv else stats_table(rows))
-    return 0

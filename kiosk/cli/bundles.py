@@ -1,20 +1,17 @@
 """`kiosk check-bundles DIR`: validate the 一件事 bundle files a center's staff edited.
 
 Prints "OK: N bundles" or every problem of every broken file (file, key path, what was
-expected) and returns 2, the same exit code as `kiosk check-config`, so a technician's
-script treats both alike.
+expected) and exits with EXIT_BAD_INPUT, the same status as `kiosk check-config`, so a
+technician's script treats both alike.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
-from kiosk.config.loader import ConfigFileError
-from kiosk.domain.bundles import load_bundles
-from kiosk.domain.catalog import load_catalog
-
-EXIT_BROKEN = 2
+from kiosk.common.exitcodes import EXIT_BAD_INPUT, EXIT_OK
 
 
 def _default_catalog(folder: Path) -> Path | None:
@@ -25,6 +22,10 @@ def _default_catalog(folder: Path) -> Path | None:
 
 def check_bundles_command(folder: str, catalog_path: str | None) -> int:
     """Validate every bundle in `folder` against the catalog (default: ../catalog.yaml)."""
+    from kiosk.config.loader import ConfigFileError
+    from kiosk.domain.bundles import load_bundles
+    from kiosk.domain.catalog import load_catalog
+
     bundle_dir = Path(folder)
     catalog_file = Path(catalog_path) if catalog_path else _default_catalog(bundle_dir)
     catalog_ids: set[str] | None = None
@@ -36,14 +37,25 @@ def check_bundles_command(folder: str, catalog_path: str | None) -> int:
             catalog_ids = {c.id for c in load_catalog(catalog_file).categories}
         except ConfigFileError as e:
             print(e.message(), file=sys.stderr)
-            return EXIT_BROKEN
+            return EXIT_BAD_INPUT
     result = load_bundles(bundle_dir, catalog_ids)
     for error in result.errors:
         print(error.message(), file=sys.stderr)
     if result.errors:
         print(f"{len(result.errors)} broken file(s); {len(result.bundles)} bundle(s) OK",
               file=sys.stderr)
-        return EXIT_BROKEN
+        return EXIT_BAD_INPUT
     print(f"OK: {len(result.bundles)} bundles")
-    return 0
+    return EXIT_OK
+
+
+def cmd_check_bundles(args: argparse.Namespace) -> int:
+    return check_bundles_command(args.folder, args.catalog)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("check-bundles", help="validate a folder of 一件事 bundle files")
+    p.add_argument("folder", help="e.g. config/bundles")
+    p.add_argument("--catalog", help="catalog.yaml (default: beside the folder)")
+    p.set_defaults(func=cmd_check_bundles)
 

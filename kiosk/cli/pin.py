@@ -2,28 +2,32 @@
 
 The PIN is read twice from the terminal without echo and never written anywhere; only its
 salted scrypt hash goes into the config file's `[maintenance] pin_hash`. The file is edited
-line by line rather than re-serialised (no TOML writer is among our dependencies, and one
-would drop the technician's comments and layout): the one `pin_hash` line is replaced, or
-added under `[maintenance]`, or the section is appended. The result must parse and read back
-the new hash before it replaces the file, atomically and with the file's permissions.
+with tomlkit, which keeps the technician's comments and layout: the one `pin_hash` value is
+replaced (its line's comment kept), or added to `[maintenance]`, or the section is appended;
+every other byte stays as it was. The result must read back the new hash with the standard
+library's parser (the one the kiosk loads the file with) before it replaces the file,
+atomically and with the file's permissions.
 With `--print`, or when the file does not exist, the lines are printed instead.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import getpass
 import os
-import re
 import sys
 import tempfile
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
-from kiosk.domain.pin import PIN_MAX_DIGITS, PIN_MIN_DIGITS, hash_pin, weak_pin_reason
+import tomlkit
+import tomlkit.exceptions
 
-EXIT_REFUSED = 1
+from kiosk.common.exitcodes import EXIT_FAILED, EXIT_OK
+from kiosk.config.checked import config_path as _config_path
+from kiosk.domain.pin import PIN_MAX_DIGITS, PIN_MIN_DIGITS, hash_pin, weak_pin_reason
 
 
 def _has_pin(config_path: Path) -> bool:
@@ -36,34 +40,28 @@ def _has_pin(config_path: Path) -> bool:
     return isinstance(section, dict) and bool(section.get("pin_hash"))
 
 
-_SECTION = re.compile(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]\s*(#.*)?$")
-_PIN_LINE = re.compile(r"^\s*pin_hash\s*=")
-
-
 def with_pin_hash(text: str, encoded: str) -> str:
-    """`text` (a TOML document) with `[maintenance] pin_hash` set to `encoded`."""
-    line = f'pin_hash = "{encoded}"'
-    lines = text.splitlines()
-    start = next((i for i, ln in enumerate(lines)
-                  if (m := _SECTION.match(ln)) and m.group(1) == "maintenance"), None)
-    if start is None:
-        body = text if text.endswith("\n") or not text else text + "\n"
-        return body + ("\n" if body else "") + "[maintenance]\n" + line + "\n"
-    end = next((i for i in range(start + 1, len(lines))
-                if _SECTION.match(lines[i]) or lines[i].lstrip().startswith("[[")), len(lines))
-    for i in range(start + 1, end):
-        if _PIN_LINE.match(lines[i]):
-            lines[i] = line
-            break
-    else:
-        lines.insert(start + 1, line)
-    return "\n".join(lines) + "\n"
+    """`text` (a TOML document) with `[maintenance] pin_hash` set to `encoded`; raises
+    ValueError when `text` is not TOML or its `maintenance` is not a table."""
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.TOMLKitError as exc:
+        raise ValueError(f"the file does not parse as TOML ({exc})") from exc
+    section = doc.get("maintenance")
+    if section is None:
+        section = tomlkit.table()
+        doc.append("maintenance", section)
+    elif not isinstance(section, dict):  # tomlkit's tables and inline tables are dicts
+        raise ValueError("maintenance is not a [maintenance] section")
+    section["pin_hash"] = encoded
+    return tomlkit.dumps(doc)
 
 
 def write_pin_hash(config_path: Path, encoded: str) -> None:
     """Put the hash into the config file; raises ValueError when the result would not read
     back (the file is then left untouched)."""
     new = with_pin_hash(config_path.read_text("utf-8"), encoded)
+    # Read back with tomllib, which the kiosk loads configs with, not with tomlkit.
     try:
         read_back = tomllib.loads(new).get("maintenance", {}).get("pin_hash")
     except tomllib.TOMLDecodeError as exc:
@@ -98,14 +96,14 @@ def hash_pin_command(
         reason = weak_pin_reason(first)
         if reason:
             print(f"hash-pin: PIN refused: {reason}. Nothing was changed.", file=sys.stderr)
-            return EXIT_REFUSED
+            return EXIT_FAILED
         second = read_secret("The same PIN again: ")
     except (EOFError, KeyboardInterrupt):
         print("\nhash-pin: cancelled. Nothing was changed.", file=sys.stderr)
-        return EXIT_REFUSED
+        return EXIT_FAILED
     if first != second:
         print("hash-pin: the two PINs differ. Nothing was changed.", file=sys.stderr)
-        return EXIT_REFUSED
+        return EXIT_FAILED
     encoded = hash_pin(first)
     line = f'pin_hash = "{encoded}"'
     if not print_only and config_path is not None and config_path.is_file():
@@ -115,11 +113,11 @@ def hash_pin_command(
         except (OSError, ValueError) as exc:
             print(f"hash-pin: could not write {config_path}: {exc}. Nothing was changed; "
                   "use --print and put the lines in by hand.", file=sys.stderr)
-            return EXIT_REFUSED
+            return EXIT_FAILED
         note = " (the old PIN no longer works)" if replacing else ""
         print(f"hash-pin: the new PIN's hash is in {config_path} [maintenance] pin_hash"
               f"{note}. Restart the kiosk to use it.", file=sys.stderr)
-        return 0
+        return EXIT_OK
     where = str(config_path) if config_path is not None else "the kiosk's config file"
     print(f"hash-pin: put these two lines in {where} and restart the kiosk:", file=sys.stderr)
     if config_path is not None and _has_pin(config_path):
@@ -129,4 +127,17 @@ def hash_pin_command(
     # when the file has no [maintenance] section yet.
     print("[maintenance]")
     print(line)
-    return 0
+    return EXIT_OK
+
+
+def cmd_hash_pin(args: argparse.Namespace) -> int:
+    return hash_pin_command(_config_path(args.config), print_only=args.print_only)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("hash-pin",
+                       help="set the maintenance PIN: writes its hash into the config")
+    p.add_argument("--config", help="the config file to write (default: the kiosk's config)")
+    p.add_argument("--print", dest="print_only", action="store_true",
+                   help="print the config lines instead of writing them")
+    p.set_defaults(func=cmd_hash_pin)

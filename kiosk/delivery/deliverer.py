@@ -6,7 +6,6 @@ drive it in a bare process and kill it at any line.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import os
@@ -24,6 +23,7 @@ from kiosk.backend.interface import (
     NotFound,
     TicketRequest,
 )
+from kiosk.common.jsonable import jsonable
 from kiosk.delivery.outbox import Outbox, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -60,18 +60,6 @@ class Delivery:
     state: str  # "done" | "pending" (stored, will be retried) | "failed" (refused for good)
     result: dict[str, Any] | None = None
     error: str = ""
-
-
-def _jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    return value
 
 
 def issued_ticket(result: dict[str, Any]) -> IssuedTicket:
@@ -127,7 +115,7 @@ class Deliverer:
 
     def _send(self, item: OutboxItem) -> Delivery:
         try:
-            result = _jsonable(self._call(item))
+            result = jsonable(self._call(item))
         except PERMANENT as exc:
             log.warning("outbox %s %s refused: %s", item.kind, item.id, type(exc).__name__)
             self.outbox.mark_dead(item.key, f"{type(exc).__name__}: {exc}", redact(item))

@@ -31,7 +31,7 @@ import ssl
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote, urlsplit
@@ -42,7 +42,6 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from kiosk.backend.embedded import SHANGHAI
 from kiosk.backend.interface import (
     AlreadyCheckedIn,
     ApplicationReceipt,
@@ -58,6 +57,8 @@ from kiosk.backend.interface import (
     Resident,
     TicketRequest,
 )
+from kiosk.common.clock import SHANGHAI
+from kiosk.common.jsonable import jsonable
 from kiosk.config.schema import is_loopback_host
 from kiosk.delivery.faults import BackendTimeout, BackendUnreachable
 
@@ -153,19 +154,6 @@ def _settle(value: Any, where: str = "") -> Any:
         return tuple(_settle(v, f"{where}[{i}]") for i, v in enumerate(value))
     if isinstance(value, dict):
         return {k: _settle(v, f"{where}.{k}".lstrip(".")) for k, v in value.items()}
-    return value
-
-
-def _jsonable(value: Any) -> Any:
-    """Request bodies: dataclasses as objects, dates and times as ISO 8601 strings."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dt.date):  # datetime too (a subclass)
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Mapping):
-        return {k: _jsonable(v) for k, v in value.items()}
     return value
 
 
@@ -376,7 +364,7 @@ class HttpBackend:
             headers["Idempotency-Key"] = key
         if body is not None:
             try:
-                data = json.dumps(_jsonable(body), ensure_ascii=False,
+                data = json.dumps(jsonable(body), ensure_ascii=False,
                                   allow_nan=False).encode("utf-8")
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"request is not JSON-serialisable: {exc}") from None

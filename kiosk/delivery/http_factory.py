@@ -7,14 +7,13 @@ from the same keys and files, without loading the GUI.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.backend.embedded import EmbeddedBackend, shanghai_now
+from kiosk.backend.embedded import EmbeddedBackend
+from kiosk.common.clock import Clock, shanghai_now
 from kiosk.config.loader import resolve
 from kiosk.config.schema import EmbeddedBackendConfig, HttpBackendConfig
 from kiosk.domain import payloads
@@ -47,7 +46,7 @@ def make_embedded(
     data_dir: Path,
     catalog: Catalog,
     *,
-    clock: Callable[[], dt.datetime] = shanghai_now,
+    clock: Clock = shanghai_now,
 ) -> EmbeddedBackend:
     return EmbeddedBackend(
         resolve(data_dir, backend.database),

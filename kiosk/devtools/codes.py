@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+from kiosk.common.exitcodes import EXIT_BAD_INPUT, EXIT_OK
 from kiosk.domain import payloads
 
 VARIANTS = ("valid", "expired", "future", "bad-signature", "wrong-kind", "garbage")
@@ -57,13 +58,13 @@ def make_code(
         key = payloads.load_private_key(key_file.read_bytes())
     except (OSError, ValueError) as e:
         print(f"make-code: cannot read key {key_file}: {e}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     try:
         text = code_text(key, key_id, resident, variant, lifetime_s=lifetime_s)
     except ValueError as e:
         print(f"make-code: {e}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     caption = f"演示随申码 {resident} ({variant}) — 有效 {lifetime_s} 秒"
     save_qr_png(text, out, caption=caption)
     print(f"make-code: wrote {out} ({variant}, {len(text)} characters)")
-    return 0
+    return EXIT_OK

@@ -15,11 +15,17 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk.config.schema import KioskConfig
+from kiosk.ui.screen_names import ScreenName
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QCoreApplication
 
 
-def _app():
+def offscreen_app() -> QCoreApplication:
+    """The process's QApplication, made offscreen unless a display is there to show it."""
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
@@ -27,7 +33,9 @@ def _app():
     return QApplication.instance() or QApplication(["kiosk-demo"])
 
 
-def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+def wait_until(condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
+    # A hang guard, never a deadline: the demo, the simulator and the tests that drive them
+    # share loaded machines, where a step that works may take many times its usual time.
     from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop
 
     deadline = time.monotonic() + timeout_s
@@ -48,8 +56,9 @@ def settle(seconds: float = 0.3) -> None:
 
 class DemoRun:
     def __init__(self, config: KioskConfig, config_file: Path, out: Path, tag: str) -> None:
-        from kiosk.app import build, shanghai_now
+        from kiosk.app import build
         from kiosk.backend.seed import hall_hours_clock
+        from kiosk.common.clock import shanghai_now
         from kiosk.devtools.codes import code_text
         from kiosk.domain import payloads
 
@@ -78,7 +87,7 @@ class DemoRun:
         self.kiosk.window.grab().save(str(path))
         self.written.append(path)
 
-    def current(self) -> str:
+    def current(self) -> ScreenName:
         return self.kiosk.window.current().name
 
     def tap(self, button: object) -> None:
@@ -97,19 +106,19 @@ class DemoRun:
         c = self.kiosk.controller
         jobs = len(self.kiosk.printer_transport.jobs)  # type: ignore[attr-defined]
         self.tap(c.home.scan_button)
-        wait_until(lambda: self.current() == "scan")
+        wait_until(lambda: self.current() == ScreenName.SCAN)
         self.shot(f"{name}-scan")
         self.kiosk.camera.show_text(self.code(resident))  # type: ignore[attr-defined]
-        wait_until(lambda: self.current() == "category")
+        wait_until(lambda: self.current() == ScreenName.CATEGORY)
         self.kiosk.camera.blank()  # type: ignore[attr-defined]
         self.shot(f"{name}-category")
         self.tap(c.category.buttons[category])
-        wait_until(lambda: self.current() == "ticket")
+        wait_until(lambda: self.current() == ScreenName.TICKET)
         wait_until(lambda: len(self.kiosk.printer_transport.jobs) > jobs)  # type: ignore[attr-defined]
         self.shot(f"{name}-ticket")
         self.save_ticket(f"{name}-ticket", self.kiosk.printer_transport.jobs[-1])  # type: ignore[attr-defined]
         self.tap(c.ticket.done_button)
-        wait_until(lambda: self.current() == "home")
+        wait_until(lambda: self.current() == ScreenName.HOME)
 
     def bundle_session(self, bundle_id: str, resident: str) -> None:
         """Every wizard step of one bundle, as a resident answers it."""
@@ -119,10 +128,10 @@ class DemoRun:
         bc = self.kiosk.bundle_controller
         w = bc.wizard_screen
         self.tap(c.home.service_buttons["bundles"])
-        wait_until(lambda: self.current() == "bundles")
+        wait_until(lambda: self.current() == ScreenName.BUNDLES)
         self.shot("bundle-list")
         self.tap(bc.list.buttons[bundle_id])
-        wait_until(lambda: self.current() == "wizard")
+        wait_until(lambda: self.current() == ScreenName.WIZARD)
         for _ in range(40):
             wiz = bc.wizard
             assert wiz is not None
@@ -149,12 +158,12 @@ class DemoRun:
             elif step.kind is StepKind.CONFIRM:
                 jobs = len(self.kiosk.printer_transport.jobs)  # type: ignore[attr-defined]
                 self.tap(w.submit_button)
-                wait_until(lambda: self.current() == "bundle_result")
+                wait_until(lambda: self.current() == ScreenName.BUNDLE_RESULT)
                 wait_until(lambda n=jobs: len(self.kiosk.printer_transport.jobs) > n)  # type: ignore[attr-defined]
                 self.shot("bundle-result")
                 self.save_ticket("bundle-receipt", self.kiosk.printer_transport.jobs[-1])  # type: ignore[attr-defined]
                 self.tap(bc.result.rate_button)
-                wait_until(lambda: self.current() == "rating")
+                wait_until(lambda: self.current() == ScreenName.RATING)
                 rating = self.kiosk.window.current()
                 self.tap(rating.level_buttons[5])  # type: ignore[attr-defined]
                 self.tap(rating.reason_buttons["clear_guidance"])  # type: ignore[attr-defined]
@@ -163,7 +172,7 @@ class DemoRun:
                 wait_until(rating.thanks.isVisible)  # type: ignore[attr-defined]
                 self.shot("rating-thanks")
                 self.tap(rating.done_button)  # type: ignore[attr-defined]
-                wait_until(lambda: self.current() == "home")
+                wait_until(lambda: self.current() == ScreenName.HOME)
                 return
             else:
                 self.tap(w.next_button)
@@ -173,22 +182,22 @@ class DemoRun:
         c = self.kiosk.controller
         # 办件查询 with the resident's personal code.
         self.tap(c.home.service_buttons["query"])
-        wait_until(lambda: self.current() == "query_scan")
+        wait_until(lambda: self.current() == ScreenName.QUERY_SCAN)
         self.kiosk.camera.show_text(self.code(residents["ordinary"]))  # type: ignore[attr-defined]
-        wait_until(lambda: self.current() == "query_result")
+        wait_until(lambda: self.current() == ScreenName.QUERY_RESULT)
         self.kiosk.camera.blank()  # type: ignore[attr-defined]
         self.shot("query-result")
         self.kiosk.window.go_home("home")
         # 预约签到, too late: the explanation.
         self.tap(c.home.service_buttons["checkin"])
-        wait_until(lambda: self.current() == "checkin_scan")
+        wait_until(lambda: self.current() == ScreenName.CHECKIN_SCAN)
         self.kiosk.camera.show_text(self.code(residents["appointment_passed"]))  # type: ignore[attr-defined]
-        wait_until(lambda: self.current() == "checkin_result")
+        wait_until(lambda: self.current() == ScreenName.CHECKIN_RESULT)
         self.kiosk.camera.blank()  # type: ignore[attr-defined]
         self.shot("checkin-too-late")
         # 帮办 from there.
         self.tap(self.kiosk.window.help_button)
-        wait_until(lambda: self.current() == "help")
+        wait_until(lambda: self.current() == ScreenName.HELP)
         settle(0.3)
         self.shot("help")
         self.kiosk.window.go_home("home")
@@ -204,17 +213,17 @@ class DemoRun:
             # No phone: anonymous ticket.
             jobs = len(self.kiosk.printer_transport.jobs)  # type: ignore[attr-defined]
             self.tap(c.home.no_phone_button)
-            wait_until(lambda: self.current() == "category")
+            wait_until(lambda: self.current() == ScreenName.CATEGORY)
             self.shot("nophone-category")
             self.tap(c.category.buttons["household"])
             wait_until(lambda: len(self.kiosk.printer_transport.jobs) > jobs)  # type: ignore[attr-defined]
             self.shot("nophone-ticket")
             self.save_ticket("nophone-ticket", self.kiosk.printer_transport.jobs[-1])  # type: ignore[attr-defined]
             self.tap(c.ticket.done_button)
-            wait_until(lambda: self.current() == "home")
+            wait_until(lambda: self.current() == ScreenName.HOME)
             # A screenshot replayed after expiry: refused with its own message.
             self.tap(c.home.scan_button)
-            wait_until(lambda: self.current() == "scan")
+            wait_until(lambda: self.current() == ScreenName.SCAN)
             self.kiosk.camera.show_text(self.code(DEMO_RESIDENTS["ordinary"], "expired"))  # type: ignore[attr-defined]
             wait_until(lambda: c.scan.message.isVisible())
             self.shot("expired-code")
@@ -246,7 +255,7 @@ DEMO_VALUES = {
 
 def run_demo(config: KioskConfig, config_file: Path, out: Path,
              orientation: str = "both") -> list[Path]:
-    app = _app()
+    app = offscreen_app()
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     orientations = ["landscape", "portrait"] if orientation == "both" else [orientation]
@@ -319,13 +328,13 @@ class ModeShots(DemoRun):
             self.save("home")
             if elder:  # the services are on Home's second page
                 self.tap(c.home.more_button)
-                wait_until(lambda: self.current() == "services")
+                wait_until(lambda: self.current() == ScreenName.SERVICES)
                 self.tap(c.services.service_buttons["bundles"])
             else:
                 self.tap(c.home.service_buttons["bundles"])
-            wait_until(lambda: self.current() == "bundles")
+            wait_until(lambda: self.current() == ScreenName.BUNDLES)
             self.tap(bc.list.buttons["retirement"])
-            wait_until(lambda: self.current() == "wizard")
+            wait_until(lambda: self.current() == ScreenName.WIZARD)
             self.tap(bc.wizard_screen.next_button)
             wait_until(lambda: bc.wizard is not None
                        and bc.wizard.current.kind is StepKind.IDENTIFY)
@@ -338,12 +347,12 @@ class ModeShots(DemoRun):
             self.choose(language, elder)
             jobs = len(k.printer_transport.jobs)  # type: ignore[attr-defined]
             self.tap(c.home.scan_button)
-            wait_until(lambda: self.current() == "scan")
+            wait_until(lambda: self.current() == ScreenName.SCAN)
             camera.show_text(self.code(DEMO_RESIDENTS["aged_85"]))
-            wait_until(lambda: self.current() == "category")
+            wait_until(lambda: self.current() == ScreenName.CATEGORY)
             camera.blank()
             self.tap(c.category.buttons["social_security"])
-            wait_until(lambda: self.current() == "ticket")
+            wait_until(lambda: self.current() == ScreenName.TICKET)
             wait_until(lambda: len(k.printer_transport.jobs) > jobs)  # type: ignore[attr-defined]
             wait_until(lambda: not c.ticket.print_status.text().endswith("…"))
             self.save("ticket")
@@ -355,7 +364,7 @@ class ModeShots(DemoRun):
 def mode_screenshots(config: KioskConfig, config_file: Path, out: Path,
                      orientation: str = "landscape") -> list[Path]:
     """{zh,en}-{normal,elder}-{home,bundle,ticket}.png in `out` (docs/img/elder)."""
-    app = _app()
+    app = offscreen_app()
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for language, elder in MODE_SHOTS:
@@ -376,28 +385,3 @@ def mode_screenshots(config: KioskConfig, config_file: Path, out: Path,
             shutil.rmtree(data, ignore_errors=True)
     app.processEvents()
     return written
-
-
-def main(argv: list[str] | None = None) -> int:
-    """python -m kiosk.devtools.demo --out docs/img/elder: the README's 长辈模式 screenshots."""
-    import argparse
-
-    from kiosk.config.loader import load_config
-
-    ap = argparse.ArgumentParser(prog="python -m kiosk.devtools.demo",
-                                 description="Home, a bundle step and a ticket in zh/en, "
-                                             "normal and elder mode")
-    ap.add_argument("--out", default="docs/img/elder")
-    ap.add_argument("--orientation", choices=["landscape", "portrait"], default="landscape")
-    ap.add_argument("--config", default=str(Path(__file__).resolve().parents[2] / "config"
-                                             / "kiosk.toml"))
-    args = ap.parse_args(argv)
-    config_file = Path(args.config)
-    for path in mode_screenshots(load_config(config_file), config_file, Path(args.out),
-                                 args.orientation):
-        print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

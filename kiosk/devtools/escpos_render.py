@@ -1,8 +1,8 @@
 """Render an ESC/POS byte stream as readable text or as a paper-like PNG.
 
-Used by ``kiosk receipt-render FILE.bin --text`` / ``-o ticket.png`` and by tests that
-check what the kiosk actually sends to the thermal printer.  Any ESC/POS stream is
-accepted, not only ours; nothing here ever raises on bad input.
+Used by ``kiosk receipt-render FILE.bin --text`` / ``-o ticket.png`` (kiosk.cli.dev) and
+by tests that check what the kiosk actually sends to the thermal printer.  Any ESC/POS
+stream is accepted, not only ours; nothing here ever raises on bad input.
 
 The decoding itself lives in :mod:`kiosk.devtools.escpos_parse` (a pure
 function, :func:`parse`, shared by both renderers; see there for why it is
@@ -19,10 +19,8 @@ from __future__ import annotations
 import functools
 import glob
 import os
-import sys
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -50,6 +48,7 @@ from kiosk.devtools.escpos_parse import (
     Text,
     parse,
 )
+from kiosk.domain.qr import qr_matrix
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -60,8 +59,8 @@ __all__ = [
     "Marker",
     "QrBlock",
     "Rendered",
-    "main_render_command",
     "parse",
+    "render_both",
     "render_png",
     "render_text",
 ]
@@ -451,16 +450,10 @@ def _string_mask(text: str, font: int = 0) -> Image.Image:
 
 
 # --------------------------------------------------------------------------- blocks
-_EC = {"L": 1, "M": 0, "Q": 3, "H": 2}  # qrcode.constants.ERROR_CORRECT_*
-
-
 def _qr_mask(item: QrBlock) -> np.ndarray:
-    import qrcode
-
-    qr = qrcode.QRCode(version=None, error_correction=_EC.get(item.ec_level, 1), border=0)
-    qr.add_data(item.data)
-    qr.make(fit=True)
-    matrix = np.array(qr.get_matrix(), dtype=np.uint8)
+    # Any stream is rendered, not only ours: a level the stream does not name is drawn as L.
+    ec = item.ec_level if item.ec_level in ("L", "M", "Q", "H") else "L"
+    matrix = np.array(qr_matrix(item.data, ec_level=ec, border=0), dtype=np.uint8)
     size = max(1, min(item.module_size, 16))
     return np.kron(matrix, np.ones((size, size), dtype=np.uint8))
 
@@ -627,53 +620,18 @@ def render_png(data: bytes, *, paper_dots: int = 576, chinese_default: bool = Tr
     return _png_from_elements(parse(data, chinese_default), paper_dots)[0]
 
 
-# --------------------------------------------------------------------------- CLI
-def _write_stdout(text: str) -> None:
-    try:
-        sys.stdout.write(text)
-    except UnicodeEncodeError:
-        enc = sys.stdout.encoding or "utf-8"
-        sys.stdout.flush()
-        sys.stdout.buffer.write(text.encode(enc, errors="replace"))
-    sys.stdout.flush()
+def render_both(
+    data: bytes, *, columns: int, paper_dots: int | None, chinese_default: bool = True
+) -> tuple[Rendered, Image.Image | None]:
+    """The text and, unless ``paper_dots`` is None, the drawing of one stream, parsed once.
 
-
-def main_render_command(
-    path: str,
-    *,
-    text: bool,
-    out: str | None,
-    columns: int,
-    paper_dots: int,
-    chinese_default: bool,
-) -> int:
-    """``kiosk receipt-render``: text to stdout and/or PNG to ``out``; warnings to stderr.
-
-    Returns 0 on success, 2 if the input cannot be read, 1 if the PNG cannot be written.
-    With neither ``text`` nor ``out`` the text is printed.
+    The drawing's warnings that the text did not already give are added to the text's
+    ``warnings``, so a caller reports each problem once.
     """
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        print(f"render: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
     elements = parse(data, chinese_default)
     rendered = _text_from_elements(elements, columns)
-    warnings = list(rendered.warnings)
-    status = 0
-    if text or not out:
-        _write_stdout(rendered.text + "\n")
-    if out:
-        image, png_warnings = _png_from_elements(elements, paper_dots)
-        warnings.extend(w for w in png_warnings if w not in warnings)
-        try:
-            image.save(out, format="PNG")
-        except (OSError, ValueError) as exc:
-            print(
-                f"render: cannot write {out}: {getattr(exc, 'strerror', None) or exc}",
-                file=sys.stderr,
-            )
-            status = 1
-    for warning in warnings:
-        print(f"render: {warning}", file=sys.stderr)
-    return status
+    if paper_dots is None:
+        return rendered, None
+    image, png_warnings = _png_from_elements(elements, paper_dots)
+    rendered.warnings.extend(w for w in png_warnings if w not in rendered.warnings)
+    return rendered, image

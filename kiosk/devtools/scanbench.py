@@ -30,6 +30,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from kiosk.common import resources
+from kiosk.common.exitcodes import EXIT_BAD_INPUT, EXIT_OK
 from kiosk.domain import payloads
 from kiosk.hardware.camera import qrimage
 from kiosk.hardware.camera.decoder import DECODER_NAMES, Decoder, make_decoder
@@ -37,7 +39,7 @@ from kiosk.hardware.camera.decoder import DECODER_NAMES, Decoder, make_decoder
 FRAME_SIZE = (1280, 720)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 SINGLE_DECODERS = ("pyzbar", "zxing", "opencv")
-DEMO_KEY = Path(__file__).resolve().parents[2] / "config" / "dev-keys" / "demo-issuer.pem"
+DEMO_KEY = resources.demo_signing_key()
 DEMO_KEY_ID = "demo"
 
 
@@ -143,7 +145,7 @@ def _phone_face(
     sh = height - 2 * bezel
     header = int(sh * 0.11)
     face[bezel:bezel + header, bezel:width - bezel] = (69, 162, 43)
-    matrix = qrimage.qr_matrix(text)
+    matrix = qrimage.qr_array(text)
     n = matrix.shape[0]
     side = int(sw * 0.88)
     dark_v, light_v = (230, 22) if dark else (0, 255)
@@ -315,16 +317,16 @@ def make_bench_command(folder: str, n: int = 200, seed: int = 1) -> int:
     """`kiosk make-bench DIR --count N --seed S`."""
     if n < 1:
         print("make-bench: --count must be at least 1", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     started = time.monotonic()
     try:
         written = make_bench_set(folder, n, seed)
     except OSError as e:
         print(f"make-bench: {e}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     print(f"make-bench: wrote {len(written)} frames with their .txt to {folder} "
           f"(seed {seed}, {time.monotonic() - started:.1f} s)")
-    return 0
+    return EXIT_OK
 
 
 # -- running the benchmark -----------------------------------------------------------------
@@ -474,18 +476,18 @@ def scan_bench_command(folder: str, compare: bool, decoder: str = "combined",
     if decoder not in DECODER_NAMES:
         print(f"scan-bench: unknown decoder {decoder!r}; expected one of "
               f"{', '.join(DECODER_NAMES)}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     root = Path(folder)
     if not root.is_dir():
         print(f"scan-bench: {folder} is not a folder (make one with: kiosk make-bench "
               f"{folder})", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     samples, skipped = load_bench_set(root)
     for why in skipped:
         print(f"scan-bench: skipped {why}", file=sys.stderr)
     if not samples:
         print(f"scan-bench: no image with a .txt beside it in {folder}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     names = [decoder]
     if compare:
         names += [n for n in SINGLE_DECODERS if n != decoder]
@@ -503,7 +505,7 @@ def scan_bench_command(folder: str, compare: bool, decoder: str = "combined",
         print(f"scan-bench: skipped {name}: not a readable image", file=sys.stderr)
     if not rows[0].images:
         print(f"scan-bench: no readable image in {folder}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     anchor = best_single(rows) if compare else None
     print(f"scan-bench: {rows[0].images} images in {folder}; one thread "
           f"(cv2.setNumThreads(1)); times per image exclude reading the file")
@@ -520,4 +522,4 @@ def scan_bench_command(folder: str, compare: bool, decoder: str = "combined",
                   + (" ..." if len(r.misread) > 10 else ""))
         if verbose and r.failed:
             print(f"{r.decoder}: not read: " + " ".join(r.failed))
-    return 0
+    return EXIT_OK

@@ -15,18 +15,9 @@ import time
 from pathlib import Path
 
 from kiosk.config.schema import EmulatedCameraConfig, KioskConfig
-from kiosk.devtools.demo import DEMO_VALUES, _app, settle, wait_until
-
-
-def rss_mb(pid: int | str = "self") -> float:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except FileNotFoundError:  # a worker between restarts
-        pass
-    return 0.0
+from kiosk.devtools.demo import DEMO_VALUES, offscreen_app, settle, wait_until
+from kiosk.services.memory import rss_mb
+from kiosk.ui.screen_names import ScreenName
 
 
 def counts(worker_pid: int | None = None) -> dict[str, float]:
@@ -71,17 +62,17 @@ class Simulator:
         return self._code_text(self._key, "demo", resident, "valid",
                                now=self.kiosk.controller.ctx.clock().timestamp())
 
-    def current(self) -> str:
+    def current(self) -> ScreenName:
         return self.kiosk.window.current().name
 
-    def scan(self, resident: str, screen: str) -> None:
+    def scan(self, resident: str, screen: ScreenName) -> None:
         cam = self.kiosk.camera
         cam.show_text(self.code(resident))  # type: ignore[attr-defined]
         page = self.kiosk.window.current()
         refused = getattr(page, "message", None)  # e.g. the backend is down: a message
         try:
             wait_until(lambda: self.current() != screen
-                       or (refused is not None and refused.isVisible()), 8)
+                       or (refused is not None and refused.isVisible()))
         finally:
             cam.blank()  # type: ignore[attr-defined]
 
@@ -109,28 +100,31 @@ class Simulator:
             # offers the no-phone path.
             flow = "camera_out"
             c.home.scan_button.click()
-            wait_until(lambda: bool(c.scan.status.text()), 8)
+            wait_until(lambda: bool(c.scan.status.text()))
             c.scan.no_phone_button.click()
             rng.choice(list(c.category.buttons.values())).click()
-            wait_until(lambda: self.current() == "ticket" or c.category.problem.isVisible())
+            wait_until(lambda: self.current() == ScreenName.TICKET
+                       or c.category.problem.isVisible())
         elif flow == "scan":
             c.home.scan_button.click()
-            self.scan(resident, "scan")
-            if self.current() == "category":
+            self.scan(resident, ScreenName.SCAN)
+            if self.current() == ScreenName.CATEGORY:
                 rng.choice(list(c.category.buttons.values())).click()
-                wait_until(lambda: self.current() == "ticket" or c.category.problem.isVisible())
+                wait_until(lambda: self.current() == ScreenName.TICKET
+                           or c.category.problem.isVisible())
         elif flow == "nophone":
             c.home.no_phone_button.click()
             rng.choice(list(c.category.buttons.values())).click()
-            wait_until(lambda: self.current() == "ticket" or c.category.problem.isVisible())
+            wait_until(lambda: self.current() == ScreenName.TICKET
+                       or c.category.problem.isVisible())
         elif flow == "bundle":
             self.bundle(resident)
         elif flow == "query":
             c.home.service_buttons["query"].click()
-            self.scan(resident, "query_scan")
+            self.scan(resident, ScreenName.QUERY_SCAN)
         elif flow == "checkin":
             c.home.service_buttons["checkin"].click()
-            self.scan(resident, "checkin_scan")
+            self.scan(resident, ScreenName.CHECKIN_SCAN)
         elif flow == "rating":
             c.home.service_buttons["rating"].click()
             screen = self.kiosk.window.current()
@@ -180,7 +174,7 @@ class Simulator:
                 w.next_button.click()
             elif step.kind is StepKind.CONFIRM:
                 w.submit_button.click()
-                wait_until(lambda: self.current() == "bundle_result", 8)
+                wait_until(lambda: self.current() == ScreenName.BUNDLE_RESULT)
                 return
             elif step.kind is StepKind.INELIGIBLE:
                 return
@@ -193,7 +187,7 @@ class Simulator:
 
 def run_simulation(config: KioskConfig, config_file: Path, sessions: int, every: int,
                    seed: int) -> list[dict[str, float]]:
-    app = _app()
+    app = offscreen_app()
     data = Path(tempfile.mkdtemp(prefix="kiosk-sim-"))
     cfg = config.model_copy(update={
         "camera": EmulatedCameraConfig(source="blank"),

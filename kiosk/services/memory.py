@@ -90,3 +90,16 @@ def trim_heap() -> bool:
         return False
     libc.malloc_trim(0)
     return True
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    """A process's resident set in MB from /proc (this one by default); 0.0 when it is gone
+    or there is no /proc. `kiosk run --exit-when-ready` and `kiosk simulate` report it."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except FileNotFoundError:  # a worker between restarts
+        pass
+    return 0.0

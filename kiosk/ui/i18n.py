@@ -26,11 +26,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QTranslator
 
+from kiosk.common import resources
+
 log = logging.getLogger(__name__)
 
 DEFAULT_LANGUAGE = "zh"
 LANGUAGES = ("zh", "en")
-TRANSLATIONS_DIR = Path(__file__).resolve().parents[2] / "assets" / "translations"
+TRANSLATIONS_DIR = resources.translations_dir()
 
 
 def qm_path(language: str, directory: Path = TRANSLATIONS_DIR) -> Path:

@@ -16,9 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.ui.screen_names import TECHNICIAN_SCREENS, ScreenName
 from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
-from kiosk.ui.widgets import IdleOverlay
+from kiosk.ui.widgets.idle_overlay import IdleOverlay
 
 #: The language button names the other language, in that language (never translated).
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
@@ -111,7 +112,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(root)
         self.screens: dict[str, Screen] = {}
-        self._history: list[str] = []
+        self._history: list[ScreenName] = []
         self.overlay = IdleOverlay(root)
         self.overlay.continued.connect(self.keep_alive)
         self._idle_timeout_ms = idle_timeout_s * 1000
@@ -152,20 +153,20 @@ class MainWindow(QMainWindow):
         assert isinstance(widget, Screen)
         return widget
 
-    def go(self, name: str, *, remember: bool = True) -> None:
+    def go(self, name: ScreenName, *, remember: bool = True) -> None:
         old = self.current() if self.stack.count() else None
         if old is not None and old.name == name:
             self._update_bar(old)
             return
         if old is not None:
-            if remember and old.name != "home":
+            if remember and old.name != ScreenName.HOME:
                 self._history.append(old.name)
             old.left()
         screen = self.screens[name]
         self.stack.setCurrentWidget(screen)
         self._update_bar(screen)
         screen.entered()
-        if name == "home" and not self._session_on_home:
+        if name == ScreenName.HOME and not self._session_on_home:
             self.idle_timer.stop()
         else:
             self.keep_alive()
@@ -174,8 +175,8 @@ class MainWindow(QMainWindow):
     def go_back(self) -> None:
         if self.stack.count() and self.current().handle_back():
             return  # the screen stepped back within itself (a wizard step)
-        target = self._history.pop() if self._history else "home"
-        if target == "home":
+        target = self._history.pop() if self._history else ScreenName.HOME
+        if target == ScreenName.HOME:
             self.go_home("home")
         else:
             self.go(target, remember=False)
@@ -187,19 +188,19 @@ class MainWindow(QMainWindow):
         self.idle_timer.stop()
         self.overlay.hide()
         self._history.clear()
-        self.go("home", remember=False)
+        self.go(ScreenName.HOME, remember=False)
         for screen in self.screens.values():
             screen.clear()
         self.sessionEnded.emit(reason)
 
     def _update_bar(self, screen: Screen) -> None:
-        is_home = screen.name == "home"
+        is_home = screen.name == ScreenName.HOME
         self.back_button.setVisible(screen.has_back and not is_home)
         self.home_button.setVisible(not is_home)
         self.language_button.setVisible(is_home)
         self.elder_button.setVisible(is_home)
-        self.help_button.setVisible(screen.name != "help"
-                                    and not screen.name.startswith("maintenance"))
+        self.help_button.setVisible(screen.name != ScreenName.HELP
+                                    and screen.name not in TECHNICIAN_SCREENS)
         # On a portrait panel the bar's buttons can take its width (Home's four, or any
         # three in elder type); every screen has its own large heading, so the bar's title
         # text is what gives way. The label stays, empty: it holds the space between the
@@ -255,7 +256,7 @@ class MainWindow(QMainWindow):
         self._session_on_home = active
         if active:
             self.keep_alive()
-        elif self.stack.count() and self.current().name == "home":
+        elif self.stack.count() and self.current().name == ScreenName.HOME:
             self.countdown_timer.stop()
             self.overlay.hide()
             self.idle_timer.stop()
@@ -281,7 +282,7 @@ class MainWindow(QMainWindow):
         """A touch: hide the countdown and start the idle period again."""
         self.countdown_timer.stop()
         self.overlay.hide()
-        if self.stack.count() and (self.current().name != "home" or self._session_on_home):
+        if self.stack.count() and (self.current().name != ScreenName.HOME or self._session_on_home):
             self.idle_timer.start(self._idle_timeout_ms)
 
     def set_idle_timeout(self, seconds: float) -> None:

@@ -28,6 +28,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
+from kiosk.common.exitcodes import EXIT_BAD_INPUT, EXIT_OK
 from kiosk.services.scanning.protocol import (
     FMT_BGR888,
     FMT_GRAY8,
@@ -69,7 +70,7 @@ class Events:
         except (OSError, ValueError):
             # The GUI process is gone (or closed its end): there is nobody to work for, and
             # the camera must be let go at once rather than after a graceful stop.
-            os._exit(0)
+            os._exit(EXIT_OK)
 
 
 class ForwardLogs(logging.Handler):
@@ -238,9 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         tag, spec = commands.recv()
     except (EOFError, OSError):
-        return 0
+        return EXIT_OK
     if tag != "spec" or not isinstance(spec, WorkerSpec):
-        return 2
+        return EXIT_BAD_INPUT
     root = logging.getLogger()
     root.handlers[:] = [ForwardLogs(events)]
     root.setLevel(spec.log_level)
@@ -248,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     worker = Worker(spec, events, ring)
     events.send(("hello", os.getpid()))
     worker.run(commands)
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

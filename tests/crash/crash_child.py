@@ -25,12 +25,11 @@ from kiosk.domain.ticket import TicketView, ticket_document
 from kiosk.hardware.printer.emulated import EmulatedPrinter
 from kiosk.hardware.printer.escpos_layout import PrinterProfile
 from kiosk.hardware.printer.printer import Printer
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.paths import CATALOG_FILE  # the parent test puts the checkout on PYTHONPATH
 
 
 def main(data: Path) -> None:
-    backend = EmbeddedBackend(data / "backend.sqlite3", load_catalog(ROOT / "config/catalog.yaml"),
+    backend = EmbeddedBackend(data / "backend.sqlite3", load_catalog(CATALOG_FILE),
                               signing_key=load_or_create_key(data / "key.pem"), key_id="crash")
     link = FaultyLink(backend)
     outbox = Outbox(data / "outbox.sqlite3")

@@ -28,8 +28,6 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ROOT / "config" / "kiosk.toml"
 _OUT = threading.Lock()
 
 
@@ -42,12 +40,13 @@ def say(line: str) -> None:
 
 
 def main(data: Path, mode: str, seed: int) -> None:
-    from kiosk.cli import load_checked_config
+    from kiosk.config.checked import load_checked_config
     from kiosk.config.schema import EmulatedCameraConfig
-    from kiosk.devtools.demo import _app, wait_until
+    from kiosk.devtools.demo import offscreen_app, wait_until
     from kiosk.devtools.simulate import Simulator
+    from tests.helpers.paths import SHIPPED_CONFIG as SHIPPED  # the checkout is on PYTHONPATH
 
-    app = _app()
+    app = offscreen_app()
     base = load_checked_config(SHIPPED)
     cfg = base.model_copy(update={
         "camera": EmulatedCameraConfig(source="blank"),
@@ -87,7 +86,7 @@ def main(data: Path, mode: str, seed: int) -> None:
         and say(f"SHOWN ticket {kiosk.controller.ticket.ticket.number}"))
     # Pressed comes before the click that submits: a tap is announced before its rating.
     kiosk.window.screens["rating"].submit_button.pressed.connect(lambda: say("TAPPED rating"))
-    wait_until(lambda: kiosk.window.current().name == "home", 30)
+    wait_until(lambda: kiosk.window.current().name == "home")
     app.processEvents()
     say("HOME")
     if mode == "drain":
@@ -96,7 +95,7 @@ def main(data: Path, mode: str, seed: int) -> None:
         deadline = time.monotonic() + 60
         while kiosk.outbox.pending()[0] and time.monotonic() < deadline:
             kiosk.delivery.drain()
-            wait_until(lambda: not kiosk.busy() and not kiosk.delivery.queue.pending(), 30)
+            wait_until(lambda: not kiosk.busy() and not kiosk.delivery.queue.pending())
             time.sleep(0.05)
         say("DRAINED")
         sim.close()

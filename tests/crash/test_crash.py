@@ -26,14 +26,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.paths import REPO_ROOT
+
 CHILD = Path(__file__).with_name("crash_child.py")
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_child(data: Path, env_extra: dict[str, str], kill_after_s: float | None,
               ready_timeout: float = 60.0) -> list[str]:
     """Run the child until it dies (a named crash point) or is killed; return its lines."""
-    env = {**os.environ, **env_extra, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, **env_extra, "PYTHONPATH": str(REPO_ROOT)}
     proc = subprocess.Popen([sys.executable, str(CHILD), str(data)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
     lines: list[str] = []

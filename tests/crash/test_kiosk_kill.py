@@ -31,8 +31,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from tests.helpers.paths import REPO_ROOT
+from tests.helpers.waits import HANG_GUARD_S
+
 CHILD = Path(__file__).with_name("kiosk_child.py")
-ROOT = Path(__file__).resolve().parents[2]
 TABLE = {"application": "applications", "help": "help_calls"}
 # The backend operations the outbox's kinds other than tickets become.
 OUTBOX_OPS = ("rate", "submit_application", "call_help")
@@ -40,7 +42,7 @@ OUTBOX_OPS = ("rate", "submit_application", "call_help")
 
 def run(data: Path, *, kill_after_s: float | None, seed: int, mode: str = "run",
         control: str = "") -> list[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "KIOSK_SEED": str(seed),
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "KIOSK_SEED": str(seed),
            "QT_QPA_PLATFORM": "offscreen", "KIOSK_CONTROL": control}
     proc = subprocess.Popen([sys.executable, str(CHILD), str(data), mode],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -62,7 +64,7 @@ def run(data: Path, *, kill_after_s: float | None, seed: int, mode: str = "run",
     readers = [threading.Thread(target=f, daemon=True) for f in (read, read_err)]
     for t in readers:
         t.start()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 2 * HANG_GUARD_S  # outlasts the child's own hang guard
     while not home.wait(0.02):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()

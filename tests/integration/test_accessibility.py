@@ -40,7 +40,8 @@ from PySide6.QtWidgets import (
 from test_layout import check_screen, quiet, settle_layouts, visible_widgets, walk_every_screen
 from test_translations import button_overflow
 
-from kiosk.ui.widgets import CameraView, WrapButton
+from kiosk.ui.widgets.camera_view import CameraView
+from kiosk.ui.widgets.wrap_button import WrapButton
 
 MIN_TARGET_DP = 60
 MIN_TEXT_DP = 18

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import time
-
 from PySide6.QtCore import QElapsedTimer, QTimer
 from test_bundles_ui import SHIPPED_BUNDLES, Walker
 from test_services_ui import rate_from_home
 
-from kiosk.app import shanghai_now
 from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.backend.stats import export_stats
+from kiosk.common.clock import shanghai_now
 from kiosk.ui import messages
+from tests.helpers.waits import HANG_GUARD_MS
 
 
 def test_application_is_stored_while_the_backend_is_down(kiosk, resident, qtbot):
@@ -22,7 +21,7 @@ def test_application_is_stored_while_the_backend_is_down(kiosk, resident, qtbot)
     kiosk.link.set_mode("down")
     jobs = len(resident.jobs())
     resident.tap(walker.screen.submit_button)
-    resident.wait_screen("bundle_result", timeout=8000)
+    resident.wait_screen("bundle_result", timeout=HANG_GUARD_MS)
     result = kiosk.bundle_controller.result
     assert result.heading.text() == "申请已暂存"
     shown = "\n".join(w.text() for w in result.findChildren(type(result.heading)))
@@ -34,7 +33,7 @@ def test_application_is_stored_while_the_backend_is_down(kiosk, resident, qtbot)
     item = kiosk.outbox.all_items()[-1]
     kiosk.outbox._conn.execute("UPDATE outbox SET next_at=0 WHERE idem_key=?", (item.key,))
     kiosk.delivery.drain()
-    qtbot.waitUntil(lambda: kiosk.outbox.pending()[0] == 0, timeout=5000)
+    qtbot.waitUntil(lambda: kiosk.outbox.pending()[0] == 0, timeout=HANG_GUARD_MS)
     apps = kiosk.backend.applications_of(DEMO_RESIDENTS["ordinary"])
     assert len(apps) == 1 and apps[0].bundle_id == bundle.id
 
@@ -46,11 +45,11 @@ def test_lost_reply_is_applied_once(kiosk, resident, qtbot):
     walker.walk(bundle, DEMO_RESIDENTS["ordinary"])
     kiosk.link.set_mode("lost_reply")
     resident.tap(walker.screen.submit_button)
-    resident.wait_screen("bundle_result", timeout=8000)
+    resident.wait_screen("bundle_result", timeout=HANG_GUARD_MS)
     kiosk.link.set_mode("up")
     kiosk.outbox._conn.execute("UPDATE outbox SET next_at=0")
     kiosk.delivery.drain()
-    qtbot.waitUntil(lambda: kiosk.outbox.pending()[0] == 0, timeout=5000)
+    qtbot.waitUntil(lambda: kiosk.outbox.pending()[0] == 0, timeout=HANG_GUARD_MS)
     assert len(kiosk.backend.applications_of(DEMO_RESIDENTS["ordinary"])) == 1
 
 
@@ -60,7 +59,7 @@ def test_no_ticket_while_down_then_exactly_one(kiosk, resident, qtbot):
     resident.wait_screen("category")
     resident.tap(kiosk.controller.category.buttons["social_security"])
     problem = kiosk.controller.category.problem
-    qtbot.waitUntil(problem.isVisible, timeout=5000)
+    qtbot.waitUntil(problem.isVisible, timeout=HANG_GUARD_MS)
     assert problem.text() == messages.ticket_unavailable("12345")
     assert resident.screen == "category" and resident.jobs() == []
     kiosk.link.set_mode("up")
@@ -69,7 +68,7 @@ def test_no_ticket_while_down_then_exactly_one(kiosk, resident, qtbot):
     resident.wait_printout(0)
     kiosk.outbox._conn.execute("UPDATE outbox SET next_at=0")
     kiosk.delivery.drain()
-    qtbot.wait(300)
+    qtbot.waitUntil(lambda: not kiosk.busy(), timeout=HANG_GUARD_MS)  # the drain has run
     assert kiosk.backend.queue_figures()["social_security"].waiting == 1
 
 
@@ -80,7 +79,7 @@ def test_rating_is_kept_when_down(kiosk, resident, qtbot):
     screen = kiosk.window.current()
     resident.tap(screen.level_buttons[4])
     resident.tap(screen.submit_button)
-    qtbot.waitUntil(screen.thanks.isVisible, timeout=5000)
+    qtbot.waitUntil(screen.thanks.isVisible, timeout=HANG_GUARD_MS)
     assert screen.thanks.text() == messages.rating_stored()
     assert kiosk.outbox.pending()[0] == 1
 
@@ -99,12 +98,12 @@ def test_a_retry_after_an_unexpected_error_rates_once(kiosk, resident, qtbot, mo
 
     monkeypatch.setattr(kiosk.outbox, "mark_done", fail_once)
     screen = rate_from_home(kiosk, resident, 3, "fast")
-    qtbot.waitUntil(screen.problem.isVisible, timeout=5000)
+    qtbot.waitUntil(screen.problem.isVisible, timeout=HANG_GUARD_MS)
     assert screen.problem.text() == messages.backend_unavailable()
     assert not screen.level_buttons[1].isEnabled()  # the choice stays as it was sent
     resident.tap(screen.submit_button)
-    qtbot.waitUntil(screen.thanks.isVisible, timeout=5000)
-    qtbot.waitUntil(lambda: not kiosk.busy())
+    qtbot.waitUntil(screen.thanks.isVisible, timeout=HANG_GUARD_MS)
+    qtbot.waitUntil(lambda: not kiosk.busy(), timeout=HANG_GUARD_MS)
     today = shanghai_now().date()
     rows = {(r["section"], r["key"], r["subkey"]): r["value"]
             for r in export_stats(kiosk.backend, today, today)}
@@ -136,10 +135,11 @@ def test_gui_never_stalls_while_the_backend_hangs(kiosk, resident, qtbot):
     resident.wait_screen("home")
     resident.tap(kiosk.controller.home.service_buttons["rating"])
     resident.wait_screen("rating")
-    end = time.monotonic() + 2.0
-    qtbot.waitUntil(lambda: time.monotonic() > end, timeout=5000)
+    qtbot.wait(2000)  # the hang goes on meanwhile; the probe measures the event loop
     probe.stop()
     worst = max(lateness)
     print(f"event-loop stall while the backend hangs: worst {worst:.0f} ms over "
           f"{len(lateness)} ticks")
-    assert worst < 100
+    # A ceiling a loaded machine still meets (a tick late by a busy scheduler), while the
+    # regression it guards, a backend call on the GUI thread, stalls for the whole hang.
+    assert worst < kiosk.link.timeout_s * 1000 / 2

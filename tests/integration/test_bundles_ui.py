@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QLabel
@@ -12,11 +11,12 @@ from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.domain import idnumber, payloads
 from kiosk.domain.bundles import Bundle, load_bundles
 from kiosk.domain.wizard import StepKind, luhn_valid
+from tests.helpers.paths import BUNDLES_DIR, CONFIG_DIR
+from tests.helpers.waits import HANG_GUARD_MS
 
-ROOT = Path(__file__).resolve().parents[2]
 CATALOG_IDS = {"social_security", "medical_insurance", "civil_affairs", "household",
                "housing_fund", "residence_permit", "other"}
-SHIPPED_BUNDLES = load_bundles(ROOT / "config" / "bundles", CATALOG_IDS).bundles
+SHIPPED_BUNDLES = load_bundles(BUNDLES_DIR, CATALOG_IDS).bundles
 
 
 def luhn_number(prefix: str = "622202020011223", length: int = 16) -> str:
@@ -102,7 +102,7 @@ class Walker:
             elif step.kind is StepKind.IDENTIFY:
                 self.r.show_phone(self.r.code(resident_id))
                 self.r.qtbot.waitUntil(lambda: self.wiz.current.kind is not StepKind.IDENTIFY,
-                                       timeout=8000)
+                                       timeout=HANG_GUARD_MS)
                 self.r.put_phone_away()
             elif step.kind is StepKind.QUESTION:
                 before = self.wiz.current.key
@@ -141,7 +141,7 @@ def test_every_bundle_through_the_ui(kiosk, resident, bundle):
     to_bring = [m.title.zh for m in wiz.to_bring()]
     jobs = len(resident.jobs())
     resident.tap(walker.screen.submit_button)
-    resident.wait_screen("bundle_result", timeout=8000)
+    resident.wait_screen("bundle_result", timeout=HANG_GUARD_MS)
     printed = resident.wait_printout(jobs)
     reference = kiosk.bundle_controller.result.reference.text()
     assert reference.startswith("YW")
@@ -187,7 +187,7 @@ def test_materials_follow_the_licenses(kiosk, resident, role, all_exempt):
     assert all(s.exempt is all_exempt for s in licensed)
     jobs = len(resident.jobs())
     resident.tap(walker.screen.submit_button)
-    resident.wait_screen("bundle_result", timeout=8000)
+    resident.wait_screen("bundle_result", timeout=HANG_GUARD_MS)
     printed = resident.wait_printout(jobs)
     flat = "".join(printed.text.split())
     for s in licensed:
@@ -227,7 +227,7 @@ def test_bad_field_value_gets_a_message(kiosk, resident):
         if step.kind is StepKind.IDENTIFY:
             resident.show_phone(resident.code(DEMO_RESIDENTS["ordinary"]))
             resident.qtbot.waitUntil(lambda: walker.wiz.current.kind is not StepKind.IDENTIFY,
-                                     timeout=8000)
+                                     timeout=HANG_GUARD_MS)
             resident.put_phone_away()
         elif step.kind is StepKind.QUESTION:
             card = next(f for f in bundle.fields if f.kind == "bank_card")
@@ -259,8 +259,8 @@ def test_double_tap_on_submit_files_once(kiosk, resident, qtbot):
     button = walker.screen.submit_button
     button.click()
     button.click()
-    resident.wait_screen("bundle_result", timeout=8000)
-    qtbot.wait(300)
+    resident.wait_screen("bundle_result", timeout=HANG_GUARD_MS)
+    qtbot.waitUntil(lambda: not kiosk.busy(), timeout=HANG_GUARD_MS)  # a second one, if sent
     apps = kiosk.backend.applications_of(DEMO_RESIDENTS["ordinary"])
     assert len(apps) == 1
 
@@ -269,7 +269,7 @@ def test_new_bundle_file_needs_no_code(kiosk_factory, resident_at, tmp_path):
     import shutil
 
     config_dir = tmp_path / "cfg"
-    shutil.copytree(ROOT / "config", config_dir)
+    shutil.copytree(CONFIG_DIR, config_dir)
     (config_dir / "bundles" / "library_card.yaml").write_text(NEW_BUNDLE, encoding="utf-8")
     k = kiosk_factory(config_file=config_dir / "kiosk.toml")
     person = resident_at(k)
@@ -280,7 +280,7 @@ def test_new_bundle_file_needs_no_code(kiosk_factory, resident_at, tmp_path):
     walker.walk(bundle, DEMO_RESIDENTS["ordinary"])
     jobs = len(person.jobs())
     person.tap(walker.screen.submit_button)
-    person.wait_screen("bundle_result", timeout=8000)
+    person.wait_screen("bundle_result", timeout=HANG_GUARD_MS)
     printed = person.wait_printout(jobs)
     assert "社区图书证" in printed.text.replace(" ", "")
 
@@ -335,7 +335,7 @@ def test_query_shows_the_timeline(kiosk, resident):
     walker.open(bundle.id)
     walker.walk(bundle, DEMO_RESIDENTS["ordinary"])
     resident.tap(walker.screen.submit_button)
-    resident.wait_screen("bundle_result", timeout=8000)
+    resident.wait_screen("bundle_result", timeout=HANG_GUARD_MS)
     reference = kiosk.bundle_controller.result.reference.text()
     from kiosk.backend.interface import ApplicationStatus
 
@@ -351,7 +351,7 @@ def test_query_shows_the_timeline(kiosk, resident):
     resident.wait_screen("query_scan")
     code = next(iter(r for r in [resident_code_for_receipt(kiosk, reference)]))
     resident.show_phone(code)
-    resident.wait_screen("query_result", timeout=8000)
+    resident.wait_screen("query_result", timeout=HANG_GUARD_MS)
     shown = texts(kiosk.window)
     for label in ("已提交", "受理中", "需补正", "请补交 近期一寸照片", reference):
         assert label in shown, label
@@ -359,7 +359,7 @@ def test_query_shows_the_timeline(kiosk, resident):
 
 def resident_code_for_receipt(kiosk, reference: str) -> str:
     jobs = kiosk.printer_transport.jobs
-    from conftest import read_printout
+    from tests.helpers.printout import read_printout
 
     for data in reversed(jobs):
         printed = read_printout(data)
@@ -376,8 +376,8 @@ def test_stats_know_the_bundle_was_finished(kiosk, resident, qtbot):
     walker.open(bundle.id)
     walker.walk(bundle, DEMO_RESIDENTS["ordinary"])
     resident.tap(walker.screen.submit_button)
-    resident.wait_screen("bundle_result", timeout=8000)
-    qtbot.waitUntil(lambda: not kiosk.busy())
+    resident.wait_screen("bundle_result", timeout=HANG_GUARD_MS)
+    qtbot.waitUntil(lambda: not kiosk.busy(), timeout=HANG_GUARD_MS)
     today = dt.datetime.now(dt.UTC).astimezone().date()
     rows = export_stats(kiosk.backend, today - dt.timedelta(days=1), today + dt.timedelta(days=1))
     assert any(r["section"] == "bundles" and r["key"] == bundle.id for r in rows), rows
@@ -387,7 +387,7 @@ def test_broken_bundle_file_is_reported_and_the_rest_still_work(kiosk_factory, t
     import shutil
 
     config_dir = tmp_path / "cfg"
-    shutil.copytree(ROOT / "config", config_dir)
+    shutil.copytree(CONFIG_DIR, config_dir)
     (config_dir / "bundles" / "broken.yaml").write_text("id: broken\nfoo: [\n", "utf-8")
     k = kiosk_factory(config_file=config_dir / "kiosk.toml")
     assert len(k.bundles.bundles) == len(SHIPPED_BUNDLES)
@@ -397,8 +397,8 @@ def test_broken_bundle_file_is_reported_and_the_rest_still_work(kiosk_factory, t
 
 
 def test_abandoned_bundle_is_counted_at_its_step(kiosk, resident, qtbot):
-    from kiosk.app import shanghai_now
     from kiosk.backend.stats import export_stats
+    from kiosk.common.clock import shanghai_now
 
     walker = Walker(kiosk, resident)
     walker.open("birth")
@@ -406,7 +406,7 @@ def test_abandoned_bundle_is_counted_at_its_step(kiosk, resident, qtbot):
     assert walker.wiz.current.kind is StepKind.IDENTIFY
     resident.tap(kiosk.window.home_button)  # the resident gives up
     resident.wait_screen("home")
-    qtbot.waitUntil(lambda: not kiosk.busy())
+    qtbot.waitUntil(lambda: not kiosk.busy(), timeout=HANG_GUARD_MS)
     today = shanghai_now().date()
     rows = {(r["section"], r["key"], r["subkey"]): r["value"]
             for r in export_stats(kiosk.backend, today, today)}

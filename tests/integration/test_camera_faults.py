@@ -12,8 +12,10 @@ import time
 import pytest
 
 from kiosk.backend.seed import DEMO_RESIDENTS
+from kiosk.services.scanning.pipeline import MAX_BACKOFF_S
 from kiosk.services.scanning.supervisor import CameraProxy
 from kiosk.ui import messages
+from tests.helpers.waits import HANG_GUARD_MS
 
 
 @pytest.mark.parametrize("fault", ["unplug", "freeze"])
@@ -23,34 +25,37 @@ def test_camera_fault_and_recovery(kiosk, resident, qtbot, fault):
     scan = kiosk.controller.scan
     assert isinstance(kiosk.camera, CameraProxy)
     getattr(kiosk.camera, fault)()
-    qtbot.waitUntil(lambda: scan.status.text() == messages.camera_problem(), timeout=5000)
+    qtbot.waitUntil(lambda: scan.status.text() == messages.camera_problem(), timeout=HANG_GUARD_MS)
     assert kiosk.scanner.last_error  # the technician reads why
     assert scan.no_phone_button.isVisible() and scan.no_phone_button.isEnabled()
     # No frozen picture on the preview while the camera is out: it says so instead.
     assert scan.camera._frame is None and scan.camera.message == "摄像头暂时无法使用"
     back = time.monotonic()
     kiosk.camera.plug()
-    qtbot.waitUntil(lambda: kiosk.scanner.state == "running", timeout=5000)
+    qtbot.waitUntil(lambda: kiosk.scanner.state == "running", timeout=HANG_GUARD_MS)
     recovered_s = time.monotonic() - back
     print(f"camera {fault}: scanning again {recovered_s:.2f} s after it came back")
-    assert recovered_s < 2.0
+    # The reopen backoff is capped at MAX_BACKOFF_S; a ceiling a loaded machine still meets
+    # (the figure is in docs/RELIABILITY.md), while a backoff growing past its cap fails.
+    assert recovered_s < MAX_BACKOFF_S * 4
     # The state is read from the worker's thread; the screen hears of it through a queued
     # signal a moment later.
-    qtbot.waitUntil(lambda: scan.status.text() == "", timeout=1000)
-    qtbot.waitUntil(lambda: scan.camera._frame is not None, timeout=2000)  # live again
+    qtbot.waitUntil(lambda: scan.status.text() == "", timeout=HANG_GUARD_MS)
+    qtbot.waitUntil(lambda: scan.camera._frame is not None, timeout=HANG_GUARD_MS)  # live again
     assert scan.camera.message == ""
-    qtbot.waitUntil(lambda: kiosk.scanner.last_error == "", timeout=2000)  # not shown as current
+    # Not shown as current any more.
+    qtbot.waitUntil(lambda: kiosk.scanner.last_error == "", timeout=HANG_GUARD_MS)
     resident.show_phone(resident.code(DEMO_RESIDENTS["ordinary"]))
-    resident.wait_screen("category", timeout=5000)
+    resident.wait_screen("category", timeout=HANG_GUARD_MS)
 
 
 def test_a_camera_already_out_is_said_on_every_scan_screen_for_every_resident(
         kiosk, resident, qtbot):
     """Unplugged while nobody was there: the next residents read it the moment they open a
     scan screen (the state does not change again, so nothing else would tell them)."""
-    qtbot.waitUntil(lambda: kiosk.scanner.state == "running", timeout=8000)
+    qtbot.waitUntil(lambda: kiosk.scanner.state == "running", timeout=HANG_GUARD_MS)
     kiosk.camera.unplug()
-    qtbot.waitUntil(lambda: kiosk.scanner.state in ("unavailable", "stale"), timeout=5000)
+    qtbot.waitUntil(lambda: kiosk.scanner.state in ("unavailable", "stale"), timeout=HANG_GUARD_MS)
     c = kiosk.controller
     for _ in range(2):  # two residents: a session's end must not wipe the camera's state
         resident.tap(c.home.scan_button)
@@ -64,8 +69,8 @@ def test_a_camera_already_out_is_said_on_every_scan_screen_for_every_resident(
         assert kiosk.window.current().camera.message  # the preview says it too
         kiosk.window.go_home("idle")
     kiosk.camera.plug()
-    qtbot.waitUntil(lambda: kiosk.scanner.state == "running", timeout=5000)
-    qtbot.waitUntil(lambda: c.scan.status.text() == "", timeout=2000)
+    qtbot.waitUntil(lambda: kiosk.scanner.state == "running", timeout=HANG_GUARD_MS)
+    qtbot.waitUntil(lambda: c.scan.status.text() == "", timeout=HANG_GUARD_MS)
     resident.tap(c.home.scan_button)
     resident.wait_screen("scan")
     assert c.scan.status.text() == ""

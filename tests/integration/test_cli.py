@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import zxingcpp
 from escpos.printer import Dummy
@@ -12,14 +11,14 @@ from PIL import Image
 
 from kiosk.config.loader import load_config
 from kiosk.domain import payloads
+from tests.helpers.paths import BUNDLES_DIR, CATALOG_FILE, REPO_ROOT, SHIPPED_CONFIG
 
-ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "config" / "kiosk.toml"
+CONFIG = SHIPPED_CONFIG
 
 
 def kiosk(*args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "kiosk", *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=ROOT)
+                          text=True, timeout=timeout, cwd=REPO_ROOT)
 
 
 def test_receipt_render_reads_a_python_escpos_stream(tmp_path):
@@ -103,12 +102,12 @@ def test_demo_writes_every_screen_and_the_tickets(tmp_path):
 
 
 def test_check_bundles_reports_broken_files(tmp_path):
-    ok = kiosk("check-bundles", str(ROOT / "config" / "bundles"))
+    ok = kiosk("check-bundles", str(BUNDLES_DIR))
     assert ok.returncode == 0 and "OK: 6 bundles" in ok.stdout
     folder = tmp_path / "bundles"
     folder.mkdir()
     (folder / "broken.yaml").write_text("id: broken\ntitle: {zh: 坏, en: bad}\nfoo: 1\n", "utf-8")
-    bad = kiosk("check-bundles", str(folder), "--catalog", str(ROOT / "config" / "catalog.yaml"))
+    bad = kiosk("check-bundles", str(folder), "--catalog", str(CATALOG_FILE))
     assert bad.returncode == 2
     assert "broken.yaml" in bad.stderr + bad.stdout and "foo" in bad.stderr + bad.stdout
     assert "Traceback" not in bad.stderr

@@ -19,6 +19,7 @@ from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.domain.masking import mask_name
 from kiosk.ui.audio.sound import SCAN_OK
 from kiosk.ui.theme import ELDER_SCALE
+from tests.helpers.waits import HANG_GUARD_MS
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ def test_the_next_resident_starts_in_normal_mode(kiosk, resident, qtbot, fakes):
     w.set_countdown(1)
     w.set_idle_timeout(0.2)
     w.keep_alive()
-    resident.wait_screen("home", timeout=5000)
+    resident.wait_screen("home", timeout=HANG_GUARD_MS)
     assert not w.elder and w.elder_button.text() == "长辈模式"
     speech, _ = fakes
     assert any("您还在使用吗" in text for text in speech.texts())  # the countdown, heard
@@ -132,7 +133,7 @@ def test_home_to_printed_ticket_in_three_taps(kiosk, resident, fakes, elder):
             resident.tap(c.home.scan_button)
             resident.wait_screen("scan")
             resident.show_phone(resident.code(DEMO_RESIDENTS["ordinary"]))  # not a tap
-            resident.wait_screen("category", timeout=8000)
+            resident.wait_screen("category", timeout=HANG_GUARD_MS)
             resident.put_phone_away()
             tap_choice(resident, c.category.pages, c.category.buttons[category.id])
             resident.wait_screen("ticket")
@@ -160,20 +161,20 @@ def test_prompts_and_scan_results_are_spoken_in_elder_mode_only(kiosk, resident,
     kiosk.window.go_home("home")
     # Elder mode: Home's instruction at once, then each screen's.
     resident.tap(kiosk.window.elder_button)
-    qtbot.waitUntil(lambda: bool(speech.spoken), timeout=2000)
+    qtbot.waitUntil(lambda: bool(speech.spoken), timeout=HANG_GUARD_MS)
     assert "扫码取号" in speech.spoken[-1][0] and speech.spoken[-1][1] == "zh"
     resident.tap(kiosk.controller.home.scan_button)
     resident.wait_screen("scan")
-    qtbot.waitUntil(lambda: "请出示随申码" in speech.spoken[-1][0], timeout=2000)
+    qtbot.waitUntil(lambda: "请出示随申码" in speech.spoken[-1][0], timeout=HANG_GUARD_MS)
     # A refused code: its message.
     resident.show_phone(resident.code(person.resident_id, "expired"))
-    qtbot.waitUntil(lambda: "过期" in speech.spoken[-1][0], timeout=8000)
+    qtbot.waitUntil(lambda: "过期" in speech.spoken[-1][0], timeout=HANG_GUARD_MS)
     # A good one: the greeting with the masked name, read without its asterisks.
     resident.show_phone(resident.code(person.resident_id))
-    resident.wait_screen("category", timeout=8000)
+    resident.wait_screen("category", timeout=HANG_GUARD_MS)
     resident.put_phone_away()
     masked = mask_name(person.name)
-    qtbot.waitUntil(lambda: "您好" in speech.spoken[-1][0], timeout=2000)
+    qtbot.waitUntil(lambda: "您好" in speech.spoken[-1][0], timeout=HANG_GUARD_MS)
     greeting = speech.spoken[-1][0]
     assert masked.replace("*", "") in greeting and "*" not in greeting
     assert "80" in greeting  # the priority notice
@@ -181,8 +182,9 @@ def test_prompts_and_scan_results_are_spoken_in_elder_mode_only(kiosk, resident,
     resident.tap(kiosk.controller.category.buttons["social_security"])
     resident.wait_screen("ticket")
     number = kiosk.controller.ticket.ticket.number
-    qtbot.waitUntil(lambda: any(" ".join(number) in t for t, _ in speech.spoken), timeout=3000)
-    qtbot.waitUntil(lambda: "请取走凭条" in speech.spoken[-1][0], timeout=5000)
+    qtbot.waitUntil(lambda: any(" ".join(number) in t for t, _ in speech.spoken),
+                    timeout=HANG_GUARD_MS)
+    qtbot.waitUntil(lambda: "请取走凭条" in speech.spoken[-1][0], timeout=HANG_GUARD_MS)
     # Never the full name or the ID number.
     everything = " ".join(speech.texts())
     assert person.name not in everything and person.id_number not in everything
@@ -202,11 +204,11 @@ def test_speech_follows_the_language(kiosk, resident, qtbot, fakes):
     speech, _ = fakes
     resident.tap(kiosk.window.language_button)
     resident.tap(kiosk.window.elder_button)
-    qtbot.waitUntil(lambda: bool(speech.spoken), timeout=2000)
+    qtbot.waitUntil(lambda: bool(speech.spoken), timeout=HANG_GUARD_MS)
     text, language = speech.spoken[-1]
     assert language == "en" and "Scan to take a number" in text
     resident.tap(kiosk.window.language_button)  # back to Chinese: Home again, in Chinese
-    qtbot.waitUntil(lambda: speech.spoken[-1][1] == "zh", timeout=2000)
+    qtbot.waitUntil(lambda: speech.spoken[-1][1] == "zh", timeout=HANG_GUARD_MS)
     assert "扫码取号" in speech.spoken[-1][0]
 
 
@@ -216,7 +218,7 @@ def test_speech_always_when_configured(kiosk, resident, qtbot, fakes):
     ctx.modes = dataclasses.replace(ctx.modes, speak_when="always")
     resident.tap(kiosk.controller.home.scan_button)
     resident.wait_screen("scan")
-    qtbot.waitUntil(lambda: bool(speech.spoken), timeout=2000)
+    qtbot.waitUntil(lambda: bool(speech.spoken), timeout=HANG_GUARD_MS)
     assert "请出示随申码" in speech.spoken[-1][0]
 
 
@@ -229,12 +231,12 @@ def test_scan_cue_on_a_good_scan_not_on_a_bad_one(kiosk, resident, qtbot, fakes,
     resident.wait_screen("scan")
     for variant in ("expired", "bad-signature", "garbage"):
         resident.show_phone(resident.code(DEMO_RESIDENTS["ordinary"], variant))
-        qtbot.waitUntil(kiosk.controller.scan.message.isVisible, timeout=8000)
+        qtbot.waitUntil(kiosk.controller.scan.message.isVisible, timeout=HANG_GUARD_MS)
         resident.put_phone_away()
         qtbot.wait(100)
     assert sound.played == []
     resident.show_phone(resident.code(DEMO_RESIDENTS["ordinary"]))
-    resident.wait_screen("category", timeout=8000)
+    resident.wait_screen("category", timeout=HANG_GUARD_MS)
     resident.put_phone_away()
     assert sound.played == [SCAN_OK]
 
@@ -246,14 +248,14 @@ def test_scan_cue_in_the_other_flows(kiosk, resident, qtbot, fakes):
     resident.tap(c.home.service_buttons["query"])
     resident.wait_screen("query_scan")
     resident.show_phone(resident.code(DEMO_RESIDENTS["ordinary"]))
-    resident.wait_screen("query_result", timeout=8000)
+    resident.wait_screen("query_result", timeout=HANG_GUARD_MS)
     resident.put_phone_away()
     assert sound.played == [SCAN_OK]
     kiosk.window.go_home("home")
     resident.tap(c.home.service_buttons["checkin"])
     resident.wait_screen("checkin_scan")
     resident.show_phone(resident.code(DEMO_RESIDENTS["appointment_passed"]))
-    resident.wait_screen("checkin_result", timeout=8000)
+    resident.wait_screen("checkin_result", timeout=HANG_GUARD_MS)
     resident.put_phone_away()
     assert sound.played == [SCAN_OK] * 2
     kiosk.window.go_home("home")
@@ -264,7 +266,7 @@ def test_scan_cue_in_the_other_flows(kiosk, resident, qtbot, fakes):
     resident.wait_screen("wizard")
     resident.tap(bc.wizard_screen.next_button)  # the intro: then identify
     resident.show_phone(resident.code(DEMO_RESIDENTS["ordinary"]))
-    qtbot.waitUntil(lambda: bc.wizard.identified, timeout=8000)
+    qtbot.waitUntil(lambda: bc.wizard.identified, timeout=HANG_GUARD_MS)
     resident.put_phone_away()
     assert sound.played == [SCAN_OK] * 3
 

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SHIPPED, Resident, make_config
 from test_bundles_ui import SHIPPED_BUNDLES, Walker
 
 from kiosk.app import Kiosk, build
@@ -23,6 +22,10 @@ from kiosk.delivery.http_factory import make_embedded
 from kiosk.domain import payloads
 from kiosk.domain.catalog import load_catalog
 from kiosk.ui import messages
+from tests.helpers.config import make_config
+from tests.helpers.paths import SHIPPED_CONFIG
+from tests.helpers.resident import Resident
+from tests.helpers.waits import HANG_GUARD_MS, HANG_GUARD_S
 
 ORDINARY = DEMO_RESIDENTS["ordinary"]
 
@@ -30,7 +33,7 @@ ORDINARY = DEMO_RESIDENTS["ordinary"]
 @pytest.fixture
 def hall(tmp_path: Path) -> Iterator[EmbeddedBackend]:
     """The hall's backend database, as `kiosk backend serve` would open it."""
-    catalog = load_catalog(SHIPPED.parent / "catalog.yaml")
+    catalog = load_catalog(SHIPPED_CONFIG.parent / "catalog.yaml")
     backend = make_embedded(EmbeddedBackendConfig(), tmp_path / "hall", catalog)
     yield backend
     backend.close()
@@ -48,8 +51,10 @@ def http_kiosk(qtbot, tmp_path: Path, server: BackendHTTPServer, caplog) -> Iter
     caplog.set_level(logging.INFO)
     base = make_config(tmp_path / "kiosk-data")
     config = base.model_copy(update={"backend": HttpBackendConfig(
-        url=server.url + "/", connect_timeout_s=0.5, read_timeout_s=2.0)})
-    kiosk = build(config, SHIPPED, kiosk_mode=False)
+        # The hall server answers from a thread of this busy process: its read timeout is a
+        # hang guard here, so a loaded machine's slow answer is not taken for a dead backend.
+        url=server.url + "/", connect_timeout_s=0.5, read_timeout_s=HANG_GUARD_S)})
+    kiosk = build(config, SHIPPED_CONFIG, kiosk_mode=False)
     kiosk.window.show()
     yield kiosk
     kiosk.shutdown()
@@ -73,7 +78,7 @@ def test_a_resident_gets_a_ticket_through_the_hall_backend(http_kiosk, hall, qtb
     assert not (kiosk.paths.data_dir / "kiosk.sqlite3").exists()
     # The hall's signing key was fetched on a worker at start: its codes verify here.
     qtbot.waitUntil(lambda: set(hall.trusted_keys()) <= set(kiosk.backend.trusted_keys()),
-                    timeout=5000)
+                    timeout=HANG_GUARD_MS)
     assert kiosk.verifier.verify(printed.qr_texts[0], payloads.Kind.TICKET)
     assert "GET /v1/residents/{id} -> 200" in caplog.text
     assert ORDINARY not in caplog.text + started  # log lines name routes, not residents
@@ -91,7 +96,7 @@ def test_application_waits_in_the_outbox_while_the_server_is_down(http_kiosk, ha
     server.stop()  # the hall backend goes away (its open connections too)
     jobs = len(resident.jobs())
     resident.tap(walker.screen.submit_button)
-    resident.wait_screen("bundle_result", timeout=8000)
+    resident.wait_screen("bundle_result", timeout=HANG_GUARD_MS)
     result = kiosk.bundle_controller.result
     assert result.heading.text() == "申请已暂存"
     shown = "\n".join(w.text() for w in result.findChildren(type(result.heading)))
@@ -105,10 +110,10 @@ def test_application_waits_in_the_outbox_while_the_server_is_down(http_kiosk, ha
     try:
         kiosk.outbox._conn.execute("UPDATE outbox SET next_at = 0")
         kiosk.delivery.drain()
-        qtbot.waitUntil(lambda: kiosk.outbox.pending()[0] == 0, timeout=5000)
+        qtbot.waitUntil(lambda: kiosk.outbox.pending()[0] == 0, timeout=HANG_GUARD_MS)
         kiosk.outbox._conn.execute("UPDATE outbox SET next_at = 0")
         kiosk.delivery.drain()  # a second drain sends nothing again
-        qtbot.waitUntil(lambda: not kiosk.busy(), timeout=5000)
+        qtbot.waitUntil(lambda: not kiosk.busy(), timeout=HANG_GUARD_MS)
     finally:
         back.stop()
     apps = hall.applications_of(ORDINARY)
@@ -123,6 +128,6 @@ def test_no_ticket_while_the_server_is_down(http_kiosk, server, qtbot):
     resident.wait_screen("category")
     resident.tap(kiosk.controller.category.buttons["social_security"])
     problem = kiosk.controller.category.problem
-    qtbot.waitUntil(problem.isVisible, timeout=5000)
+    qtbot.waitUntil(problem.isVisible, timeout=HANG_GUARD_MS)
     assert problem.text() == messages.ticket_unavailable("12345")
     assert resident.screen == "category" and resident.jobs() == []

@@ -11,16 +11,18 @@ from kiosk.app import build
 from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.domain.payloads import PayloadProblem
 from kiosk.ui import messages
+from tests.helpers.waits import HANG_GUARD_MS
 
 
 @pytest.fixture
 def kiosk_mode_kiosk(tmp_path):
-    from conftest import SHIPPED, make_config
+    from tests.helpers.config import make_config
+    from tests.helpers.paths import SHIPPED_CONFIG
 
     cfg = make_config(tmp_path / "data")
     cfg = cfg.model_copy(update={"scan_engine": cfg.scan_engine.model_copy(
         update={"port": "loop://"})})
-    k = build(cfg, SHIPPED, kiosk_mode=True)
+    k = build(cfg, SHIPPED_CONFIG, kiosk_mode=True)
     k.window.show()
     yield k
     k.shutdown()
@@ -47,16 +49,18 @@ def test_escape_keys_and_close_do_nothing(kiosk_mode_kiosk, qtbot):
 
 @pytest.mark.parametrize("hide_cursor", [True, False])
 def test_kiosk_mode_is_full_screen_with_the_cursor_hidden(tmp_path, qtbot, hide_cursor):
-    from conftest import SHIPPED, make_config
     from PySide6.QtGui import QGuiApplication
+
+    from tests.helpers.config import make_config
+    from tests.helpers.paths import SHIPPED_CONFIG
 
     cfg = make_config(tmp_path / "data")
     cfg = cfg.model_copy(update={"screen": cfg.screen.model_copy(
         update={"fullscreen": True, "hide_cursor": hide_cursor})})
-    k = build(cfg, SHIPPED, kiosk_mode=True)
+    k = build(cfg, SHIPPED_CONFIG, kiosk_mode=True)
     try:
         k.present(kiosk_mode=True)
-        qtbot.waitUntil(k.window.isFullScreen, timeout=2000)  # applied by the event loop
+        qtbot.waitUntil(k.window.isFullScreen, timeout=HANG_GUARD_MS)  # applied by the event loop
         cursor = QGuiApplication.overrideCursor()
         if hide_cursor:
             assert cursor is not None and cursor.shape() == Qt.CursorShape.BlankCursor
@@ -75,7 +79,7 @@ def test_windowed_is_an_ordinary_window(kiosk, qtbot):
 
 
 def test_serial_scan_engine_codes_are_data(kiosk_mode_kiosk, qtbot):
-    from conftest import Resident
+    from tests.helpers.resident import Resident
 
     k = kiosk_mode_kiosk
     person = Resident(k, qtbot)
@@ -84,9 +88,9 @@ def test_serial_scan_engine_codes_are_data(kiosk_mode_kiosk, qtbot):
     port = k.scan_engine._serial
     # Control characters and markup: refused by the payload check, never typed as keys.
     port.write(b"YW1.R.demo.\x1b[2J\x03\x17<b>x</b>\r\n")
-    qtbot.waitUntil(k.controller.scan.message.isVisible, timeout=3000)
+    qtbot.waitUntil(k.controller.scan.message.isVisible, timeout=HANG_GUARD_MS)
     assert k.controller.scan.message.text() == messages.payload_problem(
         PayloadProblem.MALFORMED)
     assert k.window.isVisible() and person.screen == "scan"
     port.write(person.code(DEMO_RESIDENTS["ordinary"]).encode("ascii") + b"\r")
-    person.wait_screen("category", timeout=3000)
+    person.wait_screen("category", timeout=HANG_GUARD_MS)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.ui.audio.sound import FakeSound
 from kiosk.ui.audio.speech import FakeSpeech
+from tests.helpers.waits import HANG_GUARD_MS
 
 MIN_TARGET_PX = 80  # 15 mm on a 1080p panel
 MIN_TEXT_PX = 28
@@ -191,10 +192,10 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
     person.wait_screen("scan")
     seen("scan")
     person.show_phone(person.code(DEMO_RESIDENTS["aged_85"], "expired"))
-    person.qtbot.waitUntil(c.scan.message.isVisible, timeout=8000)
+    person.qtbot.waitUntil(c.scan.message.isVisible, timeout=HANG_GUARD_MS)
     seen("scan")
     person.show_phone(person.code(DEMO_RESIDENTS["aged_85"]))
-    person.wait_screen("category", timeout=8000)
+    person.wait_screen("category", timeout=HANG_GUARD_MS)
     person.put_phone_away()
     seen("category")
     pages = c.category.pages
@@ -208,7 +209,7 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
     person.wait_printout(before)
     # Printed: the status says so (it ends with "…" while printing).
     person.qtbot.waitUntil(lambda: c.ticket.print_status.text() != "" and
-                           not c.ticket.print_status.text().endswith("…"), timeout=5000)
+                           not c.ticket.print_status.text().endswith("…"), timeout=HANG_GUARD_MS)
     seen("ticket")
     person.tap(c.ticket.rate_button)
     person.wait_screen("rating")
@@ -217,13 +218,13 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
     person.tap(rating.level_buttons[4])
     seen("rating")
     person.tap(rating.submit_button)
-    person.qtbot.waitUntil(rating.thanks.isVisible, timeout=5000)
+    person.qtbot.waitUntil(rating.thanks.isVisible, timeout=HANG_GUARD_MS)
     seen("rating")
     person.tap(w.help_button)
     person.wait_screen("help")
     help_screen = w.current()
     person.qtbot.waitUntil(lambda: help_screen.status.text() != "" and
-                           "…" not in help_screen.status.text(), timeout=5000)
+                           "…" not in help_screen.status.text(), timeout=HANG_GUARD_MS)
     seen("help")
     w.go_home("home")
 
@@ -253,11 +254,11 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
                 if not refused:
                     refused = True
                     person.show_phone(person.code(DEMO_RESIDENTS["ordinary"], "expired"))
-                    person.qtbot.waitUntil(screen.problem.isVisible, timeout=8000)
+                    person.qtbot.waitUntil(screen.problem.isVisible, timeout=HANG_GUARD_MS)
                     seen("wizard")
                 person.show_phone(person.code(DEMO_RESIDENTS["ordinary"]))
                 person.qtbot.waitUntil(lambda: bc.wizard.current.kind is not StepKind.IDENTIFY,
-                                       timeout=8000)
+                                       timeout=HANG_GUARD_MS)
                 person.put_phone_away()
             elif step.kind is StepKind.QUESTION:
                 q = wiz.bundle.question(step.ref)
@@ -285,11 +286,11 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
                 assert not refuse, f"{bundle_id}: the ineligible answer did not end it"
                 before = len(person.jobs())
                 person.tap(screen.submit_button)
-                person.wait_screen("bundle_result", timeout=8000)
+                person.wait_screen("bundle_result", timeout=HANG_GUARD_MS)
                 person.wait_printout(before)
                 status = bc.result.print_status
                 person.qtbot.waitUntil(lambda s=status: s.text() != "" and
-                                       not s.text().endswith("…"), timeout=5000)
+                                       not s.text().endswith("…"), timeout=HANG_GUARD_MS)
                 seen("bundle_result")
                 w.go_home("home")
                 break
@@ -307,7 +308,7 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
     person.wait_screen("query_scan")
     seen("query_scan")
     person.show_phone(person.code(DEMO_RESIDENTS["ordinary"]))
-    person.wait_screen("query_result", timeout=8000)
+    person.wait_screen("query_result", timeout=HANG_GUARD_MS)
     person.put_phone_away()
     seen("query_result")
     w.go_home("home")
@@ -318,7 +319,7 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
     person.wait_screen("checkin_scan")
     seen("checkin_scan")
     person.show_phone(person.code(DEMO_RESIDENTS["appointment_passed"]))
-    person.wait_screen("checkin_result", timeout=8000)
+    person.wait_screen("checkin_result", timeout=HANG_GUARD_MS)
     person.put_phone_away()
     seen("checkin_result")
     w.go_home("home")
@@ -333,7 +334,7 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
     w.set_countdown(3)
     w.set_idle_timeout(0.2)
     w.keep_alive()
-    person.qtbot.waitUntil(w.overlay.isVisible, timeout=3000)
+    person.qtbot.waitUntil(w.overlay.isVisible, timeout=HANG_GUARD_MS)
     seen("scan")
     person.tap(w.overlay.button)
     w.go_home("home")
@@ -357,7 +358,7 @@ def walk_fault_screens(kiosk, person, seen: Callable[[str], None], language: str
     person.wait_screen("category")
     tap_choice(person, c.category.pages, c.category.buttons["social_security"])
     person.wait_screen("ticket")
-    person.qtbot.waitUntil(c.ticket.print_problem.isVisible, timeout=5000)
+    person.qtbot.waitUntil(c.ticket.print_problem.isVisible, timeout=HANG_GUARD_MS)
     seen("ticket")
     before = len(person.jobs())
     printer.set_fault(None)
@@ -369,12 +370,12 @@ def walk_fault_screens(kiosk, person, seen: Callable[[str], None], language: str
     person.tap(c.home.no_phone_button)
     person.wait_screen("category")
     tap_choice(person, c.category.pages, c.category.buttons["social_security"])
-    person.qtbot.waitUntil(c.category.problem.isVisible, timeout=5000)
+    person.qtbot.waitUntil(c.category.problem.isVisible, timeout=HANG_GUARD_MS)
     seen("category")
     person.tap(w.help_button)
     person.wait_screen("help")
     help_screen = w.current()
-    person.qtbot.waitUntil(help_screen.problem.isVisible, timeout=5000)
+    person.qtbot.waitUntil(help_screen.problem.isVisible, timeout=HANG_GUARD_MS)
     seen("help")
     w.go_home("home")
     choose(kiosk, person, language, elder)
@@ -383,22 +384,22 @@ def walk_fault_screens(kiosk, person, seen: Callable[[str], None], language: str
     rating = w.current()
     person.tap(rating.level_buttons[1])
     person.tap(rating.submit_button)
-    person.qtbot.waitUntil(rating.thanks.isVisible, timeout=5000)
+    person.qtbot.waitUntil(rating.thanks.isVisible, timeout=HANG_GUARD_MS)
     seen("rating")
     kiosk.link.set_mode("up")
     w.go_home("home")
 
     choose(kiosk, person, language, elder)
-    person.qtbot.waitUntil(lambda: kiosk.scanner.state == "running", timeout=8000)
+    person.qtbot.waitUntil(lambda: kiosk.scanner.state == "running", timeout=HANG_GUARD_MS)
     kiosk.camera.unplug()
     person.qtbot.waitUntil(lambda: kiosk.scanner.state in ("unavailable", "stale"),
-                           timeout=5000)
+                           timeout=HANG_GUARD_MS)
     person.tap(c.home.scan_button)
     person.wait_screen("scan")
-    person.qtbot.waitUntil(lambda: c.scan.status.text() != "", timeout=2000)
+    person.qtbot.waitUntil(lambda: c.scan.status.text() != "", timeout=HANG_GUARD_MS)
     seen("scan")
     kiosk.camera.plug()
-    person.qtbot.waitUntil(lambda: kiosk.scanner.state == "running", timeout=5000)
+    person.qtbot.waitUntil(lambda: kiosk.scanner.state == "running", timeout=HANG_GUARD_MS)
     w.go_home("home")
 
 

@@ -36,12 +36,14 @@ from PySide6.QtWidgets import QAbstractItemView, QComboBox, QLabel, QLineEdit, Q
 
 from kiosk.app import Kiosk
 from kiosk.backend.seed import DEMO_RESIDENTS
-from kiosk.backend.stats import export_stats, stats_csv, stats_table
+from kiosk.backend.stats import export_stats
+from kiosk.cli.stats import stats_csv, stats_table
 from kiosk.devtools.escpos_render import render_text
 from kiosk.domain import idnumber
 from kiosk.domain.masking import mask_id_number, mask_name, mask_phone
 from kiosk.domain.wizard import StepKind, luhn_valid
-from kiosk.ui import widgets as ui_widgets
+from kiosk.ui.widgets import qr as ui_qr
+from tests.helpers.waits import HANG_GUARD_MS
 
 ORDINARY = DEMO_RESIDENTS["ordinary"]  # R0001 张伟明
 RARE = DEMO_RESIDENTS["rare_name"]  # R0010 𠮷祥云, ID number ending in X
@@ -324,12 +326,12 @@ def rate_and_call_help(person, rate_button) -> None:
     rating = w.current()
     person.tap(rating.level_buttons[2])
     person.tap(rating.submit_button)
-    person.qtbot.waitUntil(rating.thanks.isVisible, timeout=5000)
+    person.qtbot.waitUntil(rating.thanks.isVisible, timeout=HANG_GUARD_MS)
     person.tap(w.help_button)
     person.wait_screen("help")
     status = w.current().status
     person.qtbot.waitUntil(lambda: status.text() != "" and "…" not in status.text(),
-                           timeout=5000)
+                           timeout=HANG_GUARD_MS)
 
 
 def fill_bundle(person, bundle_id: str, resident_id: str, typed: dict[str, str],
@@ -352,7 +354,7 @@ def fill_bundle(person, bundle_id: str, resident_id: str, typed: dict[str, str],
         if step.kind is StepKind.IDENTIFY:
             person.show_phone(person.code(resident_id))
             person.qtbot.waitUntil(lambda: bc.wizard.current.kind is not StepKind.IDENTIFY,
-                                   timeout=8000)
+                                   timeout=HANG_GUARD_MS)
             person.put_phone_away()
         elif step.kind is StepKind.QUESTION:
             # An answer that skips nothing, so that every field is asked for.
@@ -412,7 +414,7 @@ def test_sessions_leave_no_personal_data(kiosk_factory, resident_at, debug_log, 
         found = leaks(texts, secrets + masked + session_codes)
         assert not found, (after, found)
         assert not kept, (after, kept)
-        assert not ui_widgets._QR_CACHE, (after, list(ui_widgets._QR_CACHE))
+        assert not ui_qr._QR_CACHE, (after, list(ui_qr._QR_CACHE))
         assert len(texts) > 50  # the walk did see the screens' texts
         walks.append(after)
 
@@ -458,7 +460,7 @@ def test_sessions_leave_no_personal_data(kiosk_factory, resident_at, debug_log, 
     person.tap(c.home.scan_button)
     person.wait_screen("scan")
     person.show_phone(person.code(ORDINARY, "expired"))
-    qtbot.waitUntil(c.scan.message.isVisible, timeout=5000)
+    qtbot.waitUntil(c.scan.message.isVisible, timeout=HANG_GUARD_MS)
     person.put_phone_away()
     window.go_home("home")
     forgotten("refused code")
@@ -473,11 +475,11 @@ def test_sessions_leave_no_personal_data(kiosk_factory, resident_at, debug_log, 
     seen_now(typed_masked()[:3])  # the CONFIRM step shows what was typed, masked
     before = len(person.jobs())
     person.tap(bc.wizard_screen.submit_button)
-    person.wait_screen("bundle_result", timeout=8000)
+    person.wait_screen("bundle_result", timeout=HANG_GUARD_MS)
     receipt = person.wait_printout(before)
     status = bc.result.print_status
     qtbot.waitUntil(lambda: status.text() != "" and not status.text().endswith("…"),
-                    timeout=5000)
+                    timeout=HANG_GUARD_MS)
     reference = bc.result.reference.text()
     assert reference and reference in receipt.text
     code_of("application reference", [reference])
@@ -491,11 +493,11 @@ def test_sessions_leave_no_personal_data(kiosk_factory, resident_at, debug_log, 
     person.tap(c.home.service_buttons["query"])
     person.wait_screen("query_scan")
     person.show_phone(person.code(ORDINARY))
-    person.wait_screen("query_result", timeout=8000)
+    person.wait_screen("query_result", timeout=HANG_GUARD_MS)
     person.put_phone_away()
     query_result = window.current()
     qtbot.waitUntil(lambda: any(reference in t for _, t in widget_texts(query_result)[0]),
-                    timeout=5000)
+                    timeout=HANG_GUARD_MS)
     person.tap(query_result.done_button)
     person.wait_screen("home")
     forgotten("办件查询")
@@ -505,7 +507,7 @@ def test_sessions_leave_no_personal_data(kiosk_factory, resident_at, debug_log, 
     person.wait_screen("checkin_scan")
     before = len(person.jobs())
     person.show_phone(person.code(ON_TIME))
-    person.wait_screen("ticket", timeout=8000)
+    person.wait_screen("ticket", timeout=HANG_GUARD_MS)
     person.put_phone_away()
     code_of("check-in ticket QR", person.wait_printout(before).qr_texts)
     person.tap(c.ticket.done_button)
@@ -514,7 +516,7 @@ def test_sessions_leave_no_personal_data(kiosk_factory, resident_at, debug_log, 
     person.tap(c.home.service_buttons["checkin"])
     person.wait_screen("checkin_scan")
     person.show_phone(person.code(TOO_LATE))
-    person.wait_screen("checkin_result", timeout=8000)
+    person.wait_screen("checkin_result", timeout=HANG_GUARD_MS)
     person.put_phone_away()
     assert window.current().explanation.text()
     person.tap(window.current().done_button)
@@ -528,9 +530,10 @@ def test_sessions_leave_no_personal_data(kiosk_factory, resident_at, debug_log, 
     window.set_countdown(1)
     window.set_idle_timeout(0.3)
     window.keep_alive()
-    qtbot.waitUntil(window.overlay.isVisible, timeout=3000)
-    person.wait_screen("home", timeout=5000)
-    qtbot.wait(200)  # let statistics and late answers land
+    qtbot.waitUntil(window.overlay.isVisible, timeout=HANG_GUARD_MS)
+    person.wait_screen("home", timeout=HANG_GUARD_MS)
+    # Statistics and late answers land.
+    qtbot.waitUntil(lambda: not kiosk.busy(), timeout=HANG_GUARD_MS)
     forgotten("一件事 abandoned, idle timeout")
     assert len(walks) == 12, walks
 

@@ -33,6 +33,7 @@ from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.domain import payloads
 from kiosk.domain.payloads import Kind, PayloadProblem, PayloadRefused
 from kiosk.ui import messages
+from tests.helpers.waits import HANG_GUARD_S
 
 P = PayloadProblem
 # The replay test needs a nonce the kiosk has accepted; the fixture scans one in first.
@@ -288,7 +289,7 @@ class ScanPath:
             self.kiosk.scanner.codeScanned.emit(text)
             # A refused code is answered at once; a sound one is looked up on the backend
             # queue first, so wait for its answer.
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + HANG_GUARD_S
             while (not errors and self.kiosk.window.current().name == "scan"
                    and not self._shown() and time.monotonic() < deadline):
                 QApplication.processEvents()
@@ -330,12 +331,13 @@ class ScanPath:
 
 @pytest.fixture(scope="module")
 def scan_path(qapp, tmp_path_factory) -> Iterator[ScanPath]:
-    from conftest import SHIPPED, make_config
+    from tests.helpers.config import make_config
+    from tests.helpers.paths import SHIPPED_CONFIG
 
     data: Path = tmp_path_factory.mktemp("fuzz-data")
     # The camera is not started: the test is the camera, emitting what the capture thread
     # would, and an idle emulated camera would only spend CPU decoding empty frames.
-    kiosk = build(make_config(data), SHIPPED, kiosk_mode=False, start_camera=False)
+    kiosk = build(make_config(data), SHIPPED_CONFIG, kiosk_mode=False, start_camera=False)
     kiosk.window.show()
     kiosk.window.set_idle_timeout(3600)  # no Home in the middle of a run
     path = ScanPath(kiosk)
@@ -344,8 +346,8 @@ def scan_path(qapp, tmp_path_factory) -> Iterator[ScanPath]:
     assert kiosk.window.current().name == "category"
     yield path
     # Let answers still queued (statistics, deliveries) arrive before the services close.
-    deadline = time.monotonic() + 0.5
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + HANG_GUARD_S
+    while kiosk.busy() and time.monotonic() < deadline:
         QApplication.processEvents()
         time.sleep(0.01)
     kiosk.shutdown()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.app import shanghai_now
 from kiosk.backend.stats import export_stats
+from kiosk.common.clock import shanghai_now
 from kiosk.hardware.printer.errors import PrinterState
 from kiosk.ui import messages
+from tests.helpers.waits import HANG_GUARD_MS
 
 
 def take_anonymous_ticket(kiosk, resident) -> None:
@@ -18,7 +19,7 @@ def take_anonymous_ticket(kiosk, resident) -> None:
 
 
 def help_screens(kiosk, qtbot) -> dict:
-    qtbot.waitUntil(lambda: not kiosk.busy())
+    qtbot.waitUntil(lambda: not kiosk.busy(), timeout=HANG_GUARD_MS)
     today = shanghai_now().date()
     return {r["subkey"]: r["value"] for r in export_stats(kiosk.backend, today, today)
             if r["section"] == "help_calls" and r["key"] == "screen"}
@@ -36,16 +37,16 @@ def test_fault_before_the_job_holds_it_and_reprints_once(kiosk, resident, qtbot,
     printer.set_fault(fault)
     take_anonymous_ticket(kiosk, resident)
     screen = kiosk.controller.ticket
-    qtbot.waitUntil(screen.print_problem.isVisible, timeout=5000)
+    qtbot.waitUntil(screen.print_problem.isVisible, timeout=HANG_GUARD_MS)
     assert screen.print_problem.text() == messages.printer_problem(code)
     assert screen.ticket is not None and screen.card.qr.pixmap() is not None
     assert resident.jobs() == []
     assert help_screens(kiosk, qtbot).get(f"printer:{code}") == 1  # staff called once
     printer.set_fault(None)  # paper loaded / cover closed / back online
-    qtbot.waitUntil(lambda: len(resident.jobs()) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: len(resident.jobs()) == 1, timeout=HANG_GUARD_MS)
     qtbot.wait(500)
     assert len(resident.jobs()) == 1  # reprinted exactly once
-    from conftest import read_printout
+    from tests.helpers.printout import read_printout
 
     assert screen.ticket.number in read_printout(resident.jobs()[0]).text
 
@@ -61,7 +62,7 @@ def test_fault_mid_job_is_told_and_not_printed_twice(kiosk, resident, qtbot, fau
     printer.set_fault(fault, after_bytes=120)
     take_anonymous_ticket(kiosk, resident)
     screen = kiosk.controller.ticket
-    qtbot.waitUntil(screen.print_problem.isVisible, timeout=5000)
+    qtbot.waitUntil(screen.print_problem.isVisible, timeout=HANG_GUARD_MS)
     # Part of it went out: no promise of an automatic reprint that will not come.
     assert screen.print_problem.text() == messages.printer_problem(code, held=False)
     assert "自动补打" not in screen.print_problem.text()
@@ -88,7 +89,7 @@ def test_printer_silent_after_the_job_is_told_and_not_resent(kiosk, resident, qt
     printer.write = write_then_fall_silent
     take_anonymous_ticket(kiosk, resident)
     screen = kiosk.controller.ticket
-    qtbot.waitUntil(screen.print_problem.isVisible, timeout=5000)
+    qtbot.waitUntil(screen.print_problem.isVisible, timeout=HANG_GUARD_MS)
     assert screen.print_problem.text() == messages.printer_problem("offline", held=False)
     assert help_screens(kiosk, qtbot).get("printer:offline") == 1
     printer.write = real_write
@@ -102,7 +103,7 @@ def test_staff_cancel_drops_held_jobs(kiosk, resident, qtbot):
     kiosk.printing.poll.setInterval(100)
     printer.set_fault(PrinterState.PAPER_OUT)
     take_anonymous_ticket(kiosk, resident)
-    qtbot.waitUntil(lambda: len(kiosk.printing.held) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: len(kiosk.printing.held) == 1, timeout=HANG_GUARD_MS)
     assert kiosk.printing.cancel_held() == 1
     printer.set_fault(None)
     qtbot.wait(500)
@@ -116,7 +117,7 @@ def test_paper_near_end_alerts_and_keeps_printing(kiosk, resident, qtbot):
     resident.wait_printout(0)
     assert not kiosk.controller.ticket.print_problem.isVisible()
     qtbot.waitUntil(lambda: help_screens(kiosk, qtbot).get("printer:paper_near_end") == 1,
-                    timeout=5000)
+                    timeout=HANG_GUARD_MS)
 
 
 def test_unplugged_printer(kiosk, resident, qtbot):
@@ -125,7 +126,7 @@ def test_unplugged_printer(kiosk, resident, qtbot):
     printer.unplug()
     take_anonymous_ticket(kiosk, resident)
     screen = kiosk.controller.ticket
-    qtbot.waitUntil(screen.print_problem.isVisible, timeout=5000)
+    qtbot.waitUntil(screen.print_problem.isVisible, timeout=HANG_GUARD_MS)
     assert screen.print_problem.text() == messages.printer_problem("unavailable")
     printer.plug()
-    qtbot.waitUntil(lambda: len(resident.jobs()) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: len(resident.jobs()) == 1, timeout=HANG_GUARD_MS)

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QLabel
 
-from kiosk.app import shanghai_now
 from kiosk.backend.seed import DEMO_RESIDENTS, hall_hours_clock
 from kiosk.backend.stats import export_stats
-
-ROOT = Path(__file__).resolve().parents[2]
+from kiosk.common.clock import shanghai_now
+from tests.helpers.paths import CONFIG_DIR
+from tests.helpers.waits import HANG_GUARD_MS
 
 
 def texts(widget) -> str:
@@ -31,7 +31,7 @@ def check_in(kiosk, resident, role: str) -> None:
 def test_check_in_on_time_gives_a_priority_ticket(kiosk, resident):
     before = len(resident.jobs())
     check_in(kiosk, resident, "appointment_today")
-    resident.wait_screen("ticket", timeout=8000)
+    resident.wait_screen("ticket", timeout=HANG_GUARD_MS)
     printed = resident.wait_printout(before)
     number = kiosk.controller.ticket.ticket.number
     assert re.fullmatch(r"Y[A-G]\d{3}", number), number
@@ -43,7 +43,7 @@ def test_check_in_on_time_gives_a_priority_ticket(kiosk, resident):
 
 def test_check_in_too_late_explains_and_offers_an_ordinary_ticket(kiosk, resident):
     check_in(kiosk, resident, "appointment_passed")
-    resident.wait_screen("checkin_result", timeout=8000)
+    resident.wait_screen("checkin_result", timeout=HANG_GUARD_MS)
     assert "已超过签到时间" in kiosk.window.current().explanation.text()
     before = len(resident.jobs())
     resident.tap(kiosk.window.current().ordinary_button)
@@ -57,7 +57,7 @@ def test_check_in_too_late_explains_and_offers_an_ordinary_ticket(kiosk, residen
 
 def test_check_in_without_appointment(kiosk, resident):
     check_in(kiosk, resident, "ordinary")
-    resident.wait_screen("checkin_result", timeout=8000)
+    resident.wait_screen("checkin_result", timeout=HANG_GUARD_MS)
     assert "没有查到您今天的预约" in kiosk.window.current().explanation.text()
 
 
@@ -72,7 +72,7 @@ def test_check_in_too_early(kiosk_factory, resident_at):
     person = resident_at(k)
     offset["minutes"] = -90  # the resident comes an hour and a half early
     check_in(k, person, "appointment_today")
-    person.wait_screen("checkin_result", timeout=8000)
+    person.wait_screen("checkin_result", timeout=HANG_GUARD_MS)
     assert "现在还早" in k.window.current().explanation.text()
 
 
@@ -89,7 +89,7 @@ def rate_from_home(kiosk, resident, level: int, reason: str):
 
 def test_rating_from_home_and_after_a_ticket(kiosk, resident, qtbot):
     screen = rate_from_home(kiosk, resident, 5, "fast")
-    qtbot.waitUntil(screen.thanks.isVisible, timeout=5000)
+    qtbot.waitUntil(screen.thanks.isVisible, timeout=HANG_GUARD_MS)
     resident.tap(screen.done_button)
     resident.wait_screen("home")
     # After a ticket, the rating is about that ticket.
@@ -105,8 +105,8 @@ def test_rating_from_home_and_after_a_ticket(kiosk, resident, qtbot):
     resident.tap(screen.reason_buttons["too_slow"])
     screen.submit_button.click()
     screen.submit_button.click()  # a double tap rates once
-    qtbot.waitUntil(screen.thanks.isVisible, timeout=5000)
-    qtbot.waitUntil(lambda: not kiosk.busy())
+    qtbot.waitUntil(screen.thanks.isVisible, timeout=HANG_GUARD_MS)
+    qtbot.waitUntil(lambda: not kiosk.busy(), timeout=HANG_GUARD_MS)
     today = shanghai_now().date()
     rows = {(r["section"], r["key"], r["subkey"]): r["value"]
             for r in export_stats(kiosk.backend, today, today)}
@@ -120,11 +120,12 @@ def test_help_from_any_screen(kiosk, resident, qtbot):
     resident.wait_screen("category")
     resident.tap(kiosk.window.help_button)
     resident.wait_screen("help")
-    qtbot.waitUntil(lambda: "马上就到" in kiosk.window.current().heading.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "马上就到" in kiosk.window.current().heading.text(),
+                    timeout=HANG_GUARD_MS)
     assert "12345" in texts(kiosk.window.current())
     resident.tap(kiosk.window.current().back_button)
     resident.wait_screen("category")
-    qtbot.waitUntil(lambda: not kiosk.busy())
+    qtbot.waitUntil(lambda: not kiosk.busy(), timeout=HANG_GUARD_MS)
     today = shanghai_now().date()
     rows = {(r["section"], r["key"], r["subkey"]): r["value"]
             for r in export_stats(kiosk.backend, today, today)}
@@ -133,7 +134,7 @@ def test_help_from_any_screen(kiosk, resident, qtbot):
 
 def copy_config(tmp_path: Path) -> Path:
     cfg = tmp_path / "cfg"
-    shutil.copytree(ROOT / "config", cfg)
+    shutil.copytree(CONFIG_DIR, cfg)
     toml = cfg / "kiosk.toml"
     text = toml.read_text("utf-8").replace('data_dir = "../var"',
                                            f'data_dir = "{tmp_path / "data"}"')
@@ -155,7 +156,7 @@ def test_stats_and_staff_commands_on_a_known_session(kiosk_factory, resident_at,
     person.scan_in(DEMO_RESIDENTS["aged_85"])
     person.tap(k.controller.category.buttons["medical_insurance"])
     person.wait_screen("ticket")
-    person.qtbot.waitUntil(lambda: not k.busy())
+    person.qtbot.waitUntil(lambda: not k.busy(), timeout=HANG_GUARD_MS)
     k.shutdown()
     today = shanghai_now().date().isoformat()
     out = subprocess.run(

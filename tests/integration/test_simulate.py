@@ -8,11 +8,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from kiosk.config.loader import load_config
 from kiosk.devtools.simulate import run_simulation
-from tests.integration.conftest import SHIPPED
+from tests.helpers.paths import SHIPPED_CONFIG
 
 
 def test_a_short_run_reports_both_processes_and_flat_counts(capsys) -> None:
-    rows = run_simulation(load_config(SHIPPED), SHIPPED, sessions=40, every=20, seed=7)
+    rows = run_simulation(load_config(SHIPPED_CONFIG), SHIPPED_CONFIG, sessions=40, every=20,
+                          seed=7)
     assert [r["sessions"] for r in rows] == [20, 40]
     first, last = rows
     assert 50 < first["rss_mb"] < 1000

@@ -19,13 +19,13 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SHIPPED, make_config
 
 from kiosk.services.voice import VoiceProcess, VoiceSettings, audio_server_present
 from kiosk.ui.audio.sound import CUES, SCAN_OK, NullSound, write_scan_cue
 from kiosk.ui.audio.speech import NullSpeech, ProcessSpeech, make_voice, speakable
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.config import make_config
+from tests.helpers.paths import REPO_ROOT, SHIPPED_CONFIG
+from tests.helpers.waits import HANG_GUARD_MS
 
 
 def qt_speech_available() -> bool:
@@ -45,12 +45,12 @@ def worker(args: list[str], requests: list[dict], prelude: str = "") -> list[dic
             f"sys.exit(main({args!r}))")
     lines = "".join(json.dumps(r) + "\n" for r in requests)
     out = subprocess.run([sys.executable, "-c", code], input=lines.encode(),
-                         capture_output=True, timeout=60, cwd=ROOT)
+                         capture_output=True, timeout=60, cwd=REPO_ROOT)
     assert out.returncode == 0, out.stderr.decode()[-500:]
     return [json.loads(line) for line in out.stdout.decode().splitlines() if line.strip()]
 
 
-def wait_for(qtbot, condition, timeout: int = 15000) -> None:
+def wait_for(qtbot, condition, timeout: int = HANG_GUARD_MS) -> None:
     qtbot.waitUntil(lambda: bool(condition()), timeout=timeout)
 
 
@@ -99,7 +99,8 @@ def test_worker_ends_when_the_kiosk_closes_its_stdin():
     start = time.monotonic()
     events = worker(["--no-speech"], [])  # EOF at once
     assert events[0]["event"] == "ready"
-    assert time.monotonic() - start < 20
+    # A worker that ignored the EOF would run until subprocess.run's timeout kills it.
+    assert time.monotonic() - start < 50
 
 
 # ----------------------------------------------------------- the kiosk's side: VoiceProcess
@@ -115,7 +116,9 @@ def test_voice_process_speaks_without_blocking_the_screen(qtbot):
         voice.say("Hello", "en")  # starts the process; returns at once
         voice.say("Welcome to self-service", "en")  # replaces the one not yet spoken
         took = time.perf_counter() - start
-        assert took < 0.05, f"say() took {took * 1000:.0f} ms on the GUI thread"
+        # A ceiling a loaded machine meets (it only starts a process), while a say() that
+        # waited for the speech engine to start or speak (seconds) still fails.
+        assert took < 1.0, f"say() took {took * 1000:.0f} ms on the GUI thread"
         wait_for(qtbot, lambda: any(e.get("event") == "spoken" for e in events))
         spoken = [e for e in events if e.get("event") == "spoken"]
         assert spoken == [{"event": "spoken", "lang": "en", "chars": 23}]
@@ -140,7 +143,9 @@ def test_voice_process_without_an_engine_falls_silent(qtbot, caplog):
         start = time.perf_counter()
         for _ in range(100):
             voice.say("您好", "zh")  # nothing sent, nothing queued, nothing logged
-        assert time.perf_counter() - start < 0.05
+        # Loose enough for a loaded machine; a process started or a line logged per call
+        # would still take seconds.
+        assert time.perf_counter() - start < 0.5
     finally:
         voice.close()
     offs = [r for r in caplog.records if "speech off" in r.getMessage()]
@@ -155,14 +160,16 @@ def test_a_hung_speech_process_is_abandoned(qtbot, tmp_path, caplog):
     hang.write_text("#!/bin/sh\nexec sleep 60\n")
     hang.chmod(hang.stat().st_mode | stat.S_IEXEC)
     settings = VoiceSettings(engine="speechd", cues={SCAN_OK: CUES[SCAN_OK]},
-                             start_timeout_s=0.4)
+                             start_timeout_s=1.0)
     voice = VoiceProcess(settings, python=str(hang))
     try:
         start = time.perf_counter()
         voice.say("您好", "zh")
         voice.cue(SCAN_OK)
-        assert time.perf_counter() - start < 0.05
-        wait_for(qtbot, lambda: voice.state == "failed", timeout=5000)
+        # Below start_timeout_s, so a say() that waited for the hung process fails; well
+        # above what starting a process costs on a loaded machine.
+        assert time.perf_counter() - start < 0.8
+        wait_for(qtbot, lambda: voice.state == "failed")
         assert voice.speech_available is False and voice._retried
         voice.say("您好", "zh")  # quietly nothing
         voice.cue(SCAN_OK)
@@ -221,7 +228,7 @@ def test_kiosk_without_a_speech_engine_runs_silently(qtbot, tmp_path, resident_a
     base = make_config(tmp_path / "data")
     config = base.model_copy(update={"speech": base.speech.model_copy(
         update={"engine": "none", "scan_cue": False})})
-    kiosk = build(config, SHIPPED, kiosk_mode=False)
+    kiosk = build(config, SHIPPED_CONFIG, kiosk_mode=False)
     kiosk.window.show()
     try:
         person = resident_at(kiosk)
@@ -243,17 +250,18 @@ def test_the_kiosk_process_never_loads_qt_speech_or_multimedia(tmp_path):
     script = f"""
 import os, sys
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
-sys.path.insert(0, {str(Path(__file__).parent)!r})
+sys.path.insert(0, {str(REPO_ROOT)!r})
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from conftest import make_config, SHIPPED
+from tests.helpers.config import make_config
+from tests.helpers.paths import SHIPPED_CONFIG
 from kiosk.app import build
 from kiosk.devtools.demo import wait_until
 config = make_config(__import__("pathlib").Path({str(tmp_path)!r}))
 # Qt's mock engine: the real voice process, without starting a speech-dispatcher.
 config = config.model_copy(update={{"speech": config.speech.model_copy(
     update={{"engine": "mock"}})}})
-k = build(config, SHIPPED, kiosk_mode=False)
+k = build(config, SHIPPED_CONFIG, kiosk_mode=False)
 k.window.show()
 k.window.elder_button.click()
 k.controller.home.scan_button.click()
@@ -264,6 +272,6 @@ k.shutdown()
 print("LOADED", loaded)
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120,
-                         cwd=ROOT, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+                         cwd=REPO_ROOT, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert out.returncode == 0, out.stderr.decode()[-800:]
     assert "LOADED []" in out.stdout.decode(), out.stdout.decode()

@@ -11,6 +11,7 @@ from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.domain import payloads
 from kiosk.domain.masking import mask_name
 from kiosk.ui import messages
+from tests.helpers.waits import HANG_GUARD_MS
 
 CENTER = "徐汇区示范街道社区事务受理服务中心"
 
@@ -105,7 +106,7 @@ def test_refused_codes_get_their_own_message(kiosk, resident, qtbot, variant, pr
     resident.wait_screen("scan")
     resident.show_phone(resident.code(DEMO_RESIDENTS["ordinary"], variant))
     message = kiosk.controller.scan.message
-    qtbot.waitUntil(message.isVisible, timeout=5000)
+    qtbot.waitUntil(message.isVisible, timeout=HANG_GUARD_MS)
     assert message.text() == messages.payload_problem(problem)
     assert resident.screen == "scan"
     assert len(resident.jobs()) == before
@@ -121,6 +122,7 @@ def test_double_tap_gives_one_ticket(kiosk, resident, qtbot):
     kiosk.controller.category.buttons["other"].click()
     resident.wait_screen("ticket")
     resident.wait_printout(before)
+    qtbot.waitUntil(lambda: not kiosk.busy(), timeout=HANG_GUARD_MS)  # a second issue, if any
     qtbot.wait(300)
     assert len(resident.jobs()) == before + 1
     assert kiosk.backend.queue_figures()["civil_affairs"].waiting == 1
@@ -135,9 +137,9 @@ def test_idle_countdown_returns_home_and_clears(kiosk, resident, qtbot):
     kiosk.window._countdown_total = 2  # a short countdown keeps the test quick
     kiosk.window.set_idle_timeout(0.3)
     kiosk.window.keep_alive()
-    qtbot.waitUntil(kiosk.window.overlay.isVisible, timeout=3000)
+    qtbot.waitUntil(kiosk.window.overlay.isVisible, timeout=HANG_GUARD_MS)
     assert kiosk.window.overlay.count.text() in {"1", "2"}
-    resident.wait_screen("home", timeout=5000)
+    resident.wait_screen("home", timeout=HANG_GUARD_MS)
     assert not kiosk.window.overlay.isVisible()
     assert masked not in visible_texts(kiosk.window)
     assert kiosk.controller.session.context is None
@@ -148,7 +150,7 @@ def test_touch_during_countdown_continues(kiosk, resident, qtbot):
     kiosk.window._countdown_total = 3
     kiosk.window.set_idle_timeout(0.2)
     kiosk.window.keep_alive()
-    qtbot.waitUntil(kiosk.window.overlay.isVisible, timeout=3000)
+    qtbot.waitUntil(kiosk.window.overlay.isVisible, timeout=HANG_GUARD_MS)
     resident.tap(kiosk.window.overlay.button)
     assert not kiosk.window.overlay.isVisible()
     assert resident.screen == "category"
@@ -206,9 +208,8 @@ def test_rare_surname_prints_as_an_image_never_garbled(kiosk, resident):
 
 
 def test_58mm_paper_wraps_at_32_columns(kiosk_factory, resident_at):
-    from conftest import read_printout
-
-    from kiosk.hardware.printer.escpos_writer import display_cells
+    from kiosk.hardware.printer.escpos_layout import display_cells
+    from tests.helpers.printout import read_printout
 
     k = kiosk_factory(printer={"paper_width_mm": 58})
     person = resident_at(k)
@@ -217,7 +218,7 @@ def test_58mm_paper_wraps_at_32_columns(kiosk_factory, resident_at):
     person.wait_screen("category")
     person.tap(k.controller.category.buttons["housing_fund"])
     person.wait_screen("ticket")
-    person.qtbot.waitUntil(lambda: len(person.jobs()) > before)
+    person.qtbot.waitUntil(lambda: len(person.jobs()) > before, timeout=HANG_GUARD_MS)
     printed = read_printout(person.jobs()[-1], paper_dots=384, columns=32)
     number = k.controller.ticket.ticket.number
     assert number in printed.text and "公积金" in printed.text

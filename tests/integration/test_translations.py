@@ -38,14 +38,15 @@ from test_layout import check_screen as check_layout
 from test_layout import open_service, quiet, settle_layouts, tap_choice, visible_widgets
 
 from kiosk.backend.seed import DEMO_RESIDENTS
-from kiosk.ui import i18n
 from kiosk.domain.masking import mask_name
 from kiosk.domain.wizard import StepKind
+from kiosk.ui import i18n
 from kiosk.ui.widgets.wrap_button import WrapButton
+from tests.helpers.paths import REPO_ROOT
+from tests.helpers.waits import HANG_GUARD_MS
 
-ROOT = Path(__file__).resolve().parents[2]
-TS = ROOT / "assets" / "translations" / "kiosk_en.ts"
-QM = ROOT / "assets" / "translations" / "kiosk_en.qm"
+TS = REPO_ROOT / "assets" / "translations" / "kiosk_en.ts"
+QM = REPO_ROOT / "assets" / "translations" / "kiosk_en.qm"
 # Chinese characters (CJK unified ideographs, extension A, the supplementary planes) and
 # Chinese punctuation (the CJK symbols block, full-width forms): none belongs in English.
 CHINESE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef\U00020000-\U0003ffff]")
@@ -59,7 +60,7 @@ def chinese_in(text: str) -> list[str]:
 
 
 def lupdate_sources() -> list[Path]:
-    return sorted((ROOT / "kiosk" / "ui").rglob("*.py"))
+    return sorted((REPO_ROOT / "kiosk" / "ui").rglob("*.py"))
 
 
 def ts_messages() -> dict[tuple[str, str], tuple[str, str | None]]:
@@ -336,11 +337,11 @@ def walk_bundle(kiosk, person, check, bundle, *, ineligible: bool = False) -> No
             person.tap(screen.next_button)
         elif step.kind is StepKind.IDENTIFY:
             person.show_phone(person.code(FOREIGNER, "expired"))
-            person.qtbot.waitUntil(screen.problem.isVisible, timeout=8000)
+            person.qtbot.waitUntil(screen.problem.isVisible, timeout=HANG_GUARD_MS)
             check("wizard")  # a refused code, explained in English
             person.show_phone(person.code(FOREIGNER))
             person.qtbot.waitUntil(lambda: bc.wizard.current.kind is not StepKind.IDENTIFY,
-                                   timeout=8000)
+                                   timeout=HANG_GUARD_MS)
             person.put_phone_away()
         elif step.kind is StepKind.QUESTION:
             q = bundle.question(step.ref)
@@ -369,7 +370,7 @@ def walk_bundle(kiosk, person, check, bundle, *, ineligible: bool = False) -> No
         elif step.kind is StepKind.CONFIRM:
             before = len(person.jobs())
             person.tap(screen.submit_button)
-            person.wait_screen("bundle_result", timeout=8000)
+            person.wait_screen("bundle_result", timeout=HANG_GUARD_MS)
             printed = person.wait_printout(before)
             check("bundle_result")
             check_english_paper(kiosk, printed)
@@ -379,7 +380,7 @@ def walk_bundle(kiosk, person, check, bundle, *, ineligible: bool = False) -> No
             person.tap(kiosk.window.current().level_buttons[2])
             check("rating")
             person.tap(kiosk.window.current().submit_button)
-            person.qtbot.waitUntil(kiosk.window.current().thanks.isVisible, timeout=5000)
+            person.qtbot.waitUntil(kiosk.window.current().thanks.isVisible, timeout=HANG_GUARD_MS)
             check("rating")
             person.tap(kiosk.window.current().done_button)
             person.wait_screen("home")
@@ -413,10 +414,10 @@ def test_every_screen_in_english(kiosk_factory, resident_at, qtbot, orientation,
     person.wait_screen("scan")
     check("scan")
     person.show_phone(person.code(FOREIGNER, "expired"))
-    qtbot.waitUntil(c.scan.message.isVisible, timeout=8000)
+    qtbot.waitUntil(c.scan.message.isVisible, timeout=HANG_GUARD_MS)
     check("scan")
     person.show_phone(person.code(FOREIGNER))
-    person.wait_screen("category", timeout=8000)
+    person.wait_screen("category", timeout=HANG_GUARD_MS)
     person.put_phone_away()
     check("category")
     assert "Hello, J*** S****" in c.category.greeting.text()
@@ -424,7 +425,8 @@ def test_every_screen_in_english(kiosk_factory, resident_at, qtbot, orientation,
     tap_choice(person, c.category.pages, c.category.buttons["household"])
     person.wait_screen("ticket")
     printed = person.wait_printout(before)
-    qtbot.waitUntil(lambda: c.ticket.print_status.text().startswith("Please take"), timeout=5000)
+    qtbot.waitUntil(lambda: c.ticket.print_status.text().startswith("Please take"),
+                    timeout=HANG_GUARD_MS)
     check("ticket")
     check_english_paper(kiosk, printed)
     person.tap(c.ticket.rate_button)
@@ -450,7 +452,7 @@ def test_every_screen_in_english(kiosk_factory, resident_at, qtbot, orientation,
     person.wait_screen("help")
     check("help")
     heading = QCoreApplication.translate("HelpScreen", "工作人员马上就到")
-    qtbot.waitUntil(lambda: w.current().heading.text() == heading, timeout=5000)
+    qtbot.waitUntil(lambda: w.current().heading.text() == heading, timeout=HANG_GUARD_MS)
     check("help")
     person.tap(w.current().back_button)
     person.wait_screen("ticket")
@@ -473,7 +475,7 @@ def test_every_screen_in_english(kiosk_factory, resident_at, qtbot, orientation,
     person.wait_screen("query_scan")
     check("query_scan")
     person.show_phone(person.code(FOREIGNER))
-    person.wait_screen("query_result", timeout=8000)
+    person.wait_screen("query_result", timeout=HANG_GUARD_MS)
     person.put_phone_away()
     check("query_result")
     person.tap(w.current().done_button)
@@ -485,7 +487,7 @@ def test_every_screen_in_english(kiosk_factory, resident_at, qtbot, orientation,
     person.wait_screen("checkin_scan")
     check("checkin_scan")
     person.show_phone(person.code(DEMO_RESIDENTS["appointment_passed"]))
-    person.wait_screen("checkin_result", timeout=8000)
+    person.wait_screen("checkin_result", timeout=HANG_GUARD_MS)
     person.put_phone_away()
     check("checkin_result")
     person.tap(w.current().ordinary_button)
@@ -508,10 +510,10 @@ def test_every_screen_in_english(kiosk_factory, resident_at, qtbot, orientation,
     w._countdown_total = 2
     w.set_idle_timeout(0.3)
     w.keep_alive()
-    qtbot.waitUntil(w.overlay.isVisible, timeout=3000)
+    qtbot.waitUntil(w.overlay.isVisible, timeout=HANG_GUARD_MS)
     check("home", layout=False)
     assert w.overlay.button.text() == "Continue"
-    qtbot.waitUntil(lambda: w.language == "zh", timeout=5000)
+    qtbot.waitUntil(lambda: w.language == "zh", timeout=HANG_GUARD_MS)
     assert not w.overlay.isVisible() and not w.elder
 
     seen = set(check.screens)
@@ -542,9 +544,9 @@ def test_maintenance_screens_in_english(kiosk_factory, qtbot, tmp_path, orientat
     for key in ("printer", "camera", "link", "errors", "config", "stats", "bundles", "exit"):
         t.section(key)
         if key == "stats":
-            qtbot.waitUntil(lambda: "Tickets" in s.stats_body.text(), timeout=5000)
+            qtbot.waitUntil(lambda: "Tickets" in s.stats_body.text(), timeout=HANG_GUARD_MS)
         if key == "printer":
-            qtbot.waitUntil(lambda: s.printer_info.value("status") != "", timeout=5000)
+            qtbot.waitUntil(lambda: s.printer_info.value("status") != "", timeout=HANG_GUARD_MS)
         check("maintenance")
     t.tap(s.exit_button)
     check("maintenance")
@@ -580,7 +582,7 @@ def test_the_next_resident_starts_in_chinese(kiosk, resident, qtbot):
     w._countdown_total = 1
     w.set_idle_timeout(0.2)
     w.keep_alive()
-    resident.wait_screen("home", timeout=5000)
+    resident.wait_screen("home", timeout=HANG_GUARD_MS)
     assert w.language == "zh"
     assert kiosk.controller.session.language == "zh"
     assert kiosk.controller.home.welcome.text() == "欢迎使用 24小时自助服务"

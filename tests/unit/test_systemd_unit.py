@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from kiosk.common import exitcodes
+from kiosk.common.exitcodes import EXIT_LEFT_KIOSK_MODE, EXIT_RESTART
+from tests.helpers.paths import REPO_ROOT
 
-from kiosk.ui.controllers.maintenance import EXIT_LEFT_KIOSK_MODE, EXIT_RESTART
-
-UNIT = Path(__file__).resolve().parents[2] / "packaging" / "systemd" / "kiosk.service"
+UNIT = REPO_ROOT / "packaging" / "systemd" / "kiosk.service"
 
 
 def service_settings() -> dict[str, list[str]]:
@@ -33,3 +33,11 @@ def test_a_technician_exit_stays_closed_and_a_restart_request_does_not() -> None
                  for code in value.split()}
     assert EXIT_LEFT_KIOSK_MODE in prevented
     assert EXIT_RESTART not in prevented and 0 not in prevented
+
+
+def test_no_other_exit_status_stays_closed() -> None:
+    prevented = {int(code) for value in service_settings().get("RestartPreventExitStatus", [])
+                 for code in value.split()}
+    named = {name for name, value in vars(exitcodes).items()
+             if name.startswith("EXIT_") and value in prevented}
+    assert named == {"EXIT_LEFT_KIOSK_MODE"}

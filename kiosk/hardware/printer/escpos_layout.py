@@ -3,8 +3,8 @@
 `layout()` turns a document into lines measured in font-A cells, QR codes, feeds and cuts for
 one printer profile; `escpos_writer` encodes those as text commands and `raster` paints them
 as an image. Both read the ESC/POS command bytes and dot dimensions declared here, so that
-neither imports the other. Imports only the domain's print model and the standard library
-(qrcode lazily).
+neither imports the other. Imports only the domain (the print model, QR modules), the
+shared line-break rules of kiosk.common and the standard library.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from kiosk.common.linebreak import NO_LINE_START
 from kiosk.domain.printdoc import Align, Cut, Feed, KeyValue, PrintDocument, Qr, Rule, Text
+from kiosk.domain.qr import QrMatrix, qr_matrix
 
 Charset = Literal["GB2312", "GBK", "GB18030"]
 CHARSETS: tuple[Charset, ...] = ("GB2312", "GBK", "GB18030")
@@ -40,8 +42,7 @@ RASTER_MAX_ROWS = 256  # per GS v 0: long rasters overflow cheap printers' buffe
 RASTER_MAX_BYTES = 65_535
 QR_EC_LEVELS = {"L": 0, "M": 1, "Q": 2, "H": 3}  # GS ( k error-correction codes
 
-# Lines must not start with these; the character before them moves down with them.
-_NO_LINE_START = set("，。、；：！？）」』》〉】〕”’…%,.;:!?)]}")
+
 class PrinterConfigLike(Protocol):
     font_charset: str
     native_qr: bool
@@ -236,7 +237,7 @@ def _layout_qr(block: Qr, profile: PrinterProfile) -> QrOp:
     ec = block.ec_level.upper()
     if ec not in QR_EC_LEVELS:
         raise ValueError(f"QR error correction must be L, M, Q or H, not {block.ec_level!r}")
-    modules = len(qr_matrix(block.data, ec, border=QR_QUIET_MODULES))
+    modules = len(printed_qr_matrix(block.data, ec))
     # A code wider than the paper would be cut off and unreadable: shrink the modules.
     size = max(1, min(block.module_size, 16, profile.line_dots // modules))
     return QrOp(block.data, size, ec)
@@ -279,7 +280,7 @@ def _break_point(text: str, cut: int) -> int:
         space = text.rfind(" ", 0, cut)
         if space > 0:
             return space + 1
-    if cut > 1 and text[cut] in _NO_LINE_START:
+    if cut > 1 and text[cut] in NO_LINE_START:
         return cut - 1
     return cut
 
@@ -300,16 +301,10 @@ def le16(n: int) -> bytes:
 
 
 @functools.lru_cache(maxsize=32)
-def qr_matrix(data: str, ec: str, border: int) -> tuple[tuple[bool, ...], ...]:
-    import qrcode  # ~0.1 s of imports (PIL with it) that Home does not need
-    import qrcode.constants
-
-    levels = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
-              "Q": qrcode.constants.ERROR_CORRECT_Q, "H": qrcode.constants.ERROR_CORRECT_H}
-    code = qrcode.QRCode(error_correction=levels[ec], border=border)
-    code.add_data(data.encode("ascii"))
-    code.make(fit=True)
-    return tuple(tuple(row) for row in code.get_matrix())
+def printed_qr_matrix(data: str, ec: str) -> QrMatrix:
+    """The modules of a printed code (the standard quiet zone, the encoder's best mask),
+    kept for the raster pass that draws the code the layout has just sized."""
+    return qr_matrix(data, ec_level=ec, border=QR_QUIET_MODULES)
 
 
 

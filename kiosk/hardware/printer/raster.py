@@ -25,7 +25,6 @@ from kiosk.hardware.printer.escpos_layout import (
     INIT,
     LINE_GAP_DOTS,
     PANEL_BUTTONS_OFF,
-    QR_QUIET_MODULES,
     RASTER_MAX_BYTES,
     RASTER_MAX_ROWS,
     ROW_DOTS,
@@ -39,7 +38,7 @@ from kiosk.hardware.printer.escpos_layout import (
     display_cells,
     layout,
     le16,
-    qr_matrix,
+    printed_qr_matrix,
 )
 
 log = logging.getLogger(__name__)
@@ -81,7 +80,7 @@ def center_bits(bits: np.ndarray, width: int) -> np.ndarray:
 
 def qr_bits(op: QrOp) -> np.ndarray:
     """The QR code (with its quiet zone) as a bitmap, one module = `module_size` dots."""
-    matrix = np.array(qr_matrix(op.data, op.ec_level, QR_QUIET_MODULES), dtype=bool)
+    matrix = np.array(printed_qr_matrix(op.data, op.ec_level), dtype=bool)
     return np.kron(matrix, np.ones((op.module_size, op.module_size), dtype=bool))
 
 

@@ -14,11 +14,12 @@ import wave
 from pathlib import Path
 from typing import Protocol
 
+from kiosk.common import resources
 from kiosk.services.voice import VoiceProcess
 
 log = logging.getLogger(__name__)
 
-SOUNDS_DIR = Path(__file__).resolve().parents[3] / "assets" / "sounds"
+SOUNDS_DIR = resources.sounds_dir()
 SCAN_OK = "scan_ok"
 CUES = {SCAN_OK: SOUNDS_DIR / "scan_ok.wav"}
 

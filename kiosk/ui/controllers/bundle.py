@@ -19,9 +19,10 @@ from kiosk.domain.receipt import receipt_document, receipt_view
 from kiosk.domain.wizard import StepKind, Wizard, prefill_values
 from kiosk.ui import messages
 from kiosk.ui.controllers.context import KioskContext
+from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.screens.bundles import BundleListScreen, BundleResultScreen, WizardScreen
-from kiosk.ui.widgets import qr_matrix
 from kiosk.ui.widgets.keypad import apply_key
+from kiosk.ui.widgets.qr import screen_qr_matrix
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class BundleController(QObject):
         w.optionChosen.connect(self.choose)
         w.keyPressed.connect(self.key)
         w.submitChosen.connect(self.submit)
-        w.noPhoneChosen.connect(lambda: ctx.window.helpRequested.emit("wizard"))
+        w.noPhoneChosen.connect(lambda: ctx.window.helpRequested.emit(ScreenName.WIZARD))
         ctx.scanner.frameReady.connect(w.set_frame)
         ctx.scanner.codeScanned.connect(self.on_code)
         ctx.printing.jobFinished.connect(self._print_done)
@@ -67,7 +68,7 @@ class BundleController(QObject):
         return self.ctx.session.language
 
     def open_list(self) -> None:
-        self.ctx.window.go("bundles")
+        self.ctx.window.go(ScreenName.BUNDLES)
 
     def start(self, bundle_id: str) -> None:
         bundle = self.bundles[bundle_id]
@@ -75,7 +76,7 @@ class BundleController(QObject):
         self._resident_id = None
         self._submit_key = None
         self.ctx.start_flow(f"bundle:{bundle.id}")
-        self.ctx.window.go("wizard")
+        self.ctx.window.go(ScreenName.WIZARD)
         self.render()
 
     # --- rendering -----------------------------------------------------------------------
@@ -212,7 +213,7 @@ class BundleController(QObject):
         if wiz.current.kind is StepKind.FIELD and self._entry:
             wiz.set_field(wiz.current.ref, self._entry)  # keep what was typed, if valid
         if wiz.index == 0:
-            self.ctx.window.go("bundles", remember=False)
+            self.ctx.window.go(ScreenName.BUNDLES, remember=False)
             return
         wiz.back()
         self.render()
@@ -236,7 +237,7 @@ class BundleController(QObject):
     # --- identification ------------------------------------------------------------------
     def on_code(self, text: str) -> None:
         wiz = self.wizard
-        if (wiz is None or self.ctx.window.current().name != "wizard"
+        if (wiz is None or self.ctx.window.current().name != ScreenName.WIZARD
                 or wiz.current.kind is not StepKind.IDENTIFY or wiz.identified or self._busy):
             return
         try:
@@ -265,7 +266,7 @@ class BundleController(QObject):
     def _identified(self, resident_id: str, result: object) -> None:
         self._busy = False
         wiz = self.wizard
-        if wiz is None or self.ctx.window.current().name != "wizard":
+        if wiz is None or self.ctx.window.current().name != ScreenName.WIZARD:
             return
         if result is None:
             self.wizard_screen.show_problem(messages.unknown_resident())
@@ -312,7 +313,7 @@ class BundleController(QObject):
             receipt = application_receipt(delivery.result)
             session = self.ctx.session
             self.ctx.render_queue.submit(  # QR modules off the GUI thread, then the page
-                lambda: qr_matrix(receipt.progress_code),
+                lambda: screen_qr_matrix(receipt.progress_code),
                 lambda _m: self._submitted(receipt) if self.ctx.session is session else None,
                 lambda _e: self._submitted(receipt) if self.ctx.session is session else None,
             )
@@ -324,7 +325,7 @@ class BundleController(QObject):
             self.ctx.set_step("stored")
             self.ctx.end_flow("flow_finished")
             self.result.show_stored(messages.application_stored())
-            self.ctx.window.go("bundle_result", remember=False)
+            self.ctx.window.go(ScreenName.BUNDLE_RESULT, remember=False)
             return
         log.warning("submission refused: %s", delivery.error)
         self.render()
@@ -361,7 +362,7 @@ class BundleController(QObject):
                                 self.tr("扫码查询办理进度"))
         self.result.set_print_status(self.tr("正在打印回执…"))
         self.result.show_print_problem("")
-        self.ctx.window.go("bundle_result", remember=False)
+        self.ctx.window.go(ScreenName.BUNDLE_RESULT, remember=False)
         self._print_job = self.ctx.printing.print_document(receipt_document(view))
 
     def _submit_failed(self, exc: BaseException) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 
 from kiosk.backend.interface import Backend
+from kiosk.config.schema import SessionConfig, SpeechConfig
 from kiosk.domain.catalog import Catalog
 from kiosk.domain.payloads import Verifier
 from kiosk.services import flows
@@ -26,17 +27,22 @@ from kiosk.ui.main_window import MainWindow
 log = logging.getLogger(__name__)
 
 
+# The defaults are the config's ([session] and [speech] when), declared there once.
+_SESSION = SessionConfig()
+_SPEECH = SpeechConfig()
+
+
 @dataclass(frozen=True)
 class ModeSettings:
     """Timeouts of the normal and the elder mode (长辈模式), and when prompts are spoken."""
 
-    idle_timeout_s: int = 60
-    idle_countdown_s: int = 20
-    ticket_screen_s: int = 30
-    elder_idle_timeout_s: int = 120
-    elder_idle_countdown_s: int = 30
-    elder_ticket_screen_s: int = 60
-    speak_when: str = "elder"  # "elder" | "always" | "never"
+    idle_timeout_s: int = _SESSION.idle_timeout_s
+    idle_countdown_s: int = _SESSION.idle_countdown_s
+    ticket_screen_s: int = _SESSION.ticket_screen_s
+    elder_idle_timeout_s: int = _SESSION.elder_idle_timeout_s
+    elder_idle_countdown_s: int = _SESSION.elder_idle_countdown_s
+    elder_ticket_screen_s: int = _SESSION.elder_ticket_screen_s
+    speak_when: str = _SPEECH.when  # "elder" | "always" | "never"
 
     def idle(self, elder: bool) -> tuple[int, int]:
         """(seconds before the countdown, countdown seconds)."""

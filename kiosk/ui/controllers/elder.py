@@ -11,25 +11,26 @@ resident starts in the normal mode again, as with the language.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 
 from kiosk.ui import i18n
 from kiosk.ui.audio.speech import speakable
 from kiosk.ui.controllers.context import KioskContext
-
-if TYPE_CHECKING:
-    from kiosk.ui.controllers.take_number import TakeNumberController
+from kiosk.ui.screen_names import TECHNICIAN_SCREENS
 
 log = logging.getLogger(__name__)
 
 
 class ElderController(QObject):
-    def __init__(self, ctx: KioskContext, tickets: TakeNumberController) -> None:
+    """Elder mode for the whole window; of the take-number flow it needs only the timer that
+    sends a finished ticket Home (its interval follows the mode), so it is handed that timer
+    and never the flow's controller."""
+
+    def __init__(self, ctx: KioskContext, ticket_timer: QTimer) -> None:
         super().__init__(ctx.window)
         self.ctx = ctx
-        self.tickets = tickets
+        self.ticket_timer = ticket_timer
         window = ctx.window
         window.elderChosen.connect(self.choose)
         window.sessionEnded.connect(self._session_ended)
@@ -71,7 +72,7 @@ class ElderController(QObject):
         before, countdown = self.ctx.modes.idle(window.elder)
         window.set_idle_timeout(before)
         window.set_countdown(countdown)
-        self.tickets.ticket_timer.setInterval(self.ctx.modes.ticket_s(window.elder) * 1000)
+        self.ticket_timer.setInterval(self.ctx.modes.ticket_s(window.elder) * 1000)
         window.keep_alive()  # the new period counts from now
 
     def _session_ended(self, _reason: str) -> None:
@@ -82,7 +83,7 @@ class ElderController(QObject):
             self._set(False)
 
     def _screen_changed(self, name: str) -> None:
-        if name.startswith("maintenance") and self.elder:
+        if name in TECHNICIAN_SCREENS and self.elder:
             # A technician's screens are laid out for the normal type only.
             self._set(False)
         self._prompt_later()
@@ -101,7 +102,7 @@ class ElderController(QObject):
         if not self.speaking() or not window.stack.count():
             return
         screen = window.current()
-        if screen.name.startswith("maintenance"):
+        if screen.name in TECHNICIAN_SCREENS:
             return
         text = speakable(screen.spoken_text())
         if text:

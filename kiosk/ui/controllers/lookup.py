@@ -13,6 +13,7 @@ from kiosk.services import flows
 from kiosk.ui import messages
 from kiosk.ui.controllers.context import KioskContext
 from kiosk.ui.controllers.take_number import TakeNumberController
+from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.screens.lookup import CheckInResultScreen, QueryResultScreen
 from kiosk.ui.screens.scan import ScanScreen
 
@@ -31,16 +32,17 @@ class QueryController(QObject):
         ctx.window.add_screen(self.result)
         ctx.scanner.frameReady.connect(self.scan.set_frame)
         ctx.scanner.codeScanned.connect(self.on_code)
-        self.scan.noPhoneChosen.connect(lambda: ctx.window.helpRequested.emit("query_scan"))
+        self.scan.noPhoneChosen.connect(
+            lambda: ctx.window.helpRequested.emit(ScreenName.QUERY_SCAN))
         self.result.doneChosen.connect(lambda: ctx.window.go_home("home"))
         self._busy = False
 
     def open(self) -> None:
         self.ctx.start_flow("query")
-        self.ctx.window.go("query_scan")
+        self.ctx.window.go(ScreenName.QUERY_SCAN)
 
     def on_code(self, text: str) -> None:
-        if self.ctx.window.current().name != "query_scan" or self._busy:
+        if self.ctx.window.current().name != ScreenName.QUERY_SCAN or self._busy:
             return
         try:
             payload = self.ctx.verifier.verify(text, (Kind.RECEIPT, Kind.RESIDENT))
@@ -61,7 +63,7 @@ class QueryController(QObject):
 
     def _found(self, apps: list[ApplicationSummary]) -> None:
         self._busy = False
-        if self.ctx.window.current().name != "query_scan":
+        if self.ctx.window.current().name != ScreenName.QUERY_SCAN:
             return
         self.ctx.scan_accepted()  # the cue, as for 扫码取号
         lang = self.ctx.session.language
@@ -74,7 +76,7 @@ class QueryController(QObject):
             rows.append((title, a.status.label(lang), timeline))
         self.result.show_applications(rows, messages.no_applications())
         self.ctx.end_flow("flow_finished")
-        self.ctx.window.go("query_result")
+        self.ctx.window.go(ScreenName.QUERY_RESULT)
 
     def _failed(self, exc: BaseException) -> None:
         self._busy = False
@@ -101,7 +103,7 @@ class CheckInController(QObject):
 
     def open(self) -> None:
         self.ctx.start_flow("check_in")
-        self.ctx.window.go("checkin_scan")
+        self.ctx.window.go(ScreenName.CHECKIN_SCAN)
 
     def ordinary(self) -> None:
         """An ordinary ticket: the category screen, knowing who the resident is (if known)."""
@@ -109,10 +111,10 @@ class CheckInController(QObject):
         self.tickets.category.set_resident(context.masked_name if context else "",
                                            messages.priority_notice(context.priority)
                                            if context else "")
-        self.ctx.window.go("category")
+        self.ctx.window.go(ScreenName.CATEGORY)
 
     def on_code(self, text: str) -> None:
-        if self.ctx.window.current().name != "checkin_scan" or self._busy:
+        if self.ctx.window.current().name != ScreenName.CHECKIN_SCAN or self._busy:
             return
         try:
             payload = self.ctx.verifier.verify(text, Kind.RESIDENT)
@@ -129,7 +131,7 @@ class CheckInController(QObject):
 
     def _identified(self, context: flows.ResidentContext | None) -> None:
         self._busy = False
-        if self.ctx.window.current().name != "checkin_scan":
+        if self.ctx.window.current().name != ScreenName.CHECKIN_SCAN:
             return
         if context is None:
             self.scan.show_problem(messages.unknown_resident())
@@ -149,7 +151,7 @@ class CheckInController(QObject):
             return
         self.ctx.end_flow("flow_finished")
         self.result.show_explanation(messages.appointment_explanation(context))
-        self.ctx.window.go("checkin_result")
+        self.ctx.window.go(ScreenName.CHECKIN_RESULT)
 
     def _checked_in(self, context: flows.ResidentContext) -> None:
         self._busy = False
@@ -164,7 +166,7 @@ class CheckInController(QObject):
         else:
             log.warning("check-in failed: %s", type(exc).__name__)
             self.result.show_explanation(messages.backend_unavailable())
-        self.ctx.window.go("checkin_result")
+        self.ctx.window.go(ScreenName.CHECKIN_RESULT)
 
     def _failed(self, exc: BaseException) -> None:
         self._busy = False

@@ -2,12 +2,13 @@
 
 Residents must not find the screen, so there is no button: five taps within four seconds on
 the top bar's title while Home shows open the PIN screen. The PIN is checked by `PinGuard`
-(salted scrypt, lockout kept on disk) on its own worker thread, because a check costs about
-50 ms of CPU and the GUI must not stutter. Every technician action is logged at INFO as one
-`maintenance: ...` line without personal data, so an audit can tell who-did-what-when from
-the terminal's log and the staff rota.
+(salted scrypt, lockout kept on disk) on its own worker thread, because scrypt is meant to
+be slow (docs/PERFORMANCE.md) and the GUI must not stutter. Every technician action is
+logged at INFO as one `maintenance: ...` line without personal data, so an audit can tell
+who-did-what-when from the terminal's log and the staff rota.
 
-`kiosk.app.build` adds it to a built kiosk with `install_maintenance(kiosk)`.
+It is handed a `MaintenanceDeps` (defined here), not the whole kiosk: the composition root
+(`kiosk.app`) builds one and installs the controller with `MaintenanceController.install`.
 """
 
 from __future__ import annotations
@@ -19,14 +20,17 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtGui import QImage
 
 from kiosk.backend.interface import RATING_LEVELS, RATING_REASONS
 from kiosk.backend.stats import StatsError, export_stats
+from kiosk.common.clock import SHANGHAI, Clock
+from kiosk.common.exitcodes import EXIT_LEFT_KIOSK_MODE, EXIT_RESTART
 from kiosk.config.loader import SECRET_KEYS, ConfigFileError
 from kiosk.config.schema import KioskConfig
 from kiosk.domain import payloads
@@ -34,22 +38,25 @@ from kiosk.domain.pin import PinGuard, PinResult, PinStatus
 from kiosk.hardware.printer.errors import PrinterError, PrinterStatus
 from kiosk.services.tasks import TaskQueue
 from kiosk.ui.log_buffer import LogBuffer, install_log_buffer
+from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.screens.maintenance import DecodedCode, MaintenanceScreen, PinScreen
 
 if TYPE_CHECKING:
-    from kiosk.app import Kiosk
+    from kiosk.backend.interface import Backend
+    from kiosk.delivery.faults import FaultyLink
+    from kiosk.delivery.outbox import Outbox
+    from kiosk.domain.bundles import BundleSet
+    from kiosk.domain.catalog import Catalog
+    from kiosk.services.printing import PrintService
+    from kiosk.services.scanning.lazy import LazyScanner
+    from kiosk.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 GESTURE_TAPS = 5
 GESTURE_WINDOW_S = 4.0
 REFRESH_MS = 1000
 PIN_STATE_FILE = "maintenance-pin-state.json"
-EXIT_RESTART = 75  # EX_TEMPFAIL: systemd's Restart=always starts the kiosk again
-# A technician closed the kiosk on purpose: the unit's RestartPreventExitStatus=10 keeps it
-# closed (any other exit, 0 included, is restarted: a kiosk that quits by itself must return).
-EXIT_LEFT_KIOSK_MODE = 10
 OBJECT_NAME = "maintenanceController"
 
 
@@ -102,27 +109,46 @@ def describe_code(text: str, trusted_keys: set[str], at: dt.datetime) -> Decoded
                        at)
 
 
+@dataclass(frozen=True)
+class MaintenanceDeps:
+    """Everything the maintenance controller uses of the kiosk, and nothing more."""
+
+    window: MainWindow
+    config: KioskConfig
+    config_file: Path  # the file a reload checks and the config page names
+    data_dir: Path  # where the PIN lockout is kept across restarts
+    scanner: LazyScanner
+    printing: PrintService
+    link: FaultyLink
+    outbox: Outbox
+    backend: Backend
+    catalog: Catalog
+    bundles: BundleSet
+    now: Clock  # the kiosk's clock: "today" of the statistics
+    closed: Callable[[], bool]  # whether the kiosk has shut its services down
+
+
 class MaintenanceController(QObject):
     """Owns the PIN and maintenance screens; one per kiosk window."""
 
     def __init__(
         self,
-        kiosk: Kiosk,
+        deps: MaintenanceDeps,
         *,
         log_buffer: LogBuffer | None = None,
         clock: Callable[[], float] = time.monotonic,
         quit_app: Callable[[int], None] | None = None,
     ) -> None:
-        super().__init__(kiosk.window)
+        super().__init__(deps.window)
         self.setObjectName(OBJECT_NAME)
-        self.kiosk = kiosk
-        self.window = kiosk.window
+        self.deps = deps
+        self.window = deps.window
         self.log_buffer = log_buffer if log_buffer is not None else install_log_buffer()
         self.clock = clock
         # Replaceable in tests, where ending the application would end the test run.
         self.quit_app: Callable[[int], None] = quit_app or QCoreApplication.exit
-        cfg = kiosk.config.maintenance
-        self.guard = PinGuard(kiosk.paths.data_dir / PIN_STATE_FILE, cfg.pin_hash,
+        cfg = deps.config.maintenance
+        self.guard = PinGuard(deps.data_dir / PIN_STATE_FILE, cfg.pin_hash,
                               lock_after=cfg.lock_after, lock_minutes=cfg.lock_minutes)
         # Own queues: a PIN check or a backend probe that hangs must not wait behind, or
         # hold up, a resident's ticket on the backend queue.
@@ -137,8 +163,8 @@ class MaintenanceController(QObject):
         self._errors_seq = -1
         self._open = False
 
-        # The screens are made on first use: adding them to the styled window costs ~70 ms
-        # of start-up, and most nights nobody opens them.
+        # The screens are made on first use: adding them to the styled window is felt at
+        # start-up (docs/PERFORMANCE.md), and most nights nobody opens them.
         self._pin_screen: PinScreen | None = None
         self._screen: MaintenanceScreen | None = None
 
@@ -146,12 +172,12 @@ class MaintenanceController(QObject):
         self._title.installEventFilter(self)
         self.window.screenChanged.connect(self._screen_changed)
 
-        scanner = kiosk.scanner
+        scanner = deps.scanner
         scanner.frameReady.connect(self._frame)
         scanner.stats.connect(self._camera_stats)
         scanner.cameraStateChanged.connect(self._camera_state)
         scanner.codeScanned.connect(self._code)
-        printing = kiosk.printing
+        printing = deps.printing
         printing.jobFinished.connect(self._job_finished)
         printing.jobFailed.connect(self._job_failed)
 
@@ -176,14 +202,14 @@ class MaintenanceController(QObject):
             s = self._screen = MaintenanceScreen(self.window.theme)
             self.window.add_screen(s)
             s.sectionChosen.connect(self._section_chosen)
-            s.testPageChosen.connect(self.print_test_page)
-            s.retryHeldChosen.connect(self.retry_held)
-            s.cancelHeldChosen.connect(self.cancel_held)
-            s.checkLinkChosen.connect(self.check_link)
-            s.reloadChosen.connect(self.reload_config)
-            s.restartChosen.connect(self.restart)
-            s.statsChosen.connect(self.show_stats)
-            s.exitKioskChosen.connect(self.leave_kiosk_mode)
+            s.printer_page.testPageChosen.connect(self.print_test_page)
+            s.printer_page.retryHeldChosen.connect(self.retry_held)
+            s.printer_page.cancelHeldChosen.connect(self.cancel_held)
+            s.link_page.checkLinkChosen.connect(self.check_link)
+            s.config_page.reloadChosen.connect(self.reload_config)
+            s.config_page.restartChosen.connect(self.restart)
+            s.stats_page.statsChosen.connect(self.show_stats)
+            s.exit_page.exitKioskChosen.connect(self.leave_kiosk_mode)
             s.leaveChosen.connect(lambda: self.window.go_home("maintenance"))
         return self._screen
 
@@ -194,7 +220,7 @@ class MaintenanceController(QObject):
         return False  # the title label does nothing with the tap either way
 
     def _title_tapped(self) -> None:
-        if self.window.current().name != "home":
+        if self.window.current().name != ScreenName.HOME:
             self._taps.clear()
             return
         now = self.clock()
@@ -206,7 +232,7 @@ class MaintenanceController(QObject):
     def open_pin(self) -> None:
         log.info("maintenance: hidden gesture, PIN screen shown")
         self.pin_screen.clear()
-        self.window.go("maintenance_pin")
+        self.window.go(ScreenName.MAINTENANCE_PIN)
         guard = self.guard
         # The lock state comes from a file; read it off the GUI thread like the check itself.
         self.pin_queue.submit(lambda: (guard.enabled, guard.locked_until()),
@@ -214,7 +240,7 @@ class MaintenanceController(QObject):
 
     def _pin_state_read(self, state: tuple[bool, float | None]) -> None:
         enabled, until = state
-        if self.window.current().name != "maintenance_pin":
+        if self.window.current().name != ScreenName.MAINTENANCE_PIN:
             return
         if not enabled:
             self.pin_screen.show_disabled()
@@ -233,7 +259,7 @@ class MaintenanceController(QObject):
     def _pin_checked(self, result: PinResult) -> None:
         self._checking_pin = False
         self.pin_screen.set_busy(False)
-        on_pin_screen = self.window.current().name == "maintenance_pin"
+        on_pin_screen = self.window.current().name == ScreenName.MAINTENANCE_PIN
         if result.status is PinStatus.OK:
             if not on_pin_screen:
                 # The screen timed out to Home during the check: nobody is there to let in.
@@ -262,30 +288,31 @@ class MaintenanceController(QObject):
 
     # --- the maintenance screen ---------------------------------------------------------
     def open_maintenance(self) -> None:
-        k = self.kiosk
+        d = self.deps
         s = self.screen
         s.clear()
-        profile = k.printing.printer.profile
-        s.set_printer_info(
-            connection=k.printing.printer.describe(),
-            paper_mm=k.config.printer.paper_width_mm,
+        profile = d.printing.printer.profile
+        s.printer_page.set_info(
+            connection=d.printing.printer.describe(),
+            paper_mm=d.config.printer.paper_width_mm,
             paper_dots=profile.paper_dots,
             columns=profile.columns,
             charset=profile.font_charset,
             native_qr=profile.native_qr,
             cutter=profile.cutter,
         )
-        s.set_held(len(k.printing.held))
-        s.set_camera_state(k.scanner.state)
-        s.set_link_mode(k.link.mode)
-        s.set_config(str(k.paths.config_file), config_text(k.config))
-        s.set_bundles(len(k.bundles.bundles), [e.message() for e in k.bundles.errors])
+        s.printer_page.set_held(len(d.printing.held))
+        s.camera_page.set_state(d.scanner.state)
+        s.link_page.set_mode(d.link.mode)
+        s.config_page.set_config(str(d.config_file), config_text(d.config))
+        s.bundles_page.set_bundles(len(d.bundles.bundles),
+                                   [e.message() for e in d.bundles.errors])
         self._errors_seq = -1
         # Not remembered: Back from the maintenance screen must not lead to the PIN screen.
-        self.window.go("maintenance", remember=False)
+        self.window.go(ScreenName.MAINTENANCE, remember=False)
 
     def _screen_changed(self, name: str) -> None:
-        if name == "maintenance":
+        if name == ScreenName.MAINTENANCE:
             if not self._open:
                 self._open = True
                 self.refresh_timer.start()
@@ -294,7 +321,7 @@ class MaintenanceController(QObject):
         if self._open:
             self._open = False
             self.refresh_timer.stop()
-            self.screen.camera.clear()
+            self.screen.camera_page.camera.clear()
             log.info("maintenance: maintenance screen closed (now %s)", name)
 
     def _section_chosen(self, section: str) -> None:
@@ -306,24 +333,23 @@ class MaintenanceController(QObject):
 
     def _refresh(self) -> None:
         """Figures of the visible section; each read is skipped while the last one runs."""
-        if not self._open or getattr(self.kiosk, "_closed", False):
+        if not self._open or self.deps.closed():
             # Kiosk.shutdown has closed the services' queues; the window goes next.
             self.refresh_timer.stop()
             return
-        section = self.screen.section
-        k = self.kiosk
-        if section == "printer":
-            self.screen.set_held(len(k.printing.held))
+        s = self.screen
+        if s.section == "printer":
+            s.printer_page.set_held(len(self.deps.printing.held))
             self._read_printer_status()
-        elif section == "link":
-            self.screen.set_link_mode(k.link.mode)
+        elif s.section == "link":
+            s.link_page.set_mode(self.deps.link.mode)
             self._read_outbox()
-        elif section == "errors" and self.log_buffer.seq != self._errors_seq:
+        elif s.section == "errors" and self.log_buffer.seq != self._errors_seq:
             self._errors_seq = self.log_buffer.seq
-            self.screen.set_errors(self.log_buffer.lines())
+            s.errors_page.set_errors(self.log_buffer.lines())
 
     def _read_printer_status(self) -> None:
-        printing = self.kiosk.printing
+        printing = self.deps.printing
         # On the printer's own queue: one thread owns its I/O. Skipped while jobs run, so
         # a status poll never delays a resident's ticket.
         if self._status_pending or printing.queue.pending():
@@ -334,24 +360,24 @@ class MaintenanceController(QObject):
 
     def _printer_status(self, status: PrinterStatus) -> None:
         self._status_pending = False
-        self.screen.set_printer_status(status.state.value, status.detail)
+        self.screen.printer_page.set_status(status.state.value, status.detail)
 
     def _printer_unreachable(self, exc: BaseException) -> None:
         self._status_pending = False
         detail = exc.hint if isinstance(exc, PrinterError) else type(exc).__name__
-        self.screen.set_printer_status("unreachable", detail)
+        self.screen.printer_page.set_status("unreachable", detail)
 
     def _read_outbox(self) -> None:
         if self._outbox_pending:
             return
         self._outbox_pending = True
-        outbox = self.kiosk.outbox
+        outbox = self.deps.outbox
         self.work_queue.submit(outbox.pending, self._outbox_read, self._outbox_failed)
 
     def _outbox_read(self, pending: tuple[int, float | None]) -> None:
         self._outbox_pending = False
         count, oldest = pending
-        self.screen.set_outbox(count, None if oldest is None else time.time() - oldest)
+        self.screen.link_page.set_outbox(count, None if oldest is None else time.time() - oldest)
 
     def _outbox_failed(self, exc: BaseException) -> None:
         self._outbox_pending = False
@@ -359,79 +385,80 @@ class MaintenanceController(QObject):
 
     # --- printer actions ----------------------------------------------------------------
     def print_test_page(self) -> None:
-        k = self.kiosk
-        printer = k.printing.printer
-        model = f"{k.config.printer.kind}, profile {k.config.printer.profile}"
-        self._test_job = k.printing.print_document(printer.test_page(model))
+        d = self.deps
+        printer = d.printing.printer
+        model = f"{d.config.printer.kind}, profile {d.config.printer.profile}"
+        self._test_job = d.printing.print_document(printer.test_page(model))
         log.info("maintenance: test page requested (print job %d)", self._test_job)
-        self.screen.show_printer_message(self.tr("测试页已发送到打印机……"))
+        self.screen.printer_page.show_message(self.tr("测试页已发送到打印机……"))
 
     def _job_finished(self, job: int, _report: object) -> None:
         if job == self._test_job:
             self._test_job = None
-            self.screen.show_printer_message(self.tr("测试页已打印，请核对纸上的各项设置。"),
+            self.screen.printer_page.show_message(self.tr("测试页已打印，请核对纸上的各项设置。"),
                                              "ok")
         if job in self._reprinting:
             self._reprinting.discard(job)
             if not self._reprinting:
                 # "Reprint requested" must not stay up once it has happened.
-                self.screen.show_printer_message(self.tr("暂停的凭条已全部补打。"), "ok")
+                self.screen.printer_page.show_message(self.tr("暂停的凭条已全部补打。"), "ok")
         if self._open:
-            self.screen.set_held(len(self.kiosk.printing.held))
+            self.screen.printer_page.set_held(len(self.deps.printing.held))
 
     def _job_failed(self, job: int, code: str, hint: str) -> None:
         if job == self._test_job:
             self._test_job = None
-            self.screen.show_printer_message(
+            self.screen.printer_page.show_message(
                 self.tr("测试页未能打印（{code}）：{hint}").format(code=code, hint=hint),
                 "error")
         if self._open:
-            self.screen.set_held(len(self.kiosk.printing.held))
+            self.screen.printer_page.set_held(len(self.deps.printing.held))
 
     def retry_held(self) -> None:
-        printing = self.kiosk.printing
+        printing = self.deps.printing
         log.info("maintenance: retry of %d held print job(s) requested", len(printing.held))
         self._reprinting = {h.job for h in printing.held}
         # Reads the status and reprints the held jobs under their original job ids (so
         # their screens hear of it), once, if the printer is ready.
         printing.retry_held()
-        self.screen.show_printer_message(
+        self.screen.printer_page.show_message(
             self.tr("已请求补打：打印机就绪后立即打印暂停的凭条。"))
 
     def cancel_held(self) -> None:
-        n = self.kiosk.printing.cancel_held()
+        n = self.deps.printing.cancel_held()
         self._reprinting = set()
         log.info("maintenance: cancelled %d held print job(s)", n)
-        self.screen.set_held(0)
-        self.screen.show_printer_message(self.tr("已取消 {n} 张暂停的凭条。").format(n=n), "ok")
+        self.screen.printer_page.set_held(0)
+        self.screen.printer_page.show_message(
+            self.tr("已取消 {n} 张暂停的凭条。").format(n=n), "ok")
 
     # --- camera -------------------------------------------------------------------------
     def _frame(self, image: QImage) -> None:
         if self._open:
-            self.screen.set_frame(image)
+            self.screen.camera_page.set_frame(image)
 
-    def _camera_stats(self, stats: dict) -> None:
+    def _camera_stats(self, stats: dict[str, object]) -> None:
         if self._open:
-            self.screen.set_camera_stats(stats)
+            self.screen.camera_page.set_stats(stats)
 
     def _camera_state(self, state: str) -> None:
         if self._open:
-            self.screen.set_camera_state(state)
+            self.screen.camera_page.set_state(state)
 
     def _code(self, text: str) -> None:
         if not self._open:
             return
-        k = self.kiosk
-        trusted = set(k.config.qr.public_keys) | set(k.backend.trusted_keys())
+        d = self.deps
+        trusted = set(d.config.qr.public_keys) | set(d.backend.trusted_keys())
         code = describe_code(text, trusted, dt.datetime.now(SHANGHAI))
         log.debug("maintenance: camera decoded a code of kind %r", code.kind or code.problem)
-        self.screen.show_decoded(code)
+        self.screen.camera_page.show_decoded(code)
 
     # --- backend ------------------------------------------------------------------------
     def check_link(self) -> None:
-        link = self.kiosk.link
+        link = self.deps.link
         log.info("maintenance: backend connection check (link mode %s)", link.mode)
-        self.screen.show_link_checking()
+        self.screen.link_page.show_checking()
 
         def probe() -> tuple[float, str]:
             started = time.monotonic()
@@ -450,20 +477,20 @@ class MaintenanceController(QObject):
                      problem)
         else:
             log.info("maintenance: backend check ok in %.0f ms", elapsed * 1000)
-        self.screen.show_link_result(elapsed, problem)
-        self.screen.set_link_mode(self.kiosk.link.mode)
+        self.screen.link_page.show_result(elapsed, problem)
+        self.screen.link_page.set_mode(self.deps.link.mode)
 
     def _link_error(self, exc: BaseException) -> None:
         self._link_checked((0.0, type(exc).__name__))
 
     # --- config -------------------------------------------------------------------------
     def reload_config(self) -> None:
-        path = self.kiosk.paths.config_file
+        path = self.deps.config_file
         log.info("maintenance: config file check requested (%s)", path)
-        self.screen.show_reload_checking()
+        self.screen.config_page.show_checking()
 
         def check() -> str:
-            from kiosk.cli import load_checked_config
+            from kiosk.config.checked import load_checked_config
 
             try:
                 load_checked_config(path)
@@ -478,11 +505,11 @@ class MaintenanceController(QObject):
             log.info("maintenance: config file check found problems")
         else:
             log.info("maintenance: config file check OK")
-        self.screen.show_reload_result(problems)
+        self.screen.config_page.show_result(problems)
 
     def _config_error(self, exc: BaseException) -> None:
         log.warning("maintenance: config file check failed: %s", type(exc).__name__)
-        self.screen.show_reload_result(f"{type(exc).__name__}: {exc}")
+        self.screen.config_page.show_result(f"{type(exc).__name__}: {exc}")
 
     def restart(self) -> None:
         log.info("maintenance: restart requested (exit code %d)", EXIT_RESTART)
@@ -491,26 +518,26 @@ class MaintenanceController(QObject):
 
     # --- statistics ---------------------------------------------------------------------
     def show_stats(self) -> None:
-        k = self.kiosk
-        today = k.controller.ctx.clock().date()
-        backend = k.backend
+        d = self.deps
+        today = d.now().date()
+        backend = d.backend
         log.info("maintenance: today's statistics shown")
         lang = self.window.language
         i = 1 if lang == "en" else 0
-        names: dict[str, str] = {c.id: c.title.get(lang) for c in k.catalog.categories}
-        names.update({b.id: b.title.get(lang) for b in k.bundles.bundles})
+        names: dict[str, str] = {c.id: c.title.get(lang) for c in d.catalog.categories}
+        names.update({b.id: b.title.get(lang) for b in d.bundles.bundles})
         names.update({str(level): texts[i] for level, texts in RATING_LEVELS.items()})
         names.update({tag: texts[i] for tag, texts in RATING_REASONS.items()})
         self.work_queue.submit(
             lambda: export_stats(backend, today, today),
-            lambda rows: self.screen.set_stats(today.isoformat(), rows, names),
+            lambda rows: self.screen.stats_page.set_stats(today.isoformat(), rows, names),
             self._stats_error,
         )
 
     def _stats_error(self, exc: BaseException) -> None:
         detail = str(exc) if isinstance(exc, StatsError) else type(exc).__name__
         log.warning("maintenance: statistics not readable: %s", detail)
-        self.screen.show_stats_problem(detail)
+        self.screen.stats_page.show_problem(detail)
 
     # --- leaving ------------------------------------------------------------------------
     def leave_kiosk_mode(self) -> None:
@@ -519,17 +546,17 @@ class MaintenanceController(QObject):
         self.window.close()
         self.quit_app(EXIT_LEFT_KIOSK_MODE)
 
+    @classmethod
+    def install(cls, deps: MaintenanceDeps, **kwargs: Any) -> MaintenanceController:
+        """Add the maintenance screens to `deps.window`; the same controller if called
+        again."""
+        existing = deps.window.findChild(cls, OBJECT_NAME)
+        if isinstance(existing, cls):
+            return existing
+        return cls(deps, **kwargs)
 
 
 def _shutdown(queues: tuple[TaskQueue, ...]) -> None:
     for queue in queues:
         with contextlib.suppress(RuntimeError):  # already deleted with the window
             queue.shutdown(wait=False)
-
-
-def install_maintenance(kiosk: Kiosk, **kwargs: Any) -> MaintenanceController:
-    """Add the maintenance screens to a built kiosk; the same controller if called again."""
-    existing = kiosk.window.findChild(MaintenanceController, OBJECT_NAME)
-    if isinstance(existing, MaintenanceController):
-        return existing
-    return MaintenanceController(kiosk, **kwargs)

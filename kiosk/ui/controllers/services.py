@@ -10,6 +10,7 @@ from kiosk.backend.interface import RATING_LEVELS, RATING_REASONS
 from kiosk.delivery.deliverer import Delivery
 from kiosk.ui import messages
 from kiosk.ui.controllers.context import KioskContext
+from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.screens.help import HelpScreen
 from kiosk.ui.screens.rating import RatingScreen
 
@@ -27,11 +28,11 @@ class HelpController(QObject):
 
     def call(self, from_screen: str) -> None:
         window = self.ctx.window
-        if window.current().name == "help":
+        if window.current().name == ScreenName.HELP:
             return
         self.screen.clear()
         self.screen.calling()
-        window.go("help")
+        window.go(ScreenName.HELP)
         key = self.ctx.new_key()
         kiosk_id = self.ctx.kiosk_id
         log.info("help requested from screen %s", from_screen)
@@ -68,7 +69,7 @@ class RatingController(QObject):
             kind, ident = target
             label = messages.rating_target(kind, ident)
             self.screen.set_target(label)
-        self.ctx.window.go("rating")
+        self.ctx.window.go(ScreenName.RATING)
 
     def submit(self, level: int, reasons: tuple[str, ...]) -> None:
         if self._attempt is None:

@@ -20,11 +20,13 @@ from kiosk.ui import messages
 from kiosk.ui.controllers.context import KioskContext, Session
 from kiosk.ui.controllers.elder import ElderController
 from kiosk.ui.controllers.language import LanguageController
+from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.screens.category import CategoryScreen
 from kiosk.ui.screens.home import HomeScreen, ServicesScreen
 from kiosk.ui.screens.scan import ScanScreen
 from kiosk.ui.screens.ticket import TicketScreen
-from kiosk.ui.widgets import CameraView, forget_qr_codes, qr_matrix
+from kiosk.ui.widgets.camera_view import CameraView
+from kiosk.ui.widgets.qr import forget_qr_codes, screen_qr_matrix
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +62,12 @@ class TakeNumberController(QObject):
         self.services = ServicesScreen(theme)
         for screen in (self.home, self.scan, self.category, self.ticket, self.services):
             window.add_screen(screen)
-        window.go("home", remember=False)
+        window.go(ScreenName.HOME, remember=False)
 
         self.home.scanChosen.connect(self.start_scan)
         self.home.noPhoneChosen.connect(self.choose_without_phone)
-        self.home.helpChosen.connect(lambda: window.helpRequested.emit("home"))
-        self.home.moreChosen.connect(lambda: window.go("services"))
+        self.home.helpChosen.connect(lambda: window.helpRequested.emit(ScreenName.HOME))
+        self.home.moreChosen.connect(lambda: window.go(ScreenName.SERVICES))
         self.services.serviceChosen.connect(self.home.serviceChosen)
         self.scan.noPhoneChosen.connect(self.choose_without_phone)
         self.category.categoryChosen.connect(self.issue)
@@ -75,7 +77,7 @@ class TakeNumberController(QObject):
         # After _session_ended: the session is replaced before the language goes back.
         self.language = LanguageController(ctx)
         self.ticket_timer = QTimer(self)
-        self.elder = ElderController(ctx, self)
+        self.elder = ElderController(ctx, self.ticket_timer)
 
         self.scanner.frameReady.connect(self.scan.set_frame)
         self.scanner.codeScanned.connect(self.on_code)
@@ -97,25 +99,25 @@ class TakeNumberController(QObject):
     # --- navigation -------------------------------------------------------------------
     def start_scan(self) -> None:
         self.ctx.start_flow("take_number")
-        self.ctx.set_step("scan")
-        self.window.go("scan")
+        self.ctx.set_step(ScreenName.SCAN)
+        self.window.go(ScreenName.SCAN)
 
     def choose_without_phone(self) -> None:
         if self.ctx.session.flow != "take_number":
             self.ctx.start_flow("take_number")
-        self.ctx.set_step("category")
+        self.ctx.set_step(ScreenName.CATEGORY)
         self.session.context = None
         self.category.set_resident("", "")
-        self.window.go("category")
+        self.window.go(ScreenName.CATEGORY)
 
     def _screen_changed(self, name: str) -> None:
         wants = self.window.current().wants_codes()
         self.scanner.set_scanning(wants)
         if wants:
             self.scanner.reset_dedup()
-        if name in ("home", "category"):
+        if name in (ScreenName.HOME, ScreenName.CATEGORY):
             self.refresh_queue()
-        if name != "ticket":
+        if name != ScreenName.TICKET:
             self.ticket_timer.stop()
 
     def _session_ended(self, reason: str) -> None:
@@ -128,7 +130,7 @@ class TakeNumberController(QObject):
 
     # --- scanning ---------------------------------------------------------------------
     def on_code(self, text: str) -> None:
-        if self.window.current().name != "scan" or self._identifying:
+        if self.window.current().name != ScreenName.SCAN or self._identifying:
             return
         try:
             payload = self.verifier.verify(text, Kind.RESIDENT)
@@ -147,7 +149,7 @@ class TakeNumberController(QObject):
 
     def _identified(self, context: flows.ResidentContext | None) -> None:
         self._identifying = False
-        if self.window.current().name != "scan":
+        if self.window.current().name != ScreenName.SCAN:
             return  # the resident left (Home, idle) while we were looking them up
         self.scan.show_status("")
         if context is None:
@@ -156,8 +158,8 @@ class TakeNumberController(QObject):
         self.ctx.scan_accepted()
         self.session.context = context
         self.category.set_resident(context.masked_name, messages.priority_notice(context.priority))
-        self.ctx.set_step("category")
-        self.window.go("category")
+        self.ctx.set_step(ScreenName.CATEGORY)
+        self.window.go(ScreenName.CATEGORY)
 
     def _identify_failed(self, exc: BaseException) -> None:
         self._identifying = False
@@ -211,9 +213,9 @@ class TakeNumberController(QObject):
             language=self.session.language,
         )
         session = self.session
-        # The QR modules are computed on the worker: ~15 ms of pure Python off the GUI thread.
+        # The QR modules are computed on the worker: pure Python too slow for the GUI thread.
         self.ctx.render_queue.submit(
-            lambda: qr_matrix(ticket.tracking_code),
+            lambda: screen_qr_matrix(ticket.tracking_code),
             lambda _m: self._issued(ticket) if self.session is session else None,
             lambda _e: self._issued(ticket) if self.session is session else None,
         )
@@ -227,7 +229,7 @@ class TakeNumberController(QObject):
         self.ticket.show_ticket(ticket)
         self.ticket.set_print_status(self.tr("正在打印凭条…"))
         self.ticket.show_print_problem("")
-        self.window.go("ticket", remember=False)
+        self.window.go(ScreenName.TICKET, remember=False)
         self._print_job = self.printing.print_document(ticket_document(ticket))
         self.ticket_timer.start()
 

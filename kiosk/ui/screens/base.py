@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.theme import Theme
+from kiosk.ui.widgets.label import label
 
 _END = tuple(".。!！?？:：…")
 
@@ -27,7 +29,8 @@ def sentences(*parts: str) -> str:
 class Screen(QWidget):
     """One step of a flow. Screens never call services; they emit what the resident chose."""
 
-    name = "screen"
+    #: Which screen this is: MainWindow.go() shows it by this name. Every screen sets one.
+    name: ScreenName
     #: Whether the top bar shows Back (Home always shows on non-home screens).
     has_back = True
     #: The resident's language ("zh" | "en"), for data that carries both (catalog, bundles);
@@ -67,15 +70,8 @@ class Screen(QWidget):
     def apply_theme(self) -> None:
         """Adjust sizes, columns and visible choices to self.theme (self.theme.elder)."""
 
-    @staticmethod
-    def label(text: str = "", name: str = "", center: bool = False) -> QLabel:
-        lab = QLabel(text)
-        if name:
-            lab.setObjectName(name)
-        lab.setWordWrap(True)
-        if center:
-            lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        return lab
+    #: Screens make their labels as `self.label(text, "title", center=True)`.
+    label = staticmethod(label)
 
     def retranslate(self) -> None:
         """Set every text again through tr(): called at construction and when the language

@@ -16,14 +16,16 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.domain.bundles import Bundle
+from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
-from kiosk.ui.widgets import ActionButton, CameraView, ChoicePages, WrapButton, qr_pixmap
+from kiosk.ui.widgets.action_button import ActionButton
+from kiosk.ui.widgets.camera_view import CameraView
+from kiosk.ui.widgets.choice_pages import ChoicePages
 from kiosk.ui.widgets.keypad import Keypad
-
-
-def _label(text: str = "", name: str = "", center: bool = False) -> QLabel:
-    return Screen.label(text, name, center)
+from kiosk.ui.widgets.label import label
+from kiosk.ui.widgets.qr import qr_pixmap
+from kiosk.ui.widgets.wrap_button import WrapButton
 
 
 def _clear_layout(layout: QLayout) -> None:
@@ -50,7 +52,7 @@ def _show_all(layout: QLayout) -> None:
 
 
 class BundleListScreen(Screen):
-    name = "bundles"
+    name = ScreenName.BUNDLES
     bundleChosen = Signal(str)
 
     def __init__(self, theme: Theme, bundles: list[Bundle], parent: QWidget | None = None) -> None:
@@ -107,7 +109,7 @@ class BundleListScreen(Screen):
 class WizardScreen(Screen):
     """Step k of n, the step's page, and Back / Next. Pages are rebuilt for every step."""
 
-    name = "wizard"
+    name = ScreenName.WIZARD
     nextChosen = Signal()
     backChosen = Signal()
     optionChosen = Signal(str, str)  # question id, option id
@@ -230,7 +232,7 @@ class WizardScreen(Screen):
         QTimer.singleShot(0, self.promptChanged.emit)
 
     def add_text(self, text: str, name: str = "subtitle") -> QLabel:
-        lab = _label(text, name)
+        lab = label(text, name)
         self.body.addWidget(lab)
         lab.show()
         if not self._lead and name not in ("small", ""):
@@ -241,8 +243,8 @@ class WizardScreen(Screen):
         grid = QGridLayout()
         grid.setHorizontalSpacing(32)
         for i, (k, v) in enumerate(rows):
-            key = _label(k, "small")
-            val = _label(v)
+            key = label(k, "small")
+            val = label(v)
             val.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             grid.addWidget(key, i, 0)
             grid.addWidget(val, i, 1)
@@ -254,8 +256,8 @@ class WizardScreen(Screen):
         buttons: dict[str, QPushButton] = {}
         elder = self.theme.elder
         columns = 1 if elder or self.theme.portrait or len(options) > 2 else 2
-        for oid, label in options:
-            b = WrapButton(label)
+        for oid, text in options:
+            b = WrapButton(text)
             b.setObjectName("tile")
             b.setCheckable(True)
             b.setChecked(oid == chosen)
@@ -274,7 +276,7 @@ class WizardScreen(Screen):
         self.body.addStretch(1)
         self.option_buttons = buttons
         self.option_pages = pages
-        self._options = [label for _, label in options]
+        self._options = [text for _, text in options]
         return buttons
 
     def add_stretch(self) -> None:
@@ -288,7 +290,7 @@ class WizardScreen(Screen):
         self.no_phone_button = self.camera_button
 
     def show_keypad(self, allow_x: bool) -> QLabel:
-        entry = _label("", "entry")
+        entry = label("", "entry")
         entry.setAlignment(Qt.AlignmentFlag.AlignCenter)
         entry.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.body.addWidget(entry)
@@ -338,7 +340,7 @@ class WizardScreen(Screen):
 class BundleResultScreen(Screen):
     """The reference number and what is still needed; the same content as the receipt."""
 
-    name = "bundle_result"
+    name = ScreenName.BUNDLE_RESULT
     has_back = False  # the application is filed; Back would suggest filing it again
     rateChosen = Signal()
     doneChosen = Signal()
@@ -456,15 +458,15 @@ class BundleResultScreen(Screen):
             sections = [(title, lines, separate)]
         for i, (title, lines, separate) in enumerate(sections):
             col = self.columns[1 if i == len(sections) - 1 and i > 0 else 0]
-            col.addWidget(_label(title, "subtitle"))
+            col.addWidget(label(title, "subtitle"))
             if separate:
                 for line in lines:
-                    col.addWidget(_label("· " + line))
+                    col.addWidget(label("· " + line))
             elif lines:
-                col.addWidget(_label(self.tr("、").join(lines)))
+                col.addWidget(label(self.tr("、").join(lines)))
             col.addSpacing(12)
         if expected:
-            self.columns[0].addWidget(_label(expected, "ok"))
+            self.columns[0].addWidget(label(expected, "ok"))
         for col in self.columns:
             col.addStretch(1)
             _show_all(col)
@@ -476,7 +478,7 @@ class BundleResultScreen(Screen):
         self.clear()
         self.heading.setText(self.tr("申请已暂存"))
         self._spoken = [explanation]
-        self.columns[0].addWidget(_label(explanation, "notice"))
+        self.columns[0].addWidget(label(explanation, "notice"))
         self.columns[0].addStretch(1)
         _show_all(self.columns[0])
 

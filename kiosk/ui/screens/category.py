@@ -7,13 +7,15 @@ from PySide6.QtWidgets import QWidget
 
 from kiosk.backend.interface import QueueFigures
 from kiosk.domain.catalog import Catalog
+from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
-from kiosk.ui.widgets import ChoicePages, WrapButton
+from kiosk.ui.widgets.choice_pages import ChoicePages
+from kiosk.ui.widgets.wrap_button import WrapButton
 
 
 class CategoryScreen(Screen):
-    name = "category"
+    name = ScreenName.CATEGORY
     categoryChosen = Signal(str)
 
     def __init__(self, theme: Theme, catalog: Catalog, parent: QWidget | None = None) -> None:

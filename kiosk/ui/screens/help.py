@@ -5,13 +5,14 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QWidget
 
+from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
-from kiosk.ui.widgets import ActionButton
+from kiosk.ui.widgets.action_button import ActionButton
 
 
 class HelpScreen(Screen):
-    name = "help"
+    name = ScreenName.HELP
     doneChosen = Signal()
 
     def __init__(self, theme: Theme, hotline: str, parent: QWidget | None = None) -> None:

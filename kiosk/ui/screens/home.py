@@ -17,15 +17,17 @@ from PySide6.QtWidgets import (
 
 from kiosk.backend.interface import QueueFigures
 from kiosk.domain.catalog import Catalog
+from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.theme import Theme
-from kiosk.ui.widgets import ChoicePages, WrapButton
+from kiosk.ui.widgets.choice_pages import ChoicePages
+from kiosk.ui.widgets.wrap_button import WrapButton
 
 SERVICES = ("bundles", "query", "checkin", "rating")
 
 
 class HomeScreen(Screen):
-    name = "home"
+    name = ScreenName.HOME
     has_back = False
     scanChosen = Signal()
     noPhoneChosen = Signal()
@@ -168,7 +170,7 @@ class HomeScreen(Screen):
 class ServicesScreen(Screen):
     """Elder mode's second page of Home: the other services, large, two to a row."""
 
-    name = "services"
+    name = ScreenName.SERVICES
     serviceChosen = Signal(str)
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
+from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.screens.bundles import _clear_layout
 from kiosk.ui.theme import Theme
-from kiosk.ui.widgets import ActionButton
+from kiosk.ui.widgets.action_button import ActionButton
 
 
 class QueryResultScreen(Screen):
-    name = "query_result"
+    name = ScreenName.QUERY_RESULT
     doneChosen = Signal()
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
@@ -70,7 +71,7 @@ class QueryResultScreen(Screen):
 
 
 class CheckInResultScreen(Screen):
-    name = "checkin_result"
+    name = ScreenName.CHECKIN_RESULT
     ordinaryChosen = Signal()
     doneChosen = Signal()
 

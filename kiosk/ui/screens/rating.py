@@ -5,13 +5,16 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QPushButton, QWidget
 
+from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
-from kiosk.ui.widgets import ActionButton, ChoicePages, WrapButton
+from kiosk.ui.widgets.action_button import ActionButton
+from kiosk.ui.widgets.choice_pages import ChoicePages
+from kiosk.ui.widgets.wrap_button import WrapButton
 
 
 class RatingScreen(Screen):
-    name = "rating"
+    name = ScreenName.RATING
     submitted = Signal(int, tuple)  # level, reason tag ids
     doneChosen = Signal()
 

@@ -7,22 +7,25 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from kiosk.ui import messages
+from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
-from kiosk.ui.widgets import ActionButton, CameraView
+from kiosk.ui.widgets.action_button import ActionButton
+from kiosk.ui.widgets.camera_view import CameraView
 
 
 class ScanScreen(Screen):
     """One scan screen per purpose: take a number, 办件查询, 预约签到."""
 
-    name = "scan"
+    name = ScreenName.SCAN
     noPhoneChosen = Signal()
 
     def __init__(self, theme: Theme, purpose: str = "ticket",
                  parent: QWidget | None = None) -> None:
         super().__init__(theme, parent)
         self.purpose = purpose
-        self.name = {"ticket": "scan", "query": "query_scan", "checkin": "checkin_scan"}[purpose]
+        self.name = {"ticket": ScreenName.SCAN, "query": ScreenName.QUERY_SCAN,
+                     "checkin": ScreenName.CHECKIN_SCAN}[purpose]
         self.instruction = self.label(name="title", center=True)
         self.hint = self.label(name="subtitle", center=True)
         self.camera = CameraView()

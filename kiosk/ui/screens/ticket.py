@@ -6,13 +6,15 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from kiosk.domain.ticket import TicketView
+from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
-from kiosk.ui.widgets import ActionButton, TicketCard
+from kiosk.ui.widgets.action_button import ActionButton
+from kiosk.ui.widgets.ticket_card import TicketCard
 
 
 class TicketScreen(Screen):
-    name = "ticket"
+    name = ScreenName.TICKET
     has_back = False  # the number is taken; going back would suggest taking another
     doneChosen = Signal()
     rateChosen = Signal()

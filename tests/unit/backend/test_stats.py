@@ -11,45 +11,26 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.backend import embedded, seed
-from kiosk.backend.embedded import SHANGHAI, EmbeddedBackend
+from kiosk.backend import seed
+from kiosk.backend.embedded import EmbeddedBackend, schema
 from kiosk.backend.interface import TicketRequest
-from kiosk.backend.stats import StatsError, export_stats, stats_command, stats_csv
-from kiosk.domain.catalog import Catalog, load_catalog
+from kiosk.backend.stats import StatsError, export_stats
+from kiosk.cli.stats import stats_command, stats_csv
+from kiosk.common.clock import SHANGHAI
+from kiosk.domain.catalog import Catalog
+from tests.helpers.clock import FakeClock
 
-CATALOG_FILE = Path(__file__).resolve().parents[3] / "config" / "catalog.yaml"
 PHONE = "13900001234"
 D2, D3, D4, D5 = (dt.date(2024, 6, d) for d in (2, 3, 4, 5))
 
 
-class Clock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def at(self, day: dt.date, hour: int, minute: int = 0) -> None:
-        self.now = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=SHANGHAI)
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog(CATALOG_FILE)
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(dt.datetime.combine(D2, dt.time(9), tzinfo=SHANGHAI))
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(dt.datetime.combine(D2, dt.time(9), tzinfo=SHANGHAI))
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "kiosk.sqlite3"
-
-
-@pytest.fixture
-def backend(db: Path, catalog: Catalog, clock: Clock) -> Iterator[EmbeddedBackend]:
+def backend(db: Path, catalog: Catalog, clock: FakeClock) -> Iterator[EmbeddedBackend]:
     backend = EmbeddedBackend(db, catalog, signing_key=Ed25519PrivateKey.generate(),
                               key_id="kiosk1", clock=clock)
     yield backend
@@ -98,7 +79,7 @@ class Session:
         self.b.call_help("K01", screen, self.key())
 
 
-def play_sessions(backend: EmbeddedBackend, clock: Clock) -> None:
+def play_sessions(backend: EmbeddedBackend, clock: FakeClock) -> None:
     s = Session(backend)
 
     clock.at(D2, 15)  # the day before the period: none of this may count
@@ -206,13 +187,13 @@ flow_median_s,take_number,,53.0
 """
 
 
-def test_export_of_known_sessions(backend: EmbeddedBackend, clock: Clock) -> None:
+def test_export_of_known_sessions(backend: EmbeddedBackend, clock: FakeClock) -> None:
     play_sessions(backend, clock)
     assert stats_csv(export_stats(backend, D3, D4)) == EXPECTED_CSV
 
 
 def test_one_day_and_the_median_of_an_even_count(
-    backend: EmbeddedBackend, clock: Clock, db: Path
+    backend: EmbeddedBackend, clock: FakeClock, db: Path
 ) -> None:
     play_sessions(backend, clock)
     rows = {(r["section"], r["key"], r["subkey"]): r["value"]
@@ -237,7 +218,7 @@ def test_an_empty_period_still_has_every_fixed_row(backend: EmbeddedBackend) -> 
     )
 
 
-def test_the_export_holds_no_personal_data(backend: EmbeddedBackend, clock: Clock,
+def test_the_export_holds_no_personal_data(backend: EmbeddedBackend, clock: FakeClock,
                                            db: Path) -> None:
     play_sessions(backend, clock)
     text = stats_csv(export_stats(db, D2, D5))
@@ -255,7 +236,7 @@ def test_the_export_holds_no_personal_data(backend: EmbeddedBackend, clock: Cloc
     assert "YW2024" not in text
 
 
-def test_the_period_is_shanghai_days_inclusive(backend: EmbeddedBackend, clock: Clock) -> None:
+def test_the_period_is_shanghai_days_inclusive(backend: EmbeddedBackend, clock: FakeClock) -> None:
     clock.now = dt.datetime(2024, 6, 3, 15, 59, tzinfo=dt.UTC)  # 23:59 in Shanghai
     backend.record_event("fault", flow="take_number", kiosk_id="K01")
     clock.now = dt.datetime(2024, 6, 3, 16, 1, tzinfo=dt.UTC)  # 00:01 on 4 June
@@ -273,7 +254,7 @@ def test_a_version_1_file_is_read_without_being_changed(
     db: Path, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with monkeypatch.context() as patch:
-        patch.setattr(embedded, "SCHEMA_VERSION", 1)
+        patch.setattr(schema, "SCHEMA_VERSION", 1)
         old = EmbeddedBackend(db, catalog, signing_key=Ed25519PrivateKey.generate(),
                               key_id="k", clock=lambda: dt.datetime(2024, 6, 3, 9,
                                                                     tzinfo=SHANGHAI))
@@ -304,7 +285,7 @@ def test_unusable_inputs_raise_stats_error(tmp_path: Path, backend: EmbeddedBack
         export_stats(empty, D3, D3)
 
 
-def test_stats_command(backend: EmbeddedBackend, clock: Clock, db: Path,
+def test_stats_command(backend: EmbeddedBackend, clock: FakeClock, db: Path,
                        capsys: pytest.CaptureFixture[str]) -> None:
     play_sessions(backend, clock)
     assert stats_command(db, "2024-06-03", "2024-06-04", csv=True) == 0

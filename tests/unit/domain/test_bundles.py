@@ -21,10 +21,10 @@ from kiosk.domain.bundles import (
     schema_reference,
 )
 from kiosk.domain.catalog import load_catalog
+from tests.helpers.paths import BUNDLES_DIR, CATALOG_FILE
 
-ROOT = Path(__file__).resolve().parents[3]
-BUNDLES = ROOT / "config" / "bundles"
-CATALOG = ROOT / "config" / "catalog.yaml"
+BUNDLES = BUNDLES_DIR
+CATALOG = CATALOG_FILE
 CATALOG_IDS = {c.id for c in load_catalog(CATALOG).categories}
 SHIPPED = ["retirement", "birth", "residence_permit", "social_assistance", "long_term_care",
            "unemployment_benefit"]

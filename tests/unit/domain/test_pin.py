@@ -21,6 +21,8 @@ from kiosk.domain.pin import (
     verify_pin,
     weak_pin_reason,
 )
+from tests.helpers.clock import FakeClock
+from tests.helpers.paths import SHIPPED_CONFIG
 
 PIN = "480317"
 NOW = 1_800_000_000.0
@@ -31,17 +33,9 @@ def encoded() -> str:
     return hash_pin(PIN)
 
 
-class Clock:
-    def __init__(self, t: float = NOW) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
-def guard(tmp_path: Path, encoded: str, clock: Clock) -> PinGuard:
+def guard(tmp_path: Path, encoded: str, clock: FakeClock) -> PinGuard:
     # A new guard per call stands for a restart of the kiosk: only the file carries over.
-    return PinGuard(tmp_path / "state" / "pin-state.json", encoded, clock)
+    return PinGuard(tmp_path / "state" / "pin-state.json", encoded, clock.time)
 
 
 # --- hashing -----------------------------------------------------------------------------
@@ -134,7 +128,7 @@ def test_config_takes_a_hash_or_nothing(encoded):
 # --- the guard ---------------------------------------------------------------------------
 
 def test_right_pin_opens_and_resets_the_count(tmp_path, encoded):
-    clock = Clock()
+    clock = FakeClock(NOW)
     g = guard(tmp_path, encoded, clock)
     assert g.try_pin("111119").remaining == 4
     assert g.try_pin(PIN).status is PinStatus.OK
@@ -144,29 +138,29 @@ def test_right_pin_opens_and_resets_the_count(tmp_path, encoded):
 
 
 def test_five_wrong_lock_for_15_minutes_even_for_the_right_pin(tmp_path, encoded):
-    clock = Clock()
+    clock = FakeClock(NOW)
     g = guard(tmp_path, encoded, clock)
     remaining = [g.try_pin("000001").remaining for _ in range(4)]
     assert remaining == [4, 3, 2, 1]
     locked = g.try_pin("000001")
     assert locked.status is PinStatus.LOCKED and locked.until == NOW + 900
-    clock.t += 14 * 60 + 59
+    clock.seconds += 14 * 60 + 59
     assert g.try_pin(PIN).status is PinStatus.LOCKED
     assert g.attempts_left() == 0
-    clock.t = NOW + 900
+    clock.seconds = NOW + 900
     assert g.locked_until() is None
     assert g.try_pin(PIN).ok
 
 
 def test_a_restart_does_not_reset_the_count_or_the_lock(tmp_path, encoded):
-    clock = Clock()
+    clock = FakeClock(NOW)
     for expected in (4, 3, 2):
         assert guard(tmp_path, encoded, clock).try_pin("000001").remaining == expected
     g = guard(tmp_path, encoded, clock)
     assert g.attempts_left() == 2
     g.try_pin("000001")
     assert guard(tmp_path, encoded, clock).try_pin("000001").status is PinStatus.LOCKED
-    clock.t += 60
+    clock.seconds += 60
     restarted = guard(tmp_path, encoded, clock)
     assert restarted.try_pin(PIN).status is PinStatus.LOCKED
     assert restarted.locked_until() == NOW + 900
@@ -174,7 +168,7 @@ def test_a_restart_does_not_reset_the_count_or_the_lock(tmp_path, encoded):
 
 def test_the_attempt_is_counted_before_the_check(tmp_path, encoded, monkeypatch):
     # A kill (or power cut) while scrypt runs must not hand out a free attempt.
-    g = guard(tmp_path, encoded, Clock())
+    g = guard(tmp_path, encoded, FakeClock(NOW))
 
     def killed(*_a: object) -> bool:
         raise SystemExit("power cut")
@@ -183,14 +177,14 @@ def test_the_attempt_is_counted_before_the_check(tmp_path, encoded, monkeypatch)
     with pytest.raises(SystemExit):
         g.try_pin("000001")
     monkeypatch.undo()
-    assert guard(tmp_path, encoded, Clock()).attempts_left() == 4
+    assert guard(tmp_path, encoded, FakeClock(NOW)).attempts_left() == 4
 
 
 def test_a_lock_lost_in_a_crash_is_restored(tmp_path, encoded):
     state = tmp_path / "state" / "pin-state.json"
     state.parent.mkdir()
     state.write_text(json.dumps({"failures": 5, "locked_until": None}))
-    assert guard(tmp_path, encoded, Clock()).try_pin(PIN).status is PinStatus.LOCKED
+    assert guard(tmp_path, encoded, FakeClock(NOW)).try_pin(PIN).status is PinStatus.LOCKED
 
 
 @pytest.mark.parametrize("content", ["", "{", "[]", '{"failures": "x", "locked_until": null}',
@@ -199,26 +193,26 @@ def test_a_damaged_state_file_fails_closed(tmp_path, encoded, content):
     state = tmp_path / "state" / "pin-state.json"
     state.parent.mkdir()
     state.write_text(content, "latin-1")
-    clock = Clock()
+    clock = FakeClock(NOW)
     r = guard(tmp_path, encoded, clock).try_pin(PIN)
     assert r.status is PinStatus.LOCKED and r.until == NOW + 900
-    clock.t += 900
+    clock.seconds += 900
     assert guard(tmp_path, encoded, clock).try_pin(PIN).ok  # and it recovers on its own
 
 
 def test_a_clock_set_back_cannot_stretch_the_lock(tmp_path, encoded):
-    clock = Clock()
+    clock = FakeClock(NOW)
     g = guard(tmp_path, encoded, clock)
     for _ in range(5):
         g.try_pin("000001")
-    clock.t -= 365 * 86400  # someone (or a dead RTC battery) set the clock a year back
-    assert g.locked_until() == clock.t + 900
-    clock.t += 900
+    clock.seconds -= 365 * 86400  # someone (or a dead RTC battery) set the clock a year back
+    assert g.locked_until() == clock.seconds + 900
+    clock.seconds += 900
     assert g.try_pin(PIN).ok
 
 
 def test_state_file_is_replaced_atomically_and_private(tmp_path, encoded):
-    g = guard(tmp_path, encoded, Clock())
+    g = guard(tmp_path, encoded, FakeClock(NOW))
     g.try_pin("000001")
     assert json.loads(g.state_file.read_text()) == {"failures": 1, "locked_until": None}
     assert g.state_file.stat().st_mode & 0o077 == 0
@@ -227,23 +221,23 @@ def test_state_file_is_replaced_atomically_and_private(tmp_path, encoded):
 
 
 def test_settings_come_from_the_config(tmp_path, encoded):
-    clock = Clock()
-    g = PinGuard(tmp_path / "s.json", encoded, clock, lock_after=2, lock_minutes=1)
+    clock = FakeClock(NOW)
+    g = PinGuard(tmp_path / "s.json", encoded, clock.time, lock_after=2, lock_minutes=1)
     g.try_pin("000001")
     assert g.try_pin("000001").until == NOW + 60
 
 
 def test_no_pin_configured_means_disabled_and_a_broken_hash_is_an_error(tmp_path):
-    g = PinGuard(tmp_path / "s.json", "", Clock())
+    g = PinGuard(tmp_path / "s.json", "", FakeClock(NOW).time)
     assert g.try_pin(PIN).status is PinStatus.DISABLED
     assert not (tmp_path / "s.json").exists()
     with pytest.raises(ValueError):
-        PinGuard(tmp_path / "s.json", "scrypt$nonsense", Clock())
+        PinGuard(tmp_path / "s.json", "scrypt$nonsense", FakeClock(NOW).time)
 
 
 def test_log_never_holds_the_pin(tmp_path, encoded, caplog):
     caplog.set_level("DEBUG")
-    g = guard(tmp_path, encoded, Clock())
+    g = guard(tmp_path, encoded, FakeClock(NOW))
     for attempt in ("000001", "000002", "000003", "000004", "000005", PIN):
         g.try_pin(attempt)
     assert caplog.records
@@ -288,7 +282,7 @@ def test_hash_pin_says_when_it_replaces_a_pin(tmp_path, capsys, encoded):
 
 
 def test_hash_pin_writes_the_shipped_config_keeping_its_comments(tmp_path, capsys):
-    shipped = Path(__file__).resolve().parents[3] / "config" / "kiosk.toml"
+    shipped = SHIPPED_CONFIG
     config = tmp_path / "kiosk.toml"
     config.write_text(shipped.read_text("utf-8"), "utf-8")
     config.chmod(0o640)

@@ -3,7 +3,6 @@ and renderer) that every shipped bundle's receipt prints readably and stays smal
 
 import dataclasses
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
@@ -14,9 +13,9 @@ from kiosk.domain.receipt import ReceiptView, receipt_document, receipt_view
 from kiosk.domain.wizard import StepKind, Wizard, prefill_values
 from kiosk.hardware.printer.escpos_layout import PrinterProfile
 from kiosk.hardware.printer.escpos_writer import encode_document
+from tests.helpers.paths import BUNDLES_DIR
 
-ROOT = Path(__file__).resolve().parents[3]
-SHIPPED = load_bundles(ROOT / "config" / "bundles", None).bundles
+SHIPPED = load_bundles(BUNDLES_DIR, None).bundles
 TODAY = dt.date(2025, 3, 15)
 REFERENCE = "YJ2503150042"
 CODE = "YW1.C.demo.1742000000.1749776000.Ab3dEf6hIj9k.YJ2503150042." + "s" * 86

@@ -4,7 +4,6 @@ what is submitted; plus random sessions that must never break it."""
 import datetime as dt
 import itertools
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,9 +21,9 @@ from kiosk.domain.wizard import (
     luhn_valid,
     prefill_values,
 )
+from tests.helpers.paths import BUNDLES_DIR
 
-ROOT = Path(__file__).resolve().parents[3]
-SHIPPED = load_bundles(ROOT / "config" / "bundles", None).bundles
+SHIPPED = load_bundles(BUNDLES_DIR, None).bundles
 TODAY = dt.date(2025, 3, 15)
 
 NAME = "欧阳明华"

@@ -84,7 +84,7 @@ def test_trimming_gives_freed_heap_pages_back() -> None:
     script = """
 import ctypes
 from kiosk.services import memory
-from kiosk.devtools.simulate import rss_mb
+from kiosk.services.memory import rss_mb
 libc = ctypes.CDLL("libc.so.6")
 libc.malloc.restype = ctypes.c_void_p
 libc.free.argtypes = [ctypes.c_void_p]

@@ -1,0 +1,196 @@
+"""Queue tickets in the embedded database: issuing numbers, the waiting figures, calling next.
+
+Queue numbers are the one thing that must never go wrong: a number printed on paper is a
+promise, so each one is allocated from a persisted counter inside `BEGIN IMMEDIATE`, with a
+UNIQUE(day, number) constraint behind it.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import json
+import math
+import secrets
+import sqlite3
+
+from kiosk.backend.embedded.base import EmbeddedStore, stored_time
+from kiosk.backend.embedded.connection import immediate
+from kiosk.backend.embedded.validate import MAX_KEY_LENGTH
+from kiosk.backend.interface import (
+    BackendError,
+    IdempotencyConflict,
+    IssuedTicket,
+    QueueFigures,
+    TicketRequest,
+)
+from kiosk.common.clock import SHANGHAI
+from kiosk.domain.payloads import Kind, sign
+
+
+def _new_ticket_id() -> str:
+    # 60 random bits in base32: fits the payload reference pattern and is unguessable,
+    # so a tracking code cannot be forged by counting.
+    return "T" + base64.b32encode(secrets.token_bytes(8)).decode("ascii")[:12]
+
+
+class Tickets(EmbeddedStore):
+    """Issues queue tickets and reports the queues; `call_next` is for staff tools."""
+
+    def queue_figures(self) -> dict[str, QueueFigures]:
+        """Per catalog category: tickets waiting today (priority ones included in `waiting`)
+        and, of those, the priority ones."""
+        today = self._now().date().isoformat()
+        with self._errors():
+            rows = self._conn().execute(
+                "SELECT category, COUNT(*) AS waiting, SUM(priority) AS priority_waiting"
+                " FROM tickets WHERE day = ? AND status = 'waiting' GROUP BY category",
+                (today,),
+            ).fetchall()
+        counts = {r["category"]: (r["waiting"], r["priority_waiting"] or 0) for r in rows}
+        return {
+            c.id: QueueFigures(
+                category=c.id,
+                waiting=counts.get(c.id, (0, 0))[0],
+                priority_waiting=counts.get(c.id, (0, 0))[1],
+                minutes_per_ticket=c.minutes_per_ticket,
+            )
+            for c in self._catalog.categories
+        }
+
+    def issue_ticket(self, request: TicketRequest, idempotency_key: str) -> IssuedTicket:
+        """Allocate the next number of the request's category and lane, today.
+
+        Raises ValueError for an unknown category or an empty key (a bug in the caller, not
+        a backend fault), IdempotencyConflict for a key reused with another request.
+        """
+        if not idempotency_key or len(idempotency_key) > MAX_KEY_LENGTH:
+            raise ValueError(f"idempotency key must be 1..{MAX_KEY_LENGTH} characters")
+        try:
+            category = self._catalog.get(request.category)
+        except KeyError:
+            raise ValueError(f"unknown category {request.category!r}") from None
+        request_json = json.dumps(
+            dataclasses.asdict(request), sort_keys=True, ensure_ascii=False
+        )
+        now = self._now().replace(microsecond=0)
+        day = now.date()
+        with self._errors():
+            conn = self._conn()
+            with immediate(conn):
+                # Looked up under the write lock: two retries of one press racing each
+                # other see each other's row and return one ticket.
+                seen = conn.execute(
+                    "SELECT operation, request, result_ref FROM idempotency_keys"
+                    " WHERE key = ?",
+                    (idempotency_key,),
+                ).fetchone()
+                if seen is not None:
+                    if seen["operation"] != "issue_ticket" or seen["request"] != request_json:
+                        raise IdempotencyConflict(
+                            "this idempotency key was already used for another request"
+                        )
+                    row = conn.execute(
+                        "SELECT * FROM tickets WHERE ticket_id = ?", (seen["result_ref"],)
+                    ).fetchone()
+                    if row is None:
+                        raise BackendError("idempotency key refers to a missing ticket")
+                    return self._ticket_from_row(row)
+
+                series = (self._catalog.priority_prefix if request.priority else "") + (
+                    category.prefix
+                )
+                n = conn.execute(
+                    "INSERT INTO queue_counters (day, series, last_number) VALUES (?, ?, 1)"
+                    " ON CONFLICT (day, series) DO UPDATE SET last_number = last_number + 1"
+                    " RETURNING last_number",
+                    (day.isoformat(), series),
+                ).fetchone()[0]
+                number = f"{series}{n:03d}"  # A001..A999, then A1000
+
+                # Priority tickets are called first, so only priority ones precede a
+                # priority ticket; everyone waiting precedes an ordinary one.
+                ahead = conn.execute(
+                    "SELECT COUNT(*) FROM tickets WHERE day = ? AND category = ?"
+                    " AND status = 'waiting' AND (priority = 1 OR ? = 0)",
+                    (day.isoformat(), category.id, int(request.priority)),
+                ).fetchone()[0]
+                # round() first so 3 * 7.0 / 3 = 7.000000000000001 does not become 8.
+                wait = math.ceil(round(ahead * category.minutes_per_ticket / category.windows, 6))
+
+                ticket_id = _new_ticket_id()
+                end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(),
+                                                 tzinfo=SHANGHAI)
+                issued_s = int(now.timestamp())
+                tracking = sign(
+                    self._key, self._key_id, Kind.TICKET, ticket_id,
+                    issued_at=issued_s,
+                    lifetime_s=max(1, int(end_of_day.timestamp()) - issued_s),
+                )
+                conn.execute(
+                    "INSERT INTO tickets (ticket_id, day, number, category, priority,"
+                    " priority_reason, resident_id, kiosk_id, appointment_id, ahead,"
+                    " estimated_wait_min, issued_at, tracking_code)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (ticket_id, day.isoformat(), number, category.id, int(request.priority),
+                     request.priority_reason, request.resident_id, request.kiosk_id,
+                     request.appointment_id, ahead, wait, now.isoformat(), tracking),
+                )
+                conn.execute(
+                    "INSERT INTO idempotency_keys (key, operation, request, result_ref,"
+                    " created_at) VALUES (?, 'issue_ticket', ?, ?, ?)",
+                    (idempotency_key, request_json, ticket_id, now.isoformat()),
+                )
+        return IssuedTicket(
+            ticket_id=ticket_id,
+            number=number,
+            category=category.id,
+            priority=request.priority,
+            priority_reason=request.priority_reason,
+            ahead=ahead,
+            estimated_wait_min=wait,
+            issued_at=now,
+            tracking_code=tracking,
+        )
+
+    @staticmethod
+    def _ticket_from_row(row: sqlite3.Row) -> IssuedTicket:
+        return IssuedTicket(
+            ticket_id=row["ticket_id"],
+            number=row["number"],
+            category=row["category"],
+            priority=bool(row["priority"]),
+            priority_reason=row["priority_reason"],
+            ahead=row["ahead"],
+            estimated_wait_min=row["estimated_wait_min"],
+            issued_at=stored_time(row["issued_at"]),
+            tracking_code=row["tracking_code"],
+        )
+
+    def call_next(self, category: str) -> str | None:
+        """Mark the next waiting ticket of a category served; its number, or None if none.
+
+        Priority tickets first, then in order of issue. The embedded backend has no calling
+        system; staff tools and tests drive the queue with this.
+        """
+        try:
+            self._catalog.get(category)
+        except KeyError:
+            raise ValueError(f"unknown category {category!r}") from None
+        now = self._now().replace(microsecond=0)
+        with self._errors():
+            conn = self._conn()
+            with immediate(conn):
+                row = conn.execute(
+                    "SELECT seq, number FROM tickets WHERE day = ? AND category = ?"
+                    " AND status = 'waiting' ORDER BY priority DESC, seq LIMIT 1",
+                    (now.date().isoformat(), category),
+                ).fetchone()
+                if row is None:
+                    return None
+                conn.execute(
+                    "UPDATE tickets SET status = 'served', served_at = ? WHERE seq = ?",
+                    (now.isoformat(), row["seq"]),
+                )
+        return str(row["number"])

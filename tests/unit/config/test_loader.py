@@ -1,0 +1,163 @@
+"""Config validation: each kind of mistake gets one message naming file, key and expectation;
+randomly broken config files always get one."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kiosk.cli import main
+from kiosk.config.loader import ConfigFileError, load_config
+from tests.helpers.paths import CATALOG_FILE, SHIPPED_CONFIG
+
+SHIPPED = SHIPPED_CONFIG
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(text, encoding="utf-8")
+    (tmp_path / "catalog.yaml").write_text((CATALOG_FILE).read_text("utf-8"),
+                                            encoding="utf-8")
+    return path
+
+
+KEYS = '[qr.public_keys]\ndemo = "N6YcjELd+H9LtsqsRNYwqVp3VPZejQZv4N7LBDl5jHc="\n'
+
+
+def check(path: Path, capsys) -> tuple[int, str]:
+    code = main(["check-config", str(path)])
+    err = capsys.readouterr().err
+    return code, err
+
+
+def test_shipped_config_is_valid(capsys):
+    assert main(["check-config", str(SHIPPED)]) == 0
+    cfg = load_config(SHIPPED)
+    assert cfg.printer.kind == "emulated" and cfg.camera.kind == "emulated"
+    assert cfg.backend.kind == "embedded"
+
+
+def test_unknown_key_named(tmp_path, capsys):
+    path = write(tmp_path, KEYS + "[printer]\nkind = 'emulated'\npaper_widht_mm = 80\n")
+    code, err = check(path, capsys)
+    assert code == 2
+    assert str(path) in err
+    assert "printer.paper_widht_mm: unknown key" in err
+
+
+def test_wrong_type_named_with_what_was_expected(tmp_path, capsys):
+    path = write(tmp_path, KEYS + "[session]\nidle_timeout_s = 'soon'\n[printer]\n"
+                 "kind = 'emulated'\npaper_width_mm = 76\n")
+    code, err = check(path, capsys)
+    assert code == 2
+    assert "session.idle_timeout_s" in err and "integer" in err
+    assert "printer.paper_width_mm" in err and "58" in err and "80" in err
+    assert "2 problem(s)" in err  # every problem at once
+
+
+def test_unknown_kind_lists_the_kinds(tmp_path, capsys):
+    path = write(tmp_path, KEYS + "[printer]\nkind = 'bluetooth'\n")
+    code, err = check(path, capsys)
+    assert code == 2
+    assert "printer" in err and "'bluetooth'" in err and "usb" in err and "serial" in err
+
+
+def test_missing_required_key(tmp_path, capsys):
+    path = write(tmp_path, KEYS + "[printer]\nkind = 'network'\n")
+    code, err = check(path, capsys)
+    assert code == 2
+    assert "printer.host: required key is missing" in err
+
+
+def test_missing_device_named(tmp_path, capsys):
+    path = write(tmp_path, KEYS + "[printer]\nkind = 'file'\npath = '/dev/usb/lp9-missing'\n"
+                 "[camera]\nkind = 'opencv'\ndevice = '/dev/v4l/by-id/no-such-camera'\n")
+    code, err = check(path, capsys)
+    assert code == 2
+    assert "printer.path: device /dev/usb/lp9-missing does not exist" in err
+    assert "camera.device: camera /dev/v4l/by-id/no-such-camera does not exist" in err
+
+
+def test_syntax_error_names_the_file(tmp_path, capsys):
+    path = write(tmp_path, "[printer\nkind = 'file'\n")
+    code, err = check(path, capsys)
+    assert code == 2
+    assert "TOML syntax error" in err and str(path) in err
+
+
+def test_missing_device_kind(tmp_path, capsys):
+    code, err = check(write(tmp_path, KEYS + "[printer]\npaper_width_mm = 58\n"), capsys)
+    assert code == 2 and "printer: required key `kind` is missing" in err
+
+
+def test_missing_file(tmp_path, capsys):
+    code, err = check(tmp_path / "nope.toml", capsys)
+    assert code == 2 and "file not found" in err
+
+
+def test_bad_public_key(tmp_path, capsys):
+    path = write(tmp_path, "[qr.public_keys]\ndemo = 'not base64!'\n")
+    code, err = check(path, capsys)
+    assert code == 2 and "qr.public_keys" in err and "base64" in err
+
+
+def test_idle_countdown_must_fit_in_timeout(tmp_path, capsys):
+    path = write(tmp_path, KEYS + "[session]\nidle_timeout_s = 20\nidle_countdown_s = 30\n")
+    code, err = check(path, capsys)
+    assert code == 2 and "idle_countdown_s" in err
+
+
+def test_run_with_broken_config_exits_without_traceback(tmp_path):
+    path = write(tmp_path, KEYS + "[printer]\nkind = 'serial'\nport = '/dev/ttyNOPE'\n"
+                 "baudrate = 9601\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk", "run", "--config", str(path)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "printer.baudrate" in proc.stderr and "9600" in proc.stderr
+
+
+def test_load_config_raises_typed_error(tmp_path):
+    path = write(tmp_path, "[camera]\nkind = 'opencv'\nfps = -1\n")
+    with pytest.raises(ConfigFileError) as info:
+        load_config(path)
+    assert info.value.problems[0][0] == "camera.fps"
+
+
+SHIPPED_TEXT = SHIPPED.read_text("utf-8")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzzed_config_files_give_a_clear_message(tmp_path, data):
+    """Random edits of the shipped file: valid, or a ConfigFileError naming the file."""
+    lines = SHIPPED_TEXT.splitlines()
+    for _ in range(data.draw(st.integers(1, 4))):
+        i = data.draw(st.integers(0, len(lines) - 1))
+        op = data.draw(st.sampled_from(["delete", "garble", "truncate", "insert", "retype"]))
+        if op == "delete":
+            lines.pop(i)
+        elif op == "garble":
+            lines[i] = data.draw(st.text(max_size=40))
+        elif op == "truncate":
+            lines[i] = lines[i][: data.draw(st.integers(0, max(0, len(lines[i]))))]
+        elif op == "insert":
+            lines.insert(i, data.draw(st.sampled_from(
+                ["foo = 1", "[printer]", "kind = 'usb'", "paper_width_mm = 'eighty'",
+                 "idle_timeout_s = -5", "\x00", "port = 3", "[[camera]]", "baudrate = 9601"])))
+        elif op == "retype" and "=" in lines[i]:
+            key = lines[i].split("=")[0]
+            lines[i] = key + "= " + data.draw(st.sampled_from(
+                ["[]", "{}", "true", "-1", "1e999", '"x"', "2026-01-01", "'''"]))
+    path = tmp_path / "kiosk.toml"
+    path.write_text("\n".join(lines), encoding="utf-8", errors="surrogatepass")
+    try:
+        load_config(path)
+    except ConfigFileError as e:
+        assert str(path) in e.message() and e.problems
