@@ -9,6 +9,12 @@ repeated key once. A crash between any two steps therefore neither loses nor dup
 Personal data: a pending application holds what the resident typed (phone, bank card)
 until the backend has it; once confirmed, the payload is replaced by a redacted stub, so the
 rows the kiosk keeps after a session carry no personal data.
+
+Written by hand on sqlite3 rather than taken from a queue library (persist-queue and the
+like): what matters here is what such libraries do not offer together, namely one row per
+idempotency key enforced by the database, a payload rewritten in place once it is
+delivered (redaction), per-kind expiry, and every state change committed with
+synchronous=FULL before the caller hears "stored".
 """
 
 from __future__ import annotations
