@@ -371,7 +371,7 @@ def build(
     bundles = load_bundles(resolve(paths.config_dir, config.paths.bundles),
                            {c.id for c in catalog.categories})
     bundle_controller = BundleController(ctx, bundles)
-    titles = {b.id: (b.title.zh, b.title.en) for b in bundles.bundles}
+    titles = {b.id: b.title for b in bundles.bundles}
     query = QueryController(ctx, titles)
     checkin = CheckInController(ctx, controller)
     rating = RatingController(ctx)

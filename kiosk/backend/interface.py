@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from kiosk.domain.text import Bilingual
+
 
 class BackendError(Exception):
     """The backend could not answer (unreachable, timed out, malformed reply)."""
@@ -106,15 +108,14 @@ class ApplicationStatus(StrEnum):
 
     def label(self, lang: str = "zh") -> str:
         """The status as shown to residents; any language but English falls back to Chinese."""
-        zh, en = _STATUS_LABELS[self]
-        return en if lang == "en" else zh
+        return _STATUS_LABELS[self].get(lang)
 
 
-_STATUS_LABELS: dict[ApplicationStatus, tuple[str, str]] = {
-    ApplicationStatus.SUBMITTED: ("已提交", "Submitted"),
-    ApplicationStatus.ACCEPTED: ("受理中", "Being processed"),
-    ApplicationStatus.NEEDS_MORE: ("需补正", "More needed"),
-    ApplicationStatus.DONE: ("已办结", "Completed"),
+_STATUS_LABELS: dict[ApplicationStatus, Bilingual] = {
+    ApplicationStatus.SUBMITTED: Bilingual(zh="已提交", en="Submitted"),
+    ApplicationStatus.ACCEPTED: Bilingual(zh="受理中", en="Being processed"),
+    ApplicationStatus.NEEDS_MORE: Bilingual(zh="需补正", en="More needed"),
+    ApplicationStatus.DONE: Bilingual(zh="已办结", en="Completed"),
 }
 
 # Staff may move an application only along these edges. DONE is final (the resident has been
@@ -163,24 +164,24 @@ class ApplicationSummary:
 # ----------------------------------------------------------------------------- ratings
 
 # 好差评 levels as the national evaluation system names them, best first.
-RATING_LEVELS: dict[int, tuple[str, str]] = {
-    5: ("非常满意", "Very satisfied"),
-    4: ("满意", "Satisfied"),
-    3: ("基本满意", "Fairly satisfied"),
-    2: ("不满意", "Dissatisfied"),
-    1: ("非常不满意", "Very dissatisfied"),
+RATING_LEVELS: dict[int, Bilingual] = {
+    5: Bilingual(zh="非常满意", en="Very satisfied"),
+    4: Bilingual(zh="满意", en="Satisfied"),
+    3: Bilingual(zh="基本满意", en="Fairly satisfied"),
+    2: Bilingual(zh="不满意", en="Dissatisfied"),
+    1: Bilingual(zh="非常不满意", en="Very dissatisfied"),
 }
 
-# Tag id -> (zh, en). The ids are stored and exported; the texts are what the screen shows.
-RATING_REASONS: dict[str, tuple[str, str]] = {
-    "fast": ("办理快捷", "Quick service"),
-    "polite": ("态度热情", "Friendly staff"),
-    "clear_guidance": ("指引清楚", "Clear guidance"),
-    "easy_to_use": ("操作简便", "Easy to use"),
-    "too_slow": ("等待太久", "Waited too long"),
-    "unclear": ("说明不清", "Instructions unclear"),
-    "machine_problem": ("机器故障", "Machine problem"),
-    "had_to_come_back": ("需要多跑", "Had to come back"),
+# Tag id -> its text. The ids are stored and exported; the texts are what the screen shows.
+RATING_REASONS: dict[str, Bilingual] = {
+    "fast": Bilingual(zh="办理快捷", en="Quick service"),
+    "polite": Bilingual(zh="态度热情", en="Friendly staff"),
+    "clear_guidance": Bilingual(zh="指引清楚", en="Clear guidance"),
+    "easy_to_use": Bilingual(zh="操作简便", en="Easy to use"),
+    "too_slow": Bilingual(zh="等待太久", en="Waited too long"),
+    "unclear": Bilingual(zh="说明不清", en="Instructions unclear"),
+    "machine_problem": Bilingual(zh="机器故障", en="Machine problem"),
+    "had_to_come_back": Bilingual(zh="需要多跑", en="Had to come back"),
 }
 
 RATING_TARGET_KINDS = ("ticket", "application", "none")

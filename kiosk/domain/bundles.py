@@ -44,7 +44,7 @@ from pydantic import (
 )
 
 from kiosk.common.datafiles import ConfigFileError, problems_from_validation, read_data_file
-from kiosk.domain.catalog import Bilingual
+from kiosk.domain.text import Bilingual
 
 # The stable license kinds of the backend (kiosk/backend/seed.py LICENSE_TITLES). The domain
 # may not import the backend, so the list is repeated here; a unit test keeps them equal.

@@ -10,14 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-
-class Bilingual(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    zh: str = Field(..., min_length=1)
-    en: str = Field(..., min_length=1)
-
-    def get(self, language: str) -> str:
-        return self.en if language == "en" else self.zh
+from kiosk.domain.text import Bilingual
 
 
 class Category(BaseModel):

@@ -54,8 +54,8 @@ from kiosk.domain.bundles import (
     Option,
     Question,
 )
-from kiosk.domain.catalog import Bilingual
 from kiosk.domain.masking import mask_id_number, mask_name, mask_phone
+from kiosk.domain.text import Bilingual
 
 
 class StepKind(Enum):

@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject
 from kiosk.backend.interface import AlreadyCheckedIn, ApplicationSummary
 from kiosk.domain.payloads import Kind, PayloadRefused
 from kiosk.domain.queue import AppointmentFit
+from kiosk.domain.text import Bilingual
 from kiosk.services import flows
 from kiosk.ui import messages
 from kiosk.ui.controllers.context import KioskContext
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 class QueryController(QObject):
-    def __init__(self, ctx: KioskContext, bundle_titles: dict[str, tuple[str, str]]) -> None:
+    def __init__(self, ctx: KioskContext, bundle_titles: dict[str, Bilingual]) -> None:
         super().__init__(ctx.window)
         self.ctx = ctx
         self.titles = bundle_titles
@@ -69,8 +70,8 @@ class QueryController(QObject):
         lang = self.ctx.session.language
         rows = []
         for a in apps:
-            zh_en = self.titles.get(a.bundle_id, (a.bundle_id, a.bundle_id))
-            title = f"{zh_en[1] if lang == 'en' else zh_en[0]}  {a.reference}"
+            known = self.titles.get(a.bundle_id)
+            title = f"{known.get(lang) if known else a.bundle_id}  {a.reference}"
             timeline = [(e.at.strftime("%m-%d %H:%M"), e.status.label(lang), e.note)
                         for e in a.timeline]
             rows.append((title, a.status.label(lang), timeline))

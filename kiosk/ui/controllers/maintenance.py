@@ -523,11 +523,10 @@ class MaintenanceController(QObject):
         backend = d.backend
         log.info("maintenance: today's statistics shown")
         lang = self.window.language
-        i = 1 if lang == "en" else 0
         names: dict[str, str] = {c.id: c.title.get(lang) for c in d.catalog.categories}
         names.update({b.id: b.title.get(lang) for b in d.bundles.bundles})
-        names.update({str(level): texts[i] for level, texts in RATING_LEVELS.items()})
-        names.update({tag: texts[i] for tag, texts in RATING_REASONS.items()})
+        names.update({str(level): text.get(lang) for level, text in RATING_LEVELS.items()})
+        names.update({tag: text.get(lang) for tag, text in RATING_REASONS.items()})
         self.work_queue.submit(
             lambda: export_stats(backend, today, today),
             lambda rows: self.screen.stats_page.set_stats(today.isoformat(), rows, names),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QPushButton, QWidget
 
+from kiosk.domain.text import Bilingual
 from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
@@ -21,8 +22,8 @@ class RatingScreen(Screen):
     def __init__(
         self,
         theme: Theme,
-        levels: dict[int, tuple[str, str]],
-        reasons: dict[str, tuple[str, str]],
+        levels: dict[int, Bilingual],
+        reasons: dict[str, Bilingual],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(theme, parent)
@@ -94,12 +95,11 @@ class RatingScreen(Screen):
             b.setVisible(shown)
 
     def retranslate(self) -> None:
-        i = 1 if self.language == "en" else 0
         self.heading.setText(self.tr("请为本次服务评价"))
         for level, b in self.level_buttons.items():
-            b.setText(self.levels[level][i])
+            b.setText(self.levels[level].get(self.language))
         for tag, b in self.reason_buttons.items():
-            b.setText(self.reasons[tag][i])
+            b.setText(self.reasons[tag].get(self.language))
         self.reason_title.setText(self.tr("原因（可选，可多选）"))
         self.submit_button.setText(self.tr("提交评价"))
         self.done_button.setText(self.tr("完成，返回首页"))

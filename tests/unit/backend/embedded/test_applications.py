@@ -350,12 +350,12 @@ def test_check_in_errors(backend: EmbeddedBackend) -> None:
 
 def test_rating_levels_and_reasons_are_defined() -> None:
     assert list(RATING_LEVELS) == [5, 4, 3, 2, 1]
-    assert RATING_LEVELS[5][0] == "非常满意" and RATING_LEVELS[1][0] == "非常不满意"
-    assert [RATING_LEVELS[n][0] for n in (4, 3, 2)] == ["满意", "基本满意", "不满意"]
+    assert RATING_LEVELS[5].zh == "非常满意" and RATING_LEVELS[1].zh == "非常不满意"
+    assert [RATING_LEVELS[n].zh for n in (4, 3, 2)] == ["满意", "基本满意", "不满意"]
     for tag in ("fast", "polite", "clear_guidance", "easy_to_use", "too_slow", "unclear",
                 "machine_problem", "had_to_come_back"):
-        zh, en = RATING_REASONS[tag]
-        assert zh and en and re.fullmatch(r"[a-z_]+", tag)
+        text = RATING_REASONS[tag]
+        assert text.zh and text.en and re.fullmatch(r"[a-z_]+", tag)
 
 
 def test_rating_is_idempotent(backend: EmbeddedBackend, db: Path) -> None:
