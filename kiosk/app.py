@@ -287,10 +287,9 @@ def build(
     `services.memory.freeze_startup_heap`."""
     # The GUI thread shares the GIL with the printing, backend, rendering and statistics
     # workers, and every Qt-to-Python crossing (a slot, a paint) has to take it back. At
-    # CPython's default 5 ms switch interval a busy worker kept the screen waiting: worst
-    # event-loop stall 32-55 ms (median of 8 runs 44) in benchmarks/responsiveness.py; at
-    # 1 ms, 29-43 ms (median of 6 runs 34.5), tap-to-printer unchanged. Process-wide, and
-    # only the GUI process builds a kiosk.
+    # CPython's default 5 ms switch interval a busy worker kept the screen waiting markedly
+    # longer than at 1 ms (docs/PERFORMANCE.md, "Measured choices in the code"). Process-wide,
+    # and only the GUI process builds a kiosk.
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     paths = Paths.from_config(config, config_file)
     paths.data_dir.mkdir(parents=True, exist_ok=True)
@@ -395,7 +394,7 @@ def build(
     elif defer_camera_ms:
         QTimer.singleShot(defer_camera_ms, scanner.start)
         # A real run: the voice process too, a little later, so that the first spoken
-        # prompt does not wait for the speech engine (about 2 s to start).
+        # prompt does not wait for the speech engine to start (seconds).
         voice = getattr(ctx.speech, "voice", None) or getattr(ctx.sound, "voice", None)
         if voice is not None:
             QTimer.singleShot(defer_camera_ms + 2000, voice.start)
@@ -409,7 +408,7 @@ def build(
 
         QTimer.singleShot(freeze_heap_after_ms, window, freeze_startup_heap)
     # Home needs no QR library; the first ticket does. Load it on a worker after Home is up
-    # so the first resident does not wait for the import (~30 ms, PIL with it).
+    # so the first resident does not wait for the import (PIL with it).
     QTimer.singleShot(500, window, lambda: ctx.render_queue.closed
                       or ctx.render_queue.submit(_preload_ticket_libraries))
     kiosk = Kiosk(
