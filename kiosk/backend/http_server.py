@@ -365,7 +365,9 @@ class BackendHTTPServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host = self.server_address[0]
-        host = f"[{host}]" if ":" in str(host) else host
+        # Only AF_UNIX servers hold bytes here; this one always listens on IPv4 or IPv6.
+        assert isinstance(host, str)
+        host = f"[{host}]" if ":" in host else host
         return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     def finish_request(self, request: Any, client_address: Any) -> None:
@@ -384,6 +386,11 @@ class BackendHTTPServer(ThreadingHTTPServer):
         finally:
             with self._connections_lock:
                 self._connections.discard(request)
+            if self.tls is not None:
+                # wrap_socket detached the plain socket that socketserver will shut down
+                # after this returns, so the TLS socket that now owns the file descriptor
+                # is closed here or not at all.
+                self.shutdown_request(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.info("connection from %s ended with an error", client_address[0], exc_info=True)

@@ -33,7 +33,7 @@ def _default(field: FieldInfo) -> str:
     if field.default is PydanticUndefined and field.default_factory is None:
         return "**required**"
     if field.default_factory is not None:
-        value = field.default_factory()  # type: ignore[call-arg]
+        value = field.get_default(call_default_factory=True)
         return "{}" if isinstance(value, dict) and not value else "(section)"
     value = field.default
     if isinstance(value, str):

@@ -33,7 +33,7 @@ import time
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, overload
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -71,7 +71,7 @@ DEFAULT_READ_TIMEOUT_S = 10.0
 # our API (or is an attack) and is refused before it fills the kiosk's memory.
 MAX_REPLY_BYTES = 4 * 1024 * 1024
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 class BackendCertificateError(BackendError):
@@ -127,7 +127,7 @@ class _CallId(BaseModel):
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
 
 
-def _adapter(tp: Any) -> TypeAdapter[Any]:
+def _adapter(tp: type[_T]) -> TypeAdapter[_T]:
     # TypeAdapters are costly to build and safe to share between threads.
     found = _ADAPTERS.get(tp)
     if found is None:
@@ -196,7 +196,9 @@ def _ssl_reason(exc: BaseException) -> str:
     return "TLS failed"
 
 
-def _connection_problem(exc: BaseException, connect_s: float) -> BackendError:
+def _connection_problem(exc: BaseException, connect_s: float, read_s: float) -> BackendError:
+    """The BackendError for a failed connection, its message naming the configured limit
+    when a timeout tripped (urllib3's own errors do not know it)."""
     causes = list(_causes(exc))
     if any(isinstance(e, ConnectionRefusedError) for e in causes):
         return BackendUnreachable(
@@ -211,7 +213,7 @@ def _connection_problem(exc: BaseException, connect_s: float) -> BackendError:
     if any(isinstance(e, urllib3.exceptions.ConnectTimeoutError) for e in causes):
         return BackendTimeout(f"no connection within {connect_s:g} s (connect timeout)")
     if any(isinstance(e, urllib3.exceptions.ReadTimeoutError | TimeoutError) for e in causes):
-        return BackendTimeout("no answer in time (read timeout)")
+        return BackendTimeout(f"no answer within {read_s:g} s (read timeout)")
     if any(isinstance(e, urllib3.exceptions.ProtocolError | ConnectionResetError)
            for e in causes):
         return BackendUnreachable("the connection was closed before the answer was complete")
@@ -408,10 +410,8 @@ class HttpBackend:
             ) from None
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError,
                 OSError) as exc:
-            problem = _connection_problem(exc, connect_s)
-            if isinstance(problem, BackendTimeout) and "read timeout" in str(problem):
-                problem = BackendTimeout(f"no answer within {read_s:g} s (read timeout)")
-            raise type(problem)(self._what(method, route, str(problem))) from None
+            error = _connection_problem(exc, connect_s, read_s)
+            raise type(error)(self._what(method, route, str(error))) from None
 
     @staticmethod
     def _error_code(reply: _Reply) -> tuple[str, str]:
@@ -454,11 +454,13 @@ class HttpBackend:
         return BackendError(self._what(method, route, f"HTTP {status}"
                                        + (f" ({code})" if code else "")))
 
-    def _parse(self, method: str, route: str, reply: _Reply, tp: Any) -> Any:
+    def _parse(self, method: str, route: str, reply: _Reply, tp: type[_T]) -> _T:
         """A 2xx reply validated against `tp`; anything else is a BackendReplyError."""
         try:
             value = _adapter(tp).validate_json(reply.body, strict=True)
-            return _settle(value)
+            # _settle only moves datetimes into Shanghai time: the value keeps its type.
+            settled: _T = _settle(value)
+            return settled
         except ValidationError as exc:
             errors = exc.errors(include_input=False, include_url=False)
             if errors and errors[0].get("type") == "json_invalid":
@@ -474,18 +476,46 @@ class HttpBackend:
             raise BackendReplyError(self._what(
                 method, route, f"reply does not have the expected shape ({exc})")) from None
 
+    @overload
     def _call(
         self,
         method: str,
         route: str,
         path: str,
-        tp: Any,
+        tp: type[_T],
+        *,
+        params: dict[str, str] | None = None,
+        body: Any = None,
+        key: str | None = None,
+        none_if_not_found: Literal[False] = False,
+    ) -> _T: ...
+
+    @overload
+    def _call(
+        self,
+        method: str,
+        route: str,
+        path: str,
+        tp: type[_T],
+        *,
+        params: dict[str, str] | None = None,
+        body: Any = None,
+        key: str | None = None,
+        none_if_not_found: Literal[True],
+    ) -> _T | None: ...
+
+    def _call(
+        self,
+        method: str,
+        route: str,
+        path: str,
+        tp: type[_T],
         *,
         params: dict[str, str] | None = None,
         body: Any = None,
         key: str | None = None,
         none_if_not_found: bool = False,
-    ) -> Any:
+    ) -> _T | None:
         reply = self._request(method, route, path, params=params, body=body, key=key)
         if 200 <= reply.status < 300:
             return self._parse(method, route, reply, tp)

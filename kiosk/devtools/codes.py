@@ -6,6 +6,8 @@ import sys
 import time
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from kiosk.common.exitcodes import EXIT_BAD_INPUT, EXIT_OK
 from kiosk.domain import payloads
 
@@ -13,7 +15,7 @@ VARIANTS = ("valid", "expired", "future", "bad-signature", "wrong-kind", "garbag
 
 
 def code_text(
-    key: payloads.Ed25519PrivateKey,
+    key: Ed25519PrivateKey,
     key_id: str,
     resident: str,
     variant: str = "valid",

@@ -15,13 +15,49 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from kiosk.config.schema import KioskConfig
 from kiosk.ui.screen_names import ScreenName
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QCoreApplication
+
+    from kiosk.app import Kiosk
+    from kiosk.config.schema import EmulatedCameraConfig
+    from kiosk.domain.wizard import StepKind, Wizard
+    from kiosk.hardware.printer.emulated import EmulatedPrinter
+
+
+class SceneControls(Protocol):
+    """What the scripts do with the emulated camera: `EmulatedSource` under thread
+    isolation, the `CameraProxy` that forwards to the worker's under process isolation."""
+
+    def show_text(self, text: str, *, dark: bool = False) -> None: ...
+    def blank(self) -> None: ...
+    def unplug(self) -> None: ...
+    def plug(self) -> None: ...
+
+
+class Clickable(Protocol):
+    def click(self) -> None: ...
+
+
+def emulated_camera(kiosk: Kiosk) -> SceneControls:
+    """The kiosk's camera controls; the scripts configure the emulated camera."""
+    # `Kiosk.camera` is whichever camera the config chose, so it is untyped there.
+    camera: SceneControls = kiosk.camera
+    return camera
+
+
+def emulated_printer(kiosk: Kiosk) -> EmulatedPrinter:
+    """The kiosk's printer, which must be the emulated one: the scripts read its jobs."""
+    from kiosk.hardware.printer.emulated import EmulatedPrinter
+
+    transport = kiosk.printer_transport
+    if not isinstance(transport, EmulatedPrinter):
+        raise RuntimeError("the demo and the simulator need printer.kind = \"emulated\"")
+    return transport
 
 
 def offscreen_app() -> QCoreApplication:
@@ -76,6 +112,14 @@ class DemoRun:
         self.kiosk.window.show()
         settle(0.5)
 
+    @property
+    def camera(self) -> SceneControls:
+        return emulated_camera(self.kiosk)
+
+    @property
+    def printer(self) -> EmulatedPrinter:
+        return emulated_printer(self.kiosk)
+
     def code(self, resident: str, variant: str = "valid") -> str:
         # Signed at the kiosk's time, which the hall clock sets apart from the wall clock.
         now = self.kiosk.controller.ctx.clock().timestamp()
@@ -90,8 +134,12 @@ class DemoRun:
     def current(self) -> ScreenName:
         return self.kiosk.window.current().name
 
-    def tap(self, button: object) -> None:
-        button.click()  # type: ignore[attr-defined]
+    def wait_printed(self, before: int) -> None:
+        """Wait until the printer has more than `before` jobs."""
+        wait_until(lambda: len(self.printer.jobs) > before)
+
+    def tap(self, button: Clickable) -> None:
+        button.click()
 
     def save_ticket(self, name: str, data: bytes) -> None:
         from kiosk.devtools.escpos_render import render_png
@@ -104,25 +152,26 @@ class DemoRun:
 
     def session_scan(self, resident: str, category: str, name: str) -> None:
         c = self.kiosk.controller
-        jobs = len(self.kiosk.printer_transport.jobs)  # type: ignore[attr-defined]
+        jobs = len(self.printer.jobs)
         self.tap(c.home.scan_button)
         wait_until(lambda: self.current() == ScreenName.SCAN)
         self.shot(f"{name}-scan")
-        self.kiosk.camera.show_text(self.code(resident))  # type: ignore[attr-defined]
+        self.camera.show_text(self.code(resident))
         wait_until(lambda: self.current() == ScreenName.CATEGORY)
-        self.kiosk.camera.blank()  # type: ignore[attr-defined]
+        self.camera.blank()
         self.shot(f"{name}-category")
         self.tap(c.category.buttons[category])
         wait_until(lambda: self.current() == ScreenName.TICKET)
-        wait_until(lambda: len(self.kiosk.printer_transport.jobs) > jobs)  # type: ignore[attr-defined]
+        self.wait_printed(jobs)
         self.shot(f"{name}-ticket")
-        self.save_ticket(f"{name}-ticket", self.kiosk.printer_transport.jobs[-1])  # type: ignore[attr-defined]
+        self.save_ticket(f"{name}-ticket", self.printer.jobs[-1])
         self.tap(c.ticket.done_button)
         wait_until(lambda: self.current() == ScreenName.HOME)
 
     def bundle_session(self, bundle_id: str, resident: str) -> None:
         """Every wizard step of one bundle, as a resident answers it."""
         from kiosk.domain.wizard import StepKind
+        from kiosk.ui.screens.rating import RatingScreen
 
         c = self.kiosk.controller
         bc = self.kiosk.bundle_controller
@@ -138,9 +187,9 @@ class DemoRun:
             step = wiz.current
             self.shot(f"bundle-{wiz.index + 1:02d}-{step.kind.value}")
             if step.kind is StepKind.IDENTIFY:
-                self.kiosk.camera.show_text(self.code(resident))  # type: ignore[attr-defined]
-                wait_until(lambda: bc.wizard.current.kind is not StepKind.IDENTIFY)  # type: ignore[union-attr]
-                self.kiosk.camera.blank()  # type: ignore[attr-defined]
+                self.camera.show_text(self.code(resident))
+                wait_until(lambda: _step_kind(bc.wizard) is not StepKind.IDENTIFY)
+                self.camera.blank()
             elif step.kind is StepKind.QUESTION:
                 q = wiz.bundle.question(step.ref)
                 pick = next(o for o in q.options if not (o.then and o.then.ineligible))
@@ -156,22 +205,25 @@ class DemoRun:
                 self.shot(f"bundle-{wiz.index + 1:02d}-field-typed")
                 self.tap(w.next_button)
             elif step.kind is StepKind.CONFIRM:
-                jobs = len(self.kiosk.printer_transport.jobs)  # type: ignore[attr-defined]
+                jobs = len(self.printer.jobs)
+                # The confirm step is on screen, and with it its submit button.
+                assert w.submit_button is not None
                 self.tap(w.submit_button)
                 wait_until(lambda: self.current() == ScreenName.BUNDLE_RESULT)
-                wait_until(lambda n=jobs: len(self.kiosk.printer_transport.jobs) > n)  # type: ignore[attr-defined]
+                self.wait_printed(jobs)
                 self.shot("bundle-result")
-                self.save_ticket("bundle-receipt", self.kiosk.printer_transport.jobs[-1])  # type: ignore[attr-defined]
+                self.save_ticket("bundle-receipt", self.printer.jobs[-1])
                 self.tap(bc.result.rate_button)
                 wait_until(lambda: self.current() == ScreenName.RATING)
                 rating = self.kiosk.window.current()
-                self.tap(rating.level_buttons[5])  # type: ignore[attr-defined]
-                self.tap(rating.reason_buttons["clear_guidance"])  # type: ignore[attr-defined]
+                assert isinstance(rating, RatingScreen)  # the wait above saw its name
+                self.tap(rating.level_buttons[5])
+                self.tap(rating.reason_buttons["clear_guidance"])
                 self.shot("rating")
-                self.tap(rating.submit_button)  # type: ignore[attr-defined]
-                wait_until(rating.thanks.isVisible)  # type: ignore[attr-defined]
+                self.tap(rating.submit_button)
+                wait_until(rating.thanks.isVisible)
                 self.shot("rating-thanks")
-                self.tap(rating.done_button)  # type: ignore[attr-defined]
+                self.tap(rating.done_button)
                 wait_until(lambda: self.current() == ScreenName.HOME)
                 return
             else:
@@ -183,17 +235,17 @@ class DemoRun:
         # 办件查询 with the resident's personal code.
         self.tap(c.home.service_buttons["query"])
         wait_until(lambda: self.current() == ScreenName.QUERY_SCAN)
-        self.kiosk.camera.show_text(self.code(residents["ordinary"]))  # type: ignore[attr-defined]
+        self.camera.show_text(self.code(residents["ordinary"]))
         wait_until(lambda: self.current() == ScreenName.QUERY_RESULT)
-        self.kiosk.camera.blank()  # type: ignore[attr-defined]
+        self.camera.blank()
         self.shot("query-result")
         self.kiosk.window.go_home("home")
         # 预约签到, too late: the explanation.
         self.tap(c.home.service_buttons["checkin"])
         wait_until(lambda: self.current() == ScreenName.CHECKIN_SCAN)
-        self.kiosk.camera.show_text(self.code(residents["appointment_passed"]))  # type: ignore[attr-defined]
+        self.camera.show_text(self.code(residents["appointment_passed"]))
         wait_until(lambda: self.current() == ScreenName.CHECKIN_RESULT)
-        self.kiosk.camera.blank()  # type: ignore[attr-defined]
+        self.camera.blank()
         self.shot("checkin-too-late")
         # 帮办 from there.
         self.tap(self.kiosk.window.help_button)
@@ -211,23 +263,23 @@ class DemoRun:
             self.session_scan(DEMO_RESIDENTS["ordinary"], "social_security", "resident")
             self.session_scan(DEMO_RESIDENTS["aged_85"], "medical_insurance", "aged85")
             # No phone: anonymous ticket.
-            jobs = len(self.kiosk.printer_transport.jobs)  # type: ignore[attr-defined]
+            jobs = len(self.printer.jobs)
             self.tap(c.home.no_phone_button)
             wait_until(lambda: self.current() == ScreenName.CATEGORY)
             self.shot("nophone-category")
             self.tap(c.category.buttons["household"])
-            wait_until(lambda: len(self.kiosk.printer_transport.jobs) > jobs)  # type: ignore[attr-defined]
+            self.wait_printed(jobs)
             self.shot("nophone-ticket")
-            self.save_ticket("nophone-ticket", self.kiosk.printer_transport.jobs[-1])  # type: ignore[attr-defined]
+            self.save_ticket("nophone-ticket", self.printer.jobs[-1])
             self.tap(c.ticket.done_button)
             wait_until(lambda: self.current() == ScreenName.HOME)
             # A screenshot replayed after expiry: refused with its own message.
             self.tap(c.home.scan_button)
             wait_until(lambda: self.current() == ScreenName.SCAN)
-            self.kiosk.camera.show_text(self.code(DEMO_RESIDENTS["ordinary"], "expired"))  # type: ignore[attr-defined]
+            self.camera.show_text(self.code(DEMO_RESIDENTS["ordinary"], "expired"))
             wait_until(lambda: c.scan.message.isVisible())
             self.shot("expired-code")
-            self.kiosk.camera.blank()  # type: ignore[attr-defined]
+            self.camera.blank()
             # The idle countdown.
             self.kiosk.window.set_idle_timeout(0.2)
             self.kiosk.window.keep_alive()
@@ -241,6 +293,12 @@ class DemoRun:
         finally:
             self.kiosk.shutdown()
         return self.written
+
+
+def _step_kind(wizard: Wizard | None) -> StepKind:
+    # The wizard lives as long as its screen, which the scripts do not leave mid-step.
+    assert wizard is not None
+    return wizard.current.kind
 
 
 # What the demo resident types on the keypad, by field kind (valid, fictional values).
@@ -277,7 +335,7 @@ def run_demo(config: KioskConfig, config_file: Path, out: Path,
     return written
 
 
-def _blank_camera(config: KioskConfig):
+def _blank_camera(config: KioskConfig) -> EmulatedCameraConfig:
     from kiosk.config.schema import EmulatedCameraConfig
 
     # The demo shows codes itself, at the moments the script chooses.
@@ -322,7 +380,7 @@ class ModeShots(DemoRun):
         k = self.kiosk
         c = k.controller
         bc = k.bundle_controller
-        camera = k.camera
+        camera = emulated_camera(k)
         try:
             self.choose(language, elder)
             self.save("home")
@@ -345,7 +403,7 @@ class ModeShots(DemoRun):
             self.save("bundle")
             k.window.go_home("home")
             self.choose(language, elder)
-            jobs = len(k.printer_transport.jobs)  # type: ignore[attr-defined]
+            jobs = len(emulated_printer(k).jobs)
             self.tap(c.home.scan_button)
             wait_until(lambda: self.current() == ScreenName.SCAN)
             camera.show_text(self.code(DEMO_RESIDENTS["aged_85"]))
@@ -353,7 +411,7 @@ class ModeShots(DemoRun):
             camera.blank()
             self.tap(c.category.buttons["social_security"])
             wait_until(lambda: self.current() == ScreenName.TICKET)
-            wait_until(lambda: len(k.printer_transport.jobs) > jobs)  # type: ignore[attr-defined]
+            wait_until(lambda: len(emulated_printer(k).jobs) > jobs)
             wait_until(lambda: not c.ticket.print_status.text().endswith("…"))
             self.save("ticket")
         finally:

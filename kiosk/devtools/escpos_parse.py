@@ -340,8 +340,13 @@ def barcode_display_text(kind: str, data: bytes) -> str:
     return "".join(out)
 
 
+_ALIGNS: dict[int, Align] = {
+    0: "left", 48: "left", 1: "center", 49: "center", 2: "right", 50: "right",
+}
+
+
 def _align_from(n: int) -> Align | None:
-    return {0: "left", 48: "left", 1: "center", 49: "center", 2: "right", 50: "right"}.get(n)
+    return _ALIGNS.get(n)
 
 
 def _column_bits(data: bytes, columns: int, bytes_per_column: int, height: int) -> np.ndarray:

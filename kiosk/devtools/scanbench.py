@@ -29,6 +29,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.common import resources
 from kiosk.common.exitcodes import EXIT_BAD_INPUT, EXIT_OK
@@ -171,7 +172,8 @@ def _rotation(pitch: float, yaw: float, roll: float) -> np.ndarray:
     rx = np.array([[1, 0, 0], [0, math.cos(t), -math.sin(t)], [0, math.sin(t), math.cos(t)]])
     ry = np.array([[math.cos(y), 0, math.sin(y)], [0, 1, 0], [-math.sin(y), 0, math.cos(y)]])
     rz = np.array([[math.cos(r), -math.sin(r), 0], [math.sin(r), math.cos(r), 0], [0, 0, 1]])
-    return rz @ ry @ rx
+    rotation: np.ndarray = rz @ ry @ rx
+    return rotation
 
 
 def _project(points: np.ndarray, rot: np.ndarray, focal: float) -> np.ndarray:
@@ -244,11 +246,11 @@ def render_shot(
 
     frame = cv2.GaussianBlur(frame, (0, 0), shot.defocus)
     if shot.motion:
-        kernel = np.zeros((shot.motion, shot.motion), np.float32)
-        kernel[shot.motion // 2, :] = 1.0
+        streak = np.zeros((shot.motion, shot.motion), np.float32)
+        streak[shot.motion // 2, :] = 1.0
         turn = cv2.getRotationMatrix2D((shot.motion / 2 - 0.5, shot.motion / 2 - 0.5),
                                        rng.uniform(0, 180), 1.0)
-        kernel = cv2.warpAffine(kernel, turn, (shot.motion, shot.motion))
+        kernel = cv2.warpAffine(streak, turn, (shot.motion, shot.motion))
         frame = cv2.filter2D(frame, -1, kernel / max(kernel.sum(), 1e-6))
     noise = rng.standard_normal(frame.shape, dtype=np.float32) * shot.noise
     frame = np.clip(frame.astype(np.float32) + noise, 0, 255).astype(np.uint8)
@@ -258,13 +260,14 @@ def render_shot(
     return frame, (int(x0), int(y0), int(x1), int(y1))
 
 
-def bench_payload(key: payloads.Ed25519PrivateKey, index: int, rng: np.random.Generator) -> str:
+def bench_payload(key: Ed25519PrivateKey, index: int, rng: np.random.Generator) -> str:
     """A signed payload like those residents show: mostly personal codes, some tickets,
     appointments and receipts, with reproducible times and nonces."""
-    kind = rng.choice(
-        [payloads.Kind.RESIDENT] * 6 + [payloads.Kind.TICKET, payloads.Kind.APPOINTMENT,
-                                        payloads.Kind.RECEIPT]
-    )
+    kinds = [payloads.Kind.RESIDENT] * 6 + [payloads.Kind.TICKET, payloads.Kind.APPOINTMENT,
+                                            payloads.Kind.RECEIPT]
+    # The same draw as `rng.choice(kinds)` (the bench's frames stay as they were), but the
+    # member comes back as a Kind rather than through a numpy array.
+    kind = kinds[int(rng.integers(len(kinds)))]
     prefix = {payloads.Kind.RESIDENT: "R", payloads.Kind.TICKET: "T",
               payloads.Kind.APPOINTMENT: "A", payloads.Kind.RECEIPT: "YW2026"}[kind]
     reference = f"{prefix}{int(rng.integers(1, 10**6)):06d}"

@@ -15,7 +15,14 @@ import time
 from pathlib import Path
 
 from kiosk.config.schema import EmulatedCameraConfig, KioskConfig
-from kiosk.devtools.demo import DEMO_VALUES, offscreen_app, settle, wait_until
+from kiosk.devtools.demo import (
+    DEMO_VALUES,
+    emulated_camera,
+    emulated_printer,
+    offscreen_app,
+    settle,
+    wait_until,
+)
 from kiosk.services.memory import rss_mb
 from kiosk.ui.screen_names import ScreenName
 
@@ -66,33 +73,34 @@ class Simulator:
         return self.kiosk.window.current().name
 
     def scan(self, resident: str, screen: ScreenName) -> None:
-        cam = self.kiosk.camera
-        cam.show_text(self.code(resident))  # type: ignore[attr-defined]
+        cam = emulated_camera(self.kiosk)
+        cam.show_text(self.code(resident))
         page = self.kiosk.window.current()
         refused = getattr(page, "message", None)  # e.g. the backend is down: a message
         try:
             wait_until(lambda: self.current() != screen
                        or (refused is not None and refused.isVisible()))
         finally:
-            cam.blank()  # type: ignore[attr-defined]
+            cam.blank()
 
     def session(self) -> str:
         from kiosk.backend.seed import DEMO_RESIDENTS
         from kiosk.hardware.printer.errors import PrinterState
+        from kiosk.ui.screens.rating import RatingScreen
 
         c = self.kiosk.controller
         rng = self.rng
-        printer = self.kiosk.printer_transport
+        printer = emulated_printer(self.kiosk)
         # Faults now and then, as on a real night: paper out 5%, network down 3%, a printer
         # that stops answering 2%, the camera unplugged for the session 2%.
         fault = rng.random()
         printer_fault = (PrinterState.PAPER_OUT if fault < 0.05 else
                          PrinterState.NO_ANSWER if 0.08 <= fault < 0.10 else None)
-        printer.set_fault(printer_fault)  # type: ignore[attr-defined]
+        printer.set_fault(printer_fault)
         self.kiosk.link.set_mode("down" if 0.05 <= fault < 0.08 else "up")
         camera_out = 0.10 <= fault < 0.12
         if camera_out:
-            self.kiosk.camera.unplug()  # type: ignore[attr-defined]
+            emulated_camera(self.kiosk).unplug()
         flow = rng.choice(["scan", "nophone", "bundle", "query", "checkin", "rating", "help"])
         resident = rng.choice(list(DEMO_RESIDENTS.values()))
         if camera_out and flow in ("scan", "query", "checkin", "bundle"):
@@ -128,17 +136,18 @@ class Simulator:
         elif flow == "rating":
             c.home.service_buttons["rating"].click()
             screen = self.kiosk.window.current()
-            screen.level_buttons[rng.randint(1, 5)].click()  # type: ignore[attr-defined]
-            screen.submit_button.click()  # type: ignore[attr-defined]
-            wait_until(screen.thanks.isVisible)  # type: ignore[attr-defined]
+            assert isinstance(screen, RatingScreen)  # the rating button opens it at once
+            screen.level_buttons[rng.randint(1, 5)].click()
+            screen.submit_button.click()
+            wait_until(screen.thanks.isVisible)
         else:
             self.kiosk.window.help_button.click()
             settle(0.05)
         self.kiosk.window.go_home("idle" if rng.random() < 0.2 else "home")
-        printer.set_fault(None)  # type: ignore[attr-defined]
+        printer.set_fault(None)
         self.kiosk.link.set_mode("up")
         if camera_out:
-            self.kiosk.camera.plug()  # type: ignore[attr-defined]
+            emulated_camera(self.kiosk).plug()
         return flow
 
     def bundle(self, resident: str) -> None:
@@ -156,10 +165,10 @@ class Simulator:
             step = wiz.current
             w = bc.wizard_screen
             if step.kind is StepKind.IDENTIFY:
-                self.kiosk.camera.show_text(self.code(resident))  # type: ignore[attr-defined]
-                wait_until(lambda w=w: bc.wizard is None or bc.wizard.current.kind
-                           is not StepKind.IDENTIFY or w.problem.isVisible(), 8)
-                self.kiosk.camera.blank()  # type: ignore[attr-defined]
+                emulated_camera(self.kiosk).show_text(self.code(resident))
+                wait_until(lambda: bc.wizard is None or bc.wizard.current.kind
+                           is not StepKind.IDENTIFY or bc.wizard_screen.problem.isVisible(), 8)
+                emulated_camera(self.kiosk).blank()
                 if w.problem.isVisible():
                     return
             elif step.kind is StepKind.QUESTION:
@@ -173,6 +182,8 @@ class Simulator:
                     w.keypad.keys[ch].click()
                 w.next_button.click()
             elif step.kind is StepKind.CONFIRM:
+                # The confirm step is on screen, and with it its submit button.
+                assert w.submit_button is not None
                 w.submit_button.click()
                 wait_until(lambda: self.current() == ScreenName.BUNDLE_RESULT)
                 return

@@ -95,8 +95,8 @@ class PrintService(QObject):
         printer = self.printer
         self.queue.submit(
             lambda: printer.print_document(doc),
-            lambda report, j=job: self._done(j, report),
-            lambda exc, j=job, d=doc: self._failed(j, d, exc),
+            lambda report: self._done(job, report),
+            lambda exc: self._failed(job, doc, exc),
         )
 
     def _done(self, job: int, report: PrintReport) -> None:

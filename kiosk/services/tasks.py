@@ -9,6 +9,7 @@ gives "one owner of the printer's I/O" and serialised SQLite writes without lock
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import logging
 from collections.abc import Callable
@@ -51,7 +52,7 @@ class TaskQueue(QObject):
         if len(self._callbacks) == 1:
             self.busyChanged.emit(True)
         future = self._executor.submit(fn)
-        future.add_done_callback(lambda f, t=task_id: self._finished(t, f))
+        future.add_done_callback(functools.partial(self._finished, task_id))
         return task_id
 
     def cancel_callbacks(self, task_id: int) -> None:

@@ -57,6 +57,9 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.theme = theme
         self.kiosk_mode = kiosk_mode
+        # Set by whoever ends the program (shutdown, the maintenance screen's quit): in
+        # kiosk mode the window refuses every other close, a resident's Alt+F4 included.
+        self.allow_close = False
         self.language = "zh"
         self.elder = False
         # A resident who chose a language on Home has started a session there: the idle
@@ -327,7 +330,7 @@ class MainWindow(QMainWindow):
         super().keyPressEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.kiosk_mode and not getattr(self, "allow_close", False):
+        if self.kiosk_mode and not self.allow_close:
             event.ignore()
             return
         super().closeEvent(event)

@@ -157,7 +157,7 @@ class Worker:
         except Exception as exc:  # reported as "unavailable" by the pipeline, with backoff
             self.source_error = exc
         if self.source is not None and hasattr(self.source, "on_shown"):
-            self.source.on_shown = lambda t: events.send(("shown", t))  # type: ignore[attr-defined]
+            self.source.on_shown = lambda t: events.send(("shown", t))
         for command in spec.scene:
             self.handle(command)
         side = spec.preview_max_side

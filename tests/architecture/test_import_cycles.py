@@ -3,7 +3,7 @@ it imports, never in a circle. Lazy imports and TYPE_CHECKING imports count too.
 
 from __future__ import annotations
 
-from import_graph import cycles, graph
+from tests.architecture.import_graph import cycles, graph
 
 
 def test_the_graph_is_read():

@@ -10,7 +10,8 @@ that runs on a terminal imports the developer tools.
 from __future__ import annotations
 
 import pytest
-from import_graph import modules, raw_imports
+
+from tests.architecture.import_graph import modules, raw_imports
 
 # Which kiosk packages each part may import (besides itself). Read top to bottom, this is
 # the order of the layers: a part may only use the parts above it.
@@ -89,7 +90,7 @@ def test_part_imports_only_what_it_may(part):
 
 def test_the_rules_catch_a_broken_import(tmp_path, monkeypatch):
     """The test itself can fail: a domain module importing the config is reported."""
-    import import_graph
+    from tests.architecture import import_graph
 
     fake = tmp_path / "kiosk" / "domain"
     fake.mkdir(parents=True)

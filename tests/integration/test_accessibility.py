@@ -37,11 +37,17 @@ from PySide6.QtWidgets import (
     QStyleOptionButton,
     QWidget,
 )
-from test_layout import check_screen, quiet, settle_layouts, visible_widgets, walk_every_screen
-from test_translations import button_overflow
 
 from kiosk.ui.widgets.camera_view import CameraView
 from kiosk.ui.widgets.wrap_button import WrapButton
+from tests.integration.test_layout import (
+    check_screen,
+    quiet,
+    settle_layouts,
+    visible_widgets,
+    walk_every_screen,
+)
+from tests.integration.test_translations import button_overflow
 
 MIN_TARGET_DP = 60
 MIN_TEXT_DP = 18

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QElapsedTimer, QTimer
-from test_bundles_ui import SHIPPED_BUNDLES, Walker
-from test_services_ui import rate_from_home
 
 from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.backend.stats import export_stats
 from kiosk.common.clock import shanghai_now
 from kiosk.ui import messages
 from tests.helpers.waits import HANG_GUARD_MS
+from tests.integration.test_bundles_ui import SHIPPED_BUNDLES, Walker
+from tests.integration.test_services_ui import rate_from_home
 
 
 def test_application_is_stored_while_the_backend_is_down(kiosk, resident, qtbot):

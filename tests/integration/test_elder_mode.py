@@ -13,13 +13,13 @@ import re
 
 import pytest
 from PySide6.QtGui import QFontInfo
-from test_layout import quiet, tap_choice
 
 from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.domain.masking import mask_name
 from kiosk.ui.audio.sound import SCAN_OK
 from kiosk.ui.theme import ELDER_SCALE
 from tests.helpers.waits import HANG_GUARD_MS
+from tests.integration.test_layout import quiet, tap_choice
 
 
 @pytest.fixture
@@ -272,7 +272,7 @@ def test_scan_cue_in_the_other_flows(kiosk, resident, qtbot, fakes):
 
 
 def test_maintenance_opens_in_the_normal_mode(kiosk_factory, qtbot, tmp_path):
-    from test_maintenance import Technician, config_with_pin
+    from tests.integration.test_maintenance import Technician, config_with_pin
 
     kiosk = kiosk_factory(config_file=config_with_pin(tmp_path / "config"))
     quiet(kiosk)

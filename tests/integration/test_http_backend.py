@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_bundles_ui import SHIPPED_BUNDLES, Walker
 
 from kiosk.app import Kiosk, build
 from kiosk.backend.embedded import EmbeddedBackend
@@ -26,6 +25,7 @@ from tests.helpers.config import make_config
 from tests.helpers.paths import SHIPPED_CONFIG
 from tests.helpers.resident import Resident
 from tests.helpers.waits import HANG_GUARD_MS, HANG_GUARD_S
+from tests.integration.test_bundles_ui import SHIPPED_BUNDLES, Walker
 
 ORDINARY = DEMO_RESIDENTS["ordinary"]
 

@@ -170,9 +170,8 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
     `faults` what the resident reads when the paper runs out, the network is down or the
     camera is unplugged). The session's choices are made again on Home before each flow, as
     the next resident starts in Chinese and the normal mode."""
-    from test_bundles_ui import SHIPPED_BUNDLES
-
     from kiosk.domain.wizard import StepKind
+    from tests.integration.test_bundles_ui import SHIPPED_BUNDLES
 
     if bundles is None:
         bundles = tuple(b.id for b in SHIPPED_BUNDLES)
@@ -267,7 +266,7 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
                 pick = (ends or goes_on)[0] if refuse else goes_on[0]
                 tap_choice(person, screen.option_pages, screen.option_buttons[pick.id])
             elif step.kind is StepKind.FIELD:
-                from test_bundles_ui import valid_value
+                from tests.integration.test_bundles_ui import valid_value
 
                 f = wiz.bundle.form_field(step.ref)
                 if not emptied:

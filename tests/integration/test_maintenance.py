@@ -174,7 +174,7 @@ def test_every_maintenance_action(kiosk_factory, resident_at, qtbot, tmp_path, c
     t.wait_screen("maintenance")
     assert not k.window.back_button.isVisible()  # Back would lead to the PIN screen
 
-    from test_layout import check_screen
+    from tests.integration.test_layout import check_screen
 
     report: dict = {}
     for key in ("printer", "camera", "link", "errors", "config", "stats", "bundles", "exit"):
@@ -354,7 +354,7 @@ def test_portrait_sections_fit(kiosk_factory, qtbot, tmp_path, orientation):
     k = kiosk_factory(config_file=config_with_pin(tmp_path / "config"), orientation=orientation)
     t = Technician(k, qtbot)
     t.log_in()
-    from test_layout import check_screen
+    from tests.integration.test_layout import check_screen
 
     report: dict = {}
     for key in ("printer", "camera", "link", "errors", "config", "stats", "bundles", "exit"):

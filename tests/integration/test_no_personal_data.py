@@ -339,7 +339,7 @@ def fill_bundle(person, bundle_id: str, resident_id: str, typed: dict[str, str],
     """From Home: 一件事, the bundle, every step up to CONFIRM. A field of a kind in `typed`
     gets that value on the keypad (others a valid one); at the field `walk_away_at` the value
     is typed but not confirmed, and the resident leaves it on the screen."""
-    from test_bundles_ui import valid_value
+    from tests.integration.test_bundles_ui import valid_value
 
     k = person.kiosk
     bc = k.bundle_controller

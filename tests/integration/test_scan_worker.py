@@ -35,7 +35,7 @@ from kiosk.services.scanning.supervisor import (
 )
 from kiosk.ui import messages
 from tests.helpers.paths import REPO_ROOT
-from tests.helpers.waits import HANG_GUARD_MS, poll_until
+from tests.helpers.waits import HANG_GUARD_MS, HANG_GUARD_S, poll_until
 
 
 def child_pids() -> set[int]:
@@ -185,7 +185,9 @@ def test_sigkill_mid_scan_the_screen_stays_up_and_scans_again_within_3_s(
 def test_a_code_in_view_when_the_worker_dies_is_not_reported_again(
     qtbot: Any, make_scanner: Callable[..., ProcessScanner]
 ) -> None:
-    scanner = started(qtbot, make_scanner(repeat_block_s=2.0))
+    # A code counts as new once out of sight for repeat_block_s; the restart below must stay
+    # well inside it on a loaded machine too, so it is the hang guard, not a few seconds.
+    scanner = started(qtbot, make_scanner(repeat_block_s=HANG_GUARD_S))
     scanned: list[str] = []
     scanner.codeScanned.connect(scanned.append)
     with qtbot.waitSignal(scanner.codeScanned, timeout=HANG_GUARD_MS):
@@ -285,8 +287,10 @@ def test_twenty_crashes_leak_no_threads_fds_or_memory_segments(
           f"max {max(times):.2f} s; fds {fds} -> {len(fd_targets())}, threads {threads} -> "
           f"{threading.active_count()}")
     assert scanner.restarts == 21
-    assert len(fd_targets()) == fds
-    assert threading.active_count() == threads
+    # No more than before: a leak adds; one fewer is another test's leftover closing
+    # meanwhile (in any test order), which says nothing about this scanner.
+    assert len(fd_targets()) <= fds
+    assert threading.active_count() <= threads
     assert dev_shm() == shm and preview_memfds() == 2
     # Each restart after the shortest backoff (no backoff growing while workers die young,
     # as they count as healthy here): the schedule, not a machine-dependent time.

@@ -33,9 +33,6 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyleOptionButton,
 )
-from test_bundles_ui import SHIPPED_BUNDLES, valid_value
-from test_layout import check_screen as check_layout
-from test_layout import open_service, quiet, settle_layouts, tap_choice, visible_widgets
 
 from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.domain.masking import mask_name
@@ -44,6 +41,15 @@ from kiosk.ui import i18n
 from kiosk.ui.widgets.wrap_button import WrapButton
 from tests.helpers.paths import REPO_ROOT
 from tests.helpers.waits import HANG_GUARD_MS
+from tests.integration.test_bundles_ui import SHIPPED_BUNDLES, valid_value
+from tests.integration.test_layout import check_screen as check_layout
+from tests.integration.test_layout import (
+    open_service,
+    quiet,
+    settle_layouts,
+    tap_choice,
+    visible_widgets,
+)
 
 TS = REPO_ROOT / "assets" / "translations" / "kiosk_en.ts"
 QM = REPO_ROOT / "assets" / "translations" / "kiosk_en.qm"
@@ -526,7 +532,7 @@ def test_every_screen_in_english(kiosk_factory, resident_at, qtbot, orientation,
 
 @pytest.mark.parametrize("orientation", ["landscape", "portrait"])
 def test_maintenance_screens_in_english(kiosk_factory, qtbot, tmp_path, orientation):
-    from test_maintenance import Technician, config_with_pin
+    from tests.integration.test_maintenance import Technician, config_with_pin
 
     toml = config_with_pin(tmp_path / "config", broken_bundle=True)
     kiosk = kiosk_factory(config_file=toml, orientation=orientation)

@@ -95,18 +95,20 @@ class ThreadConnections:
         self._local = threading.local()
         self._registry_lock = threading.Lock()
         self._open: weakref.WeakSet[_ThreadConnection] = weakref.WeakSet()
-        self._closed = False
+        # Set by close() on any thread; get() looks again under the lock, as close() may
+        # run between its first look and the registration of a new connection.
+        self._closed = threading.Event()
 
     def get(self) -> sqlite3.Connection:
         """The calling thread's connection, opened on first use."""
-        if self._closed:
+        if self._closed.is_set():
             raise BackendError("the embedded backend is closed")
         holder: _ThreadConnection | None = getattr(self._local, "holder", None)
         if holder is not None:
             return holder.conn
         holder = _ThreadConnection(connect(self._path))
         with self._registry_lock:
-            if self._closed:
+            if self._closed.is_set():
                 holder.close()
                 raise BackendError("the embedded backend is closed")
             self._open.add(holder)
@@ -115,7 +117,7 @@ class ThreadConnections:
 
     def close(self) -> None:
         with self._registry_lock:
-            self._closed = True
+            self._closed.set()
             holders = list(self._open)
             self._open = weakref.WeakSet()
         for holder in holders:

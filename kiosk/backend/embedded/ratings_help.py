@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Sequence
 
 from kiosk.backend.embedded.base import EmbeddedStore
 from kiosk.backend.embedded.connection import immediate
@@ -27,7 +28,9 @@ class RatingsAndHelp(EmbeddedStore):
     def rate(
         self,
         level: int,
-        reasons: tuple[str, ...],
+        # Any sequence is taken (the interface promises a tuple); a str is one too, which
+        # is refused below rather than read as one-letter reasons.
+        reasons: Sequence[str],
         target_kind: str,
         target_id: str | None,
         kiosk_id: str,

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 DECODER_NAMES = ("pyzbar", "zxing", "opencv", "combined")
 
+_QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+
 
 @runtime_checkable
 class Decoder(Protocol):
@@ -112,7 +114,7 @@ class ZxingDecoder:
         try:
             results = zxingcpp.read_barcodes(
                 np.ascontiguousarray(gray),
-                formats=zxingcpp.BarcodeFormat.QRCode,
+                formats=_QR_ONLY,
                 try_invert=invert,
             )
         except (RuntimeError, ValueError, TypeError) as exc:
@@ -298,7 +300,7 @@ class CombinedDecoder:
         try:
             results = zxingcpp.read_barcodes(
                 gray,
-                formats=zxingcpp.BarcodeFormat.QRCode,
+                formats=_QR_ONLY,
                 try_invert=True,
                 try_downscale=downscale,
                 return_errors=located is not None,

@@ -98,7 +98,8 @@ def save_qr_png(
     font = _caption_font(max(16, module_px * 3))
     probe = ImageDraw.Draw(qr)
     left, top, right, bottom = probe.textbbox((0, 0), caption, font=font)
-    text_w, text_h = right - left, bottom - top
+    # Whole pixels for the canvas; PIL reports a box in fractions only for scaled fonts.
+    text_w, text_h = math.ceil(right - left), math.ceil(bottom - top)
     pad = max(8, module_px)
     width = max(qr.width, text_w + 2 * pad)
     canvas = Image.new("L", (width, qr.height + text_h + 2 * pad), 255)
@@ -137,8 +138,8 @@ def hall_background(
         cv2.rectangle(img, (x0, int(0.2 * h)), (x1, int(0.28 * h)), sign, -1)
     cv2.rectangle(img, (0, int(0.78 * h)), (w, h), (96, 102, 108), -1)
     # The camera focuses at arm's length, so the hall behind is soft.
-    img = cv2.GaussianBlur(img, (0, 0), max(w, h) / 90.0)
-    return cv2.resize(img, (out_w, out_h), interpolation=cv2.INTER_LINEAR)
+    soft = cv2.GaussianBlur(img, (0, 0), max(w, h) / 90.0)
+    return cv2.resize(soft, (out_w, out_h), interpolation=cv2.INTER_LINEAR)
 
 
 def _rounded_rect(img: np.ndarray, x0: int, y0: int, x1: int, y1: int, r: int,
@@ -278,7 +279,8 @@ def noise_tile(
     looks the same to a person and to a decoder and costs a tenth of that.
     """
     noise = rng.standard_normal((*shape, 3), dtype=np.float32) * sigma + _NOISE_OFFSET
-    return np.clip(noise, 0, 2 * _NOISE_OFFSET).astype(np.uint8)
+    tile: np.ndarray = np.clip(noise, 0, 2 * _NOISE_OFFSET).astype(np.uint8)
+    return tile
 
 
 def noise_field(tile: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -309,4 +311,7 @@ def add_sensor_noise(
         view = view[:, :, 0]
     # A scalar would only reach the first channel in OpenCV arithmetic, hence the 4-tuple.
     off = float(_NOISE_OFFSET)
-    return cv2.subtract(cv2.add(frame, view), (off, off, off, 0.0))
+    # OpenCV takes a Scalar (a tuple) as src2, but its stubs declare arrays only.
+    noisy: np.ndarray = cv2.subtract(  # type: ignore[call-overload]
+        cv2.add(frame, view), (off, off, off, 0.0))
+    return noisy

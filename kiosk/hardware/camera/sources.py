@@ -23,17 +23,53 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
 
 from kiosk.hardware.camera import qrimage
 
-if TYPE_CHECKING:
-    # Only for annotations: the camera worker process builds its source from plain data
-    # (`camera_settings`) and need not import pydantic and the schema to do so.
-    from kiosk.config.schema import EmulatedCameraConfig, OpenCVCameraConfig
+
+class OpenCVCameraSettings(Protocol):
+    """What `OpenCVSource` reads of its config: the `camera` section of the config
+    (`kiosk.config.schema.OpenCVCameraConfig`) or its `camera_settings` copy. A protocol, so
+    the camera worker process need not import pydantic and the schema to build a source."""
+
+    @property
+    def kind(self) -> Literal["opencv"]: ...
+    @property
+    def device(self) -> int | str: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def fps(self) -> float: ...
+    @property
+    def mjpg(self) -> bool: ...
+
+
+class EmulatedCameraSettings(Protocol):
+    """What `EmulatedSource` reads of its config (`kiosk.config.schema.EmulatedCameraConfig`
+    or its `camera_settings` copy)."""
+
+    @property
+    def kind(self) -> Literal["emulated"]: ...
+    @property
+    def source(self) -> Literal["generated", "images", "video", "blank"]: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def resident(self) -> str: ...
+    @property
+    def interval_s(self) -> float: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def fps(self) -> float: ...
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +172,7 @@ def camera_hint(device: int | str) -> str:
 class OpenCVSource:
     """A V4L2/UVC camera through cv2.VideoCapture."""
 
-    def __init__(self, cfg: OpenCVCameraConfig, *, stale_after_s: float = STALE_AFTER_S) -> None:
+    def __init__(self, cfg: OpenCVCameraSettings, *, stale_after_s: float = STALE_AFTER_S) -> None:
         self.cfg = cfg
         self.fps = float(cfg.fps)
         self._device: int | str = (
@@ -145,7 +181,8 @@ class OpenCVSource:
         self._cap: cv2.VideoCapture | None = None
         self._monitor = FreshnessMonitor(stale_after_s)
         self._negotiated = ""
-        self._exposure_wanted: tuple[str] | tuple[str, float] | None = None
+        # None: never asked (the driver keeps its own setting); "auto"; or driver units.
+        self._exposure_wanted: float | Literal["auto"] | None = None
         self._exposure_applied = True
 
     @property
@@ -252,7 +289,7 @@ class OpenCVSource:
         Applied by the reading thread before its next read (VideoCapture is not safe to use
         from two threads) and again after every reopen.
         """
-        self._exposure_wanted = ("auto",) if value is None else ("fixed", float(value))
+        self._exposure_wanted = "auto" if value is None else float(value)
         self._exposure_applied = False
 
     def _apply_exposure(self, cap: cv2.VideoCapture) -> None:
@@ -260,11 +297,11 @@ class OpenCVSource:
         self._exposure_applied = True
         if wanted is None:
             return
-        if wanted[0] == "auto":
-            cap.set(cv2.CAP_PROP_AUTO_EXPOSURE, 3)
-        else:
+        if isinstance(wanted, float):
             cap.set(cv2.CAP_PROP_AUTO_EXPOSURE, 1)
-            cap.set(cv2.CAP_PROP_EXPOSURE, wanted[1])
+            cap.set(cv2.CAP_PROP_EXPOSURE, wanted)
+        else:
+            cap.set(cv2.CAP_PROP_AUTO_EXPOSURE, 3)
 
     def describe(self) -> str:
         requested = (
@@ -314,7 +351,7 @@ class EmulatedSource:
 
     def __init__(
         self,
-        cfg: EmulatedCameraConfig,
+        cfg: EmulatedCameraSettings,
         code_factory: Callable[[], str] | None = None,
         *,
         show_s: float = 3.0,
@@ -636,13 +673,13 @@ def camera_settings(data: dict[str, Any]) -> Any:
 
 
 def make_source(
-    cfg: EmulatedCameraConfig | OpenCVCameraConfig | Any,
+    cfg: EmulatedCameraSettings | OpenCVCameraSettings,
     code_factory: Callable[[], str] | None = None,
 ) -> FrameSource:
     """The frame source for a `camera` config section (a model or `camera_settings`)."""
     kind = getattr(cfg, "kind", None)
-    if kind == "emulated":
+    if cfg.kind == "emulated":
         return EmulatedSource(cfg, code_factory)
-    if kind == "opencv":
+    if cfg.kind == "opencv":
         return OpenCVSource(cfg)
     raise TypeError(f"unsupported camera config {type(cfg).__name__} (kind {kind!r})")

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypedDict
 
 from kiosk.hardware.printer.errors import (
     PrinterError,
@@ -258,16 +259,29 @@ class EmulatedPrinter:
                 continue
 
 
+class _StatusFlags(TypedDict, total=False):
+    """The flags of `PrinterStatus` an injected fault sets; the rest keep their defaults."""
+
+    offline: bool
+    cover_open: bool
+    paper_near_end: bool
+    paper_out: bool
+    error: bool
+
+
+_FAULT_FLAGS: dict[PrinterState, _StatusFlags] = {
+    PrinterState.PAPER_NEAR_END: {"paper_near_end": True},
+    PrinterState.PAPER_OUT: {"paper_out": True, "offline": True},
+    PrinterState.COVER_OPEN: {"cover_open": True, "offline": True},
+    PrinterState.OFFLINE: {"offline": True},
+    PrinterState.ERROR: {"error": True, "offline": True},
+}
+
+
 def _status_for(fault: PrinterState | None) -> PrinterStatus:
     if fault is None or fault is PrinterState.OK:
         return PrinterStatus.ok("ready (emulated)")
-    flags = {
-        PrinterState.PAPER_NEAR_END: {"paper_near_end": True},
-        PrinterState.PAPER_OUT: {"paper_out": True, "offline": True},
-        PrinterState.COVER_OPEN: {"cover_open": True, "offline": True},
-        PrinterState.OFFLINE: {"offline": True},
-        PrinterState.ERROR: {"error": True, "offline": True},
-    }.get(fault, {})
+    flags = _FAULT_FLAGS.get(fault, {})
     if fault is PrinterState.UNKNOWN:
         return PrinterStatus.unknown("no answer (emulated)")
     return PrinterStatus(fault, detail=f"{fault.value} (emulated)", **flags)

@@ -44,10 +44,17 @@ QR_EC_LEVELS = {"L": 0, "M": 1, "Q": 2, "H": 3}  # GS ( k error-correction codes
 
 
 class PrinterConfigLike(Protocol):
-    font_charset: str
-    native_qr: bool
-    cutter: bool
-    disable_feed_button: bool
+    """What a profile reads of the `printer` config section (read-only: the section is
+    frozen)."""
+
+    @property
+    def font_charset(self) -> Charset: ...
+    @property
+    def native_qr(self) -> bool: ...
+    @property
+    def cutter(self) -> bool: ...
+    @property
+    def disable_feed_button(self) -> bool: ...
 
     def columns(self) -> int: ...
 
@@ -78,7 +85,7 @@ class PrinterProfile:
         return cls(
             columns=cfg.columns(),
             paper_dots=cfg.paper_dots(),
-            font_charset=cfg.font_charset,  # type: ignore[arg-type]  # validated in __post_init__
+            font_charset=cfg.font_charset,
             native_qr=cfg.native_qr,
             cutter=cfg.cutter,
             disable_feed_button=cfg.disable_feed_button,
@@ -221,9 +228,9 @@ def _layout_key_value(block: KeyValue, columns: int) -> list[Op]:
         return [Line(padded + value, Style(bold=block.bold), right_from=len(padded))]
     left = Style(Align.LEFT, block.bold)
     right = Style(Align.RIGHT, block.bold)
-    return [Line(t, left) for t in wrap(label, columns)] + [
-        Line(t, right) for t in wrap(value, columns)
-    ]
+    ops: list[Op] = [Line(t, left) for t in wrap(label, columns)]
+    ops.extend(Line(t, right) for t in wrap(value, columns))
+    return ops
 
 
 def _layout_rule(block: Rule, columns: int) -> Line:

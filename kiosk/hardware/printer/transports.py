@@ -262,7 +262,8 @@ class _EscposTransport(ABC):
 def _escpos_error() -> type[Exception]:
     from escpos.exceptions import Error
 
-    return Error
+    error: type[Exception] = Error  # python-escpos ships no types; its Error is an Exception
+    return error
 
 
 # --------------------------------------------------------------------------- USB
@@ -449,6 +450,22 @@ class NetworkTransport(_EscposTransport):
 
     def describe(self) -> str:
         return f"network {self._cfg.host}:{self._cfg.port}"
+
+    def _open_device(self) -> None:
+        # python-escpos's Network.open drops its socket without closing it when the connect
+        # fails, leaking a file descriptor per retry; this connects the same way (IPv4, the
+        # configured timeout, the same error) and closes the socket on failure.
+        from escpos.exceptions import DeviceNotFoundError
+
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self._cfg.timeout_s)
+            sock.connect((self._cfg.host, self._cfg.port))
+        except OSError as exc:
+            sock.close()
+            raise DeviceNotFoundError(
+                f"Could not open socket for {self._cfg.host}:\n{exc}") from exc
+        self._printer._device = sock
 
     def _read_byte(self, timeout_s: float) -> int | None:
         sock: socket.socket = self._device

@@ -210,11 +210,15 @@ class PreviewRing:
         if not 0 <= slot < self.slots or nbytes > self.slot_bytes:
             return False
         off = self._offset(slot)
-        if self.HEADER.unpack_from(self._mm, off)[0] != seq:
+        if self._seq_at(off) != seq:
             return False
         start = off + self.HEADER.size
         dest[:nbytes] = self._view[start:start + nbytes]
-        return self.HEADER.unpack_from(self._mm, off)[0] == seq
+        return self._seq_at(off) == seq
+
+    def _seq_at(self, off: int) -> int:
+        seq: int = self.HEADER.unpack_from(self._mm, off)[0]
+        return seq
 
     def close(self) -> None:
         view, self._view = self._view, memoryview(b"")

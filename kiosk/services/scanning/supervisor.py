@@ -271,6 +271,7 @@ class _Supervisor:
         try:
             while not self._stopping():
                 started = time.monotonic()
+                reason: str | None  # None: the worker ended because it was asked to
                 try:
                     self._spawn()
                 except OSError as exc:
@@ -570,8 +571,10 @@ class ProcessScanner(ScannerBase):
                       image.bytesPerLine(), stride)
             return
         bits = image.bits()
+        # A writable view of the image's pixels; PySide6's stubs also allow bytes here.
+        assert isinstance(bits, memoryview)
         try:
-            ok = ring.read_into(slot, seq, stride * h, bits)  # type: ignore[arg-type]
+            ok = ring.read_into(slot, seq, stride * h, bits)
         finally:
             del bits
         if ok:

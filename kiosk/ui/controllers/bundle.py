@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject
 
 from kiosk.backend.interface import ApplicationReceipt
 from kiosk.delivery.deliverer import Delivery, application_receipt
-from kiosk.domain.bundles import Bundle, BundleSet
+from kiosk.domain.bundles import Bundle, BundleSet, Material
 from kiosk.domain.payloads import Kind, PayloadRefused
 from kiosk.domain.receipt import receipt_document, receipt_view
 from kiosk.domain.wizard import StepKind, Wizard, prefill_values
@@ -120,7 +120,7 @@ class BundleController(QObject):
                                wiz.answer_of(q.id))
         elif step.kind is StepKind.MATERIALS:
             exempt = [m.title.get(lang) for m in wiz.exempt()]
-            bring = [self._material_line(m) for m in wiz.to_bring()]
+            to_bring = [self._material_line(m) for m in wiz.to_bring()]
             if exempt:
                 screen.add_text(self.tr("✓ 免于提交（已调取您的电子证照）"), "ok")
                 if elder:  # for information only: one paragraph
@@ -128,9 +128,9 @@ class BundleController(QObject):
                 else:
                     for t in exempt:
                         screen.add_text("    " + t, "")
-            screen.add_text(self.tr("需要您携带的材料") if bring
+            screen.add_text(self.tr("需要您携带的材料") if to_bring
                             else self.tr("所需材料均已免于提交，无需携带。"), "subtitle")
-            for t in bring:
+            for t in to_bring:
                 screen.add_text("    · " + t, "")
             screen.add_stretch()
         elif step.kind is StepKind.REVIEW:
@@ -182,7 +182,7 @@ class BundleController(QObject):
             StepKind.INELIGIBLE: self.tr("暂不符合办理条件"),
         }[kind]
 
-    def _material_line(self, m) -> str:
+    def _material_line(self, m: Material) -> str:
         title = m.title.get(self.language)
         note = m.note.get(self.language) if m.note is not None else ""
         return self.tr("{title}（{note}）").format(title=title, note=note) if note else title
@@ -249,7 +249,7 @@ class BundleController(QObject):
         backend = self.ctx.backend
         rid = payload.reference
 
-        def lookup():
+        def lookup() -> tuple[set[str], dict[str, str]] | None:
             resident = backend.identify(rid)
             if resident is None:
                 return None
@@ -263,7 +263,9 @@ class BundleController(QObject):
         self.ctx.backend_queue.submit(lookup, lambda r: self._identified(rid, r),
                                       self._identify_failed)
 
-    def _identified(self, resident_id: str, result: object) -> None:
+    def _identified(
+        self, resident_id: str, result: tuple[set[str], dict[str, str]] | None
+    ) -> None:
         self._busy = False
         wiz = self.wizard
         if wiz is None or self.ctx.window.current().name != ScreenName.WIZARD:
@@ -272,7 +274,7 @@ class BundleController(QObject):
             self.wizard_screen.show_problem(messages.unknown_resident())
             return
         self.ctx.scan_accepted()  # the cue, as for 扫码取号
-        kinds, values = result  # type: ignore[misc]
+        kinds, values = result
         wiz.identify(licenses=set(kinds), prefill_values=values)
         del values  # the wizard keeps only masked forms
         self._resident_id = resident_id

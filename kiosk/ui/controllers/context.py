@@ -10,8 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject
-
 from kiosk.backend.interface import Backend
 from kiosk.config.schema import SessionConfig, SpeechConfig
 from kiosk.domain.catalog import Catalog
@@ -19,6 +17,7 @@ from kiosk.domain.payloads import Verifier
 from kiosk.services import flows
 from kiosk.services.delivery import DeliveryService
 from kiosk.services.printing import PrintService
+from kiosk.services.scanning.lazy import LazyScanner
 from kiosk.services.tasks import TaskQueue
 from kiosk.ui.audio.sound import SCAN_OK, NullSound, SoundPlayer
 from kiosk.ui.audio.speech import NullSpeech, SpeechEngine
@@ -73,7 +72,7 @@ class KioskContext:
     """The services a flow controller may use. Built once by the composition root."""
 
     window: MainWindow
-    scanner: QObject
+    scanner: LazyScanner  # the camera's codes and frames; made on first use
     backend: Backend
     backend_queue: TaskQueue
     printing: PrintService

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from PySide6.QtCore import QObject
 
@@ -55,7 +56,7 @@ class RatingController(QObject):
         self.screen = RatingScreen(ctx.window.theme, RATING_LEVELS, RATING_REASONS)
         ctx.window.add_screen(self.screen)
         self.screen.submitted.connect(self.submit)
-        self._attempt: tuple[str, dict] | None = None  # this visit's key and rating
+        self._attempt: tuple[str, dict[str, Any]] | None = None  # this visit's key and rating
         ctx.window.sessionEnded.connect(self._forget)
         self.screen.doneChosen.connect(lambda: ctx.window.go_home("home"))
 

@@ -31,12 +31,13 @@ from kiosk.ui.widgets.wrap_button import WrapButton
 def _clear_layout(layout: QLayout) -> None:
     while layout.count():
         item = layout.takeAt(0)
+        assert item is not None  # index 0 of a layout that still counts items
         widget = item.widget()
+        sub = item.layout()
         if widget is not None:
             widget.setParent(None)
             widget.deleteLater()
-        elif item.layout() is not None:
-            sub = item.layout()
+        elif sub is not None:
             _clear_layout(sub)
             # A taken nested layout stays a QObject child until deleted: one leaked per page.
             sub.deleteLater()
@@ -46,7 +47,9 @@ def _show_all(layout: QLayout) -> None:
     # A widget added to an already visible parent is shown only by a queued call; show it
     # now so the page is complete the moment it is rendered.
     for i in range(layout.count()):
-        w = layout.itemAt(i).widget()
+        item = layout.itemAt(i)
+        assert item is not None  # i < count()
+        w = item.widget()
         if w is not None:
             w.show()
 

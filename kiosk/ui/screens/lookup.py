@@ -48,9 +48,9 @@ class QueryResultScreen(Screen):
             self.tr("{title}：{status}").format(title=title, status=status)
             for title, status, _ in apps[:3]]
         if not apps:
-            note = self.label(empty_text, "notice")
-            self.items.addWidget(note)
-            note.show()
+            empty = self.label(empty_text, "notice")
+            self.items.addWidget(empty)
+            empty.show()
         for title, status, timeline in apps[:3]:  # one screen, no scrolling: newest three
             card = QFrame()
             card.setObjectName("card")

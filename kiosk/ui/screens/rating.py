@@ -27,6 +27,8 @@ class RatingScreen(Screen):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(theme, parent)
+        self._level: int | None = None  # the level tapped; None until one is
+        self._sent = False  # submitted and not refused: a second tap sends nothing
         self.levels = levels
         self.reasons = reasons
         self.heading = self.label(name="title", center=True)
@@ -148,7 +150,7 @@ class RatingScreen(Screen):
         self.submit_button.setEnabled(True)
 
     def clear(self) -> None:
-        self._level: int | None = None
+        self._level = None
         self._sent = False
         self.target.clear()
         self.thanks.clear()

@@ -88,8 +88,9 @@ class TicketScreen(Screen):
             self._row.setStretch(0, 7 if elder else 3)
             self._row.setStretch(1, 4 if elder else 2)
         margin = 24 if side_by_side else 40
-        self.card.layout().setContentsMargins(margin, 12 if elder else 24, margin,
-                                              12 if elder else 24)
+        card_layout = self.card.layout()
+        assert card_layout is not None  # TicketCard sets its layout when it is made
+        card_layout.setContentsMargins(margin, 12 if elder else 24, margin, 12 if elder else 24)
         if self.ticket is not None:
             self.show_ticket(self.ticket)
 

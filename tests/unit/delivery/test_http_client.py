@@ -526,3 +526,32 @@ def test_a_call_takes_about_a_millisecond_on_loopback(client):
         samples.append(time.perf_counter() - started)
     median = sorted(samples)[len(samples) // 2]
     assert median < 0.025, f"median {median * 1000:.1f} ms per call"
+
+
+def test_a_reply_that_stalls_mid_body_is_a_read_timeout_naming_the_configured_limit():
+    """A stall after the headers surfaces from urllib3, not requests: it must still read as
+    the read timeout the technician configured, the same words as a stall before them."""
+    done = threading.Event()
+
+    def stall(listener: socket.socket) -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 100\r\n\r\n{")
+            done.wait(30)
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        threading.Thread(target=stall, args=(listener,), daemon=True).start()
+        client = HttpBackend(f"http://127.0.0.1:{listener.getsockname()[1]}",
+                             connect_timeout_s=5.0, read_timeout_s=0.5)
+        with pytest.raises(BackendTimeout) as info:
+            client.queue_figures()
+        done.set()
+        client.close()
+    message = str(info.value)
+    assert type(info.value) is BackendTimeout
+    assert message.startswith("backend GET /v1/queue at http://127.0.0.1:"), message
+    assert message.endswith(": no answer within 0.5 s (read timeout)"), message

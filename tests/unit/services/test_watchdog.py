@@ -85,11 +85,13 @@ def test_ready_status_ping_arrive(systemd):
 def test_abstract_namespace_socket(monkeypatch):
     name = f"kiosk-test-{uuid.uuid4().hex}"
     fake = FakeSystemd(b"\0" + name.encode())
+    monkeypatch.setenv("NOTIFY_SOCKET", "@" + name)
+    n = SystemdNotifier()
     try:
-        monkeypatch.setenv("NOTIFY_SOCKET", "@" + name)
-        assert SystemdNotifier().ready()
+        assert n.ready()
         assert fake.wait_for(1) == ["READY=1"]
     finally:
+        n.close()
         fake.close()
 
 
@@ -156,6 +158,7 @@ def test_pinger_pings_at_half_the_interval_and_stops_when_the_loop_blocks(
     qtbot.waitUntil(lambda: len(systemd.received) >= before + 2, timeout=HANG_GUARD_MS)
     pinger.stop()
     assert not pinger.active
+    pinger.notifier.close()
 
 
 def test_pinger_is_idle_without_a_watchdog(systemd, qtbot):
