@@ -1,4 +1,4 @@
-"""Each exit status has one name (tests/unit/test_systemd_unit.py checks the unit agrees)."""
+"""Each exit status has one name (tests/packaging/test_systemd_unit.py checks the unit agrees)."""
 
 from __future__ import annotations
 
