@@ -87,7 +87,8 @@ def test_demo_writes_every_screen_and_the_tickets(tmp_path):
         assert step in names, step
     for shot in screens:
         if "paper" not in shot.name:
-            assert Image.open(shot).size == (1080, 1920), shot.name
+            with Image.open(shot) as image:  # reads only the header: the file stays open
+                assert image.size == (1080, 1920), shot.name
     for step in ("bundle-list", "intro", "identify", "question", "materials", "review",
                  "field", "confirm", "bundle-result", "rating", "query-result",
                  "checkin-too-late", "help"):

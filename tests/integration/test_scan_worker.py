@@ -394,3 +394,5 @@ def test_a_killed_kiosk_leaves_no_worker_holding_the_camera() -> None:
         if gui.poll() is None:
             gui.kill()
             gui.wait(10)
+        if gui.stdout is not None:
+            gui.stdout.close()
