@@ -104,7 +104,10 @@ case "$mode" in
     # Lint and type-check first: an error in either fails the run like a failing test.
     "$venv/bin/ruff" check kiosk tests benchmarks docs
     "$venv/bin/mypy"  # what and how strictly: [tool.mypy] in pyproject.toml
-    exec "$venv/bin/python" -m pytest "$@"
+    # The file order here, so that CI's run is the same every time; run pytest itself
+    # (.venv/bin/python -m pytest) for a shuffled order with the seed printed (pytest-randomly):
+    # no test may depend on another having run first.
+    exec "$venv/bin/python" -m pytest -p no:randomly "$@"
     ;;
   *)
     echo "usage: bash packaging/setup.sh [run|test|install]" >&2
