@@ -281,3 +281,26 @@ def test_maintenance_opens_in_the_normal_mode(kiosk_factory, qtbot, tmp_path):
     assert kiosk.window.elder
     t.gesture()  # the technicians' hidden gesture works in elder mode too
     assert not kiosk.window.elder  # its screens are laid out for the normal type
+
+
+def test_a_ticket_printed_before_the_prompt_is_still_heard(kiosk, resident, qtbot, fakes):
+    """On a busy GUI thread the printer can finish before the ticket screen's prompt is
+    spoken; the prompt (which interrupts what is being said) must then carry "请取走凭条"
+    itself, or the resident never hears it."""
+    speech, _ = fakes
+    person = kiosk.backend.identify(DEMO_RESIDENTS["aged_85"])
+    resident.tap(kiosk.window.elder_button)
+    resident.tap(kiosk.controller.home.scan_button)
+    resident.wait_screen("scan")
+    resident.show_phone(resident.code(person.resident_id))
+    resident.wait_screen("category", timeout=HANG_GUARD_MS)
+    resident.put_phone_away()
+    resident.tap(kiosk.controller.category.buttons["social_security"])
+    resident.wait_screen("ticket")
+    qtbot.waitUntil(lambda: "请取走凭条" in speech.spoken[-1][0], timeout=HANG_GUARD_MS)
+    # The printer's word given first, then the screen's prompt spoken (as when the print
+    # job's signal is handled before the prompt's zero-timer).
+    kiosk.controller.ticket.set_print_status("请取走凭条，留意叫号。", announce=True)
+    spoken = kiosk.controller.ticket.spoken_text()
+    assert " ".join(kiosk.controller.ticket.ticket.number) in spoken
+    assert spoken.rstrip("。").endswith("请取走凭条，留意叫号")

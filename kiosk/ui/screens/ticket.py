@@ -27,6 +27,7 @@ class TicketScreen(Screen):
         self.print_status = self.label(name="subtitle", center=True)
         self.print_problem = self.label(name="error")
         self.print_problem.hide()
+        self._announced_status = ""
         self.done_button = ActionButton()  # wraps rather than cut, in elder type
         self.done_button.setObjectName("primary")
         self.done_button.setMinimumWidth(420)
@@ -110,10 +111,15 @@ class TicketScreen(Screen):
             return ""
         # "A 0 1 2": read character by character, as the hall's caller does.
         number = " ".join(t.number)
+        # What the printer said is part of it: when the ticket prints before the screen's
+        # prompt is spoken (a busy GUI thread), the prompt would otherwise cut off
+        # "请取走凭条" and the resident never hears it.
         return sentences(
             self.heading.text(),
             self.tr("您的号码是 {number}，前面等候 {n} 人").format(number=number, n=t.ahead),
             t.priority_label if t.priority_reason else "",
+            self._announced_status,
+            self.print_problem.text(),
         )
 
     def show_ticket(self, t: TicketView) -> None:
@@ -140,6 +146,7 @@ class TicketScreen(Screen):
 
     def set_print_status(self, text: str, *, announce: bool = False) -> None:
         self.print_status.setText(text)
+        self._announced_status = text if announce else ""
         # Empty, it would still take a line's height that a printer problem's text needs
         # in elder type.
         self.print_status.setVisible(bool(text))
@@ -160,6 +167,7 @@ class TicketScreen(Screen):
         self.card.clear()
         self.print_status.clear()
         self.print_status.hide()
+        self._announced_status = ""
         self.print_problem.clear()
         self.print_problem.hide()
         self.heading.show()
