@@ -25,6 +25,8 @@ from kiosk.delivery.deliverer import Deliverer
 from kiosk.delivery.faults import FaultyLink
 from kiosk.delivery.http_factory import load_or_create_key as load_or_create_key
 from kiosk.delivery.http_factory import make_embedded, make_http
+from kiosk.delivery.nonces import FILE_NAME as USED_NONCES_FILE
+from kiosk.delivery.nonces import KioskNonces, UsedNonces
 from kiosk.delivery.outbox import Outbox
 from kiosk.domain import payloads
 from kiosk.domain.bundles import BundleSet, load_bundles
@@ -183,6 +185,7 @@ class Kiosk:
     link: FaultyLink
     outbox: Outbox
     delivery: DeliveryService
+    used_nonces: UsedNonces | None = None
     scan_engine: SerialScanEngine | None = None
     _closed: bool = False
 
@@ -230,6 +233,8 @@ class Kiosk:
         self.controller.ctx.stats_queue.shutdown(wait=True)
         self.controller.ctx.close_voice()
         self.outbox.close()
+        if self.used_nonces is not None:
+            self.used_nonces.close()
         self.backend.close()
         try:
             self.printer_transport.close()
@@ -302,11 +307,16 @@ def build(
     link = FaultyLink(backend, timeout_s=(config.backend.read_timeout_s
                                           if config.backend.kind == "http" else 5.0))
     outbox = Outbox(paths.data_dir / "outbox.sqlite3")
+    # A personal code is used once: this kiosk's file (across restarts), then the hall
+    # (across kiosks). The controllers claim codes on the backend queue, never the GUI thread.
+    used_nonces = UsedNonces(paths.data_dir / USED_NONCES_FILE,
+                             clock=lambda: clock().timestamp())
     verifier = payloads.Verifier(
         payloads.load_public_keys({**config.qr.public_keys, **backend.trusted_keys()}),
         max_age_s=config.qr.max_age_s,
         clock_skew_s=config.qr.clock_skew_s,
         clock=lambda: clock().timestamp(),
+        seen=KioskNonces(used_nonces, link),
     )
 
     code_factory = demo_code_factory(config, paths)
@@ -353,6 +363,7 @@ def build(
         catalog=catalog,
         center_name=config.center.name,
         center_name_en=config.center.name_en,
+        anonymous_tickets_per_minute=config.queue.anonymous_tickets_per_minute,
         kiosk_id=config.center.kiosk_id,
         hotline=config.center.hotline,
         ticket_screen_s=config.session.ticket_screen_s,
@@ -430,6 +441,7 @@ def build(
         outbox=outbox,
         delivery=delivery,
         scan_engine=engine,
+        used_nonces=used_nonces,
     )
     install_log_buffer()
     install_maintenance(kiosk)

@@ -315,6 +315,17 @@
     </message>
 </context>
 <context>
+    <name>CheckInController</name>
+    <message>
+        <source>正在打印凭条…</source>
+        <translation>Printing your ticket…</translation>
+    </message>
+    <message>
+        <source>请取走凭条，留意叫号。</source>
+        <translation>Please take your ticket and watch for your number.</translation>
+    </message>
+</context>
+<context>
     <name>CheckInResultScreen</name>
     <message>
         <source>预约签到</source>
@@ -323,6 +334,14 @@
     <message>
         <source>取普通号</source>
         <translation>Take a regular number</translation>
+    </message>
+    <message>
+        <source>再试一次</source>
+        <translation>Try again</translation>
+    </message>
+    <message>
+        <source>重新打印凭条</source>
+        <translation>Print the ticket again</translation>
     </message>
     <message>
         <source>返回首页</source>
@@ -1195,6 +1214,14 @@ all</translation>
 <context>
     <name>TicketScreen</name>
     <message>
+        <source>您已取过号，这是您的号码</source>
+        <translation>You already have a number: here it is</translation>
+    </message>
+    <message>
+        <source>重新打印凭条</source>
+        <translation>Print the ticket again</translation>
+    </message>
+    <message>
         <source>取号成功</source>
         <translation>Here is your number</translation>
     </message>
@@ -1417,6 +1444,18 @@ all</translation>
         <translation>This appointment is already checked in: please watch for your number. If you did not get a number, please ask a staff member.</translation>
     </message>
     <message>
+        <source>暂时无法连接排队系统，签到还没有完成。您的预约仍然有效，再试不会重复取号：请点“再试一次”。如仍不行，请到服务台请工作人员帮您签到，或拨打 {hotline}。</source>
+        <translation>We cannot reach the queue system: your check-in is not finished yet. Your appointment is still valid, and trying again never gives you a second number: tap “Try again”. If it still does not work, please ask the staff at the service desk to check you in, or call {hotline}.</translation>
+    </message>
+    <message>
+        <source>这个预约暂时无法在本机签到。请到服务台请工作人员帮您，或拨打 {hotline}。</source>
+        <translation>This appointment cannot be checked in at this kiosk right now. Please ask the staff at the service desk, or call {hotline}.</translation>
+    </message>
+    <message>
+        <source>这个预约已经签到过了（{at}），您的号码是 {number}（{category}），请留意叫号。凭条不在手边，可以点“重新打印凭条”。</source>
+        <translation>This appointment was already checked in (at {at}). Your number is {number} ({category}): please watch for it. If you do not have the ticket with you, tap “Print the ticket again”.</translation>
+    </message>
+    <message>
         <source>没有查到您今天的预约。您可以先取普通号，也可以在“随申办”App 上预约。</source>
         <translation>We found no appointment for you today. You can take a regular number now, or book an appointment in the Suishenban app.</translation>
     </message>
@@ -1427,6 +1466,18 @@ all</translation>
     <message>
         <source>您预约的时段是今天 {slot}，已超过签到时间（时段结束后 15 分钟内）。预约已失效，您可以取普通号办理。</source>
         <translation>Your appointment was today, {slot}, and check-in closed 15 minutes after it ended. The appointment has lapsed; you can take a regular number instead.</translation>
+    </message>
+    <message>
+        <source>排队系统响应较慢，正在确认您是否已取到号，请稍候，不要离开…</source>
+        <translation>The queue system is slow to answer. We are checking whether your number was issued: please wait here…</translation>
+    </message>
+    <message>
+        <source>排队系统没有回应，这次没有取到号。如果系统已经分配了号码，该号码会作废，不会被叫到。请稍后再点一次，或到服务台请工作人员帮您取号；也可拨打 {hotline}。</source>
+        <translation>The queue system did not answer, so no number was issued this time. If it had already given one out, that number is cancelled and will not be called. Please tap again in a moment, or ask at the service desk; you can also call {hotline}.</translation>
+    </message>
+    <message>
+        <source>刚才不用手机取号的人较多，请稍候再取号：约 {seconds} 秒后可以再取。着急的话，请到服务台请工作人员帮您取号。</source>
+        <translation>Many numbers were just taken without a phone. Please wait a moment: you can take one in about {seconds} seconds. If you are in a hurry, please ask at the service desk.</translation>
     </message>
     <message>
         <source>暂时无法连接排队系统，这次没有取到号（不会重复取号）。请稍后再点一次，或到服务台请工作人员帮您取号；也可拨打 {hotline}。</source>

@@ -12,6 +12,7 @@ answer of this API ("not_found") from a stray web server's 404 page:
 |---|---|---|
 | 404 | not_found | no such resident/application/appointment (or no such route: "no_route") |
 | 409 | already_checked_in / idempotency_conflict | as the exceptions of the same names |
+| 409 | ticket_request_cancelled | TicketRequestCancelled: that ticket request was cancelled |
 | 422 | invalid_request | the request is wrong; retrying cannot help |
 | 400 | invalid_request | the body is not JSON, or too large (413) |
 | 503 | backend_error | the database failed; retrying later may help |
@@ -47,6 +48,7 @@ from kiosk.backend.interface import (
     IdempotencyConflict,
     NotFound,
     TicketRequest,
+    TicketRequestCancelled,
 )
 from kiosk.common.jsonable import jsonable
 
@@ -67,6 +69,14 @@ class _Ticket(_Body):
     resident_id: str | None
     kiosk_id: str
     appointment_id: str | None = None
+
+
+class _CancelTicket(_Body):
+    reason: str = "timeout"
+
+
+class _CheckIn(_Body):
+    kiosk_id: str
 
 
 class _Submit(_Body):
@@ -91,6 +101,12 @@ class _Rate(_Body):
 class _Help(_Body):
     kiosk_id: str
     screen: str
+
+
+class _ClaimNonce(_Body):
+    key_id: str
+    nonce: str
+    expires_at: int
 
 
 class _Event(_Body):
@@ -161,8 +177,9 @@ def _application(b: Backend, r: _Request) -> Any:
 
 
 def _check_in(b: Backend, r: _Request) -> Any:
-    b.check_in(r.params["id"], _need_key(r))
-    return OK
+    # The check-in and its priority ticket, as one operation: the reply is the CheckIn.
+    body = _model(_CheckIn, r.body)
+    return b.check_in(r.params["id"], body.kiosk_id, _need_key(r))
 
 
 def _submit(b: Backend, r: _Request) -> Any:
@@ -200,6 +217,18 @@ def _ticket(b: Backend, r: _Request) -> Any:
     return b.issue_ticket(TicketRequest(**body.model_dump()), _need_key(r))
 
 
+def _cancel_ticket(b: Backend, r: _Request) -> Any:
+    # The Idempotency-Key header is the key of the ticket request being cancelled.
+    body = _model(_CancelTicket, r.body)
+    return {"number": b.cancel_ticket_request(_need_key(r), body.reason)}
+
+
+def _claim_nonce(b: Backend, r: _Request) -> Any:
+    # No idempotency key: a repeat is refused as a used code, which is what it is.
+    body = _model(_ClaimNonce, r.body)
+    return {"fresh": b.claim_nonce(body.key_id, body.nonce, body.expires_at)}
+
+
 # (method, template, handler). Templates name ids as {id}: the access log prints templates.
 ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/v1/health", lambda b, r: OK),
@@ -214,10 +243,12 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/v1/applications/{id}/status", _advance),
     ("POST", "/v1/applications", _submit),
     ("POST", "/v1/tickets", _ticket),
+    ("POST", "/v1/ticket-cancellations", _cancel_ticket),
     ("POST", "/v1/appointments/{id}/check-in", _check_in),
     ("POST", "/v1/ratings", _rate),
     ("POST", "/v1/help-calls", _help),
     ("POST", "/v1/events", _event),
+    ("POST", "/v1/used-nonces", _claim_nonce),
 )
 
 _COMPILED = [
@@ -300,6 +331,8 @@ class _HandlerBase(BaseHTTPRequestHandler):
             status, payload = 409, {"error": "already_checked_in", "detail": str(exc)}
         except IdempotencyConflict as exc:
             status, payload = 409, {"error": "idempotency_conflict", "detail": str(exc)}
+        except TicketRequestCancelled as exc:
+            status, payload = 409, {"error": "ticket_request_cancelled", "detail": str(exc)}
         except BackendError as exc:
             log.error("backend %s %s failed: %s", method, template, exc)
             status, payload = 503, {"error": "backend_error", "detail": "backend unavailable"}

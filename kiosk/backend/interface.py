@@ -25,6 +25,11 @@ class IdempotencyConflict(BackendError):
     """The same idempotency key was used with a different request."""
 
 
+class TicketRequestCancelled(BackendError):
+    """The ticket request's idempotency key was cancelled (`cancel_ticket_request`): no
+    ticket is ever issued under it. Final: no retry changes it."""
+
+
 @dataclass(frozen=True)
 class Resident:
     resident_id: str  # the identity reference carried in a personal code
@@ -84,6 +89,9 @@ class IssuedTicket:
     issued_at: dt.datetime
     tracking_code: str  # signed ticket-tracking payload (ASCII) for the QR code
     extra: dict[str, str] = field(default_factory=dict)
+    # True when the resident already had this ticket waiting in the category: it is
+    # returned (with the people ahead of it now) instead of a second number.
+    already_waiting: bool = False
 
 
 # ------------------------------------------------------------------------ applications
@@ -95,7 +103,20 @@ class NotFound(LookupError):
 
 
 class AlreadyCheckedIn(BackendError):
-    """The appointment was already checked in, by an earlier press with another key."""
+    """A hall server of the previous API refused a second check-in (HTTP 409
+    already_checked_in). `check_in` of this version never raises it: it returns the ticket
+    the appointment got (`CheckIn.earlier`)."""
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """What 预约签到 gives: the appointment's priority ticket, committed together with the
+    check-in, so no check-in is ever left without its ticket."""
+
+    ticket: IssuedTicket
+    # True when the appointment had been checked in before under another key (another scan,
+    # another kiosk): `ticket` is the one it got then, to be shown (and reprinted) again.
+    earlier: bool = False
 
 
 class ApplicationStatus(StrEnum):
@@ -207,11 +228,23 @@ class Backend(Protocol):
         """Today's waiting counts per service category."""
 
     def issue_ticket(self, request: TicketRequest, idempotency_key: str) -> IssuedTicket:
-        """Allocate the next number; the same key returns the same ticket."""
+        """Allocate the next number; the same key returns the same ticket. A resident
+        (request.resident_id) who has a waiting ticket today in the category gets that one
+        back (`already_waiting`), not a second number. Raises TicketRequestCancelled for a
+        key that `cancel_ticket_request` cancelled."""
 
-    def check_in(self, appointment_id: str, idempotency_key: str) -> None:
-        """Mark an appointment checked in (预约签到). Raises NotFound for an unknown one and
-        AlreadyCheckedIn when an earlier press with another key checked it in."""
+    def cancel_ticket_request(self, idempotency_key: str, reason: str = "timeout") -> str | None:
+        """Make the ticket request with this key unissuable, and withdraw the ticket already
+        issued under it (nobody holds it: the kiosk restarted, or could not learn the answer
+        while the resident waited). Returns the withdrawn number, or None if none had been
+        issued. Idempotent. `reason` ("timeout", "restart") is counted for the 服务指数."""
+
+    def check_in(self, appointment_id: str, kiosk_id: str, idempotency_key: str) -> CheckIn:
+        """预约签到: mark the appointment checked in and issue its priority ticket (in the
+        appointment's category), as one operation. The same key returns the same ticket;
+        an appointment already checked in under another key returns the ticket it got then
+        (`earlier`). Whether the resident is on time is the caller's rule. Raises NotFound
+        for an unknown appointment, IdempotencyConflict for a key used for another one."""
 
     def submit_application(
         self,
@@ -267,6 +300,12 @@ class Backend(Protocol):
         """Count a usage event for the 服务指数 (kinds STAT_EVENT_KINDS). Raises ValueError
         for a flow or step that is not a short lowercase token: events carry no personal
         data."""
+
+    def claim_nonce(self, key_id: str, nonce: str, expires_at: int) -> bool:
+        """Record that a personal code (its issuer's key id and nonce) has been used at a
+        kiosk of this hall; False if it had been already. Kept until `expires_at` (Unix
+        seconds), when every kiosk refuses the code by its time anyway. Idempotent in effect:
+        a repeat only answers False."""
 
     def trusted_keys(self) -> dict[str, str]:
         """Key id -> base64 raw Ed25519 public key of the keys that sign the backend's own

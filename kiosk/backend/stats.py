@@ -7,6 +7,7 @@ format covers every figure and a spreadsheet pivot does the rest:
 |----------------|---------------------|---------------------------------|------------------|
 | period         | from / to           |                                 | ISO date         |
 | tickets        | category id         | ordinary / priority:<reason>    | count            |
+| tickets_withdrawn | restart / timeout / left | issued / not_issued       | count            |
 | applications   | bundle id           | submitted                       | count            |
 | bundles        | bundle id           | started / finished / abandoned, | count            |
 |                |                     | abandoned_at:<step>             |                  |
@@ -106,6 +107,18 @@ def _collect(conn: sqlite3.Connection, date_from: dt.date, date_to: dt.date) -> 
             "ordinary"
         )
         rows.append(_row("tickets", r["category"], lane, r["n"]))
+
+    # Ticket requests nobody was left to hold (schema 3): cancelled by their key, with the
+    # ticket withdrawn when one had been issued.
+    if "ticket_cancellations" in tables:
+        for r in conn.execute(
+            "SELECT reason, ticket_id IS NOT NULL AS issued, COUNT(*) AS n"
+            " FROM ticket_cancellations WHERE day BETWEEN ? AND ?"
+            " GROUP BY reason, issued ORDER BY reason, issued DESC",
+            span,
+        ):
+            rows.append(_row("tickets_withdrawn", r["reason"],
+                             "issued" if r["issued"] else "not_issued", r["n"]))
 
     # Tables from schema 2 are missing in a version-1 file that no kiosk has upgraded yet;
     # read-only, we report them as empty rather than migrate someone else's database.

@@ -5,16 +5,26 @@ A technician who edits `kiosk.toml` at night, or staff who edit a bundle file, s
 every mistake in one message that names the file, the key and what was expected, not one
 error per restart and never a traceback. Shared by kiosk.config (the config file) and
 kiosk.domain (catalog, bundles); imports nothing from kiosk.
+
+Whatever bytes a file holds, reading it ends in its data or in ConfigFileError, never in
+another exception: an impossible date, an integer longer than Python converts, a file too
+large, nested too deep for libyaml (whose C recursion would kill the process), YAML aliases
+that multiply the work, text that is not UTF-8 or holds a null character are each a problem
+named by line or key like any other (tests/unit/common/test_datafiles.py fuzzes it).
 """
 
 from __future__ import annotations
 
+import re
+import stat
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from yaml.constructor import ConstructorError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -44,8 +54,20 @@ def _key_path(loc: tuple[int | str, ...], tags: frozenset[str]) -> str:
             continue
         if part in tags and i > 0:
             continue
-        parts.append(("." if parts else "") + part)
+        parts.append(("." if parts else "") + str(part))
     return "".join(parts)
+
+
+def _shown(value: Any) -> str:
+    """`value` as a message may quote it: short, and never failing (repr() refuses an
+    integer of more digits than Python converts)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"
+    try:
+        text = repr(value)
+    except Exception:  # a message must not fail on the value it quotes
+        return f"a {type(value).__name__} value"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 # Values never echoed back in a message: a technician may have pasted a secret there.
@@ -65,11 +87,11 @@ def _explain(err: dict[str, Any]) -> str:
         return "required key `kind` is missing (which device this is)"
     if kind == "union_tag_invalid":
         expected = err.get("ctx", {}).get("expected_tags", "")
-        return f"unknown kind {given!r}, expected one of {expected}"
+        return f"unknown kind {_shown(given)}, expected one of {expected}"
     msg = str(err.get("msg", "invalid value"))
     msg = msg.removeprefix("Value error, ")
     if given is not None and not isinstance(given, dict | list):
-        return f"{msg} (found {given!r})"
+        return f"{msg} (found {_shown(given)})"
     return msg
 
 
@@ -85,34 +107,322 @@ def problems_from_validation(
 # libyaml's safe loader: the same documents and errors as yaml.safe_load, many times faster;
 # in pure Python the bundle files and the catalog were a large share of the start-up time
 # (docs/PERFORMANCE.md, "Measured choices in the code").
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# Bounds on what a data file may be. Each is far above any real catalog, bundle or config
+# file and far below what could stop a terminal: past them a file is refused, unread or
+# unwalked, with a message that says which bound it crossed.
+MAX_FILE_BYTES = 1 << 20
+"""A data file staff write by hand is a few kilobytes; a larger file is refused unread."""
+MAX_NESTING = 32
+"""Lists and tables inside each other; the shipped files need fewer than ten levels."""
+MAX_VALUES = 20_000
+"""Values in a file once every YAML alias (`*name`) is expanded, as the schema walks them:
+a few aliases of aliases (the "billion laughs") would otherwise make the validation take
+minutes and gigabytes from a file of a few hundred bytes."""
+
+# libyaml builds its nodes by recursing in C, one C stack frame per level of nesting: tens of
+# thousands of `[` overflow the C stack and kill the process (SIGSEGV), which nothing can
+# catch. Every level needs one of these indicator characters, so a file with fewer of them
+# cannot nest deeper than that and is read directly; one with more is first scanned level
+# by level (libyaml's event parser keeps its own stack on the heap) and refused when too deep.
+_NESTING_INDICATORS = "-?:[{"
+_SCAN_ABOVE_INDICATORS = 2_000
+
+_TAG_PREFIX = "tag:yaml.org,2002:"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _scalar_problem(tag: str, value: object) -> str:
+    text = value if isinstance(value, str) else ""
+    kind = tag.removeprefix(_TAG_PREFIX)
+    if kind == "int":
+        digits = sum(c.isdigit() for c in text)
+        limit = sys.get_int_max_str_digits()
+        if limit and digits > limit:
+            return f"a number with {digits} digits (at most {limit})"
+        return f"not a whole number: {_short(text)!r}"
+    if kind == "timestamp":
+        return (f"not a real date or time: {_short(text)!r}; write a date as YYYY-MM-DD "
+                "(a day that exists), or put the value in quotes to keep it as text")
+    if kind == "float":
+        return f"not a number: {_short(text)!r}"
+    if kind == "bool":
+        return f"not true or false: {_short(text)!r}"
+    return f"not a valid {kind} value: {_short(text)!r}"
+
+
+def _checked(tag: str, construct: Any) -> Any:
+    # PyYAML's scalar constructors raise plain ValueError (an impossible date, an integer
+    # longer than Python converts), KeyError or AttributeError (an explicit tag on a value it
+    # cannot hold): made into a YAML error that carries the value's line.
+    def checked(loader: Any, node: yaml.Node) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError,
+                IndexError) as e:
+            if isinstance(e, yaml.YAMLError):
+                raise
+            raise ConstructorError(None, None, _scalar_problem(tag, node.value),
+                                   node.start_mark) from None
+
+    return checked
+
+
+class _Loader(_BASE_LOADER):  # type: ignore[misc]  # libyaml's loader has no stubs
+    """The safe loader whose value constructors report their failures as YAML errors."""
+
+
+for _tag, _construct in list(_BASE_LOADER.yaml_constructors.items()):
+    if _tag is not None and _tag.removeprefix(_TAG_PREFIX) in (
+            "null", "bool", "int", "float", "binary", "timestamp", "str"):
+        _Loader.add_constructor(_tag, _checked(_tag, _construct))
+
+
+def _too_deep_yaml(text: str) -> str | None:
+    """Where the YAML text nests deeper than MAX_NESTING, as a problem; None when it does not
+    (or cannot, having too few indicators for libyaml's composer to be in danger)."""
+    if sum(text.count(c) for c in _NESTING_INDICATORS) <= _SCAN_ABOVE_INDICATORS:
+        return None
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                mark = event.start_mark
+                where = f"at line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+                return f"{where}values are nested more than {MAX_NESTING} levels deep"
+        elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            depth -= 1
+    return None
+
+
+_CONTAINERS = (dict, list, tuple, set, frozenset)
+
+
+def _shape_problem(data: Any) -> tuple[str | None, bool]:
+    """Whether the parsed data can be walked (no value inside itself, at most MAX_NESTING
+    levels and MAX_VALUES values with aliases expanded) as a problem or None, and whether
+    some text in it holds a null character. Aliases are counted without being expanded: each
+    shared list or table is measured once (by identity), iteratively."""
+    if not isinstance(data, _CONTAINERS):
+        return None, isinstance(data, str) and "\x00" in data
+    measured: dict[int, tuple[int, int]] = {}  # id -> (values, depth), aliases expanded
+    on_path: set[int] = set()
+    saw_null = False
+    # (container, its keys and items once visited); a container is measured after them.
+    stack: list[tuple[Any, list[Any] | None]] = [(data, None)]
+    while stack:
+        value, parts = stack[-1]
+        if parts is None:
+            key = id(value)
+            if key in measured:
+                stack.pop()
+                continue
+            if key in on_path:
+                return ("a value contains itself: an alias (*name) stands inside the value "
+                        "its anchor (&name) marks"), saw_null
+            on_path.add(key)
+            parts = [*value, *value.values()] if isinstance(value, dict) else list(value)
+            stack[-1] = (value, parts)
+            pending = False
+            for part in parts:
+                if isinstance(part, _CONTAINERS):
+                    if id(part) not in measured:
+                        stack.append((part, None))
+                        pending = True
+                elif isinstance(part, str) and "\x00" in part:
+                    saw_null = True
+            if pending:
+                continue
+        stack.pop()
+        on_path.discard(id(value))
+        count, depth = 1 + len(parts), 1
+        for part in parts:
+            if isinstance(part, _CONTAINERS):
+                part_count, part_depth = measured[id(part)]
+                count += part_count - 1
+                depth = max(depth, part_depth + 1)
+        if depth > MAX_NESTING:
+            return f"values are nested more than {MAX_NESTING} levels deep", saw_null
+        if count > MAX_VALUES:
+            return (f"the file expands to more than {MAX_VALUES} values: aliases (*name) "
+                    "repeat parts of it inside each other; write the values out instead"
+                    ), saw_null
+        measured[id(value)] = (count, depth)
+    return None, saw_null
+
+
+def _null_characters(data: Any) -> list[tuple[str, str]]:
+    """Each text holding a null character (written as an escape, \\u0000 or \\0), as a
+    problem: no file name or text may hold one, and the operating system refuses such a path
+    with an exception deep inside the kiosk rather than a message. Only walked when
+    `_shape_problem` saw one, so the walk is bounded."""
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack and len(found) < 10:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                found.append((path, "holds a null character (\\u0000 or \\0); delete it"))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                shown = str(key).replace("\x00", "\\u0000")
+                name = f"{path}.{shown}" if path else shown
+                if isinstance(key, str) and "\x00" in key:
+                    found.append((name, "the key holds a null character (\\u0000 or \\0)"))
+                stack.append((item, name))
+        elif isinstance(value, list | tuple):
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(value))
+    return sorted(found)
+
+
+def _key_path_at(text: str, mark: Any) -> str:
+    """The key path (`questions[2].options[0].id`) of the value that starts at `mark`, so
+    that a value the constructor refused is named as a schema problem would be; "" when it
+    cannot be found. Composing builds nodes only, never the values that failed."""
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except Exception:  # only a nicer name for a problem already found
+        return ""
+    seen: set[int] = set()
+    stack: list[tuple[Any, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        start = node.start_mark
+        if (isinstance(node, yaml.ScalarNode) and start.line == mark.line
+                and start.column == mark.column):
+            return path
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                stack.append((value, f"{path}.{name}" if path else str(name)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(node.value))
+    return ""
+
+
+_TOML_TABLE = re.compile(r"^\s*\[+\s*([^\]#]+?)\s*\]+")
+_TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_.-]+)\s*=")
+
+
+def _toml_key_at(lines: list[str]) -> str:
+    """The key path of the last line of `lines` (`session.idle_timeout_s`), from its
+    `key =` and the table header above it; "" when the line has no plain key."""
+    key = _TOML_KEY.match(lines[-1])
+    if key is None:
+        return ""
+    for line in reversed(lines[:-1]):
+        table = _TOML_TABLE.match(line)
+        if table is not None:
+            return f"{table.group(1)}.{key.group(1)}"
+    return key.group(1)
+
+
+def _long_number(text: str) -> tuple[str, str] | None:
+    """Where the TOML text holds an integer too long for int(), as a problem."""
+    limit = sys.get_int_max_str_digits()
+    found = re.search(rf"[0-9][0-9_]{{{limit},}}", text) if limit else None
+    if found is None:
+        return None
+    lines = text[: found.start()].split("\n")
+    digits = sum(c.isdigit() for c in found.group())
+    return (_toml_key_at(lines),
+            f"at line {len(lines)}: a number with {digits} digits (at most {limit})")
+
+
+def _parse(path: Path, text: str) -> Any:
+    """The file's data; every way the parsers can fail becomes ConfigFileError."""
+    try:
+        if path.suffix == ".toml":
+            return tomllib.loads(text)
+        deep = _too_deep_yaml(text)
+        if deep is not None:
+            raise ConfigFileError(path, [("", deep)])
+        return yaml.load(text, Loader=_Loader)
+    except ConfigFileError:
+        raise
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigFileError(path, [("", f"TOML syntax error: {e}")]) from None
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        where = f"at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = e.problem or str(e)
+        if isinstance(e, ConstructorError):
+            # The syntax is fine, the value is not: say so, not "syntax error", and name it
+            # by its key as the schema's problems are.
+            key = _key_path_at(text, mark) if mark else ""
+            raise ConfigFileError(path, [(key, f"{where}: {problem}" if where else problem)]
+                                  ) from None
+        sep = " " if where else ""
+        raise ConfigFileError(path, [("", f"YAML syntax error{sep}{where}: {problem}")]
+                              ) from None
+    except yaml.reader.ReaderError as e:
+        # libyaml counts the position in bytes of UTF-8, PyYAML in characters.
+        before = (text.encode("utf-8")[: e.position].decode("utf-8", "ignore")
+                  if _BASE_LOADER is getattr(yaml, "CSafeLoader", None) else text[: e.position])
+        line = before.count("\n") + 1
+        raise ConfigFileError(path, [("", f"at line {line}: character U+{e.character:04X} is "
+                                      "not allowed in text (a control character); delete it")]
+                              ) from None
+    except yaml.YAMLError as e:
+        raise ConfigFileError(path, [("", f"YAML syntax error: {e}")]) from None
+    except RecursionError:
+        raise ConfigFileError(path, [("", "values are nested too deeply to read (at most "
+                                      f"{MAX_NESTING} levels)")]) from None
+    except ValueError as e:
+        # tomllib converts integers with int(): one too long for it raises here, unmarked.
+        long_number = _long_number(text)
+        if long_number is not None:
+            raise ConfigFileError(path, [long_number]) from None
+        raise ConfigFileError(path, [("", f"cannot read the file: {_short(str(e), 200)}")]
+                              ) from None
+    except Exception as e:  # a data file must never stop the kiosk
+        raise ConfigFileError(path, [("", f"cannot read the file ({type(e).__name__}: "
+                                      f"{_short(str(e), 200)})")]) from None
 
 
 def read_data_file(path: Path) -> Any:
-    """Parse TOML or YAML by extension; syntax errors become ConfigFileError."""
+    """Parse TOML or YAML by extension. Whatever the file holds, the answer is its data or
+    ConfigFileError naming the file (and the line where the parser knows it), never another
+    exception."""
     try:
-        raw = path.read_bytes()
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise ConfigFileError(path, [("", "not a file (a folder or a device?)")])
+        with path.open("rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
+    except ConfigFileError:
+        raise
     except FileNotFoundError:
         raise ConfigFileError(path, [("", "file not found")]) from None
     except OSError as e:
         raise ConfigFileError(path, [("", f"cannot read the file: {e.strerror}")]) from None
+    except ValueError as e:  # a path holding a null character
+        raise ConfigFileError(path, [("", f"cannot read the file: {e}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigFileError(path, [("", f"file too large for a data file (more than "
+                                      f"{MAX_FILE_BYTES} bytes)")])
     try:
-        text = raw.decode("utf-8")
+        # utf-8-sig: the byte order mark some editors put first is not part of the text.
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise ConfigFileError(
             path, [("", f"not UTF-8 text (byte {e.start}); save the file as UTF-8")]
         ) from None
-    try:
-        if path.suffix == ".toml":
-            return tomllib.loads(text)
-        return yaml.load(text, Loader=_YAML_LOADER)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigFileError(path, [("", f"TOML syntax error: {e}")]) from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or str(e)
-        raise ConfigFileError(path, [("", f"YAML syntax error{where}: {problem}")]) from None
+    data = _parse(path, text)
+    problem, saw_null = _shape_problem(data)
+    if problem is not None:
+        raise ConfigFileError(path, [("", problem)])
+    if saw_null:
+        raise ConfigFileError(path, _null_characters(data)
+                              or [("", "holds a null character (\\u0000 or \\0)")])
+    return data
 
 
 def load_model_file(path: Path, model: type[M], union_tags: frozenset[str] = frozenset()) -> M:
@@ -126,3 +436,11 @@ def load_model_file(path: Path, model: type[M], union_tags: frozenset[str] = fro
         return model.model_validate(data)
     except ValidationError as e:
         raise ConfigFileError(path, problems_from_validation(e, union_tags)) from None
+    except Exception as e:  # a validator that trips over odd data
+        raise ConfigFileError(path, [("", unexpected_problem(e))]) from None
+
+
+def unexpected_problem(exc: Exception) -> str:
+    """A validator's own failure on data nobody foresaw, as a problem to report: the file is
+    refused with it rather than the kiosk stopped."""
+    return f"cannot check the file ({type(exc).__name__}: {_short(str(exc), 200)})"

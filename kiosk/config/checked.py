@@ -40,10 +40,65 @@ def load_checked_config(path: Path) -> KioskConfig:
 
     config = load_config(path)
     problems = device_problems(config, path.resolve().parent)
+    problems += demo_key_problems(config, path.resolve().parent)
     if problems:
         raise ConfigFileError(path, problems)
     load_catalog(resolve(path.resolve().parent, config.paths.catalog))
     return config
+
+
+def demo_mode_reasons(config: KioskConfig) -> list[str]:
+    """Why this config is not a demo terminal; empty for a demo.
+
+    A demo names its signing key (`qr.demo_signing_key`: the emulated phone signs codes
+    with it) and has no real device: an emulated camera and printer, no scan engine. The
+    shipped config is one; a terminal in service has real devices, or had the key removed.
+    """
+    reasons = []
+    if not config.qr.demo_signing_key:
+        reasons.append("qr.demo_signing_key is empty")
+    if config.camera.kind != "emulated":
+        reasons.append(f'camera.kind = "{config.camera.kind}" is a real camera')
+    if config.printer.kind != "emulated":
+        reasons.append(f'printer.kind = "{config.printer.kind}" is a real printer')
+    if config.scan_engine.port:
+        reasons.append("scan_engine.port names a real scan engine")
+    return reasons
+
+
+def demo_key_problems(config: KioskConfig, config_dir: Path) -> list[tuple[str, str]]:
+    """A trusted key whose private half is public (the repository's demo key, or the config's
+    own `qr.demo_signing_key`) on a terminal that is not a demo: anyone could sign personal
+    codes (and take priority tickets) with it."""
+    import base64
+
+    from kiosk.config.loader import resolve
+    from kiosk.domain.payloads import load_private_key, public_key_b64
+
+    demo_files = [resources.demo_signing_key()]
+    if config.qr.demo_signing_key:
+        demo_files.insert(0, resolve(config_dir, config.qr.demo_signing_key))
+    demo_keys: dict[bytes, Path] = {}
+    for pem in demo_files:
+        try:
+            public = public_key_b64(load_private_key(pem.read_bytes()))
+        except (OSError, ValueError, TypeError):
+            continue  # a missing key file is device_problems' to report
+        demo_keys.setdefault(base64.b64decode(public), pem)
+    trusted = [(kid, demo_keys[raw]) for kid, raw in
+               ((kid, base64.b64decode(b64)) for kid, b64 in config.qr.public_keys.items())
+               if raw in demo_keys]
+    reasons = demo_mode_reasons(config) if trusted else []
+    if not reasons:
+        return []
+    return [(
+        f"qr.public_keys.{kid}",
+        f"trusts the DEMO key of {pem}, whose private half is public (anyone can sign"
+        f" personal codes with it), on a terminal that is not a demo ({'; '.join(reasons)})."
+        f" Replace `{kid}` with the 随申办 platform's public key and leave"
+        " qr.demo_signing_key empty (config/dev-keys/README.md); a demo keeps"
+        " qr.demo_signing_key with the emulated camera and printer.",
+    ) for kid, pem in trusted]
 
 
 class ConfigRefused(Exception):

@@ -96,6 +96,19 @@ class SessionConfig(_Section):
         return self
 
 
+class QueueConfig(_Section):
+    anonymous_tickets_per_minute: int = Field(
+        6,
+        ge=1,
+        le=60,
+        description=(
+            "Tickets this kiosk issues without a phone (没有手机, no identity) in any one"
+            " minute; past it the resident is asked kindly to wait (and told how long) or to"
+            " ask staff, so one person cannot take a pile of numbers."
+        ),
+    )
+
+
 class SpeechConfig(_Section):
     """Spoken prompts (长辈模式) and the sound cue on a successful scan."""
 
@@ -463,8 +476,9 @@ class MaintenanceConfig(_Section):
     pin_hash: str = Field(
         "",
         description=(
-            "Salted scrypt hash of the maintenance PIN, as written by `kiosk hash-pin`"
-            " (never the PIN itself); empty = the maintenance screen cannot be opened."
+            "Salted Argon2id hash of the maintenance PIN, as written by `kiosk hash-pin`"
+            " (never the PIN itself; an older scrypt hash still works, and is logged as one"
+            " to replace); empty = the maintenance screen cannot be opened."
         ),
     )
     lock_after: int = Field(
@@ -506,6 +520,7 @@ class KioskConfig(_Section):
     center: CenterConfig = Field(default_factory=CenterConfig)
     screen: ScreenConfig = Field(default_factory=ScreenConfig)
     session: SessionConfig = Field(default_factory=SessionConfig)
+    queue: QueueConfig = Field(default_factory=QueueConfig)
     speech: SpeechConfig = Field(default_factory=SpeechConfig)
     camera: CameraDevice = Field(default_factory=EmulatedCameraConfig)
     scanner: ScannerConfig = Field(default_factory=ScannerConfig)

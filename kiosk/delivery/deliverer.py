@@ -10,6 +10,8 @@ import datetime as dt
 import logging
 import os
 import signal
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +24,10 @@ from kiosk.backend.interface import (
     IssuedTicket,
     NotFound,
     TicketRequest,
+    TicketRequestCancelled,
 )
 from kiosk.common.jsonable import jsonable
+from kiosk.delivery.faults import BackendNotReached
 from kiosk.delivery.outbox import Outbox, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -31,9 +35,17 @@ log = logging.getLogger(__name__)
 # A queue ticket is worth something only while the resident stands there: it is tried while
 # they wait and then dropped, never issued later to nobody.
 TICKET_TTL_S = 60.0
+# A ticket request that got no answer (a timeout, a cut connection) may have been issued all
+# the same. While the resident waits, the kiosk asks again with the same key for this long
+# (the backend answers with the ticket if it exists) before it cancels the request by key.
+# Shorter than TICKET_TTL_S; long enough for a backend held up for a while to answer.
+TICKET_RESOLVE_S = 30.0
+TICKET_RESOLVE_PAUSE_S = 1.0
 
 # Refusals that no retry can change: the request itself is wrong or was already used.
-PERMANENT = (ValueError, TypeError, KeyError, IdempotencyConflict, NotFound, AlreadyCheckedIn)
+PERMANENT = (ValueError, TypeError, KeyError, IdempotencyConflict, NotFound, AlreadyCheckedIn,
+             TicketRequestCancelled)
+CANCEL_PREFIX = "cancel:"  # the outbox key of a ticket request's cancellation
 
 
 _crash_counts: dict[str, int] = {}
@@ -60,6 +72,16 @@ class Delivery:
     state: str  # "done" | "pending" (stored, will be retried) | "failed" (refused for good)
     result: dict[str, Any] | None = None
     error: str = ""
+    # For "pending": the request never reached the backend (connection refused), so it
+    # cannot have been applied; otherwise it may have been.
+    not_sent: bool = False
+
+
+# Delivery.error of a ticket request that was cancelled after no answer came: "cancelled"
+# when the backend confirmed it (no ticket exists), "unresolved" when the cancellation is
+# stored and will be sent (a ticket issued meanwhile is withdrawn then, never called).
+CANCELLED = "cancelled"
+UNRESOLVED = "unresolved"
 
 
 def issued_ticket(result: dict[str, Any]) -> IssuedTicket:
@@ -85,16 +107,33 @@ def redact(item: OutboxItem) -> dict[str, Any]:
         return {"level": p.get("level"), "target_kind": p.get("target_kind")}
     if item.kind == "help":
         return {"screen": p.get("screen", "")}
+    if item.kind == "ticket_cancel":
+        return {"reason": p.get("reason", "")}
     return {}
 
 
 class Deliverer:
-    def __init__(self, outbox: Outbox, backend: Backend) -> None:
+    def __init__(self, outbox: Outbox, backend: Backend, *,
+                 resolve_s: float = TICKET_RESOLVE_S,
+                 resolve_pause_s: float = TICKET_RESOLVE_PAUSE_S,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.outbox = outbox
         self.backend = backend
+        self.resolve_s = resolve_s
+        self.resolve_pause_s = resolve_pause_s
+        self._monotonic = monotonic
+        self._sleep = sleep
+        # Called (on the sending thread) with a ticket request's key when its answer did not
+        # come and the kiosk starts finding out what happened: the screen says so.
+        self.on_resolving: Callable[[str], None] | None = None
 
     def deliver(self, kind: str, key: str, payload: dict[str, Any]) -> Delivery:
-        """Store (the resident's action is safe from here on), then try to send once."""
+        """Store (the resident's action is safe from here on), then try to send once.
+
+        A ticket request is settled before this returns: issued ("done"), or refused or
+        cancelled ("failed"); never left to be issued later to nobody.
+        """
         ttl = TICKET_TTL_S if kind == "ticket" else None
         item = self.outbox.put(kind, key, payload, ttl_s=ttl)
         crash_point("after_store")
@@ -104,9 +143,63 @@ class Deliverer:
             return Delivery(key, kind, "failed", None, item.last_error)
         result = self._send(item)
         if result.state == "pending" and kind == "ticket":
-            # Told "no ticket now": never issue it later behind the resident's back.
-            self.outbox.expire_now(key, redact(item))
+            if result.not_sent:
+                # It never reached the backend: "no ticket now" is true, and it is never
+                # sent later behind the resident's back.
+                self.outbox.expire_now(key, redact(item))
+                return result
+            return self._resolve_ticket(item)
         return result
+
+    def _resolve_ticket(self, item: OutboxItem) -> Delivery:
+        """No answer to a ticket request: ask again with its key while the resident waits;
+        if still no answer, cancel it by key so that it can never be issued."""
+        if self.on_resolving is not None:
+            self.on_resolving(item.key)
+        deadline = self._monotonic() + self.resolve_s
+        while self._monotonic() < deadline:
+            self._sleep(self.resolve_pause_s)
+            result = self._send(item)
+            if result.state != "pending":
+                return result
+            if result.not_sent:
+                # Now refused outright, but the first request may be held up on its way.
+                continue
+        log.warning("ticket request %s: no answer within %.0f s; cancelled", item.id,
+                    self.resolve_s)
+        return self.withdraw_ticket(item.key, "timeout")
+
+    def withdraw_ticket(self, key: str, reason: str) -> Delivery:
+        """Give a ticket request up: cancelled by key at the backend (its ticket withdrawn
+        if it was issued); the cancellation is stored first and retried until confirmed."""
+        item = self.outbox.get(key)
+        cancel = self.outbox.put("ticket_cancel", CANCEL_PREFIX + key,
+                                 {"ticket_key": key, "reason": reason})
+        if item is not None:
+            self.outbox.mark_withdrawn(key, redact(item))
+        if cancel.state == "pending":
+            sent = self._send(cancel)
+        else:
+            sent = Delivery(cancel.key, cancel.kind, cancel.state)
+        return Delivery(key, "ticket", "failed", None,
+                        CANCELLED if sent.state == "done" else UNRESOLVED)
+
+    def withdraw_unclaimed(self) -> int:
+        """At start: every ticket request the last run left without a resident at the screen
+        (stored but unanswered, or issued but never shown) is cancelled, never sent."""
+        items = self.outbox.withdrawable_tickets()
+        for item in items:
+            cancel = CANCEL_PREFIX + item.key
+            self.outbox.put("ticket_cancel", cancel, {"ticket_key": item.key,
+                                                      "reason": "restart"})
+            self.outbox.mark_withdrawn(item.key, redact(item))
+        if items:
+            log.info("outbox: %d ticket request(s) left by the last run withdrawn", len(items))
+        return len(items)
+
+    def claim_ticket(self, key: str) -> None:
+        """The ticket is on the resident's screen: theirs from now on."""
+        self.outbox.claim_ticket(key)
 
     def drain(self, limit: int = 20) -> list[Delivery]:
         """Send what is due (at start-up, and on a timer while items wait)."""
@@ -124,11 +217,15 @@ class Deliverer:
             next_at = self.outbox.mark_retry(item.key, f"{type(exc).__name__}: {exc}")
             log.info("outbox %s %s kept for retry (%s); next try in %.0f s", item.kind,
                      item.id, type(exc).__name__, next_at - self.outbox.now())
-            return Delivery(item.key, item.kind, "pending", None, type(exc).__name__)
+            return Delivery(item.key, item.kind, "pending", None, type(exc).__name__,
+                            not_sent=isinstance(exc, BackendNotReached))
         crash_point("after_send")
-        self.outbox.mark_done(item.key, result if isinstance(result, dict) else {},
-                              redact(item))
-        return Delivery(item.key, item.kind, "done", result if isinstance(result, dict) else {})
+        answer = result if isinstance(result, dict) else {}
+        if item.kind == "ticket":
+            self.outbox.mark_ticket_issued(item.key, answer, redact(item))
+        else:
+            self.outbox.mark_done(item.key, answer, redact(item))
+        return Delivery(item.key, item.kind, "done", answer)
 
     def _call(self, item: OutboxItem) -> Any:
         p = item.payload
@@ -144,4 +241,6 @@ class Deliverer:
             return {}
         if item.kind == "help":
             return {"call_id": b.call_help(p["kiosk_id"], p["screen"], item.key)}
+        if item.kind == "ticket_cancel":
+            return {"number": b.cancel_ticket_request(p["ticket_key"], p["reason"])}
         raise ValueError(f"unknown outbox kind {item.kind!r}")

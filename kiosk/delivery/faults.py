@@ -20,6 +20,12 @@ class BackendUnreachable(BackendError):
     pass
 
 
+class BackendNotReached(BackendUnreachable):
+    """The request never left the kiosk (connection refused, no such host): the backend
+    cannot have acted on it. Other failures (a timeout, a connection cut mid-answer) leave
+    that open, and a ticket request must then be resolved before the resident is told."""
+
+
 class BackendTimeout(BackendError):
     pass
 
@@ -55,7 +61,7 @@ class FaultyLink:
                 mode = self._mode
                 self.calls += 1
             if mode == "down":
-                raise BackendUnreachable("connection refused")
+                raise BackendNotReached("connection refused")
             if mode == "hang":
                 # A request with a timeout (never without one) waits this long, then fails.
                 time.sleep(self.timeout_s)

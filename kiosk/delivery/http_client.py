@@ -49,6 +49,7 @@ from kiosk.backend.interface import (
     ApplicationSummary,
     Appointment,
     BackendError,
+    CheckIn,
     IdempotencyConflict,
     IssuedTicket,
     License,
@@ -56,11 +57,12 @@ from kiosk.backend.interface import (
     QueueFigures,
     Resident,
     TicketRequest,
+    TicketRequestCancelled,
 )
 from kiosk.common.clock import SHANGHAI
 from kiosk.common.jsonable import jsonable
 from kiosk.config.schema import is_loopback_host
-from kiosk.delivery.faults import BackendTimeout, BackendUnreachable
+from kiosk.delivery.faults import BackendNotReached, BackendTimeout, BackendUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +119,11 @@ for _name in ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.connectio
 class _Ok(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
     ok: Literal[True]
+
+
+class _Cancelled(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+    number: str | None
 
 
 class _CallId(BaseModel):
@@ -201,15 +208,15 @@ def _connection_problem(exc: BaseException, connect_s: float, read_s: float) -> 
     when a timeout tripped (urllib3's own errors do not know it)."""
     causes = list(_causes(exc))
     if any(isinstance(e, ConnectionRefusedError) for e in causes):
-        return BackendUnreachable(
+        return BackendNotReached(
             "connection refused (is `kiosk backend serve` running on that host and port?)"
         )
     if any(isinstance(e, urllib3.exceptions.NameResolutionError) for e in causes):
-        return BackendUnreachable("host name not found (check backend.url and DNS)")
+        return BackendNotReached("host name not found (check backend.url and DNS)")
     if any(isinstance(e, urllib3.exceptions.NewConnectionError) for e in causes):
         errno = next((e for e in causes if isinstance(e, OSError) and e.strerror), None)
         detail = errno.strerror if errno is not None else "network unreachable"
-        return BackendUnreachable(f"cannot connect ({detail})")
+        return BackendNotReached(f"cannot connect ({detail})")
     if any(isinstance(e, urllib3.exceptions.ConnectTimeoutError) for e in causes):
         return BackendTimeout(f"no connection within {connect_s:g} s (connect timeout)")
     if any(isinstance(e, urllib3.exceptions.ReadTimeoutError | TimeoutError) for e in causes):
@@ -526,6 +533,8 @@ class HttpBackend:
             raise NotFound(detail or "not found")
         if reply.status == 409 and code == "already_checked_in":
             raise AlreadyCheckedIn(detail or "the appointment was already checked in")
+        if reply.status == 409 and code == "ticket_request_cancelled":
+            raise TicketRequestCancelled(detail or "the ticket request was cancelled")
         raise self._fail(method, route, reply)
 
     # -------------------------------------------------------------- the interface
@@ -550,10 +559,14 @@ class HttpBackend:
         return self._call("POST", "/tickets", "/tickets", IssuedTicket, body=request,
                           key=idempotency_key)
 
-    def check_in(self, appointment_id: str, idempotency_key: str) -> None:
-        self._call("POST", "/appointments/{id}/check-in",
-                   f"/appointments/{_segment(appointment_id)}/check-in", _Ok,
-                   body={}, key=idempotency_key)
+    def cancel_ticket_request(self, idempotency_key: str, reason: str = "timeout") -> str | None:
+        return self._call("POST", "/ticket-cancellations", "/ticket-cancellations",
+                          _Cancelled, body={"reason": reason}, key=idempotency_key).number
+
+    def check_in(self, appointment_id: str, kiosk_id: str, idempotency_key: str) -> CheckIn:
+        return self._call("POST", "/appointments/{id}/check-in",
+                          f"/appointments/{_segment(appointment_id)}/check-in", CheckIn,
+                          body={"kiosk_id": kiosk_id}, key=idempotency_key)
 
     def submit_application(
         self,
@@ -616,6 +629,12 @@ class HttpBackend:
         body = {"kind": kind, "flow": flow, "step": step, "duration_s": duration_s,
                 "kiosk_id": kiosk_id, "at": at}
         self._call("POST", "/events", "/events", _Ok, body=body)
+
+    def claim_nonce(self, key_id: str, nonce: str, expires_at: int) -> bool:
+        # Hall-wide: the hall server's database answers for every kiosk of the hall.
+        reply = self._call("POST", "/used-nonces", "/used-nonces", dict[str, bool],
+                           body={"key_id": key_id, "nonce": nonce, "expires_at": expires_at})
+        return reply.get("fresh") is True
 
     def trusted_keys(self) -> dict[str, str]:
         """The backend's code-signing keys: the ones last fetched (kept on disk when a

@@ -8,7 +8,9 @@ repeated key once. A crash between any two steps therefore neither loses nor dup
 
 Personal data: a pending application holds what the resident typed (phone, bank card)
 until the backend has it; once confirmed, the payload is replaced by a redacted stub, so the
-rows the kiosk keeps after a session carry no personal data.
+rows the kiosk keeps after a session carry no personal data. The redaction reaches the disk,
+not only the rows: secure_delete zeroes what a replaced payload leaves in its page, and a
+checkpoint that truncates the WAL removes the older page images that held it (see _scrub).
 
 Written by hand on sqlite3 rather than taken from a queue library (persist-queue and the
 like): what matters here is what such libraries do not offer together, namely one row per
@@ -44,9 +46,15 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_at);
+-- Tickets the backend issued that no resident has seen yet: a kiosk that dies (or a resident
+-- who leaves) before the number is on screen leaves one here, withdrawn at the next start.
+CREATE TABLE IF NOT EXISTS unclaimed_tickets (idem_key TEXT PRIMARY KEY);
 """
 
 MAX_BACKOFF_S = 300.0
+BUSY_TIMEOUT_MS = 5000
+# How long a scrub waits for another connection's read to end before it tries again later.
+SCRUB_WAIT_MS = 100
 
 
 @dataclass(frozen=True)
@@ -84,12 +92,46 @@ class Outbox:
         # FULL: with NORMAL, WAL may roll back the last commits on power loss, and an
         # acknowledged application must survive a power cut.
         self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("PRAGMA busy_timeout=5000")
+        self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        # Bytes of a replaced or deleted payload are overwritten with zeros, not left in the
+        # page's free space (and freed pages) where a copy of the file would still show them.
+        self._conn.execute("PRAGMA secure_delete=ON")
         self._conn.executescript(SCHEMA)
+        # A WAL left by a crash may still hold page images from before a redaction.
+        self._scrubbed_changes = -1
+        with self._lock:
+            self._scrub()
 
     def close(self) -> None:
         with self._lock:
+            self._scrub()
             self._conn.close()
+
+    def _scrub(self) -> bool:
+        """Checkpoint the WAL into the database and truncate it to zero bytes (lock held).
+
+        In WAL mode a redacting UPDATE appends a new image of the page; the older images,
+        holding the typed phone and bank card, stay in the WAL file until it wraps. Once the
+        checkpoint has copied the newest pages back (with secure_delete they carry zeros
+        where the payload was), truncating the WAL removes the old ones.
+
+        A truncating checkpoint must wait until no other connection reads an older snapshot
+        (a technician's sqlite3 shell, a backup). It waits SCRUB_WAIT_MS at most rather than
+        the usual busy timeout, since every outbox call waits on the lock meanwhile; if a
+        reader is still there it reports False, and `due` (the sender's next round) tries
+        again until it succeeds. Returns True once the WAL is empty.
+        """
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout={SCRUB_WAIT_MS}")
+            busy = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.OperationalError:  # locked by another writer: the same as busy
+            busy = 1
+        finally:
+            self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        if busy:
+            return False
+        self._scrubbed_changes = self._conn.total_changes
+        return True
 
     # --- writes ----------------------------------------------------------------------------
     def put(self, kind: str, key: str, payload: dict[str, Any], *,
@@ -113,6 +155,56 @@ class Outbox:
                 (json.dumps(result, ensure_ascii=False, sort_keys=True),
                  json.dumps(redacted, ensure_ascii=False, sort_keys=True), key),
             )
+            self._scrub()
+
+    def mark_ticket_issued(self, key: str, result: dict[str, Any],
+                           redacted: dict[str, Any]) -> None:
+        """mark_done for a ticket, noted unclaimed in the same transaction: until the screen
+        shows it (claim_ticket), a crash leaves it to be withdrawn."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute(
+                    "UPDATE outbox SET state='done', result=?, payload=?, last_error=NULL"
+                    " WHERE idem_key=?",
+                    (json.dumps(result, ensure_ascii=False, sort_keys=True),
+                     json.dumps(redacted, ensure_ascii=False, sort_keys=True), key),
+                )
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO unclaimed_tickets (idem_key) VALUES (?)", (key,))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def claim_ticket(self, key: str) -> None:
+        """The resident has the ticket on screen: it is theirs, never withdrawn."""
+        with self._lock:
+            self._conn.execute("DELETE FROM unclaimed_tickets WHERE idem_key=?", (key,))
+
+    def withdrawable_tickets(self) -> list[OutboxItem]:
+        """Ticket requests no resident holds after a restart: pending ones (maybe sent, maybe
+        not) and issued ones never shown."""
+        with self._lock:
+            keys = [k for (k,) in self._conn.execute(
+                "SELECT idem_key FROM outbox WHERE kind='ticket' AND (state='pending'"
+                " OR idem_key IN (SELECT idem_key FROM unclaimed_tickets)) ORDER BY id")]
+            return [self._get(k) for k in keys]
+
+    def mark_withdrawn(self, key: str, redacted: dict[str, Any]) -> None:
+        """A ticket request given up (its cancellation is stored): expired, never sent."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute(
+                    "UPDATE outbox SET state='expired', payload=? WHERE idem_key=?"
+                    " AND state IN ('pending', 'done')",
+                    (json.dumps(redacted, ensure_ascii=False, sort_keys=True), key))
+                self._conn.execute("DELETE FROM unclaimed_tickets WHERE idem_key=?", (key,))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
 
     def mark_retry(self, key: str, error: str) -> float:
         """Count a failed attempt; returns when the next one is due."""
@@ -134,6 +226,7 @@ class Outbox:
                 "UPDATE outbox SET state='dead', last_error=?, payload=? WHERE idem_key=?",
                 (error[:200], json.dumps(redacted, ensure_ascii=False, sort_keys=True), key),
             )
+            self._scrub()
 
     def expire_now(self, key: str, redacted: dict[str, Any]) -> None:
         with self._lock:
@@ -170,6 +263,10 @@ class Outbox:
     def due(self, limit: int = 20) -> list[OutboxItem]:
         now = self._clock()
         with self._lock:
+            # The sender's round: a scrub a reader held up is tried again, and a redaction
+            # written without one (expiry) reaches the disk here.
+            if self._conn.total_changes != self._scrubbed_changes:
+                self._scrub()
             rows = self._conn.execute(
                 "SELECT idem_key FROM outbox WHERE state='pending' AND next_at <= ?"
                 " AND (expires_at IS NULL OR expires_at >= ?) ORDER BY id LIMIT ?",

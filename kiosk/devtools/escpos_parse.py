@@ -9,8 +9,12 @@ printers power up in Chinese mode, python-escpos 3.1's ``text()`` sends GB18030 
 GB2312 decoder handles.  We also need exact argument lengths for dozens of harmless
 commands so that an unknown or truncated command never derails the rest of a ticket.
 
-The parser is deliberately forgiving: it never raises.  Anything it does not understand
-becomes a :class:`Diagnostic` element (with the byte offset) and parsing continues.
+The parser is deliberately forgiving: it never raises on bad input.  Anything it does not
+understand becomes a :class:`Diagnostic` element (with the byte offset) and parsing
+continues.  The one exception is a stream that asks for more work than any receipt needs
+(see "Limits" below): a few bytes of ESC/POS can ask for gigabytes of pixels or millions of
+lines, and a developer tool must not become a way to exhaust the machine it runs on.  Such
+a stream raises :class:`StreamTooLarge` and nothing of it is rendered.
 
 Geometry is in printer dots (203 dpi; 576 dots printable on 80 mm paper, 384 on 58 mm);
 Font A is 12x24 dots for single-byte characters and 24x24 for GB18030 characters.
@@ -35,6 +39,42 @@ FONT_A_WIDTH = 12
 
 # Control bytes we drop silently (harmless on a roll printer).
 _SILENT_CONTROLS = frozenset({NUL, 0x07, CAN, 0x11, 0x12, 0x13, DC4, 0x7F})
+
+# --------------------------------------------------------------------------- limits
+# Per stream, each far above a real receipt (a kiosk ticket is a few hundred bytes, about
+# forty lines, one QR code and perhaps one small image of a rare-character line) and far
+# below what would take seconds or hundreds of megabytes. docs/RELIABILITY.md has the
+# measured cost of the worst streams.
+MAX_STREAM_BYTES = 16 * 1024 * 1024
+"""Bytes `kiosk receipt-render` reads from a file at most (it never reads the rest)."""
+MAX_COMMANDS = 100_000
+"""Commands, characters and control bytes decoded: bounds the parser's loop itself."""
+MAX_LINES = 20_000
+"""Printed lines, blank ones included (ESC d 255 asks for 255 lines in three bytes)."""
+MAX_CHARACTERS = 50_000
+"""Characters of text, plus the data of QR codes and barcodes, which the text shows."""
+MAX_IMAGE_PIXELS = 40_000_000
+"""Image pixels decoded or copied: each decoded image, and each printed copy at its scale
+(GS / prints a stored 2040x2040 image at double size, 16 million pixels, in three bytes).
+A full 576-dot-wide image 30,000 dots high (the longest drawing) counts 35 million."""
+MAX_GRAPHICS = 300
+"""QR codes, barcodes, images and markers printed."""
+MAX_IMAGES_DECODED = 5_000
+"""Image data decoded: each ESC * strip (24 dots high), raster image or stored graphic."""
+
+
+class StreamTooLarge(ValueError):
+    """The stream asks for more work than a receipt ever needs; nothing of it is rendered."""
+
+    def __init__(self, what: str, limit: int, offset: int | None = None) -> None:
+        where = f" (by byte {offset:,})" if offset is not None else ""
+        super().__init__(
+            f"stream refused: it asks for more than {limit:,} {what}{where}; "
+            "a receipt needs far fewer, so nothing was rendered"
+        )
+        self.what = what
+        self.limit = limit
+        self.offset = offset
 
 
 # --------------------------------------------------------------------------- blocks
@@ -381,6 +421,21 @@ def _raster_bits(
     return np.ascontiguousarray(arr)
 
 
+def _column_bits_size(length: int, columns: int, bytes_per_column: int, height: int) -> int:
+    """How many pixels _column_bits allocates for ``length`` bytes of data."""
+    if bytes_per_column <= 0 or columns <= 0:
+        return 0
+    decoded = min(columns, -(-length // bytes_per_column))
+    return decoded * bytes_per_column * 8 + decoded * min(max(0, height), bytes_per_column * 8)
+
+
+def _raster_bits_size(length: int, width_bytes: int, height: int) -> int:
+    """How many pixels _raster_bits allocates for ``length`` bytes of data."""
+    if width_bytes <= 0 or height <= 0:
+        return 0
+    return min(height, -(-length // width_bytes)) * width_bytes * 8
+
+
 def _image_block(arr: np.ndarray, sx: int = 1, sy: int = 1) -> ImageBlock:
     if sx > 1:
         arr = np.repeat(arr, sx, axis=1)
@@ -439,8 +494,9 @@ class _Parser:
         self.run: list[str] = []
         self.run_key: tuple[Style, bool, Align] | None = None
         self.run_offset = 0
-        # ESC * strips being merged into one image
-        self.col_strips: list[np.ndarray] = []
+        # ESC * strips being merged into one image: its lines, each a list of strips
+        # printed side by side
+        self.col_strips: list[list[np.ndarray]] = []
         self.col_open = False
         self.col_align: Align = "left"
         self.col_offset = 0
@@ -450,6 +506,61 @@ class _Parser:
         self.downloaded_image: np.ndarray | None = None
         self.warned_code_pages: set[int] = set()
         self.warned_page_mode = False
+        # Work done so far, against the limits above.
+        self.commands = 0
+        self.lines = 0.0
+        self.characters = 0
+        self.pixels = 0
+        self.graphics_printed = 0
+        self.images_decoded = 0
+
+    # ------------------------------------------------------------------ limits
+    def count_command(self, offset: int) -> None:
+        """One more step of the parser's loops: a command, a character, a control byte, or
+        one round of a command's own loop (ESC &, ESC D, FS q)."""
+        self.commands += 1
+        if self.commands > MAX_COMMANDS:
+            raise StreamTooLarge("commands and characters", MAX_COMMANDS, offset)
+
+    def count_lines(self, lines: float, offset: int) -> None:
+        self.lines += max(0.0, lines)
+        if self.lines > MAX_LINES:
+            raise StreamTooLarge("printed lines", MAX_LINES, offset)
+
+    def spend_pixels(self, pixels: int, offset: int) -> None:
+        """Count image pixels about to be decoded or copied; refuse before allocating them."""
+        self.pixels += pixels
+        if self.pixels > MAX_IMAGE_PIXELS:
+            raise StreamTooLarge("image pixels", MAX_IMAGE_PIXELS, offset)
+
+    def count_image(self, offset: int) -> None:
+        self.images_decoded += 1
+        if self.images_decoded > MAX_IMAGES_DECODED:
+            raise StreamTooLarge("images or image strips", MAX_IMAGES_DECODED, offset)
+
+    def spend_characters(self, count: int, offset: int) -> None:
+        self.characters += count
+        if self.characters > MAX_CHARACTERS:
+            raise StreamTooLarge("characters", MAX_CHARACTERS, offset)
+
+    def image_block(self, arr: np.ndarray, sx: int, sy: int, offset: int) -> ImageBlock:
+        self.spend_pixels(int(arr.shape[0]) * sy * int(arr.shape[1]) * sx, offset)
+        return _image_block(arr, sx, sy)
+
+    def column_bits(
+        self, data: bytes, columns: int, bytes_per_column: int, height: int, offset: int
+    ) -> np.ndarray:
+        self.count_image(offset)
+        self.spend_pixels(_column_bits_size(len(data), columns, bytes_per_column, height),
+                          offset)
+        return _column_bits(data, columns, bytes_per_column, height)
+
+    def raster_bits(
+        self, data: bytes, width_bytes: int, height: int, width: int | None, offset: int
+    ) -> np.ndarray:
+        self.count_image(offset)
+        self.spend_pixels(_raster_bits_size(len(data), width_bytes, height), offset)
+        return _raster_bits(data, width_bytes, height, width)
 
     # ------------------------------------------------------------------ helpers
     def warn(self, message: str, offset: int) -> None:
@@ -496,6 +607,7 @@ class _Parser:
     def emit_char(self, ch: str, wide: bool, offset: int) -> None:
         if not ch:
             return
+        self.spend_characters(1, offset)
         key = (self.style(wide), wide, self.st.align)
         if key != self.run_key:
             self.flush_run()
@@ -512,6 +624,8 @@ class _Parser:
         self.run_key = None
 
     def emit(self, element: Element) -> None:
+        if isinstance(element, Cut):  # a line of its own, in the text and on the drawing
+            self.count_lines(1, element.offset)
         self.flush_run()
         self.out.append(element)
         if isinstance(element, Tab | SetX):
@@ -520,26 +634,40 @@ class _Parser:
             self.line_has_content = False
 
     def emit_graphic(self, item: GraphicItem, offset: int) -> None:
+        self.graphics_printed += 1
+        if self.graphics_printed > MAX_GRAPHICS:
+            raise StreamTooLarge("QR codes, barcodes and images", MAX_GRAPHICS, offset)
+        if isinstance(item, QrBlock | BarcodeBlock):  # the text shows their data
+            self.spend_characters(len(item.data), offset)
         if self.line_has_content:  # printers print the pending line first
             self.emit(Feed(self.st.line_spacing, 1, offset))
         self.emit(Graphic(item, self.st.align, offset))
 
     def feed(self, dots: int, lines: float, offset: int) -> None:
+        self.count_lines(lines, offset)
         self.emit(Feed(max(0, dots), max(0.0, lines), offset))
 
     # ------------------------------------------------------------------ column images
     def flush_columns(self) -> None:
         if not self.col_strips:
             return
-        width = max(s.shape[1] for s in self.col_strips)
-        padded = [
-            np.pad(s, ((0, 0), (0, width - s.shape[1]))) if s.shape[1] < width else s
-            for s in self.col_strips
-        ]
-        arr = np.vstack(padded)
+        # One image of all the lines of strips, each strip copied once into place: joining
+        # at every strip would copy the growing line again each time.
+        heights = [max(p.shape[0] for p in pieces) for pieces in self.col_strips]
+        width = max(sum(p.shape[1] for p in pieces) for pieces in self.col_strips)
+        self.spend_pixels(width * sum(heights), self.col_offset)
+        arr = np.zeros((sum(heights), width), dtype=np.uint8)
+        top = 0
+        for pieces, h in zip(self.col_strips, heights, strict=True):
+            left = 0
+            for p in pieces:
+                arr[top : top + p.shape[0], left : left + p.shape[1]] = p
+                left += p.shape[1]
+            top += h
         self.col_strips = []
         self.col_open = False
-        self.emit(Graphic(_image_block(arr), self.col_align, self.col_offset))
+        self.emit(Graphic(self.image_block(arr, 1, 1, self.col_offset), self.col_align,
+                          self.col_offset))
 
     def _column_neutral(self) -> bool:
         """Bytes that may sit between ESC * strips without ending the image."""
@@ -554,10 +682,13 @@ class _Parser:
     def parse(self) -> list[Element]:
         while self.i < self.n:
             start = self.i
+            self.count_command(start)
             if self.col_strips and not self._column_neutral():
                 self.flush_columns()
             try:
                 self.step()
+            except StreamTooLarge:
+                raise
             except _Truncated:
                 cmd = " ".join(f"{b:02X}" for b in self.data[start : min(start + 3, self.n)])
                 self.warn(f"truncated command {cmd} at byte {start} (stream ends)", start)
@@ -742,6 +873,7 @@ class _Parser:
         elif c == 0x44:  # ESC D n1..nk NUL
             stops: list[int] = []
             while True:
+                self.count_command(start)
                 n = self.take_byte()
                 if n == 0 or len(stops) >= 32:
                     break
@@ -753,6 +885,7 @@ class _Parser:
         elif c == 0x26:  # ESC & y c1 c2 [x d1..d(y*x)]...
             y, c1, c2 = self.take(3)
             for _ in range(max(0, c2 - c1 + 1)):
+                self.count_command(start)
                 x = self.take_byte()
                 self.take(y * x)
         elif c == 0x28:  # ESC ( X pL pH ...
@@ -786,15 +919,16 @@ class _Parser:
         n = self.take_u16()
         if m in (0, 1):
             raw = self.take(n)
-            strip = _column_bits(raw, n, 1, 8)
+            strip = self.column_bits(raw, n, 1, 8, start)
             sx, sy = (2 if m == 0 else 1), 3
         elif m in (32, 33):
             raw = self.take(3 * n)
-            strip = _column_bits(raw, n, 3, 24)
+            strip = self.column_bits(raw, n, 3, 24, start)
             sx, sy = (2 if m == 32 else 1), 1
         else:
             self.warn(f"ESC * with unknown density {m} at byte {start}", start)
             return
+        self.spend_pixels(int(strip.size) * sx * sy, start)
         if sx > 1:
             strip = np.repeat(strip, sx, axis=1)
         if sy > 1:
@@ -805,13 +939,9 @@ class _Parser:
             self.col_align = self.st.align
             self.col_offset = start
         if self.col_open and self.col_strips:  # two strips on the same line: side by side
-            last = self.col_strips[-1]
-            h = max(last.shape[0], strip.shape[0])
-            last = np.pad(last, ((0, h - last.shape[0]), (0, 0)))
-            strip = np.pad(strip, ((0, h - strip.shape[0]), (0, 0)))
-            self.col_strips[-1] = np.hstack([last, strip])
+            self.col_strips[-1].append(strip)
         else:
-            self.col_strips.append(strip)
+            self.col_strips.append([strip])
         self.col_open = True
 
     # ------------------------------------------------------------------ GS
@@ -889,20 +1019,22 @@ class _Parser:
         elif c == 0x2A:  # GS * x y d
             x, y = self.take(2)
             raw = self.take(x * y * 8)
-            self.downloaded_image = _column_bits(raw, x * 8, y, y * 8)
+            self.downloaded_image = self.column_bits(raw, x * 8, y, y * 8, start)
         elif c == 0x2F:  # GS / m
             m = self.take_byte()
             if self.downloaded_image is None:
                 self.warn(f"GS / prints an undefined downloaded image at byte {start}", start)
             else:
-                block = _image_block(self.downloaded_image, 1 + (m & 1), 1 + ((m >> 1) & 1))
+                block = self.image_block(self.downloaded_image, 1 + (m & 1),
+                                         1 + ((m >> 1) & 1), start)
                 self.emit_graphic(block, start)
         elif c == 0x51:  # GS Q 0 m xL xH yL yH d (variable vertical size bit image)
             self.take(2)
             x = self.take_u16()
             y = self.take_u16()
             raw = self.take(x * ((y + 7) // 8))
-            self.emit_graphic(_image_block(_column_bits(raw, x, (y + 7) // 8, y)), start)
+            arr = self.column_bits(raw, x, (y + 7) // 8, y, start)
+            self.emit_graphic(self.image_block(arr, 1, 1, start), start)
         elif c == 0x67:  # GS g 0 m nL nH / GS g 2 m nL nH
             self.take(4)
         elif c == 0x7A:  # GS z 0 t1 t2
@@ -952,8 +1084,8 @@ class _Parser:
             height = -(-available // width_bytes) if width_bytes else 0
         if width_bytes == 0 or height == 0:
             return
-        arr = _raster_bits(raw, width_bytes, height)
-        self.emit_graphic(_image_block(arr, 1 + (m & 1), 1 + ((m >> 1) & 1)), start)
+        arr = self.raster_bits(raw, width_bytes, height, None, start)
+        self.emit_graphic(self.image_block(arr, 1 + (m & 1), 1 + ((m >> 1) & 1), start), start)
 
     def symbol(self, payload: bytes, start: int) -> None:
         """GS ( k: 2-D symbols.  cn=49 is QR; others are shown as labelled blocks."""
@@ -994,10 +1126,11 @@ class _Parser:
             if len(payload) - 10 < expected:
                 self.warn(f"graphics data at byte {start} shorter than its declared size", start)
             if fn == 112:
-                arr = _raster_bits(payload[10:], (x + 7) // 8, y, x)
+                arr = self.raster_bits(payload[10:], (x + 7) // 8, y, x, start)
             else:
-                arr = _column_bits(payload[10:], x, (y + 7) // 8, y)
-            self.graphics_buffer = _image_block(arr, max(1, min(bx, 2)), max(1, min(by, 2)))
+                arr = self.column_bits(payload[10:], x, (y + 7) // 8, y, start)
+            self.graphics_buffer = self.image_block(arr, max(1, min(bx, 2)), max(1, min(by, 2)),
+                                                    start)
         elif fn in (50, 2):  # print graphics buffer
             if self.graphics_buffer is None:
                 self.warn(f"GS ( L print with an empty graphics buffer at byte {start}", start)
@@ -1010,10 +1143,10 @@ class _Parser:
             y = payload[8] | payload[9] << 8
             data = payload[11:]
             if fn in (67, 83):
-                arr = _raster_bits(data, (x + 7) // 8, y, x)
+                arr = self.raster_bits(data, (x + 7) // 8, y, x, start)
             else:
-                arr = _column_bits(data, x, (y + 7) // 8, y)
-            self.stored_graphics[(fn >= 80, kc1, kc2)] = _image_block(arr)
+                arr = self.column_bits(data, x, (y + 7) // 8, y, start)
+            self.stored_graphics[(fn >= 80, kc1, kc2)] = self.image_block(arr, 1, 1, start)
         elif fn in (69, 85) and len(payload) >= 6:  # print NV/download graphics
             kc1, kc2, sx, sy = payload[2:6]
             stored = self.stored_graphics.get((fn == 85, kc1, kc2))
@@ -1024,7 +1157,8 @@ class _Parser:
                 self.emit_graphic(Marker(label), start)
             else:
                 arr = stored.to_array()
-                self.emit_graphic(_image_block(arr, max(1, min(sx, 2)), max(1, min(sy, 2))), start)
+                block = self.image_block(arr, max(1, min(sx, 2)), max(1, min(sy, 2)), start)
+                self.emit_graphic(block, start)
 
     # ------------------------------------------------------------------ FS
     def fs(self, start: int) -> None:
@@ -1055,6 +1189,7 @@ class _Parser:
             self.emit_graphic(Marker(f"[NV IMAGE {n}]"), start)
         elif c == 0x71:  # FS q n [xL xH yL yH d]...
             for _ in range(self.take_byte()):
+                self.count_command(start)
                 x = self.take_u16()
                 y = self.take_u16()
                 self.take(x * y * 8)
@@ -1085,7 +1220,10 @@ class _Parser:
 
 
 def parse(data: bytes, chinese_default: bool = True) -> list[Element]:
-    """Decode an ESC/POS byte stream into elements.  Never raises.
+    """Decode an ESC/POS byte stream into elements.
+
+    Never raises on bad input; raises :class:`StreamTooLarge` for a stream that asks for
+    more work than the limits above allow (it is refused as a whole, not cut short).
 
     ``chinese_default`` is the Chinese (GB18030) mode in force at power-on and after
     ``ESC @``.  Most printers sold in mainland China power up in Chinese mode, and
@@ -1099,12 +1237,15 @@ def parse(data: bytes, chinese_default: bool = True) -> list[Element]:
     """
     try:
         return _Parser(data, chinese_default).parse()
+    except StreamTooLarge:
+        raise
     except Exception as exc:  # pragma: no cover - last-resort guard
         return [Diagnostic(f"internal parser error: {exc!r}", 0)]
 
 
 __all__ = [
     "CODE_PAGES",
+    "MAX_STREAM_BYTES",
     "Align",
     "BarcodeBlock",
     "ClearLine",
@@ -1119,6 +1260,7 @@ __all__ = [
     "Marker",
     "QrBlock",
     "SetX",
+    "StreamTooLarge",
     "Style",
     "Tab",
     "Text",

@@ -2,12 +2,20 @@
 
 Used by ``kiosk receipt-render FILE.bin --text`` / ``-o ticket.png`` (kiosk.cli.dev) and
 by tests that check what the kiosk actually sends to the thermal printer.  Any ESC/POS
-stream is accepted, not only ours; nothing here ever raises on bad input.
+stream is accepted, not only ours; nothing here raises on bad input (a stream that asks
+for more work than any receipt is refused as a whole: see below).
 
 The decoding itself lives in :mod:`kiosk.devtools.escpos_parse` (a pure
 function, :func:`parse`, shared by both renderers; see there for why it is
 hand-written).  This module does the layout, in printer dots, then either turns the
 laid-out lines into text (12 dots = one text cell) or draws them.
+
+Work is bounded per stream, so that no stream (they come from anywhere) can take the
+machine's memory or minutes of its time: the parser's limits (lines, characters, image
+pixels, graphics; see :mod:`kiosk.devtools.escpos_parse`) and, for the drawing, the
+limits below. A stream beyond them raises :class:`StreamTooLarge` (the command says so and
+exits with status 2); a drawing longer than ``MAX_PNG_HEIGHT`` is cut off, and QR codes
+beyond the drawing's QR budget are drawn as labelled boxes.
 
 ``chinese_default`` (default True) is the printer's Chinese mode after power-on and
 after ``ESC @``: Chinese printers start in GB18030 mode and python-escpos 3.1 sends
@@ -43,6 +51,7 @@ from kiosk.devtools.escpos_parse import (
     Marker,
     QrBlock,
     SetX,
+    StreamTooLarge,
     Style,
     Tab,
     Text,
@@ -59,6 +68,7 @@ __all__ = [
     "Marker",
     "QrBlock",
     "Rendered",
+    "StreamTooLarge",
     "parse",
     "render_both",
     "render_png",
@@ -66,6 +76,17 @@ __all__ = [
 ]
 
 MAX_PNG_HEIGHT = 30_000  # dots; longer output is cut off (a 3.7 m receipt)
+# Drawing budgets per stream. Encoding a QR code is pure Python and grows with its data:
+# codes beyond these are drawn as labelled boxes (their text is in --text).
+MAX_DRAWN_QR_CODES = 24
+MAX_DRAWN_QR_BYTES = 4096
+# Each different character shape (character, font, scale, bold) is drawn by FreeType once.
+MAX_GLYPH_SHAPES = 2000
+# Pixels pasted onto the paper: glyphs and blocks, overlaps counted each time (ESC $ can put
+# any number of characters on the same spot); about four times the longest paper.
+MAX_DRAWN_PIXELS = 70_000_000
+# Warnings listed; the rest are counted.
+MAX_WARNINGS = 50
 PAPER_COLOR = (252, 251, 246)
 INK_COLOR = (28, 28, 34)
 EDGE_COLOR = (222, 220, 212)
@@ -304,10 +325,17 @@ def _text_row(row: _TextRow) -> str:
     return "".join(out).rstrip()
 
 
+def _capped(warnings: list[str]) -> list[str]:
+    """The first MAX_WARNINGS warnings, and how many more there were."""
+    if len(warnings) <= MAX_WARNINGS:
+        return warnings
+    return [*warnings[:MAX_WARNINGS], f"... and {len(warnings) - MAX_WARNINGS} more warnings"]
+
+
 def _text_from_elements(elements: list[Element], columns: int) -> Rendered:
     columns = max(1, columns)
     layout = _layout(elements, columns * FONT_A_WIDTH)
-    result = Rendered(text="", warnings=list(layout.warnings))
+    result = Rendered(text="", warnings=_capped(layout.warnings))
     lines: list[str] = []
     for row in layout.rows:
         if isinstance(row, _TextRow):
@@ -341,6 +369,7 @@ def render_text(data: bytes, *, columns: int = 48, chinese_default: bool = True)
     character twice its cells).  QR codes appear as ``[QR] <data>``, images as
     ``[IMAGE WxH]``, barcodes as ``[BARCODE CODE128 <data>]``, cuts as a dashed line
     with a pair of scissors.  Unknown/truncated commands are listed in ``warnings``.
+    Raises :class:`StreamTooLarge` for a stream beyond the parser's limits.
 
     ``chinese_default``: GB18030 (Chinese) mode at power-on and after ``ESC @``.  True
     emulates a mainland-China printer (python-escpos 3.1 sends GB18030 without ``FS &``);
@@ -417,19 +446,26 @@ def _glyph(ch: str, font: int, wide: bool, wm: int, hm: int, bold: bool) -> Imag
     return img
 
 
+@functools.lru_cache(maxsize=1024)
+def _inverted_glyph(ch: str, font: int, wide: bool, wm: int, hm: int, bold: bool) -> Image.Image:
+    """The cell of GS B (white on black): made once per shape, not at every character."""
+    cell = _glyph(ch, font, wide, wm, hm, bold)
+    block = Image.new("L", cell.size, 255)
+    block.paste(0, (0, 0), cell)
+    return block
+
+
 def _draw_glyph(mask: Image.Image, x: int, top: int, g: _Glyph) -> None:
     st = g.style
-    cell = _glyph(g.ch, st.font, g.wide, min(st.width, 8), min(st.height, 8), st.bold)
+    shape = (g.ch, st.font, g.wide, min(st.width, 8), min(st.height, 8), st.bold)
     if st.invert:
-        block = Image.new("L", cell.size, 255)
-        block.paste(0, (0, 0), cell)
-        cell = block
-    mask.paste(cell, (x, top), cell if not st.invert else None)
-    if st.underline:
-        ImageDraw.Draw(mask).rectangle(
-            (x, top + g.h - st.underline, x + g.w - 1, top + g.h - 1),
-            fill=0 if st.invert else 255,
-        )
+        mask.paste(_inverted_glyph(*shape), (x, top))
+    else:
+        cell = _glyph(*shape)
+        mask.paste(cell, (x, top), cell)
+    if st.underline:  # a filled box: cheaper than an ImageDraw per character
+        mask.paste(0 if st.invert else 255,
+                   (x, top + g.h - st.underline, x + g.w, top + g.h))
 
 
 def _string_mask(text: str, font: int = 0) -> Image.Image:
@@ -557,6 +593,49 @@ def _block_image(item: GraphicItem, avail: int, warnings: list[str]) -> Image.Im
 
 
 # --------------------------------------------------------------------------- PNG
+class _DrawBudget:
+    """What drawing one stream has cost so far, against the MAX_DRAWN_* and glyph limits."""
+
+    def __init__(self) -> None:
+        self.pixels = 0
+        self.shapes: set[tuple[str, int, bool, int, int, bool]] = set()
+        self.qr_codes = 0
+        self.qr_bytes = 0
+        self.qr_warned = False
+
+    def spend(self, pixels: int) -> None:
+        self.pixels += pixels
+        if self.pixels > MAX_DRAWN_PIXELS:
+            raise StreamTooLarge("pixels to draw", MAX_DRAWN_PIXELS)
+
+    def text(self, row: _TextRow) -> None:
+        for g in row.glyphs:
+            st = g.style
+            self.shapes.add((g.ch, st.font, g.wide, min(st.width, 8), min(st.height, 8),
+                             st.bold))
+            self.spend(g.w * g.h)
+        if len(self.shapes) > MAX_GLYPH_SHAPES:
+            raise StreamTooLarge("different character shapes to draw", MAX_GLYPH_SHAPES)
+
+    def block_image(self, row: _BlockRow, warnings: list[str]) -> Image.Image:
+        """The block's image, no wider than the paper (only that much is ever pasted)."""
+        item = row.item
+        if isinstance(item, QrBlock):
+            self.qr_codes += 1
+            self.qr_bytes += len(item.data)
+            if self.qr_codes > MAX_DRAWN_QR_CODES or self.qr_bytes > MAX_DRAWN_QR_BYTES:
+                if not self.qr_warned:
+                    self.qr_warned = True
+                    warnings.append(
+                        f"more than {MAX_DRAWN_QR_CODES} QR codes or {MAX_DRAWN_QR_BYTES} "
+                        "bytes of QR data: the rest are drawn as boxes (--text shows them)")
+                return _placeholder("[QR]", min(row.avail, 200), 200)
+        image = _block_image(item, row.avail, warnings)
+        if image.width > row.avail:
+            image = image.crop((0, 0, row.avail, image.height))
+        return image
+
+
 def _png_from_elements(elements: list[Element], paper_dots: int) -> tuple[Image.Image, list[str]]:
     paper_dots = max(48, min(paper_dots, 4096))
     layout = _layout(elements, paper_dots)
@@ -564,18 +643,23 @@ def _png_from_elements(elements: list[Element], paper_dots: int) -> tuple[Image.
     # measure
     placed: list[tuple[_Row, int, Image.Image | None]] = []
     y = 0
+    budget = _DrawBudget()
     for row in layout.rows:
         block_img: Image.Image | None = None
         if isinstance(row, _TextRow | _FeedRow):
             advance = row.dots
         elif isinstance(row, _BlockRow):
-            block_img = _block_image(row.item, row.avail, warnings)
+            block_img = budget.block_image(row, warnings)
             advance = block_img.height
         else:
             advance = CUT_ROW_HEIGHT
         if y + advance > MAX_PNG_HEIGHT:
             warnings.append(f"output longer than {MAX_PNG_HEIGHT} dots; the rest is not drawn")
             break
+        if isinstance(row, _TextRow):
+            budget.text(row)
+        elif block_img is not None:
+            budget.spend(block_img.width * block_img.height)
         placed.append((row, y, block_img))
         y += advance
     width = paper_dots + 2 * SIDE_MARGIN
@@ -615,7 +699,8 @@ def render_png(data: bytes, *, paper_dots: int = 576, chinese_default: bool = Tr
     bold, underline, inverse and alignment are honoured; QR codes are real and decodable
     at the stream's module size and error-correction level; images are drawn 1:1.
     ``chinese_default`` as for :func:`render_text`.  Output longer than
-    ``MAX_PNG_HEIGHT`` dots is cut off.
+    ``MAX_PNG_HEIGHT`` dots is cut off.  Raises :class:`StreamTooLarge` for a stream
+    beyond the parser's limits or the drawing's.
     """
     return _png_from_elements(parse(data, chinese_default), paper_dots)[0]
 
@@ -626,12 +711,13 @@ def render_both(
     """The text and, unless ``paper_dots`` is None, the drawing of one stream, parsed once.
 
     The drawing's warnings that the text did not already give are added to the text's
-    ``warnings``, so a caller reports each problem once.
+    ``warnings``, so a caller reports each problem once.  Raises :class:`StreamTooLarge`
+    as :func:`render_png` does, before anything is returned.
     """
     elements = parse(data, chinese_default)
     rendered = _text_from_elements(elements, columns)
     if paper_dots is None:
         return rendered, None
     image, png_warnings = _png_from_elements(elements, paper_dots)
-    rendered.warnings.extend(w for w in png_warnings if w not in rendered.warnings)
+    rendered.warnings.extend(w for w in _capped(png_warnings) if w not in rendered.warnings)
     return rendered, image

@@ -43,7 +43,12 @@ from pydantic import (
     model_validator,
 )
 
-from kiosk.common.datafiles import ConfigFileError, problems_from_validation, read_data_file
+from kiosk.common.datafiles import (
+    ConfigFileError,
+    problems_from_validation,
+    read_data_file,
+    unexpected_problem,
+)
 from kiosk.domain.text import Bilingual
 
 # The stable license kinds of the backend (kiosk/backend/seed.py LICENSE_TITLES). The domain
@@ -179,6 +184,9 @@ class Question(_Model):
         for opt in given:
             if isinstance(opt, dict):
                 oid = _yaml_bool_as_answer(opt.get("id"))
+                if not isinstance(oid, str):  # a list or table as id: the schema says so
+                    options.append(opt)
+                    continue
                 seen.add(oid)
                 if oid in _YES_NO_LABELS and "label" not in opt:
                     opt = {**opt, "label": _YES_NO_LABELS[oid]}
@@ -506,6 +514,8 @@ def load_bundle(path: Path, catalog_ids: Collection[str] | None = None) -> Bundl
     except ValidationError as e:
         problems += _problems_of(e)
         raise ConfigFileError(path, problems) from None
+    except Exception as e:  # a validator tripped over data nobody foresaw
+        raise ConfigFileError(path, [*problems, ("", unexpected_problem(e))]) from None
     if problems:
         raise ConfigFileError(path, problems)
     return bundle
@@ -536,16 +546,24 @@ def load_bundles(folder: Path, catalog_ids: Collection[str] | None) -> BundleSet
     if not folder.is_dir():
         result.errors.append(ConfigFileError(folder, [("", "bundle folder not found")]))
         return result
-    files = sorted(
-        p for p in folder.iterdir()
-        if p.suffix in BUNDLE_SUFFIXES and p.is_file() and not p.name.startswith(".")
-    )
+    try:
+        files = sorted(
+            p for p in folder.iterdir()
+            if p.suffix in BUNDLE_SUFFIXES and p.is_file() and not p.name.startswith(".")
+        )
+    except OSError as e:
+        result.errors.append(ConfigFileError(folder, [("", f"cannot read the bundle folder: "
+                                                       f"{e.strerror}")]))
+        return result
     seen: dict[str, Path] = {}
     for path in files:
         try:
             bundle = load_bundle(path, catalog_ids)
         except ConfigFileError as e:
             result.errors.append(e)
+            continue
+        except Exception as e:  # one file never stops the others (or the kiosk)
+            result.errors.append(ConfigFileError(path, [("", unexpected_problem(e))]))
             continue
         if bundle.id in seen:
             result.errors.append(ConfigFileError(path, [

@@ -27,6 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -185,11 +186,43 @@ def parse(text: str) -> tuple[Payload, str, bytes]:
     return payload, body, sig
 
 
+class SeenNonces(Protocol):
+    """Where a verifier records the personal codes it has accepted.
+
+    `claim` records (key id, nonce) and says whether it was new; the record is kept at
+    least until `expires_at` (Unix seconds), after which no verifier accepts the code
+    anyway. On a kiosk it is a file (a restart forgets nothing) and the hall backend (a
+    neighbouring kiosk refuses it too); both block, so a kiosk claims off the GUI thread.
+    """
+
+    def claim(self, key_id: str, nonce: str, expires_at: int) -> bool: ...
+
+
+class MemoryNonces:
+    """The used nonces of this process only, the oldest forgotten beyond `memory` entries:
+    for tools and tests, not for a kiosk (a restart would forget them)."""
+
+    def __init__(self, memory: int = 4096) -> None:
+        self._seen: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._memory = memory
+
+    def claim(self, key_id: str, nonce: str, expires_at: int) -> bool:
+        if (key_id, nonce) in self._seen:
+            return False
+        self._seen[key_id, nonce] = expires_at
+        while len(self._seen) > self._memory:
+            self._seen.popitem(last=False)
+        return True
+
+
 class Verifier:
     """Checks scanned texts against trusted keys, the clock and the codes already used.
 
-    A personal code (kind R) is accepted once per kiosk: replaying the same code, even
-    within its minute, is refused, so a photo of someone's phone cannot be reused.
+    A personal code (kind R) is accepted once: replaying the same code, even within its
+    minute, is refused, so a photo of someone's phone cannot be reused. Which codes were
+    used is the injected `seen` store's to remember. `verify` checks and claims in one
+    call; a kiosk calls `check` on the GUI thread (pure computation) and `claim` on a
+    worker, because the store writes to disk and asks the hall backend.
     """
 
     def __init__(
@@ -200,18 +233,24 @@ class Verifier:
         clock_skew_s: int = 10,
         clock: Callable[[], float] = time.time,
         replay_memory: int = 4096,
+        seen: SeenNonces | None = None,
     ) -> None:
         self._keys = dict(keys)
         self._max_age = max_age_s
         self._skew = clock_skew_s
         self._clock = clock
-        self._seen: OrderedDict[str, int] = OrderedDict()
-        self._memory = replay_memory
+        self._seen: SeenNonces = seen if seen is not None else MemoryNonces(replay_memory)
 
     def add_keys(self, keys: Mapping[str, Ed25519PublicKey]) -> None:
         self._keys.update(keys)
 
     def verify(self, text: str, expected: tuple[Kind, ...] | Kind) -> Payload:
+        payload = self.check(text, expected)
+        self.claim(payload)
+        return payload
+
+    def check(self, text: str, expected: tuple[Kind, ...] | Kind) -> Payload:
+        """Everything but the used-code check: format, kind, signature and time."""
         kinds = (expected,) if isinstance(expected, Kind) else expected
         payload, body, sig = parse(text)
         if payload.kind not in kinds:
@@ -230,15 +269,17 @@ class Verifier:
             raise PayloadRefused(PayloadProblem.MALFORMED, "expires before issued")
         if now > payload.expires + self._skew:
             raise PayloadRefused(PayloadProblem.EXPIRED)
-        if payload.kind is Kind.RESIDENT:
-            if now - payload.issued_at > self._max_age:
-                raise PayloadRefused(PayloadProblem.EXPIRED)
-            if payload.nonce in self._seen:
-                raise PayloadRefused(PayloadProblem.REPLAYED)
-            self._remember(payload)
+        if payload.kind is Kind.RESIDENT and now - payload.issued_at > self._max_age:
+            raise PayloadRefused(PayloadProblem.EXPIRED)
         return payload
 
-    def _remember(self, payload: Payload) -> None:
-        self._seen[payload.nonce] = payload.expires
-        while len(self._seen) > self._memory:
-            self._seen.popitem(last=False)
+    def claim(self, payload: Payload) -> None:
+        """Use up a checked personal code, or PayloadRefused(REPLAYED) if it was used
+        before. Other kinds (tickets, receipts) may be shown any number of times. Blocks
+        on the `seen` store (a kiosk: disk and the hall backend): call it off the GUI thread.
+        """
+        if payload.kind is not Kind.RESIDENT:
+            return
+        # Kept while `check` could still accept the code: until expiry plus the skew.
+        if not self._seen.claim(payload.key_id, payload.nonce, payload.expires + self._skew):
+            raise PayloadRefused(PayloadProblem.REPLAYED)

@@ -19,6 +19,9 @@ class DeliveryService(QObject):
 
     delivered = Signal(str, str)  # kind, key: an item sent later by a retry
     pendingChanged = Signal(int)
+    # key: a ticket request got no answer; the kiosk is finding out whether it was issued.
+    # Emitted on the sending thread, received on the GUI thread (a queued connection).
+    ticketResolving = Signal(str)
 
     def __init__(self, deliverer: Deliverer, queue: TaskQueue, *, retry_ms: int = 5000,
                  parent: QObject | None = None) -> None:
@@ -30,7 +33,13 @@ class DeliveryService(QObject):
         self.timer.timeout.connect(self.drain)
         self.timer.start()
         self._stopped = False
-        self.drain()  # what a crash or power cut left behind goes out first
+        deliverer.on_resolving = self.ticketResolving.emit
+        # Ticket requests the last run left behind belong to nobody at the screen now: they
+        # are cancelled, not sent. Then what a crash or power cut left behind goes out first.
+        queue.submit(deliverer.withdraw_unclaimed, lambda _n: None,
+                     lambda exc: log.warning("ticket withdrawal failed: %s",
+                                             type(exc).__name__))
+        self.drain()
 
     def deliver(
         self,
@@ -42,6 +51,20 @@ class DeliveryService(QObject):
     ) -> None:
         deliverer = self.deliverer
         self.queue.submit(lambda: deliverer.deliver(kind, key, payload), on_result, on_error)
+
+    def claim_ticket(self, key: str) -> None:
+        """The ticket is on the resident's screen: never withdrawn after this."""
+        deliverer = self.deliverer
+        self.queue.submit(lambda: deliverer.claim_ticket(key), lambda _r: None,
+                          lambda exc: log.warning("ticket claim failed: %s",
+                                                  type(exc).__name__))
+
+    def withdraw_ticket(self, key: str, reason: str) -> None:
+        """A ticket issued for a resident who has left before seeing it: cancelled."""
+        deliverer = self.deliverer
+        self.queue.submit(lambda: deliverer.withdraw_ticket(key, reason), lambda _r: None,
+                          lambda exc: log.warning("ticket withdrawal failed: %s",
+                                                  type(exc).__name__))
 
     def drain(self) -> None:
         deliverer = self.deliverer

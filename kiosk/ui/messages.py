@@ -154,6 +154,31 @@ def already_checked_in() -> str:
     return translate("messages", "这个预约已经签到过了，请留意叫号。如未取到号，请联系工作人员。")
 
 
+def check_in_unreachable(hotline: str) -> str:
+    # The check-in may have been recorded with its reply lost: "再试一次" asks again under the
+    # same key, which returns that ticket rather than a second one.
+    return translate(
+        "messages",
+        "暂时无法连接排队系统，签到还没有完成。您的预约仍然有效，再试不会重复取号："
+        "请点“再试一次”。如仍不行，请到服务台请工作人员帮您签到，或拨打 {hotline}。"
+    ).format(hotline=hotline)
+
+
+def check_in_refused(hotline: str) -> str:
+    return translate(
+        "messages",
+        "这个预约暂时无法在本机签到。请到服务台请工作人员帮您，或拨打 {hotline}。"
+    ).format(hotline=hotline)
+
+
+def checked_in_earlier(number: str, category: str, at: str) -> str:
+    return translate(
+        "messages",
+        "这个预约已经签到过了（{at}），您的号码是 {number}（{category}），请留意叫号。"
+        "凭条不在手边，可以点“重新打印凭条”。"
+    ).format(number=number, category=category, at=at)
+
+
 def appointment_explanation(context: object) -> str:
     from kiosk.domain.queue import AppointmentFit
 
@@ -183,6 +208,29 @@ def ticket_unavailable(hotline: str) -> str:
         "暂时无法连接排队系统，这次没有取到号（不会重复取号）。请稍后再点一次，"
         "或到服务台请工作人员帮您取号；也可拨打 {hotline}。"
     ).format(hotline=hotline)
+
+
+def ticket_resolving() -> str:
+    return translate(
+        "messages",
+        "排队系统响应较慢，正在确认您是否已取到号，请稍候，不要离开…"
+    )
+
+
+def ticket_unconfirmed(hotline: str) -> str:
+    return translate(
+        "messages",
+        "排队系统没有回应，这次没有取到号。如果系统已经分配了号码，该号码会作废，不会被叫到。"
+        "请稍后再点一次，或到服务台请工作人员帮您取号；也可拨打 {hotline}。"
+    ).format(hotline=hotline)
+
+
+def anonymous_limit(seconds: int) -> str:
+    return translate(
+        "messages",
+        "刚才不用手机取号的人较多，请稍候再取号：约 {seconds} 秒后可以再取。"
+        "着急的话，请到服务台请工作人员帮您取号。"
+    ).format(seconds=seconds)
 
 
 def application_stored() -> str:

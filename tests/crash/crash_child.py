@@ -4,13 +4,14 @@ through the real outbox, delivery, backend and printer code, forever, until it i
 It prints one line per thing the resident was told (flushed at once), which the parent
 uses as the history to check against the final state:
   ACK application <key> <state>   the resident saw 已提交 / 已暂存
-  ACK ticket <key> <number>       the ticket was on screen
+  ACK ticket <key> <number>       the ticket was on screen (then claimed: never withdrawn)
   PRINTED <number>                its bytes went to the printer
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import uuid
 from pathlib import Path
@@ -36,9 +37,15 @@ def main(data: Path) -> None:
     deliverer = Deliverer(outbox, link)
     printer = Printer(EmulatedPrinter(data / "printed"), PrinterProfile())
     control = os.environ.get("CRASH_CONTROL") == "ack_before_store"
+    # As the kiosk starts: ticket requests the last run left are cancelled (nobody is at the
+    # screen for them), then what it left behind goes out first.
+    deliverer.withdraw_unclaimed()
     outbox._conn.execute("UPDATE outbox SET next_at=0 WHERE state='pending'")
-    deliverer.drain(limit=1000)  # what the last crash left behind goes out first
+    deliverer.drain(limit=1000)
     print("READY", flush=True)
+    if os.environ.get("CRASH_DRAIN_ONLY") == "1":
+        # The last start of a test: it withdraws and sends what the kills left, nothing new.
+        os.kill(os.getpid(), signal.SIGKILL)
     flaky = os.environ.get("CRASH_FLAKY") == "1"
     i = 0
     while True:
@@ -66,6 +73,7 @@ def main(data: Path) -> None:
         if t.state == "done" and t.result is not None:
             issued = issued_ticket(t.result)
             print(f"ACK ticket {tkey} {issued.number}", flush=True)
+            deliverer.claim_ticket(tkey)  # on screen: the resident's from now on
             view = TicketView("crash test", issued.number, "社保", "", issued.ahead,
                               issued.estimated_wait_min, issued.issued_at, "",
                               issued.tracking_code)

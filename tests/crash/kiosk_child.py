@@ -11,6 +11,7 @@ data folder that every run reuses. It prints, flushed at once:
   STORED <kind> <key>          an item is in the outbox (SQLite, committed) before it is sent
   TAPPED rating                the resident pressed 提交评价 (before the rating is stored)
   SHOWN ticket <number>        a ticket number is on the screen
+  SHOWN again <number>         a resident's waiting ticket shown again (scanned once more)
   PRINTED <sha1>               a whole print job went to the printer transport
 
 With `drain` as the second argument it only starts, waits until the outbox has nothing
@@ -81,9 +82,11 @@ def main(data: Path, mode: str, seed: int) -> None:
         say(f"PRINTED {hashlib.sha1(data).hexdigest()}")
 
     transport.write = printed  # type: ignore[method-assign]
+    tickets = kiosk.controller.ticket
     kiosk.window.screenChanged.connect(
-        lambda name: name == "ticket" and kiosk.controller.ticket.ticket is not None
-        and say(f"SHOWN ticket {kiosk.controller.ticket.ticket.number}"))
+        lambda name: name == "ticket" and tickets.ticket is not None
+        and say(f"SHOWN {'again' if tickets.reprint_button.isVisibleTo(tickets) else 'ticket'}"
+                f" {tickets.ticket.number}"))
     # Pressed comes before the click that submits: a tap is announced before its rating.
     kiosk.window.screens["rating"].submit_button.pressed.connect(lambda: say("TAPPED rating"))
     wait_until(lambda: kiosk.window.current().name == "home")

@@ -35,52 +35,55 @@ def run_child(data: Path, env_extra: dict[str, str], kill_after_s: float | None,
               ready_timeout: float = 60.0) -> list[str]:
     """Run the child until it dies (a named crash point) or is killed; return its lines."""
     env = {**os.environ, **env_extra, "PYTHONPATH": str(REPO_ROOT)}
-    proc = subprocess.Popen([sys.executable, str(CHILD), str(data)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
-    lines: list[str] = []
-    ready = threading.Event()
+    with subprocess.Popen([sys.executable, str(CHILD), str(data)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, env=env) as proc:
+        lines: list[str] = []
+        ready = threading.Event()
 
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line.rstrip("\n"))
-            if line.startswith("READY"):
-                ready.set()
+        def read() -> None:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                lines.append(line.rstrip("\n"))
+                if line.startswith("READY"):
+                    ready.set()
 
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    deadline = time.monotonic() + ready_timeout
-    # A named crash point may fire during the start-up drain, before READY: that is a crash
-    # like any other, so stop waiting as soon as the child is gone.
-    while not ready.wait(0.02) and proc.poll() is None:
-        if time.monotonic() > deadline:
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        deadline = time.monotonic() + ready_timeout
+        # A named crash point may fire during the start-up drain, before READY: that is a crash
+        # like any other, so stop waiting as soon as the child is gone.
+        while not ready.wait(0.02) and proc.poll() is None:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise AssertionError("child never became ready")
+        if kill_after_s is not None:
+            time.sleep(kill_after_s)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
             proc.kill()
-            raise AssertionError("child never became ready")
-    if kill_after_s is not None:
-        time.sleep(kill_after_s)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-    try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise AssertionError("child did not reach its crash point") from None
-    reader.join(timeout=10)
-    if proc.returncode != -signal.SIGKILL:
-        err = proc.stderr.read() if proc.stderr else ""
-        raise AssertionError(f"child exited {proc.returncode}: {err[-2000:]}")
-    return lines
+            raise AssertionError("child did not reach its crash point") from None
+        reader.join(timeout=10)
+        if proc.returncode != -signal.SIGKILL:
+            err = proc.stderr.read() if proc.stderr else ""
+            raise AssertionError(f"child exited {proc.returncode}: {err[-2000:]}")
+        return lines
 
 
 def final_state(data: Path) -> tuple[Counter[str], list[tuple[str, str]]]:
-    """Let a last kiosk start send what is pending, then read the backend's rows."""
-    run_child(data, {}, kill_after_s=0.3)
+    """Let a last kiosk start send what is pending, then read the backend's rows (tickets:
+    those still waiting, not the ones withdrawn because nobody was at the screen)."""
+    run_child(data, {"CRASH_DRAIN_ONLY": "1"}, kill_after_s=None)
     conn = sqlite3.connect(data / "backend.sqlite3")
-    refs: Counter[str] = Counter()
-    for (submission,) in conn.execute("SELECT submission FROM applications"):
-        refs[json.loads(submission).get("client_ref", "")] += 1
-    tickets = conn.execute("SELECT day, number FROM tickets").fetchall()
-    conn.close()
+    try:
+        refs: Counter[str] = Counter()
+        for (submission,) in conn.execute("SELECT submission FROM applications"):
+            refs[json.loads(submission).get("client_ref", "")] += 1
+        tickets = conn.execute("SELECT day, number FROM tickets").fetchall()
+    finally:
+        conn.close()
     return refs, tickets
 
 
@@ -104,8 +107,10 @@ def check(history: list[str], refs: Counter[str], tickets: list[tuple[str, str]]
     reissued = [t for t, n in numbers.items() if n > 1]
     shown = [ln.split()[3] for ln in history if ln.startswith("ACK ticket")]
     shown_twice = [n for n, c in Counter(shown).items() if c > 1]
+    # A number in the queue that no screen ever showed: a ticket nobody holds.
+    ghosts = sorted({number for _, number in tickets} - set(shown))
     return {"acked": len(acked), "lost": lost, "doubled": doubled, "reissued": reissued,
-            "tickets_shown_twice": shown_twice, "tickets": len(tickets)}
+            "tickets_shown_twice": shown_twice, "tickets": len(tickets), "ghosts": ghosts}
 
 
 def test_sigkill_loses_and_doubles_nothing(tmp_path):
@@ -123,6 +128,7 @@ def test_sigkill_loses_and_doubles_nothing(tmp_path):
     assert result["lost"] == []
     assert result["doubled"] == []
     assert result["reissued"] == [] and result["tickets_shown_twice"] == []
+    assert result["ghosts"] == [], f"tickets issued with nobody at the screen: {result['ghosts']}"
 
 
 @pytest.mark.parametrize("seed", [1])

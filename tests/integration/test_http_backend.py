@@ -102,7 +102,7 @@ def test_application_waits_in_the_outbox_while_the_server_is_down(http_kiosk, ha
     shown = "\n".join(w.text() for w in result.findChildren(type(result.heading)))
     assert messages.application_stored() in shown
     assert kiosk.outbox.pending()[0] == 1
-    assert "BackendUnreachable" in kiosk.outbox.all_items()[-1].last_error
+    assert "BackendNotReached" in kiosk.outbox.all_items()[-1].last_error  # refused: never sent
     assert hall.applications_of(ORDINARY) == []
     assert len(resident.jobs()) == jobs  # no receipt without a reference
 

@@ -363,7 +363,8 @@ def test_harness_sees_an_exception_in_the_slot(scan_path, monkeypatch):
     def broken(*_a: object) -> payloads.Payload:
         raise RuntimeError("decoder bug")
 
-    monkeypatch.setattr(scan_path.kiosk.controller.verifier, "verify", broken)
+    # `check` is what on_code calls on the GUI thread (the claim runs on a worker).
+    monkeypatch.setattr(scan_path.kiosk.controller.verifier, "check", broken)
     with pytest.raises(AssertionError, match="exception escaped"):
         scan_path.emit("YW1.anything")
 

@@ -532,7 +532,7 @@ def test_every_screen_in_english(kiosk_factory, resident_at, qtbot, orientation,
 
 @pytest.mark.parametrize("orientation", ["landscape", "portrait"])
 def test_maintenance_screens_in_english(kiosk_factory, qtbot, tmp_path, orientation):
-    from tests.integration.test_maintenance import Technician, config_with_pin
+    from tests.integration.test_maintenance import PIN, WRONG_PIN, Technician, config_with_pin
 
     toml = config_with_pin(tmp_path / "config", broken_bundle=True)
     kiosk = kiosk_factory(config_file=toml, orientation=orientation)
@@ -541,10 +541,10 @@ def test_maintenance_screens_in_english(kiosk_factory, qtbot, tmp_path, orientat
     choose_english(kiosk, t)
     t.gesture()
     check("maintenance_pin")
-    t.enter_pin("135799")
+    t.enter_pin(WRONG_PIN)
     assert "Wrong PIN" in t.mc.pin_screen.message.text()
     check("maintenance_pin")
-    t.enter_pin("246810")
+    t.enter_pin(PIN)
     t.wait_screen("maintenance")
     s = t.mc.screen
     for key in ("printer", "camera", "link", "errors", "config", "stats", "bundles", "exit"):

@@ -14,7 +14,7 @@ Modules:
   validate      checks of what callers pass (ValueError for a caller's bug)
   idempotency   storing and finding idempotency keys
   seeding       the demo residents and the daily demo appointments
-  residents, appointments, tickets, applications, ratings_help, usage_events
+  residents, appointments, tickets, applications, ratings_help, usage_events, nonces
                 the operations, one module per subject
 
 The package may import the standard library, sqlite3, cryptography, `kiosk.common`,

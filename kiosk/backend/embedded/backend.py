@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kiosk.backend.embedded.applications import Applications
 from kiosk.backend.embedded.appointments import Appointments
 from kiosk.backend.embedded.connection import ThreadConnections
+from kiosk.backend.embedded.nonces import Nonces
 from kiosk.backend.embedded.ratings_help import RatingsAndHelp
 from kiosk.backend.embedded.residents import Residents
 from kiosk.backend.embedded.schema import migrate
@@ -26,7 +27,7 @@ from kiosk.domain.payloads import Kind, public_key_b64, sign
 
 
 class EmbeddedBackend(Residents, Appointments, Tickets, Applications, RatingsAndHelp,
-                      UsageEvents):
+                      UsageEvents, Nonces):
     """SQLite implementation of `kiosk.backend.interface.Backend`, plus staff tools.
 
     Threads: one sqlite3 connection per thread (threading.local). The object is built on

@@ -7,7 +7,7 @@ import sqlite3
 from kiosk.backend.embedded.connection import immediate
 from kiosk.backend.interface import BackendError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 # Each entry upgrades the schema from version n-1 to n, in one transaction together with
 # PRAGMA user_version. Append new versions; never edit a released one.
@@ -152,6 +152,35 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
             kiosk_id   TEXT NOT NULL
         )""",
         "CREATE INDEX stat_events_by_day ON stat_events (day, kind, flow)",
+    ),
+    3: (
+        # Ticket requests cancelled by their idempotency key (cancel_ticket_request): a key
+        # here is never issued, and the ticket it had already been issued (nobody holds it:
+        # the kiosk restarted, or gave up after a timeout) was moved out of `tickets` so no
+        # queue figure, "ahead" count or call counts it. Kept for the 服务指数 and staff.
+        """CREATE TABLE ticket_cancellations (
+            key          TEXT PRIMARY KEY,
+            day          TEXT NOT NULL,
+            at           TEXT NOT NULL,
+            reason       TEXT NOT NULL,
+            ticket_id    TEXT,
+            number       TEXT,
+            category     TEXT
+        )""",
+        "CREATE INDEX ticket_cancellations_by_day ON ticket_cancellations (day)",
+        # The waiting ticket of a resident in a category (one person, one number).
+        "CREATE INDEX tickets_by_resident ON tickets (resident_id, day, category, status)",
+    ),
+    4: (
+        # Personal codes (随申码) used at any kiosk of the hall, until the code expires
+        # (claim_nonce): the same code shown at the neighbouring kiosk is refused.
+        """CREATE TABLE used_nonces (
+            key_id     TEXT NOT NULL,
+            nonce      TEXT NOT NULL,
+            expires_at INTEGER NOT NULL,
+            PRIMARY KEY (key_id, nonce)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX used_nonces_expiry ON used_nonces (expires_at)",
     ),
 }
 

@@ -17,13 +17,13 @@ import sqlite3
 
 from kiosk.backend.embedded.base import EmbeddedStore, stored_time
 from kiosk.backend.embedded.connection import immediate
-from kiosk.backend.embedded.validate import MAX_KEY_LENGTH
+from kiosk.backend.embedded.validate import MAX_KEY_LENGTH, check_key, check_token
 from kiosk.backend.interface import (
-    BackendError,
     IdempotencyConflict,
     IssuedTicket,
     QueueFigures,
     TicketRequest,
+    TicketRequestCancelled,
 )
 from kiosk.common.clock import SHANGHAI
 from kiosk.domain.payloads import Kind, sign
@@ -62,8 +62,13 @@ class Tickets(EmbeddedStore):
     def issue_ticket(self, request: TicketRequest, idempotency_key: str) -> IssuedTicket:
         """Allocate the next number of the request's category and lane, today.
 
+        A resident who already has a waiting ticket today in the category gets that ticket
+        back (`already_waiting`, with the people ahead of it now), not a second number: one
+        person, one number, whichever kiosk or code they come with.
+
         Raises ValueError for an unknown category or an empty key (a bug in the caller, not
-        a backend fault), IdempotencyConflict for a key reused with another request.
+        a backend fault), IdempotencyConflict for a key reused with another request,
+        TicketRequestCancelled for a key that `cancel_ticket_request` cancelled.
         """
         if not idempotency_key or len(idempotency_key) > MAX_KEY_LENGTH:
             raise ValueError(f"idempotency key must be 1..{MAX_KEY_LENGTH} characters")
@@ -79,6 +84,12 @@ class Tickets(EmbeddedStore):
         with self._errors():
             conn = self._conn()
             with immediate(conn):
+                # A request the kiosk gave up on (a restart, an unanswered timeout) may
+                # arrive late, held up in the network: it must not issue a number for nobody.
+                if conn.execute("SELECT 1 FROM ticket_cancellations WHERE key = ?",
+                                (idempotency_key,)).fetchone() is not None:
+                    raise TicketRequestCancelled(
+                        "this ticket request was cancelled; it is not issued")
                 # Looked up under the write lock: two retries of one press racing each
                 # other see each other's row and return one ticket.
                 seen = conn.execute(
@@ -95,53 +106,82 @@ class Tickets(EmbeddedStore):
                         "SELECT * FROM tickets WHERE ticket_id = ?", (seen["result_ref"],)
                     ).fetchone()
                     if row is None:
-                        raise BackendError("idempotency key refers to a missing ticket")
-                    return self._ticket_from_row(row)
+                        # Withdrawn under the key that issued it, which this one found.
+                        raise TicketRequestCancelled("the ticket was withdrawn")
+                    if self._issuing_key(conn, row["ticket_id"]) == idempotency_key:
+                        return self._ticket_from_row(row)
+                    return self._waiting_now(conn, row)
 
-                series = (self._catalog.priority_prefix if request.priority else "") + (
-                    category.prefix
-                )
-                n = conn.execute(
-                    "INSERT INTO queue_counters (day, series, last_number) VALUES (?, ?, 1)"
-                    " ON CONFLICT (day, series) DO UPDATE SET last_number = last_number + 1"
-                    " RETURNING last_number",
-                    (day.isoformat(), series),
-                ).fetchone()[0]
-                number = f"{series}{n:03d}"  # A001..A999, then A1000
+                if request.resident_id is not None:
+                    held = conn.execute(
+                        "SELECT * FROM tickets WHERE resident_id = ? AND day = ?"
+                        " AND category = ? AND status = 'waiting' ORDER BY seq LIMIT 1",
+                        (request.resident_id, day.isoformat(), category.id),
+                    ).fetchone()
+                    if held is not None:
+                        # The key is remembered too: its retry returns the same answer.
+                        conn.execute(
+                            "INSERT INTO idempotency_keys (key, operation, request,"
+                            " result_ref, created_at) VALUES (?, 'issue_ticket', ?, ?, ?)",
+                            (idempotency_key, request_json, held["ticket_id"],
+                             now.isoformat()),
+                        )
+                        return self._waiting_now(conn, held)
 
-                # Priority tickets are called first, so only priority ones precede a
-                # priority ticket; everyone waiting precedes an ordinary one.
-                ahead = conn.execute(
-                    "SELECT COUNT(*) FROM tickets WHERE day = ? AND category = ?"
-                    " AND status = 'waiting' AND (priority = 1 OR ? = 0)",
-                    (day.isoformat(), category.id, int(request.priority)),
-                ).fetchone()[0]
-                # round() first so 3 * 7.0 / 3 = 7.000000000000001 does not become 8.
-                wait = math.ceil(round(ahead * category.minutes_per_ticket / category.windows, 6))
-
-                ticket_id = _new_ticket_id()
-                end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(),
-                                                 tzinfo=SHANGHAI)
-                issued_s = int(now.timestamp())
-                tracking = sign(
-                    self._key, self._key_id, Kind.TICKET, ticket_id,
-                    issued_at=issued_s,
-                    lifetime_s=max(1, int(end_of_day.timestamp()) - issued_s),
-                )
-                conn.execute(
-                    "INSERT INTO tickets (ticket_id, day, number, category, priority,"
-                    " priority_reason, resident_id, kiosk_id, appointment_id, ahead,"
-                    " estimated_wait_min, issued_at, tracking_code)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (ticket_id, day.isoformat(), number, category.id, int(request.priority),
-                     request.priority_reason, request.resident_id, request.kiosk_id,
-                     request.appointment_id, ahead, wait, now.isoformat(), tracking),
-                )
+                ticket = self._allocate(conn, request, now)
                 conn.execute(
                     "INSERT INTO idempotency_keys (key, operation, request, result_ref,"
                     " created_at) VALUES (?, 'issue_ticket', ?, ?, ?)",
-                    (idempotency_key, request_json, ticket_id, now.isoformat()),
+                    (idempotency_key, request_json, ticket.ticket_id, now.isoformat()),
                 )
+        return ticket
+
+    def _allocate(self, conn: sqlite3.Connection, request: TicketRequest,
+                  now: dt.datetime) -> IssuedTicket:
+        """The next number of the request's category and lane today, inserted under the
+        caller's write transaction: issue_ticket's, or 预约签到's, whose check-in and
+        priority ticket are committed together (kiosk/backend/embedded/appointments.py)."""
+        category = self._catalog.get(request.category)  # KeyError: the caller checks
+        day = now.date()
+        series = (self._catalog.priority_prefix if request.priority else "") + (
+            category.prefix
+        )
+        n = conn.execute(
+            "INSERT INTO queue_counters (day, series, last_number) VALUES (?, ?, 1)"
+            " ON CONFLICT (day, series) DO UPDATE SET last_number = last_number + 1"
+            " RETURNING last_number",
+            (day.isoformat(), series),
+        ).fetchone()[0]
+        number = f"{series}{n:03d}"  # A001..A999, then A1000
+
+        # Priority tickets are called first, so only priority ones precede a
+        # priority ticket; everyone waiting precedes an ordinary one.
+        ahead = conn.execute(
+            "SELECT COUNT(*) FROM tickets WHERE day = ? AND category = ?"
+            " AND status = 'waiting' AND (priority = 1 OR ? = 0)",
+            (day.isoformat(), category.id, int(request.priority)),
+        ).fetchone()[0]
+        # round() first so 3 * 7.0 / 3 = 7.000000000000001 does not become 8.
+        wait = math.ceil(round(ahead * category.minutes_per_ticket / category.windows, 6))
+
+        ticket_id = _new_ticket_id()
+        end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(),
+                                         tzinfo=SHANGHAI)
+        issued_s = int(now.timestamp())
+        tracking = sign(
+            self._key, self._key_id, Kind.TICKET, ticket_id,
+            issued_at=issued_s,
+            lifetime_s=max(1, int(end_of_day.timestamp()) - issued_s),
+        )
+        conn.execute(
+            "INSERT INTO tickets (ticket_id, day, number, category, priority,"
+            " priority_reason, resident_id, kiosk_id, appointment_id, ahead,"
+            " estimated_wait_min, issued_at, tracking_code)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (ticket_id, day.isoformat(), number, category.id, int(request.priority),
+             request.priority_reason, request.resident_id, request.kiosk_id,
+             request.appointment_id, ahead, wait, now.isoformat(), tracking),
+        )
         return IssuedTicket(
             ticket_id=ticket_id,
             number=number,
@@ -153,6 +193,76 @@ class Tickets(EmbeddedStore):
             issued_at=now,
             tracking_code=tracking,
         )
+
+    @staticmethod
+    def _issuing_key(conn: sqlite3.Connection, ticket_id: str) -> str | None:
+        """The key that allocated a ticket: the first of the keys that returned it (later
+        ones found it already waiting)."""
+        row = conn.execute(
+            "SELECT key FROM idempotency_keys WHERE operation = 'issue_ticket'"
+            " AND result_ref = ? ORDER BY rowid LIMIT 1", (ticket_id,)).fetchone()
+        return None if row is None else str(row["key"])
+
+    def _waiting_now(self, conn: sqlite3.Connection, row: sqlite3.Row) -> IssuedTicket:
+        """A waiting ticket shown again: the people ahead of it now, not when it was issued.
+
+        Priority tickets are called first: a priority ticket has the earlier priority ones
+        ahead; an ordinary one has every earlier ticket and every priority one.
+        """
+        ahead = conn.execute(
+            "SELECT COUNT(*) FROM tickets WHERE day = ? AND category = ? AND status = 'waiting'"
+            " AND seq != ? AND ((priority = 1 AND (? = 0 OR seq < ?))"
+            " OR (priority = 0 AND ? = 0 AND seq < ?))",
+            (row["day"], row["category"], row["seq"], row["priority"], row["seq"],
+             row["priority"], row["seq"]),
+        ).fetchone()[0]
+        try:
+            category = self._catalog.get(row["category"])
+            wait = math.ceil(round(ahead * category.minutes_per_ticket / category.windows, 6))
+        except KeyError:  # staff removed the category from the catalog since
+            wait = row["estimated_wait_min"]
+        return dataclasses.replace(self._ticket_from_row(row), ahead=ahead,
+                                   estimated_wait_min=wait, already_waiting=True)
+
+    def cancel_ticket_request(self, idempotency_key: str, reason: str = "timeout") -> str | None:
+        """Make the request with this key unissuable; withdraw the ticket it issued, if any.
+
+        A ticket this key only found (the resident's earlier one, `already_waiting`) is not
+        this request's and stays; so does one already called (someone was served).
+        """
+        check_key(idempotency_key)
+        check_token("reason", reason, required=True)
+        now = self._now().replace(microsecond=0)
+        with self._errors():
+            conn = self._conn()
+            with immediate(conn):
+                done = conn.execute("SELECT number FROM ticket_cancellations WHERE key = ?",
+                                    (idempotency_key,)).fetchone()
+                if done is not None:
+                    return None if done["number"] is None else str(done["number"])
+                seen = conn.execute(
+                    "SELECT operation, result_ref FROM idempotency_keys WHERE key = ?",
+                    (idempotency_key,)).fetchone()
+                if seen is not None and seen["operation"] != "issue_ticket":
+                    raise IdempotencyConflict(
+                        "this idempotency key was already used for another request")
+                row = None
+                if seen is not None and self._issuing_key(
+                        conn, seen["result_ref"]) == idempotency_key:
+                    row = conn.execute(
+                        "SELECT * FROM tickets WHERE ticket_id = ? AND status = 'waiting'",
+                        (seen["result_ref"],)).fetchone()
+                if row is not None:
+                    conn.execute("DELETE FROM tickets WHERE seq = ?", (row["seq"],))
+                conn.execute(
+                    "INSERT INTO ticket_cancellations (key, day, at, reason, ticket_id, number,"
+                    " category) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (idempotency_key, now.date().isoformat(), now.isoformat(), reason,
+                     None if row is None else row["ticket_id"],
+                     None if row is None else row["number"],
+                     None if row is None else row["category"]),
+                )
+        return None if row is None else str(row["number"])
 
     @staticmethod
     def _ticket_from_row(row: sqlite3.Row) -> IssuedTicket:

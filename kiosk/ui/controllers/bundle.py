@@ -241,15 +241,17 @@ class BundleController(QObject):
                 or wiz.current.kind is not StepKind.IDENTIFY or wiz.identified or self._busy):
             return
         try:
-            payload = self.ctx.verifier.verify(text, Kind.RESIDENT)
+            payload = self.ctx.verifier.check(text, Kind.RESIDENT)
         except PayloadRefused as refused:
             self.wizard_screen.show_problem(messages.payload_problem(refused.problem))
             return
         self._busy = True
         backend = self.ctx.backend
+        verifier = self.ctx.verifier
         rid = payload.reference
 
         def lookup() -> tuple[set[str], dict[str, str]] | None:
+            verifier.claim(payload)  # a personal code is used once (disk, hall)
             resident = backend.identify(rid)
             if resident is None:
                 return None
@@ -283,6 +285,9 @@ class BundleController(QObject):
 
     def _identify_failed(self, exc: BaseException) -> None:
         self._busy = False
+        if isinstance(exc, PayloadRefused):  # a personal code used before
+            self.wizard_screen.show_problem(messages.payload_problem(exc.problem))
+            return
         log.warning("identify failed: %s", type(exc).__name__)
         self.wizard_screen.show_problem(messages.backend_unavailable())
 

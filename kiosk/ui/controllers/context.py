@@ -88,6 +88,7 @@ class KioskContext:
     stats_queue: TaskQueue
     session: Session = field(default_factory=Session)
     center_name_en: str = ""  # English tickets and screens; center_name if empty
+    anonymous_tickets_per_minute: int = 6  # [queue] in the config, declared there
     modes: ModeSettings = field(default_factory=ModeSettings)
     # Replaceable (tests put fakes here); read at each use, never kept by a controller.
     speech: SpeechEngine = field(default_factory=NullSpeech)

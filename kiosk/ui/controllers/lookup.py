@@ -6,10 +6,17 @@ import logging
 
 from PySide6.QtCore import QObject
 
-from kiosk.backend.interface import AlreadyCheckedIn, ApplicationSummary
+from kiosk.backend.interface import (
+    AlreadyCheckedIn,
+    ApplicationSummary,
+    BackendError,
+    CheckIn,
+    IdempotencyConflict,
+)
 from kiosk.domain.payloads import Kind, PayloadRefused
 from kiosk.domain.queue import AppointmentFit
 from kiosk.domain.text import Bilingual
+from kiosk.domain.ticket import TicketView, ticket_document
 from kiosk.services import flows
 from kiosk.ui import messages
 from kiosk.ui.controllers.context import KioskContext
@@ -46,11 +53,12 @@ class QueryController(QObject):
         if self.ctx.window.current().name != ScreenName.QUERY_SCAN or self._busy:
             return
         try:
-            payload = self.ctx.verifier.verify(text, (Kind.RECEIPT, Kind.RESIDENT))
+            payload = self.ctx.verifier.check(text, (Kind.RECEIPT, Kind.RESIDENT))
         except PayloadRefused as refused:
             self.scan.show_problem(messages.payload_problem(refused.problem))
             return
         backend = self.ctx.backend
+        verifier = self.ctx.verifier
         ref = payload.reference
         if payload.kind is Kind.RECEIPT:
             def work() -> list[ApplicationSummary]:
@@ -58,6 +66,7 @@ class QueryController(QObject):
                 return [found] if found is not None else []
         else:
             def work() -> list[ApplicationSummary]:
+                verifier.claim(payload)  # a personal code is used once (disk, hall)
                 return backend.applications_of(ref)
         self._busy = True
         self.ctx.backend_queue.submit(work, self._found, self._failed)
@@ -81,11 +90,19 @@ class QueryController(QObject):
 
     def _failed(self, exc: BaseException) -> None:
         self._busy = False
+        if isinstance(exc, PayloadRefused):  # a personal code used before
+            self.scan.show_problem(messages.payload_problem(exc.problem))
+            return
         log.warning("query failed: %s", type(exc).__name__)
         self.scan.show_problem(messages.backend_unavailable())
 
 
 class CheckInController(QObject):
+    """预约签到: scan, then, on time, one backend call that checks in and issues the priority
+    ticket together. The call's idempotency key is made when the code is accepted and
+    reused by every retry of that scan, so a reply lost after the backend committed is
+    answered, on retry, with the ticket it committed."""
+
     def __init__(self, ctx: KioskContext, tickets: TakeNumberController) -> None:
         super().__init__(ctx.window)
         self.ctx = ctx
@@ -99,8 +116,17 @@ class CheckInController(QObject):
         ctx.scanner.codeScanned.connect(self.on_code)
         self.scan.noPhoneChosen.connect(self.ordinary)
         self.result.ordinaryChosen.connect(self.ordinary)
+        self.result.retryChosen.connect(self.retry)
+        self.result.printChosen.connect(self.reprint)
         self.result.doneChosen.connect(lambda: ctx.window.go_home("home"))
+        ctx.printing.jobFinished.connect(self._print_done)
+        ctx.printing.jobFailed.connect(self._print_failed)
+        ctx.window.sessionEnded.connect(self._session_ended)
         self._busy = False
+        # The scan being checked in (its resident) and its key, until it has an answer.
+        self._attempt: tuple[flows.ResidentContext, str] | None = None
+        self._earlier: TicketView | None = None  # an earlier check-in's ticket, to reprint
+        self._print_job: int | None = None
 
     def open(self) -> None:
         self.ctx.start_flow("check_in")
@@ -114,21 +140,32 @@ class CheckInController(QObject):
                                            if context else "")
         self.ctx.window.go(ScreenName.CATEGORY)
 
+    def _session_ended(self, _reason: str) -> None:
+        # A call still on its way answers a session that is gone: it is dropped (the
+        # backend has the ticket; the resident's next scan is shown it).
+        self._attempt = None
+        self._earlier = None
+        self._print_job = None
+
     def on_code(self, text: str) -> None:
         if self.ctx.window.current().name != ScreenName.CHECKIN_SCAN or self._busy:
             return
         try:
-            payload = self.ctx.verifier.verify(text, Kind.RESIDENT)
+            payload = self.ctx.verifier.check(text, Kind.RESIDENT)
         except PayloadRefused as refused:
             self.scan.show_problem(messages.payload_problem(refused.problem))
             return
         backend = self.ctx.backend
+        verifier = self.ctx.verifier
         now = self.ctx.clock()
         rid = payload.reference
+
+        def lookup() -> flows.ResidentContext | None:
+            verifier.claim(payload)  # a personal code is used once (disk, hall)
+            return flows.identify_resident(backend, rid, now)
+
         self._busy = True
-        self.ctx.backend_queue.submit(
-            lambda: flows.identify_resident(backend, rid, now), self._identified, self._failed
-        )
+        self.ctx.backend_queue.submit(lookup, self._identified, self._failed)
 
     def _identified(self, context: flows.ResidentContext | None) -> None:
         self._busy = False
@@ -139,37 +176,100 @@ class CheckInController(QObject):
             return
         self.ctx.scan_accepted()  # the cue, as for 扫码取号
         self.ctx.session.context = context
-        appt = context.appointment
-        if appt is not None and context.appointment_fit is AppointmentFit.ON_TIME:
-            key = self.ctx.new_key()
-            backend = self.ctx.backend
-            self._busy = True
-            self.ctx.backend_queue.submit(
-                lambda: backend.check_in(appt.appointment_id, key),
-                lambda _r: self._checked_in(context),
-                lambda exc: self._check_in_failed(context, exc),
-            )
+        if context.appointment is not None and context.appointment_fit is AppointmentFit.ON_TIME:
+            self._attempt = (context, self.ctx.new_key())
+            self._check_in()
             return
         self.ctx.end_flow("flow_finished")
         self.result.show_explanation(messages.appointment_explanation(context))
         self.ctx.window.go(ScreenName.CHECKIN_RESULT)
 
-    def _checked_in(self, context: flows.ResidentContext) -> None:
-        self._busy = False
-        assert context.appointment is not None
-        self.ctx.end_flow("flow_finished")
-        self.tickets.issue_for(context, context.appointment.category)
+    def retry(self) -> None:
+        """再试一次 after an unanswered check-in: the same scan, so the same key."""
+        self._check_in()
 
-    def _check_in_failed(self, context: flows.ResidentContext, exc: BaseException) -> None:
+    def _check_in(self) -> None:
+        if self._attempt is None or self._busy:
+            return
+        context, key = self._attempt
+        assert context.appointment is not None
+        appointment_id = context.appointment.appointment_id
+        backend = self.ctx.backend
+        kiosk_id = self.ctx.kiosk_id
+        session = self.ctx.session
+        self._busy = True
+        self.result.set_busy(True)
+
+        def answered(result: CheckIn) -> None:
+            self._settled()
+            if self.ctx.session is session:
+                self._checked_in(result, context)
+
+        def failed(exc: BaseException) -> None:
+            self._settled()
+            if self.ctx.session is session:
+                self._check_in_failed(exc)
+
+        self.ctx.backend_queue.submit(
+            lambda: backend.check_in(appointment_id, kiosk_id, key), answered, failed)
+
+    def _settled(self) -> None:
         self._busy = False
-        if isinstance(exc, AlreadyCheckedIn):
-            self.result.show_explanation(messages.already_checked_in())
-        else:
-            log.warning("check-in failed: %s", type(exc).__name__)
-            self.result.show_explanation(messages.backend_unavailable())
+        self.result.set_busy(False)
+
+    def _checked_in(self, result: CheckIn, context: flows.ResidentContext) -> None:
+        self._attempt = None
+        self.ctx.end_flow("flow_finished")
+        if not result.earlier:
+            self.tickets.show_issued(result.ticket, context)
+            return
+        # Checked in before (another scan, another kiosk): its ticket, not "already".
+        lang = self.ctx.session.language
+        view = flows.ticket_view(result.ticket, self.ctx.catalog, context=context,
+                                 center_name=self.ctx.center_name_for(lang), language=lang)
+        self._earlier = view
+        self.ctx.session.rating_target = ("ticket", view.number)
+        self.result.show_earlier(messages.checked_in_earlier(
+            view.number, view.category_title, f"{view.issued_at:%H:%M}"))
         self.ctx.window.go(ScreenName.CHECKIN_RESULT)
+
+    def _check_in_failed(self, exc: BaseException) -> None:
+        log.warning("check-in failed: %s", type(exc).__name__)
+        if isinstance(exc, AlreadyCheckedIn):  # a hall server of the previous API
+            self._attempt = None
+            self.result.show_refused(messages.already_checked_in())
+        elif isinstance(exc, BackendError) and not isinstance(exc, IdempotencyConflict):
+            # Unreachable, timed out, or the reply lost: the check-in may have been
+            # committed. The attempt is kept, so 再试一次 asks again with the same key.
+            self.result.show_unreachable(messages.check_in_unreachable(self.ctx.hotline))
+        else:  # unknown appointment, a refused request: no retry can fix it
+            self._attempt = None
+            self.result.show_refused(messages.check_in_refused(self.ctx.hotline))
+        self.ctx.window.go(ScreenName.CHECKIN_RESULT)
+
+    def reprint(self) -> None:
+        """重新打印凭条 for an earlier check-in's ticket."""
+        if self._earlier is None or self._print_job is not None:
+            return
+        self.result.show_status(self.tr("正在打印凭条…"))
+        self._print_job = self.ctx.printing.print_document(ticket_document(self._earlier))
+
+    def _print_done(self, job: int, _report: object) -> None:
+        if job == self._print_job:
+            self._print_job = None
+            self.result.show_status(self.tr("请取走凭条，留意叫号。"))
+
+    def _print_failed(self, job: int, code: str, _hint: str) -> None:
+        if job == self._print_job:
+            held = self.ctx.printing.is_held(job)
+            if not held:  # a held job prints by itself when the printer recovers
+                self._print_job = None
+            self.result.show_status(messages.printer_problem(code, held=held))
 
     def _failed(self, exc: BaseException) -> None:
         self._busy = False
+        if isinstance(exc, PayloadRefused):  # a personal code used before
+            self.scan.show_problem(messages.payload_problem(exc.problem))
+            return
         log.warning("check-in lookup failed: %s", type(exc).__name__)
         self.scan.show_problem(messages.backend_unavailable())

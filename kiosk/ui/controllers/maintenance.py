@@ -2,7 +2,7 @@
 
 Residents must not find the screen, so there is no button: five taps within four seconds on
 the top bar's title while Home shows open the PIN screen. The PIN is checked by `PinGuard`
-(salted scrypt, lockout kept on disk) on its own worker thread, because scrypt is meant to
+(salted Argon2id, lockout kept on disk) on its own worker thread, because the hash is meant to
 be slow (docs/PERFORMANCE.md) and the GUI must not stutter. Every technician action is
 logged at INFO as one `maintenance: ...` line without personal data, so an audit can tell
 who-did-what-when from the terminal's log and the staff rota.
@@ -34,7 +34,7 @@ from kiosk.common.exitcodes import EXIT_LEFT_KIOSK_MODE, EXIT_RESTART
 from kiosk.config.loader import SECRET_KEYS, ConfigFileError
 from kiosk.config.schema import KioskConfig
 from kiosk.domain import payloads
-from kiosk.domain.pin import PinGuard, PinResult, PinStatus
+from kiosk.domain.pin import STATE_FILE_NAME, PinGuard, PinResult, PinStatus
 from kiosk.hardware.printer.errors import PrinterError, PrinterStatus
 from kiosk.services.tasks import TaskQueue
 from kiosk.ui.log_buffer import LogBuffer, install_log_buffer
@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 GESTURE_TAPS = 5
 GESTURE_WINDOW_S = 4.0
 REFRESH_MS = 1000
-PIN_STATE_FILE = "maintenance-pin-state.json"
+PIN_STATE_FILE = STATE_FILE_NAME
 OBJECT_NAME = "maintenanceController"
 
 

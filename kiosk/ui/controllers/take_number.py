@@ -7,12 +7,15 @@ runs every slow step on a task queue, so a hanging backend or printer never free
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
+import math
+from collections import deque
 
 from PySide6.QtCore import QObject, QTimer
 
-from kiosk.backend.interface import QueueFigures
-from kiosk.delivery.deliverer import Delivery, issued_ticket
+from kiosk.backend.interface import IssuedTicket, QueueFigures
+from kiosk.delivery.deliverer import UNRESOLVED, Delivery, issued_ticket
 from kiosk.domain.payloads import Kind, PayloadRefused
 from kiosk.domain.ticket import TicketView, ticket_document
 from kiosk.services import flows
@@ -51,6 +54,8 @@ class TakeNumberController(QObject):
         self._identifying = False
         self._print_job: int | None = None
         self._ticket_key: str | None = None
+        # When this kiosk issued its recent tickets without a phone (the per-minute limit).
+        self._anonymous_issued: deque[dt.datetime] = deque()
 
         theme = window.theme
         self.home = HomeScreen(theme, ctx.catalog, ctx.center_name,
@@ -72,6 +77,8 @@ class TakeNumberController(QObject):
         self.scan.noPhoneChosen.connect(self.choose_without_phone)
         self.category.categoryChosen.connect(self.issue)
         self.ticket.doneChosen.connect(lambda: window.go_home("home"))
+        self.ticket.reprintChosen.connect(self._reprint)
+        ctx.delivery.ticketResolving.connect(self._resolving)
         window.screenChanged.connect(self._screen_changed)
         window.sessionEnded.connect(self._session_ended)
         # After _session_ended: the session is replaced before the language goes back.
@@ -133,7 +140,7 @@ class TakeNumberController(QObject):
         if self.window.current().name != ScreenName.SCAN or self._identifying:
             return
         try:
-            payload = self.verifier.verify(text, Kind.RESIDENT)
+            payload = self.verifier.check(text, Kind.RESIDENT)
         except PayloadRefused as refused:
             log.info("code refused: %s", refused.problem.value)
             self.scan.show_problem(messages.payload_problem(refused.problem))
@@ -141,8 +148,15 @@ class TakeNumberController(QObject):
         self._identifying = True
         self.scan.show_status(self.tr("正在查询，请稍候…"))
         now = self.clock()
+        verifier = self.verifier
+
+        def lookup() -> flows.ResidentContext | None:
+            # Used up first (this kiosk's file, then the hall): disk and network, so here.
+            verifier.claim(payload)
+            return flows.identify_resident(self.backend, payload.reference, now)
+
         self.backend_queue.submit(
-            lambda: flows.identify_resident(self.backend, payload.reference, now),
+            lookup,
             self._identified,
             self._identify_failed,
         )
@@ -163,8 +177,12 @@ class TakeNumberController(QObject):
 
     def _identify_failed(self, exc: BaseException) -> None:
         self._identifying = False
-        log.warning("identify failed: %s", type(exc).__name__)
         self.scan.show_status("")
+        if isinstance(exc, PayloadRefused):  # used before: here, before a restart, or nearby
+            log.info("code refused: %s", exc.problem.value)
+            self.scan.show_problem(messages.payload_problem(exc.problem))
+            return
+        log.warning("identify failed: %s", type(exc).__name__)
         self.scan.show_problem(messages.backend_unavailable())
 
     def on_camera_state(self, state: str) -> None:
@@ -179,59 +197,139 @@ class TakeNumberController(QObject):
                 view.set_unavailable(problem)
 
     # --- the ticket -------------------------------------------------------------------
-    def issue_for(self, context: flows.ResidentContext | None, category_id: str) -> None:
-        """Issue a ticket from another flow (预约签到) for a known category."""
+    def show_issued(self, issued: IssuedTicket, context: flows.ResidentContext | None) -> None:
+        """A ticket another flow already has from the backend (预约签到: issued together with
+        the check-in), shown and printed as this flow's own."""
         self.session.context = context
-        self.issue(category_id)
-
-    def issue(self, category_id: str) -> None:
-        # One key per tap on this screen: a repeated request (double tap, retry) returns the
-        # same ticket from the backend instead of a second number.
-        if self._ticket_key is None:
-            self._ticket_key = self.ctx.new_key()
-        key = self._ticket_key
-        context = self.session.context
-        session = self.session
-        request = flows.ticket_request(context, category_id=category_id, kiosk_id=self.kiosk_id)
-        self.category.show_problem("")
-        self.ctx.delivery.deliver(
-            "ticket", key, dataclasses.asdict(request),
-            lambda d: self._delivered(d, context) if self.session is session else None,
-            self._issue_failed,
-        )
-
-    def _delivered(self, delivery: Delivery, context: flows.ResidentContext | None) -> None:
-        if delivery.state != "done" or delivery.result is None:
-            log.warning("ticket not issued: %s", delivery.error or delivery.state)
-            self._ticket_key = None  # that request is dropped; a new tap is a new request
-            self.category.set_busy(False)
-            self.category.show_problem(messages.ticket_unavailable(self.ctx.hotline))
-            return
         ticket = flows.ticket_view(
-            issued_ticket(delivery.result), self.catalog, context=context,
+            issued, self.catalog, context=context,
             center_name=self.ctx.center_name_for(self.session.language),
             language=self.session.language,
         )
         session = self.session
-        # The QR modules are computed on the worker: pure Python too slow for the GUI thread.
+        # The QR modules are computed on the worker, as in _delivered.
         self.ctx.render_queue.submit(
             lambda: screen_qr_matrix(ticket.tracking_code),
             lambda _m: self._issued(ticket) if self.session is session else None,
             lambda _e: self._issued(ticket) if self.session is session else None,
         )
 
-    def _issued(self, ticket: TicketView) -> None:
+    def issue(self, category_id: str) -> None:
+        context = self.session.context
+        if context is None and self._ticket_key is None:
+            wait_s = self._anonymous_wait_s()
+            if wait_s > 0:
+                log.info("anonymous ticket limit reached; next in %d s", wait_s)
+                self.category.set_busy(False)
+                self.category.show_problem(messages.anonymous_limit(wait_s))
+                return
+        # One key per tap on this screen: a repeated request (double tap, retry) returns the
+        # same ticket from the backend instead of a second number.
+        if self._ticket_key is None:
+            self._ticket_key = self.ctx.new_key()
+        key = self._ticket_key
+        session = self.session
+        request = flows.ticket_request(context, category_id=category_id, kiosk_id=self.kiosk_id)
+        self.category.show_problem("")
+        self.ctx.delivery.deliver(
+            "ticket", key, dataclasses.asdict(request),
+            lambda d: self._answered(d, context, session),
+            self._issue_failed,
+        )
+
+    def _anonymous_wait_s(self) -> int:
+        """Seconds until this kiosk may issue another ticket without a phone (0: now)."""
+        now = self.clock()
+        window = dt.timedelta(minutes=1)
+        recent = self._anonymous_issued
+        while recent and now - recent[0] >= window:
+            recent.popleft()
+        if len(recent) < self.ctx.anonymous_tickets_per_minute:
+            return 0
+        return max(1, math.ceil((recent[0] + window - now).total_seconds()))
+
+    def _resolving(self, key: str) -> None:
+        if key == self._ticket_key and self.window.current().name == ScreenName.CATEGORY:
+            self.category.show_problem(messages.ticket_resolving())
+
+    def _answered(self, delivery: Delivery, context: flows.ResidentContext | None,
+                  session: Session) -> None:
+        if self.session is session:
+            self._delivered(delivery, context)
+        elif delivery.state == "done" and delivery.result is not None:
+            self._left_before_seeing(delivery.key, delivery.result)
+
+    def _left_before_seeing(self, key: str, result: dict[str, object]) -> None:
+        # The resident left (Home, idle) before the number was on screen: nobody holds it.
+        # A ticket they already held before stays theirs.
+        if not result.get("already_waiting"):
+            log.info("ticket issued after its resident left; withdrawn")
+            self.ctx.delivery.withdraw_ticket(key, "left")
+
+    def _delivered(self, delivery: Delivery, context: flows.ResidentContext | None) -> None:
+        if delivery.state != "done" or delivery.result is None:
+            log.warning("ticket not issued: %s", delivery.error or delivery.state)
+            self._ticket_key = None  # that request is dropped; a new tap is a new request
+            self.category.set_busy(False)
+            self.category.show_problem(
+                messages.ticket_unconfirmed(self.ctx.hotline) if delivery.error == UNRESOLVED
+                else messages.ticket_unavailable(self.ctx.hotline))
+            return
+        issued = issued_ticket(delivery.result)
+        ticket = flows.ticket_view(
+            issued, self.catalog, context=context,
+            center_name=self.ctx.center_name_for(self.session.language),
+            language=self.session.language,
+        )
+        session = self.session
+        key = delivery.key
+        result = delivery.result
+
+        def show(_matrix: object) -> None:
+            if self.session is session:
+                self._issued(ticket, key, already_waiting=issued.already_waiting)
+            else:
+                self._left_before_seeing(key, result)
+
+        # The QR modules are computed on the worker: pure Python too slow for the GUI thread.
+        self.ctx.render_queue.submit(lambda: screen_qr_matrix(ticket.tracking_code), show, show)
+
+    def _issued(self, ticket: TicketView, key: str | None = None, *,
+                already_waiting: bool = False) -> None:
+        """Show (and print) a ticket; `key`: its outbox request, claimed once on screen."""
         # Only for the session that asked: a resident who left (Home, idle) gets nothing shown.
         self._ticket_key = None
         self.session.rating_target = ("ticket", ticket.number)
         self.ctx.end_flow("flow_finished")
-        log.info("ticket %s issued (%s)", ticket.number, ticket.priority_reason or "ordinary")
+        log.info("ticket %s %s (%s)", ticket.number,
+                 "shown again" if already_waiting else "issued",
+                 ticket.priority_reason or "ordinary")
+        if self.session.context is None and not already_waiting:
+            self._anonymous_issued.append(self.clock())
         self.ticket.show_ticket(ticket)
-        self.ticket.set_print_status(self.tr("正在打印凭条…"))
+        self.ticket.set_already_waiting(already_waiting)
         self.ticket.show_print_problem("")
         self.window.go(ScreenName.TICKET, remember=False)
-        self._print_job = self.printing.print_document(ticket_document(ticket))
+        if key is not None:
+            # On screen: the resident holds it now, and a restart never withdraws it.
+            self.ctx.delivery.claim_ticket(key)
+        if already_waiting:
+            # Their paper may be in their pocket: printed again only if they ask.
+            self.ticket.set_print_status("")
+            self._print_job = None
+        else:
+            self.ticket.set_print_status(self.tr("正在打印凭条…"))
+            self._print_job = self.printing.print_document(ticket_document(ticket))
         self.ticket_timer.start()
+
+    def _reprint(self) -> None:
+        ticket = self.ticket.ticket
+        if ticket is None:
+            return
+        self.ticket.reprint_button.setEnabled(False)  # one reprint per tap, not a pile
+        self.ticket.set_print_status(self.tr("正在打印凭条…"))
+        self.ticket.show_print_problem("")
+        self._print_job = self.printing.print_document(ticket_document(ticket))
 
     def _issue_failed(self, exc: BaseException) -> None:
         log.warning("ticket failed: %s", type(exc).__name__)

@@ -18,6 +18,7 @@ class TicketScreen(Screen):
     has_back = False  # the number is taken; going back would suggest taking another
     doneChosen = Signal()
     rateChosen = Signal()
+    reprintChosen = Signal()
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(theme, parent)
@@ -34,6 +35,11 @@ class TicketScreen(Screen):
         self.done_button.clicked.connect(self.doneChosen)
         self.rate_button = ActionButton()
         self.rate_button.clicked.connect(self.rateChosen)
+        # Only for a ticket the resident already held (scanned again): printed on request.
+        self.reprint_button = ActionButton()
+        self.reprint_button.clicked.connect(self.reprintChosen)
+        self.reprint_button.hide()
+        self._already_waiting = False
         if theme.portrait:
             # Its full width, not its size hint: centred at the hint's width, a wrapped
             # line (a long English center name) would not get the height it needs.
@@ -46,6 +52,7 @@ class TicketScreen(Screen):
             # Stacked; side by side in elder mode, where the card's larger type needs the
             # height.
             self._buttons = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+            self._buttons.addWidget(self.reprint_button)
             self._buttons.addWidget(self.rate_button)
             self._buttons.addWidget(self.done_button)
             self.layout_.addLayout(self._buttons)
@@ -58,6 +65,7 @@ class TicketScreen(Screen):
             side.addWidget(self.print_status)
             side.addWidget(self.print_problem)
             side.addStretch(1)
+            side.addWidget(self.reprint_button)
             side.addWidget(self.rate_button)
             side.addWidget(self.done_button)
             row.addLayout(side, 2)
@@ -96,7 +104,9 @@ class TicketScreen(Screen):
             self.show_ticket(self.ticket)
 
     def retranslate(self) -> None:
-        self.heading.setText(self.tr("取号成功"))
+        self.heading.setText(self.tr("您已取过号，这是您的号码") if self._already_waiting
+                             else self.tr("取号成功"))
+        self.reprint_button.setText(self.tr("重新打印凭条"))
         self.done_button.setText(self.tr("完成，返回首页"))
         self.rate_button.setText(self.tr("评价本次服务"))
         if self.ticket is not None:
@@ -162,8 +172,16 @@ class TicketScreen(Screen):
         if text:
             self.announced.emit(text, True)
 
+    def set_already_waiting(self, already: bool) -> None:
+        """A ticket the resident already held: said so, and a reprint offered."""
+        self._already_waiting = already
+        self.reprint_button.setVisible(already)
+        self.reprint_button.setEnabled(True)
+        self.retranslate()
+
     def clear(self) -> None:
         self.ticket = None
+        self.set_already_waiting(False)
         self.card.clear()
         self.print_status.clear()
         self.print_status.hide()

@@ -564,3 +564,25 @@ def test_hall_hours_clock_keeps_the_date_and_runs_from_ten() -> None:
     late_at_night = on_wall[seed.DEMO_RESIDENTS["appointment_passed"]]
     # The reason the clock exists: on the wall clock the "passed" role is still on time.
     assert appointment_fit(late_at_night.start, late_at_night.end, night) is AppointmentFit.ON_TIME
+
+
+# --------------------------------------------------------------- personal codes, once
+
+
+def test_claim_nonce_once_for_the_hall_across_reopen_and_pruned_after_expiry(
+    open_backend: OpenBackend, clock: FakeClock
+) -> None:
+    backend = open_backend()
+    expires = int(clock.time()) + 70
+    assert backend.claim_nonce("demo", "nonce-hall-1", expires) is True
+    assert backend.claim_nonce("demo", "nonce-hall-1", expires) is False
+    assert backend.claim_nonce("other", "nonce-hall-1", expires) is True
+    backend.close()
+    backend = open_backend()  # the hall server restarted
+    assert backend.claim_nonce("demo", "nonce-hall-1", expires) is False
+    clock.advance(seconds=71)
+    assert backend.claim_nonce("demo", "nonce-hall-2", expires + 71) is True
+    conn = backend._conn()
+    assert conn.execute("SELECT count(*) FROM used_nonces").fetchone()[0] == 1
+    with pytest.raises(ValueError):
+        backend.claim_nonce("demo", "bad nonce!", expires)

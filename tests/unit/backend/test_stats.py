@@ -18,6 +18,7 @@ from kiosk.backend.stats import StatsError, export_stats
 from kiosk.cli.stats import stats_command, stats_csv
 from kiosk.common.clock import SHANGHAI
 from kiosk.domain.catalog import Catalog
+from tests.helpers.backend import write_v1_ticket
 from tests.helpers.clock import FakeClock
 
 PHONE = "13900001234"
@@ -57,7 +58,9 @@ class Session:
 
     def take_number(self, category: str, reason: str, seconds: float) -> str:
         self.event("flow_started", "take_number")
-        ticket = self.ticket(category, reason, seed.DEMO_RESIDENTS["ordinary"])
+        # One person, one waiting number a category: the 80+ lane is another resident.
+        who = seed.DEMO_RESIDENTS["aged_85" if reason == "age" else "ordinary"]
+        ticket = self.ticket(category, reason, who)
         self.event("flow_finished", "take_number", "ticket", seconds)
         return ticket
 
@@ -107,8 +110,8 @@ def play_sessions(backend: EmbeddedBackend, clock: FakeClock) -> None:
     clock.at(D3, 11)
     s.event("flow_started", "check_in")
     [appointment] = backend.appointments_on(seed.DEMO_RESIDENTS["appointment_today"], D3)
-    backend.check_in(appointment.appointment_id, s.key())
-    s.ticket("household", "appointment", seed.DEMO_RESIDENTS["appointment_today"])
+    # The check-in issues the appointment's priority ticket (in its category) itself.
+    backend.check_in(appointment.appointment_id, "K01", s.key())
     s.event("flow_finished", "check_in", "ticket", 20)
     s.event("fault", "take_number", "printer:paper_out")
     s.event("fault", "take_number", "printer:paper_out")
@@ -134,10 +137,10 @@ EXPECTED_CSV = """\
 section,key,subkey,value
 period,from,,2024-06-03
 period,to,,2024-06-04
-tickets,household,priority:appointment,1
 tickets,medical_insurance,ordinary,1
 tickets,social_security,ordinary,2
 tickets,social_security,priority:age,1
+tickets,social_security,priority:appointment,1
 applications,birth,submitted,1
 applications,retirement,submitted,1
 bundles,birth,started,2
@@ -258,8 +261,8 @@ def test_a_version_1_file_is_read_without_being_changed(
         old = EmbeddedBackend(db, catalog, signing_key=Ed25519PrivateKey.generate(),
                               key_id="k", clock=lambda: dt.datetime(2024, 6, 3, 9,
                                                                     tzinfo=SHANGHAI))
-        old.issue_ticket(TicketRequest("other", False, "", None, "K01"), "old")
         old.close()
+    write_v1_ticket(db, dt.datetime(2024, 6, 3, 9, tzinfo=SHANGHAI), "other", "G")
     rows = export_stats(db, D3, D3)
     assert {"section": "tickets", "key": "other", "subkey": "ordinary", "value": 1} in rows
     assert [r for r in rows if r["section"] == "ratings"][-1]["value"] == 0

@@ -1,6 +1,8 @@
 """Config validation: each kind of mistake gets one message naming file, key and expectation;
 randomly broken config files always get one."""
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +12,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.cli import main
+from kiosk.config.checked import load_checked_config
 from kiosk.config.loader import ConfigFileError, load_config
+from tests.helpers.hostile_files import (
+    HOSTILE_TOML,
+    HUGE_HEX,
+    LONG,
+    mutated,
+    rare_toml,
+    toml_ish,
+)
 from tests.helpers.paths import CATALOG_FILE, SHIPPED_CONFIG
 
 SHIPPED = SHIPPED_CONFIG
@@ -161,3 +172,93 @@ def test_fuzzed_config_files_give_a_clear_message(tmp_path, data):
         load_config(path)
     except ConfigFileError as e:
         assert str(path) in e.message() and e.problems
+
+
+# ------------------------------------------------------------------ files that stopped the kiosk
+# What each hostile file's message says (beside the file's name).
+HOSTILE_TOML_PROBLEMS = {
+    "too long an integer": f"{len(LONG)} digits",
+    "huge hexadecimal integer": "digits",
+    "deep arrays": "nested too deeply",
+    "deep inline tables": "nested too deeply",
+    "impossible date": "Invalid date",
+    "null character in a path": "paths.catalog: holds a null character",
+    "byte order mark and garbage": "TOML syntax error",
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_TOML))
+def test_a_hostile_config_file_is_refused_by_check_config(tmp_path, capsys, case):
+    path = write(tmp_path, KEYS + HOSTILE_TOML[case])
+    code, err = check(path, capsys)
+    assert code == 2 and str(path) in err and "Traceback" not in err
+    assert HOSTILE_TOML_PROBLEMS[case] in err
+
+
+def test_a_too_long_number_is_named_with_its_line(tmp_path, capsys):
+    path = write(tmp_path, KEYS + f"[session]\nidle_timeout_s = {LONG}\n")
+    code, err = check(path, capsys)
+    assert code == 2 and f"session.idle_timeout_s: at line 4: a number with {len(LONG)} digits" \
+        in err
+
+
+def test_a_huge_number_is_named_without_printing_it(tmp_path, capsys):
+    path = write(tmp_path, KEYS + f"[session]\nidle_timeout_s = {HUGE_HEX}\n")
+    code, err = check(path, capsys)
+    assert code == 2 and "session.idle_timeout_s" in err and "digits" in err
+    assert len(err) < 1000
+
+
+@pytest.mark.parametrize("old, new, problem", [
+    ("idle_timeout_s = 60", f"idle_timeout_s = {LONG}", f"{len(LONG)} digits"),
+    ("rate = -0.2", "rate = " + "[" * 5000 + "]" * 5000, "nested too deeply"),
+    ('data_dir = "../var"', 'data_dir = "../v\\u0000ar"', "paths.data_dir: holds a null"),
+], ids=["too long a number", "deep arrays", "null character in a path"])
+def test_run_refuses_a_config_the_parser_cannot_read_without_traceback(tmp_path, old, new,
+                                                                       problem):
+    """The shipped config (a demo, so nothing else is refused) with one edit that once ended
+    `kiosk run` with a traceback and exit 1, which systemd restarts into the same end."""
+    text = SHIPPED_TEXT.replace(old, new, 1)
+    assert text != SHIPPED_TEXT
+    path = _ConfigFolder(tmp_path).write(text)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk", "run", "--config", str(path), "--exit-when-ready"],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr and str(path) in proc.stderr
+    assert problem in proc.stderr
+    assert not (tmp_path / "var").exists()  # refused before anything was started
+
+
+class _ConfigFolder:
+    """The shipped config folder copied once per test; each example rewrites kiosk.toml."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.folder = tmp_path / "config"
+        if not self.folder.exists():
+            shutil.copytree(SHIPPED.parent, self.folder)
+        self.path = self.folder / "kiosk.toml"
+
+    def write(self, content: str | bytes) -> Path:
+        if isinstance(content, bytes):
+            self.path.write_bytes(content)
+        else:
+            self.path.write_text(content, encoding="utf-8", errors="surrogatepass")
+        return self.path
+
+
+@settings(max_examples=150, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                 HealthCheck.function_scoped_fixture])
+@given(content=st.one_of(mutated(SHIPPED_TEXT, st.one_of(toml_ish, rare_toml)),
+                         mutated(SHIPPED_TEXT, rare_toml), toml_ish, st.binary(max_size=300)))
+def test_fuzzed_config_files_are_checked_or_refused_never_a_traceback(tmp_path, content):
+    """Everything `kiosk run` and `check-config` check (config, devices, catalog): a config
+    or a ConfigFileError naming the file, never another exception."""
+    path = _ConfigFolder(tmp_path).write(content)
+    try:
+        load_checked_config(path)
+    except ConfigFileError as e:
+        assert e.problems and str(e.path) in e.message()

@@ -23,7 +23,6 @@ from kiosk.backend import seed
 from kiosk.backend.embedded import EmbeddedBackend
 from kiosk.backend.http_server import BackendHTTPServer, serve
 from kiosk.backend.interface import (
-    AlreadyCheckedIn,
     ApplicationStatus,
     BackendError,
     IdempotencyConflict,
@@ -116,21 +115,79 @@ def test_ticket_round_trip_and_idempotency(client, embedded):
     assert client.queue_figures()["social_security"].waiting == 1
     with pytest.raises(IdempotencyConflict):
         client.issue_ticket(ticket_request(priority=True, priority_reason="age"), "press-1")
-    second = client.issue_ticket(ticket_request(), "press-2")
+    second = client.issue_ticket(ticket_request(resident_id="R0002"), "press-2")
     assert second.number == "A002"
+    again = client.issue_ticket(ticket_request(), "press-4")  # scanned again: his own
+    assert again.number == "A001" and again.already_waiting
     with pytest.raises(ValueError, match="category"):
         client.issue_ticket(ticket_request(category="no_such_thing"), "press-3")
 
 
+def test_a_ticket_request_is_cancelled_by_its_key_over_http(client, embedded):
+    from kiosk.backend.interface import TicketRequestCancelled
+
+    issued = client.issue_ticket(ticket_request(resident_id=None), "press-1")
+    assert client.cancel_ticket_request("press-1", "timeout") == issued.number
+    assert client.queue_figures()["social_security"].waiting == 0
+    with pytest.raises(TicketRequestCancelled):
+        client.issue_ticket(ticket_request(resident_id=None), "press-1")  # arrives late
+    assert client.cancel_ticket_request("press-2") is None  # before it was ever issued
+    with pytest.raises(TicketRequestCancelled):
+        client.issue_ticket(ticket_request(resident_id=None), "press-2")
+    assert embedded.queue_figures()["social_security"].waiting == 0
+
+
 def test_check_in_round_trip(client, embedded):
     appointment = client.appointments_on(APPOINTED, T0.date())[0]
-    client.check_in(appointment.appointment_id, "checkin-1")
-    client.check_in(appointment.appointment_id, "checkin-1")  # the same press again: fine
+    first = client.check_in(appointment.appointment_id, "KIOSK-01", "checkin-1")
+    assert not first.earlier and first.ticket.priority_reason == "appointment"
+    assert first.ticket.issued_at.tzinfo is SHANGHAI
+    # The same scan again (its reply was lost): the same ticket.
+    assert client.check_in(appointment.appointment_id, "KIOSK-01", "checkin-1") == first
     assert client.appointments_on(APPOINTED, T0.date())[0].checked_in_at == T0
-    with pytest.raises(AlreadyCheckedIn):
-        client.check_in(appointment.appointment_id, "checkin-2")
+    # Another scan, at another kiosk: the ticket the appointment got, shown again.
+    again = client.check_in(appointment.appointment_id, "KIOSK-02", "checkin-2")
+    assert again.earlier and again.ticket == first.ticket
+    assert embedded.check_in(appointment.appointment_id, "KIOSK-02", "checkin-2") == again
     with pytest.raises(NotFound):
-        client.check_in("NO-SUCH-APPOINTMENT", "checkin-3")
+        client.check_in("NO-SUCH-APPOINTMENT", "KIOSK-01", "checkin-3")
+    with pytest.raises(IdempotencyConflict):
+        client.check_in("NO-SUCH-APPOINTMENT", "KIOSK-01", "checkin-1")
+    with pytest.raises(ValueError, match="kiosk"):
+        client.check_in(appointment.appointment_id, "", "checkin-4")
+
+
+def test_check_in_reply_lost_after_the_commit(server, embedded, monkeypatch):
+    """The hall commits the check-in and its ticket, then fails before its reply: the retry
+    with the same key gets that ticket, and no second one is issued."""
+    import kiosk.backend.http_server as http_server
+
+    real = embedded.check_in
+    lost = {"left": 1}
+
+    def commit_then_drop(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if lost["left"]:
+            lost["left"] -= 1
+            # After the commit: the kiosk gets an error instead of its ticket.
+            raise ConnectionResetError("reply lost")
+        return result
+
+    monkeypatch.setattr(embedded, "check_in", commit_then_drop)
+    monkeypatch.setattr(http_server.log, "exception", lambda *a, **k: None)
+    appointment = embedded.appointments_on(APPOINTED, T0.date())[0]
+    c = HttpBackend(server.url, connect_timeout_s=1.0, read_timeout_s=2.0)
+    try:
+        with pytest.raises(BackendError):
+            c.check_in(appointment.appointment_id, "KIOSK-01", "scan-1")
+        retried = c.check_in(appointment.appointment_id, "KIOSK-01", "scan-1")
+    finally:
+        c.close()
+    assert not retried.earlier
+    rows = embedded._conn().execute(
+        "SELECT number FROM tickets WHERE appointment_id = ?",
+        (appointment.appointment_id,)).fetchall()
+    assert [r["number"] for r in rows] == [retried.ticket.number]
 
 
 def test_applications_round_trip_and_idempotency(client, embedded):
@@ -190,7 +247,8 @@ def test_outbox_delivers_through_http_once_the_server_is_back(tmp_path, embedded
     payload = {"resident_id": ORDINARY, "submission": SUBMISSION, "processing_days": 5}
     try:
         stored = deliverer.deliver("application", "app-key", payload)
-        assert stored.state == "pending" and stored.error == "BackendUnreachable"
+        # Refused: it never left the kiosk, so it cannot have been applied.
+        assert stored.state == "pending" and stored.error == "BackendNotReached"
         srv = serve(embedded, "127.0.0.1", port)
         try:
             outbox._conn.execute("UPDATE outbox SET next_at = 0")
@@ -429,7 +487,8 @@ def test_redirects_are_not_followed(canned):
 def test_idempotency_key_header_on_writes_only(canned):
     client = canned(200, {"ok": True})
     client.rate(4, ("fast",), "none", None, "KIOSK-01", "rate-key-1")
-    client.check_in("APPT1", "checkin-key-1")
+    with pytest.raises(BackendReplyError):  # {"ok": true} is no check-in's ticket
+        client.check_in("APPT1", "KIOSK-01", "checkin-key-1")
     with pytest.raises(BackendReplyError):
         client.queue_figures()
     (m1, p1, h1), (m2, p2, h2), (m3, _, h3) = client.canned.requests
@@ -555,3 +614,15 @@ def test_a_reply_that_stalls_mid_body_is_a_read_timeout_naming_the_configured_li
     assert type(info.value) is BackendTimeout
     assert message.startswith("backend GET /v1/queue at http://127.0.0.1:"), message
     assert message.endswith(": no answer within 0.5 s (read timeout)"), message
+
+
+def test_claim_nonce_is_hall_wide(server, client, embedded):
+    """Two kiosks of one hall: a personal code used at one is refused at the other."""
+    expires = int(T0.timestamp()) + 70
+    neighbour = HttpBackend(server.url, connect_timeout_s=1.0, read_timeout_s=2.0)
+    try:
+        assert client.claim_nonce("demo", "nonce-http-1", expires) is True
+        assert neighbour.claim_nonce("demo", "nonce-http-1", expires) is False
+        assert embedded.claim_nonce("demo", "nonce-http-1", expires) is False
+    finally:
+        neighbour.close()

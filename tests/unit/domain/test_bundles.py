@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from kiosk.backend.seed import LICENSE_TITLES
@@ -21,6 +23,15 @@ from kiosk.domain.bundles import (
     schema_reference,
 )
 from kiosk.domain.catalog import load_catalog
+from tests.helpers.hostile_files import (
+    HOSTILE_BYTES,
+    HOSTILE_YAML,
+    HUGE_HEX,
+    LONG,
+    mutated,
+    rare_yaml,
+    yaml_ish,
+)
 from tests.helpers.paths import BUNDLES_DIR, CATALOG_FILE
 
 BUNDLES = BUNDLES_DIR
@@ -392,3 +403,129 @@ def test_check_bundles_with_a_broken_catalog(tmp_path, capsys):
     catalog.write_text("categories: 3\n", encoding="utf-8")
     assert check_bundles_command(str(tmp_path), str(catalog)) == 2
     assert "categories" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ files that stopped the kiosk
+def shipped_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "bundles"
+    folder.mkdir()
+    for name in SHIPPED:
+        shutil.copy(BUNDLES / f"{name}.yaml", folder)
+    return folder
+
+
+def break_birth(folder: Path, line: str) -> Path:
+    """birth.yaml with `line` after its `order:` line (line 18 of the shipped file), or in
+    its place if it is an `order:` line too."""
+    path = folder / "birth.yaml"
+    lines = path.read_text("utf-8").splitlines()
+    at = next(i for i, text in enumerate(lines) if text.startswith("order:"))
+    if line.startswith("order:"):
+        lines[at] = line
+    else:
+        lines.insert(at + 1, line)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("line, key, expected", [
+    ("effective_from: 2026-02-30", "effective_from", "not a real date or time: '2026-02-30'"),
+    ("effective_from: 2026-02-30 08:00:00", "effective_from", "YYYY-MM-DD"),
+    (f"trips_saved: {LONG}", "trips_saved", f"a number with {len(LONG)} digits"),
+    (f"order: {HUGE_HEX}", "order", "9999 (found a number of about 24083 digits)"),
+], ids=["impossible date", "impossible date and time", "too long a number", "huge number"])
+def test_one_broken_file_is_reported_and_the_other_bundles_load(tmp_path, line, key, expected):
+    """An unquoted impossible date, or too long a number, in one bundle file once ended
+    `kiosk run` with a traceback (and systemd restarted it into the same crash)."""
+    path = break_birth(shipped_folder(tmp_path), line)
+    result = load_bundles(path.parent, CATALOG_IDS)
+    assert [b.id for b in result.bundles] == [b for b in SHIPPED if b != "birth"]
+    [error] = result.errors
+    assert error.path == path
+    message = error.message()
+    assert f"{key}:" in message and expected in message and len(message) < 1000
+
+
+def test_check_bundles_reports_an_impossible_date_with_its_line(tmp_path, capsys):
+    path = break_birth(shipped_folder(tmp_path), "effective_from: 2026-02-30")
+    assert check_bundles_command(str(path.parent), str(CATALOG)) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "line 19" in err and "quotes" in err
+    assert f"1 broken file(s); {len(SHIPPED) - 1} bundle(s) OK" in err
+
+
+@pytest.mark.parametrize("option", [{"id": [1]}, {"id": {"a": 1}}, {"id": None}, "yes"])
+def test_an_odd_option_id_is_a_problem_not_a_crash(tmp_path, option):
+    data = minimal()
+    data["questions"][0]["options"] = [option]
+    _, msg = problems(tmp_path, data)
+    assert "questions[0].options[0]" in msg
+
+
+def test_aliases_that_multiply_the_work_are_refused_at_once(tmp_path):
+    """Six options each adding 200 materials, in 200 aliased questions: a few kilobytes
+    that made the schema check walk 240,000 values and report as many problems."""
+    text = (
+        "x_option: &o {id: a, label: {zh: 甲, en: A}, then: {add_materials: ["
+        + ", ".join(["1"] * 200) + "]}}\n"
+        "x_question: &q {id: q1, kind: choice, text: {zh: 问, en: Q}, "
+        "options: [*o, *o, *o, *o, *o, *o]}\n"
+        "questions: [" + ", ".join(["*q"] * 200) + "]\n"
+    )
+    _, msg = problems(tmp_path, text)
+    assert "aliases" in msg and "1 problem(s)" in msg
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_YAML))
+def test_every_hostile_yaml_file_is_one_clear_error(tmp_path, case):
+    path, msg = problems(tmp_path, HOSTILE_YAML[case])
+    assert str(path) in msg and len(msg) < 3000
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_BYTES))
+def test_a_file_that_is_not_utf8_text_is_one_clear_error(tmp_path, case):
+    path = tmp_path / "sample.yaml"
+    path.write_bytes(HOSTILE_BYTES[case])
+    result = load_bundles(tmp_path, CATALOG_IDS)
+    assert not result.bundles and "UTF-8" in result.errors[0].message()
+
+
+def test_an_unreadable_folder_is_reported(tmp_path):
+    result = load_bundles(tmp_path / "a\x00b", CATALOG_IDS)
+    assert not result.bundles and result.errors
+
+
+SHIPPED_TEXTS = {name: (BUNDLES / f"{name}.yaml").read_text("utf-8") for name in SHIPPED}
+BUNDLE_FUZZ = settings(max_examples=150, deadline=None, database=None,
+                       suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                              HealthCheck.function_scoped_fixture])
+
+
+@BUNDLE_FUZZ
+@given(data=st.data())
+def test_fuzzed_bundle_files_give_a_clear_message_and_spare_the_others(tmp_path, data):
+    """A shipped bundle with random edits (or random text, or random bytes) among the other
+    shipped ones: a bundle or a ConfigFileError naming that file, never another exception;
+    the other bundles always load."""
+    name = data.draw(st.sampled_from(SHIPPED))
+    content = data.draw(st.one_of(
+        mutated(SHIPPED_TEXTS[name], st.one_of(yaml_ish, rare_yaml)),
+        mutated(SHIPPED_TEXTS[name], rare_yaml),
+        yaml_ish,
+        st.binary(max_size=300),
+    ))
+    folder = tmp_path / "bundles"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    for other in SHIPPED:
+        if other != name:
+            (folder / f"{other}.yaml").write_text(SHIPPED_TEXTS[other], encoding="utf-8")
+    path = folder / f"{name}.yaml"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8", errors="surrogatepass")
+    result = load_bundles(folder, CATALOG_IDS)
+    assert {b.id for b in result.bundles} >= set(SHIPPED) - {name}
+    for error in result.errors:
+        assert error.path == path and error.problems and str(path) in error.message()

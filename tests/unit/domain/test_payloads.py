@@ -87,3 +87,35 @@ def test_sign_refuses_references_outside_the_format(key):
         p.sign(key, "k1", Kind.RESIDENT, "张三")
     with pytest.raises(ValueError):
         p.sign(key, "k.1", Kind.RESIDENT, "R1")
+
+
+class _Ledger:
+    """A used-nonce store shared by two verifiers, as a kiosk's disk is shared by its runs."""
+
+    def __init__(self) -> None:
+        self.claims: dict[tuple[str, str], int] = {}
+
+    def claim(self, key_id: str, nonce: str, expires_at: int) -> bool:
+        if (key_id, nonce) in self.claims:
+            return False
+        self.claims[key_id, nonce] = expires_at
+        return True
+
+
+def test_a_used_nonce_is_refused_by_any_verifier_that_shares_the_store(key):
+    """The kiosk restarted (a new Verifier) or a second kiosk: the store, not the process,
+    remembers the code; `check` alone uses nothing up, `claim` does."""
+    ledger = _Ledger()
+    text = p.sign(key, "k1", Kind.RESIDENT, "R0001", issued_at=NOW - 5)
+    first = p.Verifier({"k1": key.public_key()}, clock=lambda: NOW, seen=ledger)
+    payload = first.check(text, Kind.RESIDENT)
+    assert ledger.claims == {}  # checked on the GUI thread: nothing written yet
+    first.claim(payload)
+    # Kept until the code can no longer be accepted anywhere (expiry plus the clock skew).
+    assert ledger.claims == {("k1", payload.nonce): payload.expires + 10}
+    after_restart = p.Verifier({"k1": key.public_key()}, clock=lambda: NOW, seen=ledger)
+    assert after_restart.check(text, Kind.RESIDENT) == payload  # still a sound code...
+    with pytest.raises(PayloadRefused) as info:
+        after_restart.claim(payload)  # ...but already used
+    assert info.value.problem is PayloadProblem.REPLAYED
+    assert refused(after_restart, text) is PayloadProblem.REPLAYED

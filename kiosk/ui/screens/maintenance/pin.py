@@ -17,7 +17,7 @@ from kiosk.ui.screens.maintenance.parts import show_message
 from kiosk.ui.theme import Theme
 from kiosk.ui.widgets.keypad import Keypad, apply_key
 
-PIN_MAX_LEN = 12  # kiosk.domain.pin accepts 6-12 digits
+PIN_MAX_LEN = 12  # kiosk.domain.pin: PIN_MAX_DIGITS (10-12 digits; 6-12 for an old scrypt hash)
 MASK = "●"
 
 

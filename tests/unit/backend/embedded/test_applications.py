@@ -19,16 +19,23 @@ from kiosk.backend.embedded.schema import SCHEMA_VERSION
 from kiosk.backend.interface import (
     RATING_LEVELS,
     RATING_REASONS,
-    AlreadyCheckedIn,
     ApplicationStatus,
     Backend,
+    BackendError,
     IdempotencyConflict,
     NotFound,
     TicketRequest,
 )
 from kiosk.domain.catalog import Catalog
 from kiosk.domain.payloads import Kind, PayloadProblem, PayloadRefused, Verifier, load_public_keys
-from tests.helpers.backend import BANK_CARD, PHONE, OpenBackend, submission, submit
+from tests.helpers.backend import (
+    BANK_CARD,
+    PHONE,
+    OpenBackend,
+    submission,
+    submit,
+    write_v1_ticket,
+)
 from tests.helpers.clock import MONDAY_MORNING, FakeClock
 
 T0 = MONDAY_MORNING
@@ -315,34 +322,94 @@ def _appointment_today(backend: EmbeddedBackend) -> str:
     return appointment.appointment_id
 
 
-def test_check_in_once(backend: EmbeddedBackend, open_backend: OpenBackend,
-                       clock: FakeClock) -> None:
+def test_check_in_issues_its_priority_ticket_in_one_call(
+        backend: EmbeddedBackend, open_backend: OpenBackend, clock: FakeClock) -> None:
     appointment_id = _appointment_today(backend)
-    backend.check_in(appointment_id, "scan-1")
+    first = backend.check_in(appointment_id, "K01", "scan-1")
+    assert not first.earlier
+    ticket = first.ticket
+    assert ticket.priority and ticket.priority_reason == "appointment"
+    assert ticket.category == "social_security" and ticket.number == "YA001"
+    assert ticket.issued_at == T0
     clock.advance(minutes=1)
-    backend.check_in(appointment_id, "scan-1")  # a retry of the same scan: nothing happens
-    with pytest.raises(AlreadyCheckedIn, match="10:00"):
-        backend.check_in(appointment_id, "scan-2")
+    # A retry of the same scan (its reply was lost): the same answer, nothing new.
+    assert backend.check_in(appointment_id, "K01", "scan-1") == first
+    # Another scan, another kiosk: the ticket the appointment got, never a second one.
+    again = backend.check_in(appointment_id, "K02", "scan-2")
+    assert again.earlier and again.ticket == ticket
+    assert backend.check_in(appointment_id, "K02", "scan-2") == again
+    assert backend.queue_figures()["social_security"].priority_waiting == 1
     backend.close()
     reopened = open_backend()
     [appointment] = reopened.appointments_on(
         seed.DEMO_RESIDENTS["appointment_today"], T0.date()
     )
     assert appointment.checked_in_at == T0
-    with pytest.raises(AlreadyCheckedIn):
-        reopened.check_in(appointment_id, "scan-3")
+    assert reopened.check_in(appointment_id, "K01", "scan-1") == first
+    assert reopened.check_in(appointment_id, "K01", "scan-3").ticket == ticket
+
+
+def test_check_in_finds_the_appointments_ticket_from_take_a_number(
+        backend: EmbeddedBackend) -> None:
+    """An on-time appointment's priority ticket taken through 扫码取号 is its ticket."""
+    appointment_id = _appointment_today(backend)
+    taken = backend.issue_ticket(TicketRequest(
+        "social_security", True, "appointment", seed.DEMO_RESIDENTS["appointment_today"],
+        "K01", appointment_id), "press-1")
+    checked = backend.check_in(appointment_id, "K01", "scan-1")
+    assert checked.earlier and checked.ticket.number == taken.number
+    [appointment] = backend.appointments_on(
+        seed.DEMO_RESIDENTS["appointment_today"], T0.date())
+    assert appointment.checked_in_at == T0
+
+
+def test_check_in_without_ticket_of_an_older_version_gets_its_ticket(
+        backend: EmbeddedBackend) -> None:
+    """Checked in by a version whose ticket was a second call that could fail: that
+    resident is owed the ticket, and gets it at the next scan."""
+    appointment_id = _appointment_today(backend)
+    conn = backend._conn()
+    conn.execute("UPDATE appointments SET checked_in_at = ? WHERE appointment_id = ?",
+                 (T0.isoformat(), appointment_id))
+    conn.execute("INSERT INTO idempotency_keys (key, operation, request, result_ref,"
+                 " created_at) VALUES ('old-scan', 'check_in', ?, ?, ?)",
+                 (appointment_id, appointment_id, T0.isoformat()))
+    retried = backend.check_in(appointment_id, "K01", "old-scan")
+    assert not retried.earlier and retried.ticket.priority_reason == "appointment"
+    assert backend.check_in(appointment_id, "K01", "scan-2").ticket == retried.ticket
+
+
+def test_check_in_is_one_transaction(backend: EmbeddedBackend,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure after the ticket is allocated leaves neither the ticket nor the check-in."""
+    appointment_id = _appointment_today(backend)
+
+    def broken(*_args: Any) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr("kiosk.backend.embedded.appointments.remember_key", broken)
+    with pytest.raises(BackendError):
+        backend.check_in(appointment_id, "K01", "scan-1")
+    monkeypatch.undo()
+    [appointment] = backend.appointments_on(
+        seed.DEMO_RESIDENTS["appointment_today"], T0.date())
+    assert appointment.checked_in_at is None
+    assert backend.queue_figures()["social_security"].waiting == 0
+    assert backend.check_in(appointment_id, "K01", "scan-1").ticket.number == "YA001"
 
 
 def test_check_in_errors(backend: EmbeddedBackend) -> None:
     appointment_id = _appointment_today(backend)
     with pytest.raises(NotFound):
-        backend.check_in("AP20240603R9999", "scan-1")
-    backend.check_in(appointment_id, "scan-1")
+        backend.check_in("AP20240603R9999", "K01", "scan-1")
+    backend.check_in(appointment_id, "K01", "scan-1")
     [other] = backend.appointments_on(seed.DEMO_RESIDENTS["appointment_passed"], T0.date())
     with pytest.raises(IdempotencyConflict):
-        backend.check_in(other.appointment_id, "scan-1")
+        backend.check_in(other.appointment_id, "K01", "scan-1")
     with pytest.raises(ValueError):
-        backend.check_in(other.appointment_id, "")
+        backend.check_in(other.appointment_id, "K01", "")
+    with pytest.raises(ValueError):
+        backend.check_in(other.appointment_id, "", "scan-9")
 
 
 # ------------------------------------------------------------------- ratings, help
@@ -474,8 +541,8 @@ def _make_v1_database(db: Path, catalog: Catalog, key: Ed25519PrivateKey,
         patch.setattr(schema, "SCHEMA_VERSION", 1)
         old = EmbeddedBackend(db, catalog, signing_key=key, key_id="kiosk1",
                               clock=lambda: T0)
-        old.issue_ticket(TicketRequest("social_security", False, "", None, "K01"), "old-1")
         old.close()
+    write_v1_ticket(db, T0, "social_security", "A")
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
@@ -488,20 +555,21 @@ def test_a_v1_database_upgrades_in_place(
     open_backend: OpenBackend,
 ) -> None:
     _make_v1_database(db, catalog, key, monkeypatch)
-    assert SCHEMA_VERSION == 2
+    assert SCHEMA_VERSION == 4
     backend = open_backend()
-    assert backend.pragmas()["user_version"] == 2
+    assert backend.pragmas()["user_version"] == SCHEMA_VERSION
     # What was there survives: the ticket sequence continues, the seed is not repeated.
     number = backend.issue_ticket(
         TicketRequest("social_security", False, "", None, "K01"), "new-1").number
     assert number == "A002"
     assert len(backend.licenses(R1)) == 5
     # ... and the new features work on the old file.
-    backend.check_in(_appointment_today(backend), "scan-1")
+    backend.check_in(_appointment_today(backend), "K01", "scan-1")
     assert submit(backend) == "YW20240603000001"
     backend.rate(5, (), "none", None, "K01", "rate-1")
     backend.call_help("K01", "home", "help-1")
     backend.record_event("flow_started", flow="take_number", kiosk_id="K01")
+    assert backend.claim_nonce("demo", "nonce-v1-file", int(T0.timestamp()) + 70)
 
 
 def test_two_processes_upgrading_at_once_both_succeed(
@@ -525,7 +593,7 @@ def test_two_processes_upgrading_at_once_both_succeed(
     for t in threads:
         t.join()
     assert errors == []
-    assert open_backend().pragmas()["user_version"] == 2
+    assert open_backend().pragmas()["user_version"] == SCHEMA_VERSION
 
 
 # ------------------------------------------------------------------ staff commands
