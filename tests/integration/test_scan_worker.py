@@ -128,7 +128,7 @@ def restarted(qtbot: Any, scanner: ProcessScanner, old_pid: int) -> None:
                     and scanner.state == "running", timeout=HANG_GUARD_MS)
 
 
-def test_sigkill_mid_scan_the_screen_stays_up_and_scans_again_within_3_s(
+def test_sigkill_mid_scan_the_screen_stays_up_and_scans_again(
     kiosk: Any, resident: Any, qtbot: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert isinstance(kiosk.camera, CameraProxy)  # the default is process isolation
@@ -318,7 +318,7 @@ def test_a_hung_worker_is_killed_and_replaced(
         scanner.camera.show_text("AFTER-THE-HANG")
 
 
-def test_the_camera_scene_survives_a_restart_and_replug_recovers_within_2_s(
+def test_the_camera_scene_survives_a_restart_and_replug_recovers(
     qtbot: Any, make_scanner: Callable[..., ProcessScanner]
 ) -> None:
     scanner = started(qtbot, make_scanner())
