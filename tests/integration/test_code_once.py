@@ -9,12 +9,9 @@ from pathlib import Path
 import pytest
 
 from kiosk.app import Kiosk, build
-from kiosk.backend.embedded import EmbeddedBackend
-from kiosk.backend.http_server import BackendHTTPServer, serve
+from kiosk.backend.http_server import BackendHTTPServer
 from kiosk.backend.seed import DEMO_RESIDENTS
-from kiosk.config.schema import EmbeddedBackendConfig, HttpBackendConfig
-from kiosk.delivery.http_factory import make_embedded
-from kiosk.domain.catalog import load_catalog
+from kiosk.config.schema import HttpBackendConfig
 from kiosk.domain.payloads import PayloadProblem
 from kiosk.ui import messages
 from tests.helpers.config import make_config
@@ -54,21 +51,6 @@ def test_a_code_used_before_a_restart_is_refused_after_it(kiosk_factory, tmp_pat
     Resident(after, qtbot).put_phone_away()
     after.window.go_home("home")
     Resident(after, qtbot).scan_in(ORDINARY)
-
-
-@pytest.fixture
-def hall(tmp_path: Path) -> Iterator[EmbeddedBackend]:
-    catalog = load_catalog(SHIPPED_CONFIG.parent / "catalog.yaml")
-    backend = make_embedded(EmbeddedBackendConfig(), tmp_path / "hall", catalog)
-    yield backend
-    backend.close()
-
-
-@pytest.fixture
-def server(hall: EmbeddedBackend) -> Iterator[BackendHTTPServer]:
-    srv = serve(hall, "127.0.0.1", 0)
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture

@@ -12,14 +12,11 @@ from pathlib import Path
 import pytest
 
 from kiosk.app import Kiosk, build
-from kiosk.backend.embedded import EmbeddedBackend
 from kiosk.backend.http_server import BackendHTTPServer, serve
 from kiosk.backend.seed import DEMO_RESIDENTS
-from kiosk.config.schema import EmbeddedBackendConfig, HttpBackendConfig
+from kiosk.config.schema import HttpBackendConfig
 from kiosk.delivery.http_client import HttpBackend
-from kiosk.delivery.http_factory import make_embedded
 from kiosk.domain import payloads
-from kiosk.domain.catalog import load_catalog
 from kiosk.ui import messages
 from tests.helpers.config import make_config
 from tests.helpers.paths import SHIPPED_CONFIG
@@ -28,22 +25,6 @@ from tests.helpers.waits import HANG_GUARD_MS, HANG_GUARD_S
 from tests.integration.test_bundles_ui import SHIPPED_BUNDLES, Walker
 
 ORDINARY = DEMO_RESIDENTS["ordinary"]
-
-
-@pytest.fixture
-def hall(tmp_path: Path) -> Iterator[EmbeddedBackend]:
-    """The hall's backend database, as `kiosk backend serve` would open it."""
-    catalog = load_catalog(SHIPPED_CONFIG.parent / "catalog.yaml")
-    backend = make_embedded(EmbeddedBackendConfig(), tmp_path / "hall", catalog)
-    yield backend
-    backend.close()
-
-
-@pytest.fixture
-def server(hall: EmbeddedBackend) -> Iterator[BackendHTTPServer]:
-    srv = serve(hall, "127.0.0.1", 0)
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture
