@@ -249,7 +249,7 @@ def test_every_maintenance_action(kiosk_factory, resident_at, qtbot, tmp_path, c
     k.link.set_mode("down")
     t.tap(s.check_link_button)
     qtbot.waitUntil(lambda: s.link_info.value("check").startswith("失败"), timeout=HANG_GUARD_MS)
-    assert "BackendUnreachable" in s.link_message.text()
+    assert "BackendNotReached" in s.link_message.text()  # refused: the request never left
     assert "down" in s.link_info.value("mode")
     # A help call made while the network is down waits in the outbox: depth and age shown.
     k.delivery.deliver("help", "maintenance-test-call", {"kiosk_id": k.controller.ctx.kiosk_id,

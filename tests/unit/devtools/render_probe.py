@@ -109,10 +109,19 @@ def serve() -> None:
 
 
 def cli(argv: list[str]) -> int:
+    """The command line; with KIOSK_PROBE_PEAK_FILE set, its own peak memory is written
+    there. The kernel's ru_maxrss of a child also counts the parent's resident size at
+    fork, which after a long test session is hundreds of MB that are not the command's."""
     _limit_memory()
+    _reset_peak()
     from kiosk.cli import main
 
-    return main(argv)
+    try:
+        return main(argv)
+    finally:
+        peak_file = os.environ.get("KIOSK_PROBE_PEAK_FILE")
+        if peak_file:
+            Path(peak_file).write_text(f"{_peak_mb():.1f}\n", "utf-8")
 
 
 if __name__ == "__main__":
