@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,11 @@ class TaskQueue(QObject):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self._ids = itertools.count(1)
         self._callbacks: dict[int, tuple[Callback | None, ErrorCallback | None]] = {}
-        self._done.connect(self._deliver)
+        # Queued even when emitted on the GUI thread: a task that finishes before
+        # add_done_callback is attached (a fast job, a GUI thread preempted inside submit) runs
+        # its callback there, and a direct connection would then call on_done inside submit(),
+        # before the caller has even learned the task's (or its print job's) number.
+        self._done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._closed = False
 
     def submit(
