@@ -7,6 +7,7 @@ what to show by the controller. Like a screen it never calls a service.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
@@ -30,9 +31,15 @@ class Section(QWidget):
         self.heading = label(name="title")
         self.layout_.addWidget(self.heading)
 
-    def title(self) -> str:
-        """The section's name, translated: on its button in the column and above its page."""
-        raise NotImplementedError
+    #: The section's name, translated (through the section's own tr(), so lupdate finds
+    #: it): on its button in the column and above its page. Every section defines it, as a
+    #: method; Qt's metaclass rules out abc, so __init_subclass__ checks instead.
+    title: Callable[[], str]
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if not callable(getattr(cls, "title", None)):
+            raise TypeError(f"maintenance section {cls.__name__} has no title()")
 
     def retranslate(self) -> None:
         """Set every fixed text again through tr(); sections with more texts extend it."""
