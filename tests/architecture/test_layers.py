@@ -33,27 +33,41 @@ ALLOWED: dict[str, set[str]] = {
     "kiosk.devtools": {"kiosk.common", "kiosk.domain", "kiosk.config", "kiosk.hardware",
                        "kiosk.backend", "kiosk.delivery", "kiosk.services", "kiosk.ui",
                        "kiosk.app"},
+    # The hall server: a process of its own on a server, never on a terminal. It shares the
+    # rules and records with the kiosk, nothing of the kiosk's screens, devices or outbox.
+    "kiosk.hall": {"kiosk.common", "kiosk.domain", "kiosk.backend"},
     # The command line is the one place that starts anything, developer tools included
     # (lazily, inside the command that needs them).
     "kiosk.cli": {"kiosk.common", "kiosk.domain", "kiosk.config", "kiosk.hardware",
                   "kiosk.backend", "kiosk.delivery", "kiosk.services", "kiosk.ui",
-                  "kiosk.app", "kiosk.devtools"},
+                  "kiosk.app", "kiosk.devtools", "kiosk.hall"},
     "kiosk.__main__": {"kiosk.cli"},
     "kiosk": set(),
 }
 
 QT = ("PySide6", "shiboken6")
 HARDWARE_LIBRARIES = ("cv2", "escpos", "pyzbar", "zxingcpp", "usb", "serial")
+# The [hall] extra: a terminal does not install it, so nothing a terminal runs may import it.
+HALL_LIBRARIES = ("fastapi", "starlette", "uvicorn", "psycopg", "psycopg_pool", "alembic",
+                  "sqlalchemy")
 
 FORBIDDEN: dict[str, tuple[str, ...]] = {
-    "kiosk.common": QT + HARDWARE_LIBRARIES,
-    "kiosk.domain": (*QT, *HARDWARE_LIBRARIES, "numpy", "PIL", "requests", "sqlite3"),
-    "kiosk.config": QT + HARDWARE_LIBRARIES,
-    "kiosk.hardware": QT,
-    "kiosk.backend": QT + HARDWARE_LIBRARIES,
-    "kiosk.delivery": QT + HARDWARE_LIBRARIES,
-    "kiosk.services": ("PySide6.QtWidgets",),
-    "kiosk.workers": ("PySide6.QtWidgets",),
+    "kiosk.common": QT + HARDWARE_LIBRARIES + HALL_LIBRARIES,
+    "kiosk.domain": (*QT, *HARDWARE_LIBRARIES, *HALL_LIBRARIES, "numpy", "PIL", "requests",
+                     "sqlite3"),
+    "kiosk.config": QT + HARDWARE_LIBRARIES + HALL_LIBRARIES,
+    "kiosk.hardware": QT + HALL_LIBRARIES,
+    "kiosk.backend": QT + HARDWARE_LIBRARIES + HALL_LIBRARIES,
+    "kiosk.delivery": QT + HARDWARE_LIBRARIES + HALL_LIBRARIES,
+    "kiosk.services": ("PySide6.QtWidgets", *HALL_LIBRARIES),
+    "kiosk.workers": ("PySide6.QtWidgets", *HALL_LIBRARIES),
+    "kiosk.ui": HALL_LIBRARIES,
+    "kiosk.app": HALL_LIBRARIES,
+    "kiosk.devtools": HALL_LIBRARIES,
+    # The command line reaches the hall only through kiosk.hall, lazily, so that every other
+    # command runs on a terminal without the extra.
+    "kiosk.cli": HALL_LIBRARIES,
+    "kiosk.hall": (*QT, *HARDWARE_LIBRARIES, "sqlite3"),
 }
 
 

@@ -1,0 +1,1 @@
+"""The hall database's schema as alembic migrations (raw SQL: PostgreSQL 15 is the one engine)."""

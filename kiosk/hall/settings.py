@@ -1,0 +1,84 @@
+"""The hall server's settings: one TOML file (config/hall-server.toml) and the database DSN
+from the environment, validated once at start; a problem names the file, the key and what
+was expected."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import BaseModel, ConfigDict, Field
+
+from kiosk.common import resources
+from kiosk.common.clock import shanghai_now
+from kiosk.common.datafiles import ConfigFileError, load_model_file
+from kiosk.hall.rules.config import HallRules, load_hall_rules
+
+DSN_VARIABLE = "KIOSK_HALL_DSN"
+
+
+class SettingsError(ValueError):
+    """The settings file or the environment is wrong; the message says where and how."""
+
+
+class _SettingsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    public_url: str = Field(pattern=r"^https?://[^/\s]+(/[^\s]*)?$")
+    rules: str = "hall.yaml"
+    calendar: str = "hall-calendar.yaml"
+    seed_demo_residents: bool = False
+    issuers: dict[str, str] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HallSettings:
+    dsn: str
+    rules: HallRules
+    issuer_keys: dict[str, Ed25519PublicKey]
+    public_url: str
+    seed_demo_residents: bool = False
+    clock: Callable[[], dt.datetime] = shanghai_now
+    pool_max: int = 16
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def default_settings_file() -> Path:
+    return resources.default("hall-server.toml")
+
+
+def _public_key(path: Path, key_id: str, text: str) -> Ed25519PublicKey:
+    try:
+        raw = base64.b64decode(text, validate=True)
+        return Ed25519PublicKey.from_public_bytes(raw)
+    except (binascii.Error, ValueError):
+        raise SettingsError(
+            f"{path}: issuers.{key_id}: expected the base64 of a 32-byte Ed25519 public key"
+        ) from None
+
+
+def load_settings(path: Path | None = None, dsn: str | None = None) -> HallSettings:
+    path = path or default_settings_file()
+    try:
+        data = load_model_file(path, _SettingsFile)
+    except ConfigFileError as exc:  # already names the file and keys
+        raise SettingsError(str(exc)) from None
+    if dsn is None:
+        dsn = os.environ.get(DSN_VARIABLE)
+    if dsn is None:
+        raise SettingsError(
+            f"{DSN_VARIABLE} is not set: the hall's PostgreSQL address, e.g. "
+            "postgresql://kiosk_hall:PASSWORD@localhost/kiosk_hall "
+            "(bash packaging/setup.sh hall writes it to /etc/kiosk-hall/hall.env)"
+        )
+    rules = load_hall_rules(path.parent / data.rules, path.parent / data.calendar)
+    keys = {kid: _public_key(path, kid, text) for kid, text in data.issuers.items()}
+    return HallSettings(dsn=dsn, rules=rules, issuer_keys=keys,
+                        public_url=data.public_url.rstrip("/"),
+                        seed_demo_residents=data.seed_demo_residents)

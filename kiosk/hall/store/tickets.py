@@ -1,0 +1,297 @@
+"""Issuing queue numbers: one transaction per ticket, numbers that cannot repeat.
+
+The number comes from `INSERT … ON CONFLICT … DO UPDATE … RETURNING` on one counter row per
+center, day and series: PostgreSQL serialises the increments on that row, so two kiosks never
+get the same number and a rolled-back ticket leaves at most a gap, never a twin. The daily cap
+is taken the same way (one row a category a day, incremented only while below the cap).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg.errors
+
+from kiosk.domain import payloads
+from kiosk.domain.queue import AppointmentFit, PriorityReason, appointment_fit, decide_priority
+from kiosk.hall.auth import Principal
+from kiosk.hall.db import Conn, notify
+from kiosk.hall.rules import fairness, hours, waits
+from kiosk.hall.rules.config import CategoryConfig as Category
+from kiosk.hall.rules.config import CenterRules as Center
+from kiosk.hall.store import keys
+
+TRACKING_LIFETIME_S = 2 * 24 * 3600  # a ticket's code stays readable through the next day
+
+
+class CategoryClosed(Exception):
+    def __init__(self, category: str, opens_at: dt.datetime | None) -> None:
+        super().__init__(category)
+        self.category = category
+        self.opens_at = opens_at
+
+
+class CapReached(Exception):
+    def __init__(self, category: str, opens_at: dt.datetime | None) -> None:
+        super().__init__(category)
+        self.category = category
+        self.opens_at = opens_at
+
+
+class UnknownCategory(Exception):
+    pass
+
+
+def new_ticket_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def series_of(center: Center, category: Category, priority: bool) -> str:
+    return center.config.series(category.id, priority)
+
+
+def allocate(conn: Conn, center_id: str, day: dt.date, series: str, count: int = 1) -> int:
+    """Reserve `count` numbers of a series; returns the last one reserved."""
+    row = conn.execute(
+        "INSERT INTO number_counter (center_id, day, series, last) VALUES (%s, %s, %s, %s) "
+        "ON CONFLICT (center_id, day, series) DO UPDATE SET last = number_counter.last + %s "
+        "RETURNING last",
+        (center_id, day, series, count, count),
+    ).fetchone()
+    assert row is not None
+    return int(row["last"])
+
+
+def take_cap(conn: Conn, center_id: str, day: dt.date, category: Category) -> bool:
+    """Count one more ticket against the category's daily cap; False when it is reached."""
+    if category.daily_cap == 0:
+        return True
+    row = conn.execute(
+        "INSERT INTO number_counter (center_id, day, series, last) VALUES (%s, %s, %s, 1) "
+        "ON CONFLICT (center_id, day, series) DO UPDATE SET last = number_counter.last + 1 "
+        "WHERE number_counter.last < %s RETURNING last",
+        (center_id, day, "#" + category.id, category.daily_cap),
+    ).fetchone()
+    return row is not None
+
+
+def issued_today(conn: Conn, center_id: str, day: dt.date, category_id: str) -> int:
+    row = conn.execute(
+        "SELECT last FROM number_counter WHERE center_id = %s AND day = %s AND series = %s",
+        (center_id, day, "#" + category_id),
+    ).fetchone()
+    return 0 if row is None else int(row["last"])
+
+
+@dataclass(frozen=True)
+class Derived:
+    """What the hall itself decides about the person at the kiosk."""
+
+    resident_id: str | None
+    priority: PriorityReason
+    appointment_id: str | None
+
+
+def derive_priority(conn: Conn, resident_id: str | None, category: str,
+                    now: dt.datetime) -> Derived:
+    """Priority from the hall's own records: age from the ID number, entitlements, an
+    appointment in this category that fits now. A kiosk's word counts for nothing."""
+    if resident_id is None:
+        return Derived(None, PriorityReason.NONE, None)
+    row = conn.execute("SELECT id_number, entitlements FROM resident WHERE resident_id = %s",
+                       (resident_id,)).fetchone()
+    if row is None:
+        return Derived(resident_id, PriorityReason.NONE, None)
+    appointment_id = None
+    on_time = False
+    for appt in conn.execute(
+        "SELECT appointment_id, starts_at, ends_at FROM appointment WHERE resident_id = %s "
+        "AND category = %s AND starts_at::date = %s::date AND checked_in_at IS NULL "
+        "ORDER BY starts_at", (resident_id, category, now),
+    ).fetchall():
+        if appointment_fit(appt["starts_at"], appt["ends_at"], now) is AppointmentFit.ON_TIME:
+            appointment_id, on_time = str(appt["appointment_id"]), True
+            break
+    reason = decide_priority(id_number=row["id_number"], entitlements=tuple(row["entitlements"]),
+                             appointment_on_time=on_time, today=now.date())
+    if reason is not PriorityReason.APPOINTMENT:
+        appointment_id = None
+    return Derived(resident_id, reason, appointment_id)
+
+
+def waiting_candidates(conn: Conn, center_id: str, day: dt.date, categories: list[str]) -> (
+    list[fairness.Candidate]
+):
+    rows = conn.execute(
+        "SELECT t.id, t.category, t.priority, t.queued_at, a.starts_at FROM ticket t "
+        "LEFT JOIN appointment a ON a.appointment_id = t.appointment_id "
+        "WHERE t.center_id = %s AND t.day = %s AND t.category = ANY(%s) AND t.state = 'waiting' "
+        "ORDER BY t.queued_at, t.id",
+        (center_id, day, categories),
+    ).fetchall()
+    return [fairness.Candidate(ticket_id=r["id"], category=r["category"], priority=r["priority"],
+                               issued_at=r["queued_at"], appointment_start=r["starts_at"])
+            for r in rows]
+
+
+def streaks(conn: Conn, center_id: str) -> dict[str, int]:
+    return {r["category"]: int(r["streak"]) for r in conn.execute(
+        "SELECT category, streak FROM priority_streak WHERE center_id = %s", (center_id,))}
+
+
+def recent_service_minutes(conn: Conn, center_id: str, category: str,
+                           now: dt.datetime) -> list[float]:
+    rows = conn.execute(
+        "SELECT extract(epoch FROM finished_at - called_at) / 60.0 AS m FROM ticket "
+        "WHERE center_id = %s AND category = %s AND state = 'finished' "
+        "AND finished_at > %s - interval '1 hour' AND called_at IS NOT NULL",
+        (center_id, category, now),
+    ).fetchall()
+    return [float(r["m"]) for r in rows]
+
+
+def open_counters(conn: Conn, center: Center, category: str, now: dt.datetime) -> int:
+    """Counters serving the category with a clerk signed in now; before anyone signs in, the
+    counters the center configured for it (the estimate a resident gets at opening)."""
+    serving = [c.number for c in center.config.counters if category in c.categories]
+    row = conn.execute(
+        "SELECT count(DISTINCT counter_no) AS n FROM staff_session s JOIN staff f "
+        "ON f.id = s.staff_id WHERE f.center_id = %s AND s.counter_no = ANY(%s) "
+        "AND s.expires_at > %s",
+        (center.id, serving, now),
+    ).fetchone()
+    signed_in = int(row["n"]) if row else 0
+    return signed_in or max(1, len(serving))
+
+
+def position(conn: Conn, center: Center, ticket_id: str, category: str, day: dt.date,
+             now: dt.datetime) -> tuple[int, int]:
+    """(ahead, estimated minutes) of a waiting ticket under the fairness rule."""
+    candidates = waiting_candidates(conn, center.id, day, [category])
+    order = fairness.call_order(candidates, category, streaks(conn, center.id), now,
+                                center.fairness)
+    ids = [c.ticket_id for c in order]
+    ahead = ids.index(ticket_id) if ticket_id in ids else 0
+    cat = center.config.category(category)
+    minutes = waits.estimated_wait_min(
+        ahead, recent_service_minutes(conn, center.id, category, now),
+        cat.default_minutes_per_ticket, open_counters(conn, center, category, now))
+    return ahead, minutes
+
+
+def tracking_code(conn: Conn, ticket_id: str, issued_at: dt.datetime) -> str:
+    kid, key = keys.signing_key(conn)
+    return payloads.sign(key, kid, payloads.Kind.TICKET, ticket_id,
+                         issued_at=int(issued_at.timestamp()), lifetime_s=TRACKING_LIFETIME_S)
+
+
+def ticket_reply(conn: Conn, center: Center, row: dict[str, Any], now: dt.datetime,
+                 *, already_waiting: bool = False) -> dict[str, Any]:
+    ahead, minutes = (position(conn, center, row["id"], row["category"], row["day"], now)
+                      if row["state"] == "waiting" else (0, 0))
+    return {
+        "ticket_id": row["id"],
+        "number": row["number"],
+        "category": row["category"],
+        "priority": row["priority"],
+        "priority_reason": row["priority_reason"],
+        "ahead": ahead,
+        "estimated_wait_min": minutes,
+        "issued_at": row["issued_at"].isoformat(),
+        "tracking_code": tracking_code(conn, row["id"], row["issued_at"]),
+        "already_waiting": already_waiting,
+        "offline": row["offline"],
+        "state": row["state"],
+    }
+
+
+def insert_ticket(conn: Conn, center: Center, *, category: Category, priority: PriorityReason,
+                  resident_id: str | None, appointment_id: str | None, device_id: uuid.UUID,
+                  now: dt.datetime, seq: int | None = None, offline: bool = False,
+                  issued_at: dt.datetime | None = None) -> dict[str, Any]:
+    is_priority = priority is not PriorityReason.NONE
+    series = series_of(center, category, is_priority)
+    if seq is None:
+        seq = allocate(conn, center.id, now.date(), series)
+    issued = issued_at or now
+    row = conn.execute(
+        "INSERT INTO ticket (id, center_id, day, category, series, seq, number, priority, "
+        "priority_reason, resident_id, appointment_id, device_id, issued_at, queued_at, offline) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
+        (new_ticket_id(), center.id, issued.date(), category.id, series, seq,
+         f"{series}{seq:03d}", is_priority, priority.value, resident_id, appointment_id,
+         device_id, issued, issued, offline),
+    ).fetchone()
+    assert row is not None
+    conn.execute(
+        "INSERT INTO hall_event (center_id, kind, ticket_id, device_id, data) "
+        "VALUES (%s, 'issued', %s, %s, jsonb_build_object('number', %s::text, "
+        "'category', %s::text, 'offline', %s::boolean))",
+        (center.id, row["id"], device_id, row["number"], category.id, offline))
+    notify(conn, center.id, "issued", {"number": row["number"], "category": category.id,
+                                       "ticket": row["id"]})
+    return row
+
+
+def waiting_ticket_of(conn: Conn, center_id: str, day: dt.date, category: str,
+                      resident_id: str) -> dict[str, Any] | None:
+    return conn.execute(
+        "SELECT * FROM ticket WHERE center_id = %s AND day = %s AND category = %s "
+        "AND resident_id = %s AND state = 'waiting'",
+        (center_id, day, category, resident_id),
+    ).fetchone()
+
+
+def issue(conn: Conn, center: Center, who: Principal, category_id: str,
+          resident_id: str | None, now: dt.datetime) -> dict[str, Any]:
+    """One ticket for the person at the kiosk, or the one they already hold; raises
+    CategoryClosed, CapReached or UnknownCategory."""
+    try:
+        category = center.config.category(category_id)
+    except KeyError:
+        raise UnknownCategory(category_id) from None
+    if not hours.is_open(center, category.id, now):
+        raise CategoryClosed(category.id, hours.next_opening(center, category.id, now))
+    derived = derive_priority(conn, resident_id, category.id, now)
+    if resident_id is not None:
+        held = waiting_ticket_of(conn, center.id, now.date(), category.id, resident_id)
+        if held is not None:
+            return ticket_reply(conn, center, held, now, already_waiting=True)
+    if not take_cap(conn, center.id, now.date(), category):
+        tomorrow = now.replace(hour=23, minute=59, second=59)
+        raise CapReached(category.id, hours.next_opening(center, category.id, tomorrow))
+    assert who.device_id is not None
+    with conn.transaction():  # a savepoint: the unique index settles a same-person race
+        try:
+            row = insert_ticket(conn, center, category=category, priority=derived.priority,
+                                resident_id=resident_id, appointment_id=derived.appointment_id,
+                                device_id=who.device_id, now=now)
+        except psycopg.errors.UniqueViolation:
+            row = None
+    if row is None:
+        held = waiting_ticket_of(conn, center.id, now.date(), category.id, resident_id or "")
+        assert held is not None
+        return ticket_reply(conn, center, held, now, already_waiting=True)
+    if derived.appointment_id is not None:
+        conn.execute("UPDATE appointment SET checked_in_at = %s, ticket_id = %s "
+                     "WHERE appointment_id = %s AND checked_in_at IS NULL",
+                     (now, row["id"], derived.appointment_id))
+    return ticket_reply(conn, center, row, now)
+
+
+def withdraw(conn: Conn, center_id: str, ticket_id: str, reason: str) -> str | None:
+    row = conn.execute(
+        "UPDATE ticket SET state = 'withdrawn' WHERE id = %s AND center_id = %s "
+        "AND state = 'waiting' RETURNING number, category", (ticket_id, center_id)).fetchone()
+    if row is None:
+        return None
+    conn.execute("INSERT INTO hall_event (center_id, kind, ticket_id, data) VALUES "
+                 "(%s, 'withdrawn', %s, jsonb_build_object('reason', %s::text))",
+                 (center_id, ticket_id, reason))
+    notify(conn, center_id, "withdrawn", {"number": row["number"], "category": row["category"],
+                                          "ticket": ticket_id})
+    return str(row["number"])
