@@ -127,14 +127,15 @@ def waiting_candidates(conn: Conn, center_id: str, day: dt.date, categories: lis
     list[fairness.Candidate]
 ):
     rows = conn.execute(
-        "SELECT t.id, t.category, t.priority, t.queued_at, a.starts_at FROM ticket t "
+        "SELECT t.id, t.category, t.priority, t.queued_at, t.arrival, a.starts_at FROM ticket t "
         "LEFT JOIN appointment a ON a.appointment_id = t.appointment_id "
         "WHERE t.center_id = %s AND t.day = %s AND t.category = ANY(%s) AND t.state = 'waiting' "
-        "ORDER BY t.queued_at, t.id",
+        "ORDER BY t.queued_at, t.arrival",
         (center_id, day, categories),
     ).fetchall()
     return [fairness.Candidate(ticket_id=r["id"], category=r["category"], priority=r["priority"],
-                               issued_at=r["queued_at"], appointment_start=r["starts_at"])
+                               issued_at=r["queued_at"], appointment_start=r["starts_at"],
+                               order=r["arrival"])
             for r in rows]
 
 

@@ -55,8 +55,12 @@ UPGRADE = [
         nonce      text NOT NULL,
         device_id  uuid NOT NULL,
         expires_at timestamptz NOT NULL,
+        -- The kiosk claims a code (POST /v1/used-nonces) before it asks who it is (POST
+        -- /v1/kiosk/residents): that one device may then open one session with it.
+        session_opened boolean NOT NULL DEFAULT false,
         PRIMARY KEY (key_id, nonce)
     )""",
+    "CREATE INDEX used_nonce_expiry ON used_nonce (expires_at)",
     # --- what a state-changing request answered, per device and key (replayed on a retry)
     """CREATE TABLE idempotency (
         owner        text NOT NULL,
@@ -83,6 +87,8 @@ UPGRADE = [
         device_id  uuid NOT NULL REFERENCES device(id),
         day        date NOT NULL,
         series     text NOT NULL,
+        category   text NOT NULL,
+        priority   boolean NOT NULL,
         first      integer NOT NULL,
         last       integer NOT NULL CHECK (last >= first),
         created_at timestamptz NOT NULL DEFAULT now()
@@ -90,6 +96,7 @@ UPGRADE = [
     "CREATE INDEX number_lease_by_device ON number_lease (device_id, day, series)",
     """CREATE TABLE ticket (
         id              text PRIMARY KEY,
+        arrival         bigint GENERATED ALWAYS AS IDENTITY,
         center_id       text NOT NULL,
         day             date NOT NULL,
         category        text NOT NULL,
@@ -204,6 +211,9 @@ UPGRADE = [
     )""",
     """CREATE TABLE application (
         reference       text PRIMARY KEY,
+        -- References count up and are read out loud; URLs and progress codes carry this
+        -- unguessable id instead.
+        public_id       text NOT NULL UNIQUE,
         center_id       text NOT NULL,
         resident_id     text NOT NULL,
         bundle_id       text NOT NULL,
