@@ -290,7 +290,7 @@ case "$mode" in
     # The hall's tests need PostgreSQL: pg_virtualenv makes a throwaway cluster for the run
     # (on the first free port, so a running 15/main does not matter and is not used), exports
     # PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE for it, and drops it afterwards.
-    exec pg_virtualenv -v "$pg_version" -- "$venv/bin/python" -m pytest -p no:randomly "$@"
+    exec pg_virtualenv -t -v "$pg_version" -- "$venv/bin/python" -m pytest -p no:randomly "$@"
     ;;
   hall)
     start_postgres

@@ -132,6 +132,8 @@ def sign_out(conn: Conn, token: str) -> None:
 def open_resident_session(conn: Conn, device_id: uuid.UUID, resident_id: str,
                           now: dt.datetime) -> str:
     token = new_token("res")
+    # Expired handles are useless; removed here so the table holds only live sessions.
+    conn.execute("DELETE FROM resident_session WHERE expires_at < %s", (now,))
     conn.execute(
         "INSERT INTO resident_session (token_hash, device_id, resident_id, created_at, "
         "expires_at) VALUES (%s, %s, %s, %s, %s)",

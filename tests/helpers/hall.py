@@ -109,7 +109,8 @@ class RunningHall:
 
     def sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with psycopg.connect(self.dsn) as conn:
-            return conn.execute(query, params).fetchall()  # type: ignore[arg-type]
+            cur = conn.execute(query, params)  # type: ignore[arg-type]
+            return cur.fetchall() if cur.description is not None else []
 
     def add_device(self, kind: str, name: str, counter_no: int | None = None,
                    center: str | None = None) -> str:

@@ -8,6 +8,30 @@ from fastapi import APIRouter
 
 def routers() -> list[APIRouter]:
     """Every router of the API, in the order the OpenAPI document lists them."""
-    from kiosk.hall.api import staff, tickets
+    from kiosk.hall.api import (
+        applications,
+        board,
+        counter,
+        devices,
+        help,
+        leases,
+        records,
+        residents,
+        staff,
+        stream,
+        tickets,
+    )
 
-    return [tickets.router, staff.router]
+    return [
+        tickets.router,
+        staff.router,
+        help.router,
+        devices.router,
+        leases.router,
+        residents.router,
+        applications.router,
+        records.router,
+        counter.router,
+        board.router,
+        stream.router,
+    ]

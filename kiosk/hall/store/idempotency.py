@@ -10,6 +10,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from kiosk.common.jsonable import jsonable
 from kiosk.hall.db import Conn
 
 
@@ -58,7 +59,7 @@ def claim(conn: Conn, owner: str, key: str, operation: str, body: Any) -> Claim:
 
 def finish(conn: Conn, owner: str, key: str, response: dict[str, Any]) -> None:
     conn.execute("UPDATE idempotency SET response = %s WHERE owner = %s AND key = %s",
-                 (Jsonb(response), owner, key))
+                 (Jsonb(jsonable(response)), owner, key))
 
 
 def cancel(conn: Conn, owner: str, key: str, operation: str) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg.errors
 
+from kiosk.common.clock import SHANGHAI
 from kiosk.domain import payloads
 from kiosk.domain.queue import AppointmentFit, PriorityReason, appointment_fit, decide_priority
 from kiosk.hall.auth import Principal
@@ -96,7 +97,7 @@ class Derived:
     appointment_id: str | None
 
 
-def derive_priority(conn: Conn, resident_id: str | None, category: str,
+def derive_priority(conn: Conn, center_id: str, resident_id: str | None, category: str,
                     now: dt.datetime) -> Derived:
     """Priority from the hall's own records: age from the ID number, entitlements, an
     appointment in this category that fits now. A kiosk's word counts for nothing."""
@@ -108,10 +109,12 @@ def derive_priority(conn: Conn, resident_id: str | None, category: str,
         return Derived(resident_id, PriorityReason.NONE, None)
     appointment_id = None
     on_time = False
+    day_start = dt.datetime.combine(now.astimezone(SHANGHAI).date(), dt.time(), SHANGHAI)
     for appt in conn.execute(
         "SELECT appointment_id, starts_at, ends_at FROM appointment WHERE resident_id = %s "
-        "AND category = %s AND starts_at::date = %s::date AND checked_in_at IS NULL "
-        "ORDER BY starts_at", (resident_id, category, now),
+        "AND center_id = %s AND category = %s AND starts_at >= %s AND starts_at < %s "
+        "AND checked_in_at IS NULL ORDER BY starts_at",
+        (resident_id, center_id, category, day_start, day_start + dt.timedelta(days=1)),
     ).fetchall():
         if appointment_fit(appt["starts_at"], appt["ends_at"], now) is AppointmentFit.ON_TIME:
             appointment_id, on_time = str(appt["appointment_id"]), True
@@ -257,7 +260,7 @@ def issue(conn: Conn, center: Center, who: Principal, category_id: str,
         raise UnknownCategory(category_id) from None
     if not hours.is_open(center, category.id, now):
         raise CategoryClosed(category.id, hours.next_opening(center, category.id, now))
-    derived = derive_priority(conn, resident_id, category.id, now)
+    derived = derive_priority(conn, center.id, resident_id, category.id, now)
     if resident_id is not None:
         held = waiting_ticket_of(conn, center.id, now.date(), category.id, resident_id)
         if held is not None:

@@ -131,6 +131,9 @@ UPGRADE = [
     "WHERE state = 'waiting' AND resident_id IS NOT NULL",
     "CREATE INDEX ticket_served ON ticket (center_id, category, finished_at) "
     "WHERE state = 'finished'",
+    # A counter serves one resident at a time: one called ticket a counter a day.
+    "CREATE UNIQUE INDEX ticket_one_called ON ticket (center_id, day, counter_no) "
+    "WHERE state = 'called'",
     # Consecutive priority calls per center and category: the fairness rule's memory.
     """CREATE TABLE priority_streak (
         center_id text NOT NULL,
