@@ -45,7 +45,7 @@ def server_dsn(dbname: str | None = None) -> str:
 
 def admin_execute(sql: str) -> None:
     with psycopg.connect(server_dsn("postgres"), autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql)
 
 
 _template_lock = threading.Lock()
@@ -109,7 +109,7 @@ class RunningHall:
 
     def sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with psycopg.connect(self.dsn) as conn:
-            cur = conn.execute(query, params)  # type: ignore[arg-type]
+            cur = conn.execute(query, params)
             return cur.fetchall() if cur.description is not None else []
 
     def add_device(self, kind: str, name: str, counter_no: int | None = None,
@@ -133,7 +133,7 @@ class RunningHall:
 
         password = "pw-" + secrets.token_urlsafe(12)
         with psycopg.connect(self.dsn, row_factory=dict_row) as conn:
-            admin.add_staff(conn, center or self.center, username, Role(role), password)  # type: ignore[arg-type]
+            admin.add_staff(conn, center or self.center, username, Role(role), password)
         return password
 
     def sign_in(self, username: str, password: str, counter: int | None = None) -> str:

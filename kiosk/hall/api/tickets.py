@@ -147,9 +147,7 @@ def issue_ticket(request: Request, body: TicketIn, who: Kiosk, key: Key) -> dict
 def cancel_ticket_request(request: Request, body: CancelIn, who: Kiosk) -> dict[str, Any]:
     with pool(request).connection() as conn:
         first = idempotency.cancel(conn, who.owner, body.key, "ticket")
-        number = None
-        if first is not None:
-            number = tickets.withdraw(conn, who.center_id, first["ticket_id"], body.reason)
-            if number is None and first.get("state") == "waiting":
-                number = None  # already called or withdrawn: nothing left to take back
+        # A ticket already called (the resident did get it after all) is not taken back.
+        number = (tickets.withdraw(conn, who.center_id, first["ticket_id"], body.reason)
+                  if first is not None else None)
     return {"withdrawn_number": number}

@@ -232,10 +232,10 @@ def insert_ticket(conn: Conn, center: Center, *, category: Category, priority: P
     ).fetchone()
     assert row is not None
     conn.execute(
-        "INSERT INTO hall_event (center_id, kind, ticket_id, device_id, data) "
-        "VALUES (%s, 'issued', %s, %s, jsonb_build_object('number', %s::text, "
+        "INSERT INTO hall_event (center_id, at, kind, ticket_id, device_id, data) "
+        "VALUES (%s, %s, 'issued', %s, %s, jsonb_build_object('number', %s::text, "
         "'category', %s::text, 'offline', %s::boolean))",
-        (center.id, row["id"], device_id, row["number"], category.id, offline))
+        (center.id, now, row["id"], device_id, row["number"], category.id, offline))
     notify(conn, center.id, "issued", {"number": row["number"], "category": category.id,
                                        "ticket": row["id"]})
     return row
@@ -266,16 +266,20 @@ def issue(conn: Conn, center: Center, who: Principal, category_id: str,
         if held is not None:
             return ticket_reply(conn, center, held, now, already_waiting=True)
     if not take_cap(conn, center.id, now.date(), category):
-        tomorrow = now.replace(hour=23, minute=59, second=59)
-        raise CapReached(category.id, hours.next_opening(center, category.id, tomorrow))
+        next_day = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(),
+                                       now.tzinfo)
+        raise CapReached(category.id, hours.next_opening(center, category.id, next_day))
     assert who.device_id is not None
-    with conn.transaction():  # a savepoint: the unique index settles a same-person race
-        try:
+    row: dict[str, Any] | None
+    try:
+        # A savepoint: the unique index settles a same-person race, and the loser's insert
+        # is rolled back to here (the try is outside it, so the savepoint is released first).
+        with conn.transaction():
             row = insert_ticket(conn, center, category=category, priority=derived.priority,
                                 resident_id=resident_id, appointment_id=derived.appointment_id,
                                 device_id=who.device_id, now=now)
-        except psycopg.errors.UniqueViolation:
-            row = None
+    except psycopg.errors.UniqueViolation:
+        row = None
     if row is None:
         held = waiting_ticket_of(conn, center.id, now.date(), category.id, resident_id or "")
         assert held is not None

@@ -18,13 +18,15 @@ UPGRADE = [
         id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
         center_id    text NOT NULL,
         kind         text NOT NULL CHECK (kind IN ('kiosk', 'counter', 'board')),
-        name         text NOT NULL UNIQUE,
+        name         text NOT NULL,
         counter_no   integer CHECK ((kind = 'counter') = (counter_no IS NOT NULL)),
         token_hash   bytea NOT NULL UNIQUE,
         created_at   timestamptz NOT NULL DEFAULT now(),
         revoked_at   timestamptz,
         last_seen_at timestamptz
     )""",
+    # A name is one live device's; a revoked device's name may be given to its replacement.
+    "CREATE UNIQUE INDEX device_live_name ON device (name) WHERE revoked_at IS NULL",
     """CREATE TABLE staff (
         id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
         center_id     text NOT NULL,
