@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
 
 from kiosk.hall.api import routers
@@ -45,8 +46,12 @@ def create_app(settings: HallSettings) -> FastAPI:
             "error": "invalid_request", "fields": fields,
             "message": {"zh": "请求格式不正确。", "en": "The request is malformed."}})
 
+    # No connection within the pool's timeout, or the one lent died mid-transaction
+    # (PostgreSQL restarting, failing over): the transaction did not commit, so the caller
+    # retries with the same key and nothing is done twice.
     @app.exception_handler(PoolTimeout)
-    async def busy(request: Request, exc: PoolTimeout) -> JSONResponse:
+    @app.exception_handler(OperationalError)
+    async def busy(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(status_code=503, headers={"Retry-After": "2"}, content={
             "error": "database_unavailable",
             "message": {"zh": "排队系统数据库暂时不可用，请稍后重试。",

@@ -184,9 +184,10 @@ def hall_process(tmp_path: Path) -> Iterator[HallProcess]:
 
 
 def postgres_cluster() -> tuple[str, str]:
-    """(version, name) of the cluster pg_virtualenv started: the one on PGPORT. As root it
-    is Debian's 15/regress; as another user a cluster under pg_virtualenv's own directory,
-    which pg_lsclusters finds through the PG_CLUSTER_CONF_ROOT it exported."""
+    """(version, name) of the cluster pg_virtualenv started: the one on PGPORT. It is named
+    15/regress, in /etc/postgresql as root, or (`pg_virtualenv -t`, or as another user)
+    under pg_virtualenv's own directory, which pg_lsclusters and pg_ctlcluster find through
+    the PG_CLUSTER_CONF_ROOT it exported."""
     port = os.environ["PGPORT"]
     listing = subprocess.run(["pg_lsclusters", "--no-header"], capture_output=True, text=True,
                              check=True, timeout=HANG_GUARD_S).stdout
@@ -206,6 +207,13 @@ def _pg_ctlcluster(action: str, *options: str) -> None:
                            f"{done.returncode}\n{done.stdout}{done.stderr}")
 
 
+# A restart is stop_postgres then start_postgres, never `pg_ctlcluster … restart`: that asks
+# whether the cluster runs by reading its external_pid_file, /var/run/postgresql/
+# 15-regress.pid, which the clusters of every concurrent pg_virtualenv share; when another
+# one wrote it last and has ended, restart skips the stop and its start fails ("Cluster is
+# already running", status 2). `stop` and `start` look at the cluster's own postmaster.pid.
+
+
 def stop_postgres() -> None:
     """Stop the test cluster as an administrator or a package upgrade does: a fast shutdown,
     every session ended and its open transaction rolled back."""
@@ -215,15 +223,3 @@ def stop_postgres() -> None:
 def start_postgres() -> None:
     """Start the test cluster again; returns once it accepts connections."""
     _pg_ctlcluster("start")
-
-
-def restart_postgres() -> None:
-    """stop_postgres, then start_postgres.
-
-    Not `pg_ctlcluster … restart`: that first asks whether the cluster runs by reading its
-    external_pid_file, /var/run/postgresql/15-regress.pid, which every concurrent
-    pg_virtualenv's cluster of that name shares; when another one wrote it last and has
-    ended, restart skips the stop and its start fails ("Cluster is already running",
-    status 2). `stop` and `start` look at the cluster's own postmaster.pid."""
-    stop_postgres()
-    start_postgres()

@@ -142,9 +142,10 @@ def waiting_candidates(conn: Conn, center_id: str, day: dt.date, categories: lis
             for r in rows]
 
 
-def streaks(conn: Conn, center_id: str) -> dict[str, int]:
+def streaks(conn: Conn, center_id: str, day: dt.date) -> dict[str, int]:
     return {r["category"]: int(r["streak"]) for r in conn.execute(
-        "SELECT category, streak FROM priority_streak WHERE center_id = %s", (center_id,))}
+        "SELECT category, streak FROM priority_streak WHERE center_id = %s AND day = %s",
+        (center_id, day))}
 
 
 def recent_service_minutes(conn: Conn, center_id: str, category: str,
@@ -176,7 +177,7 @@ def position(conn: Conn, center: Center, ticket_id: str, category: str, day: dt.
              now: dt.datetime) -> tuple[int, int]:
     """(ahead, estimated minutes) of a waiting ticket under the fairness rule."""
     candidates = waiting_candidates(conn, center.id, day, [category])
-    order = fairness.call_order(candidates, category, streaks(conn, center.id), now,
+    order = fairness.call_order(candidates, category, streaks(conn, center.id, day), now,
                                 center.fairness)
     ids = [c.ticket_id for c in order]
     ahead = ids.index(ticket_id) if ticket_id in ids else 0
@@ -205,7 +206,7 @@ def ticket_reply(conn: Conn, center: Center, row: dict[str, Any], now: dt.dateti
         "priority_reason": row["priority_reason"],
         "ahead": ahead,
         "estimated_wait_min": minutes,
-        "issued_at": row["issued_at"].isoformat(),
+        "issued_at": row["issued_at"].astimezone(SHANGHAI).isoformat(),
         "tracking_code": tracking_code(conn, row["id"], row["issued_at"]),
         "already_waiting": already_waiting,
         "offline": row["offline"],

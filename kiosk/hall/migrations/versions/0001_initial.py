@@ -136,12 +136,14 @@ UPGRADE = [
     # A counter serves one resident at a time: one called ticket a counter a day.
     "CREATE UNIQUE INDEX ticket_one_called ON ticket (center_id, day, counter_no) "
     "WHERE state = 'called'",
-    # Consecutive priority calls per center and category: the fairness rule's memory.
+    # Consecutive priority calls per center, day and category: the fairness rule's memory
+    # (a new day starts at 0, as its queue starts empty).
     """CREATE TABLE priority_streak (
         center_id text NOT NULL,
+        day       date NOT NULL,
         category  text NOT NULL,
         streak    integer NOT NULL DEFAULT 0,
-        PRIMARY KEY (center_id, category)
+        PRIMARY KEY (center_id, day, category)
     )""",
     # Every action on the queue, with who did it (counter and staff member).
     """CREATE TABLE hall_event (

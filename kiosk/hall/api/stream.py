@@ -1,0 +1,83 @@
+"""Live events as server-sent events (`text/event-stream`): boards, counters and consoles
+hear every change of their center; a kiosk hears only what concerns itself (its help
+calls being acknowledged, its faults), never the queue's traffic.
+
+Each event is `event: <kind>` and `data: <json>`, the JSON being what the change notified
+(without the center, which is the listener's own). A `resync` event means events may have
+been missed (the hub lost the database, or this client fell too far behind): reload the
+state. A comment line comes first, once the subscription is in place, and then every
+HEARTBEAT_S seconds of silence, so that proxies keep the connection open and a client that
+went away is found out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+
+from kiosk.hall.api.deps import allow
+from kiosk.hall.auth import Principal, Role
+from kiosk.hall.events import EventHub
+
+router = APIRouter(prefix="/v1", tags=["events"])
+
+HEARTBEAT_S = 15.0
+RETRY_MS = 3000  # how soon a browser's EventSource reconnects after losing the stream
+
+Listener = Annotated[Principal, Depends(allow(Role.KIOSK, Role.BOARD, Role.COUNTER,
+                                              Role.CLERK, Role.SUPERVISOR))]
+
+
+def visible(who: Principal, event: dict[str, Any]) -> bool:
+    if event.get("kind") == "resync":
+        return True
+    if who.role is Role.KIOSK:
+        return who.device_id is not None and event.get("device") == str(who.device_id)
+    return True
+
+
+def frame(event: dict[str, Any]) -> str:
+    kind = str(event.get("kind", "message"))
+    data = {k: v for k, v in event.items() if k not in ("center", "kind")}
+    # json.dumps writes no raw newline, which would end the data line early.
+    return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+
+
+async def _events(request: Request, hub: EventHub, who: Principal) -> AsyncIterator[str]:
+    async with hub.subscribe(who.center_id) as queue:
+        # "subscribed" promises every event from now on, which needs the hub's LISTEN in
+        # place (a server just started may not have it yet).
+        while not hub.connected.is_set():
+            try:
+                await asyncio.wait_for(hub.connected.wait(), HEARTBEAT_S)
+            except TimeoutError:
+                if await request.is_disconnected():
+                    return
+                yield ": ping\n\n"
+        yield f"retry: {RETRY_MS}\n: subscribed\n\n"
+        while True:
+            try:
+                event = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
+            except TimeoutError:
+                if await request.is_disconnected():
+                    return
+                yield ": ping\n\n"
+                continue
+            if visible(who, event):
+                yield frame(event)
+
+
+@router.get("/stream", response_class=StreamingResponse, responses={200: {
+    "description": "Server-sent events, one per change of the caller's center",
+    "content": {"text/event-stream": {}}}})
+async def stream(request: Request, who: Listener) -> StreamingResponse:
+    hub: EventHub = request.app.state.events
+    return StreamingResponse(
+        _events(request, hub, who), media_type="text/event-stream",
+        # No caching and no proxy buffering (nginx holds responses back otherwise).
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
