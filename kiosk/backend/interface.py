@@ -37,6 +37,9 @@ class Resident:
     id_number: str  # 18-character resident ID number; never shown unmasked
     phone: str
     entitlements: tuple[str, ...] = ()  # e.g. ("veteran",), ("serious_illness",)
+    # A hall derives the priority itself (it never sends the ID number, from which the
+    # kiosk would otherwise compute the age): when set, the kiosk shows this reason.
+    priority_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,10 @@ class QueueFigures:
     waiting: int
     priority_waiting: int
     minutes_per_ticket: float
+    # A hall's opening hours and daily caps; the embedded backend has neither.
+    open: bool = True
+    opens_at: dt.datetime | None = None
+    remaining_today: int | None = None  # None: no daily cap
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,8 @@ class IssuedTicket:
     # True when the resident already had this ticket waiting in the category: it is
     # returned (with the people ahead of it now) instead of a second number.
     already_waiting: bool = False
+    # Issued by a kiosk from its leased block while the hall was unreachable.
+    offline: bool = False
 
 
 # ------------------------------------------------------------------------ applications
@@ -215,8 +224,10 @@ STAT_FLOWS = ("take_number", "query", "check_in", "rate", "help")
 
 
 class Backend(Protocol):
-    def identify(self, resident_id: str) -> Resident | None:
-        """The resident behind a verified personal code, or None if unknown."""
+    def identify(self, resident_id: str, code: str = "") -> Resident | None:
+        """The resident behind a verified personal code, or None if unknown. `code` is the
+        scanned text itself: a hall verifies it again (its own keys, its own used codes)
+        and trusts no reference a kiosk names."""
 
     def licenses(self, resident_id: str) -> list[License]:
         """The resident's electronic licenses."""

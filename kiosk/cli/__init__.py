@@ -6,7 +6,8 @@
 | dev        | `demo`, `receipt-render`, `make-code`, `simulate`, `scan-bench`, `make-bench` |
 | bundles    | `check-bundles`                                                        |
 | stats      | `stats`                                                                |
-| backend    | `backend advance`, `backend call-next`, `backend serve`                |
+| backend    | `backend advance`, `backend call-next`                                 |
+| hall       | `hall migrate`, `hall serve`, `hall add-device` and the hall's other set-up |
 | pin        | `hash-pin`                                                             |
 | config     | `config-reference`, `check-config`                                     |
 
@@ -26,12 +27,12 @@ import argparse
 
 # `run` first: start-up (`kiosk run --exit-when-ready`) is timed from its import.
 from kiosk.cli import run  # isort: skip
-from kiosk.cli import backend, bundles, config, dev, pin, stats
+from kiosk.cli import backend, bundles, config, dev, hall, pin, stats
 from kiosk.common.exitcodes import EXIT_BAD_INPUT, EXIT_INTERRUPTED
 from kiosk.config.checked import ConfigRefused
 
 # In the order `kiosk --help` lists them.
-_GROUPS = (run, dev, bundles, stats, backend, pin, config)
+_GROUPS = (run, dev, bundles, stats, backend, hall, pin, config)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,9 +1,9 @@
-"""`kiosk backend advance | call-next | serve`: staff tools and the hall server.
+"""`kiosk backend advance | call-next`: staff tools for the embedded backend.
 
-`advance` and `call-next` drive the embedded database's 办件 timeline and queue
-(kiosk.backend.admin does the work; this module finds the database from the config, prints
-and chooses the exit status). `serve` offers that database to a hall's kiosks over HTTPS
-(kiosk.backend.http_server). The staff helpers here also serve `kiosk stats`.
+They drive the embedded database's 办件 timeline and queue (kiosk.backend.admin does the
+work; this module finds the database from the config, prints and chooses the exit status).
+A hall of kiosks shares the hall server instead (`kiosk hall serve`), whose staff work at
+the counter pages. The staff helpers here also serve `kiosk stats`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk.common.exitcodes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
-from kiosk.config.checked import config_or_message, config_path
+from kiosk.config.checked import config_path
 
 if TYPE_CHECKING:
     from kiosk.backend.interface import ApplicationSummary
@@ -31,8 +31,8 @@ def _database_path(config_arg: str | None) -> Path:
         # The kiosk keeps no database of its own then: staff tools run where it lives.
         raise ConfigFileError(path, [(
             "backend.kind",
-            f"{config.backend.kind!r}: this kiosk uses a hall backend; run the command on the"
-            " hall backend's machine, with the config `kiosk backend serve` uses")])
+            f"{config.backend.kind!r}: this kiosk uses the hall server, whose staff work at"
+            " the counter pages (`kiosk hall serve`), not with this command")])
     data_dir = resolve(path.resolve().parent, config.paths.data_dir)
     return resolve(data_dir, config.backend.database)
 
@@ -123,65 +123,9 @@ def cmd_backend_call_next(args: argparse.Namespace) -> int:
                                                                  catalog_path=cat))
 
 
-def cmd_backend_serve(args: argparse.Namespace) -> int:
-    from kiosk.config.loader import resolve
-    from kiosk.config.schema import is_loopback_host
-
-    path = config_path(args.config)
-    config = config_or_message(path, devices=False)
-    if config.backend.kind != "embedded":
-        print(f"{path}: backend.kind is {config.backend.kind!r}; the hall backend serves its own"
-              " embedded database: give it a config with kind = \"embedded\"", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if bool(args.cert) != bool(args.key):
-        print("backend serve: --cert and --key go together", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if args.client_ca and not args.cert:
-        print("backend serve: --client-ca (mutual TLS) needs --cert and --key", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if not args.cert and not is_loopback_host(args.host):
-        # Kiosks refuse http:// to another machine anyway; serving it would only leak data.
-        print(f"backend serve: plain http only on 127.0.0.1/localhost; to serve on {args.host}"
-              " give --cert and --key (see docs/TECHNICIAN.md)", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    import ssl
-
-    from kiosk.backend.http_server import BackendHTTPServer, run_until_stopped, tls_context
-    from kiosk.cli.run import setup_logging
-    from kiosk.delivery.http_factory import make_embedded
-    from kiosk.domain.catalog import load_catalog
-
-    setup_logging(None, args.verbose)
-    config_dir = path.resolve().parent
-    data_dir = resolve(config_dir, config.paths.data_dir)
-    try:
-        tls = (tls_context(Path(args.cert), Path(args.key),
-                           Path(args.client_ca) if args.client_ca else None)
-               if args.cert else None)
-    except (OSError, ssl.SSLError) as exc:
-        print(f"backend serve: cannot load the TLS certificate or key: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    catalog = load_catalog(resolve(config_dir, config.paths.catalog))
-    backend = make_embedded(config.backend, data_dir, catalog)
-    try:
-        try:
-            server = BackendHTTPServer((args.host, args.port), backend, tls=tls)
-        except OSError as exc:
-            print(f"backend serve: cannot listen on {args.host}:{args.port}: {exc.strerror}",
-                  file=sys.stderr)
-            return EXIT_FAILED
-        mtls = ", client certificates required" if args.client_ca else ""
-        print(f"backend serve: {server.url}{mtls}; database {backend.db_path}; Ctrl-C stops",
-              flush=True)
-        run_until_stopped(server)
-    finally:
-        backend.close()
-    return EXIT_OK
-
-
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     backend = sub.add_parser(
-        "backend", help="staff tools and the hall server for the embedded backend")
+        "backend", help="staff tools for the embedded backend")
     bsub = backend.add_subparsers(dest="backend_command", required=True)
     p = bsub.add_parser("advance", help="move an application to a new status")
     p.add_argument("reference", help="办件编号, e.g. YW20261122000001")
@@ -193,13 +137,3 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("category", help="catalog id, e.g. social_security")
     p.add_argument("--config", help="config file (for the database)")
     p.set_defaults(func=cmd_backend_call_next)
-    p = bsub.add_parser("serve", help="serve the embedded backend to a hall's kiosks (HTTPS)")
-    p.add_argument("--config", help="config file (backend.kind = embedded: its database)")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    p.add_argument("--port", type=int, default=8443, help="TCP port (default 8443)")
-    p.add_argument("--cert", help="PEM server certificate (chain); without it plain http,"
-                   " on 127.0.0.1/localhost only")
-    p.add_argument("--key", help="PEM private key of --cert")
-    p.add_argument("--client-ca", help="mutual TLS: accept only kiosks whose client"
-                   " certificate this CA signed")
-    p.set_defaults(func=cmd_backend_serve)

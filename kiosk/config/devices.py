@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kiosk.config.loader import resolve
-from kiosk.config.schema import KioskConfig
+from kiosk.config.schema import KioskConfig, read_device_token
 
 
 def device_problems(config: KioskConfig, config_dir: Path) -> list[tuple[str, str]]:
@@ -52,14 +52,19 @@ def device_problems(config: KioskConfig, config_dir: Path) -> list[tuple[str, st
 
 
 def backend_file_problems(config: KioskConfig, config_dir: Path) -> list[tuple[str, str]]:
-    """A hall backend's CA bundle and client certificate must be there and readable: a
-    typo here would otherwise show only as "certificate refused" at the first resident."""
+    """A hall backend's token file, CA bundle and client certificate must be there and
+    readable: a typo here would otherwise show only as "certificate refused" or "credential
+    refused" at the first resident."""
     import ssl
 
     backend = config.backend
     if backend.kind != "http":
         return []
     problems: list[tuple[str, str]] = []
+    try:
+        read_device_token(resolve(config_dir, backend.token_file))
+    except ValueError as exc:
+        problems.append(("backend.token_file", str(exc)))
     if backend.ca_bundle:
         ca = resolve(config_dir, backend.ca_bundle)
         if not ca.is_file():

@@ -7,6 +7,7 @@ declarations, so a key cannot be documented one way and checked another.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -316,8 +317,8 @@ class EmbeddedBackendConfig(_Section):
     )
 
 
-# Hosts for which plain http:// is tolerated: a backend on this very machine (a developer's
-# or a test's `kiosk backend serve`), where nothing crosses a network cable.
+# Hosts for which plain http:// is tolerated: a hall server on this very machine (a
+# developer's or a test's `kiosk hall serve`), where nothing crosses a network cable.
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
 
@@ -338,11 +339,40 @@ def is_loopback_host(host: str) -> bool:
 _VERIFY_OFF_HINTS = ("verify", "insecure", "skip", "check_hostname", "ssl", "tls")
 
 
+TOKEN_PREFIX = "dev_"  # device tokens of the hall (kiosk.hall.auth: "dev_" + 43 characters)
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def read_device_token(path: Path) -> str:
+    """The device token in `path`; ValueError saying what is wrong with the file, never
+    quoting its content (it may be a credential)."""
+    try:
+        text = path.read_text("ascii")
+    except FileNotFoundError:
+        raise ValueError(f"token file {path} does not exist") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path} is a folder, not the token file") from None
+    except PermissionError:
+        raise ValueError(f"token file {path} is not readable by this user") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"token file {path} cannot be read ({type(exc).__name__})") from None
+    token = text.strip()
+    if not token:
+        raise ValueError(f"token file {path} is empty")
+    if (not token.startswith(TOKEN_PREFIX) or len(token) > 200
+            or not set(token[len(TOKEN_PREFIX):]) <= _TOKEN_CHARS):
+        raise ValueError(
+            f"token file {path} does not hold a device token (expected one line `dev_…`, as"
+            " `kiosk hall add-device` prints it)"
+        )
+    return token
+
+
 class HttpBackendConfig(_Section):
     kind: Literal["http"] = Field(
         "http",
         description=(
-            "Backend: http (a hall backend over HTTPS, e.g. `kiosk backend serve`)."
+            "Backend: http (the hall server over HTTPS, `kiosk hall serve`)."
             " Certificate verification is always on and cannot be configured off."
         ),
     )
@@ -352,6 +382,14 @@ class HttpBackendConfig(_Section):
             "Base URL of the hall backend, e.g. `https://backend.hall.example:8443/`."
             " https:// is required; http:// only for a backend on this machine"
             " (127.0.0.1, ::1, localhost), for testing, and logs a warning at every start."
+        ),
+    )
+    token_file: str = Field(
+        ...,
+        description=(
+            "File holding this kiosk's device token, as `kiosk hall add-device` printed it"
+            " (one line, `dev_…`), relative to the config file; keep it mode 0600. The token"
+            " itself never goes into kiosk.toml: config files are copied and shown around."
         ),
     )
     ca_bundle: str = Field(
@@ -422,6 +460,27 @@ class HttpBackendConfig(_Section):
             raise ValueError("no user or password in the URL (it would end up in logs)")
         if parts.query or parts.fragment:
             raise ValueError("expected a base URL without ?query or #fragment")
+        return v.strip()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _token_not_inline(cls, data: object) -> object:
+        # Checked on the whole section, not the field: a field's error message quotes the
+        # value, and this value would be the credential itself.
+        if isinstance(data, dict):
+            value = data.get("token_file")
+            if isinstance(value, str) and value.strip().startswith(TOKEN_PREFIX):
+                raise ValueError(
+                    "`token_file` holds a token, not a file name: write the token into a"
+                    " file (mode 0600) and name that file here"
+                )
+        return data
+
+    @field_validator("token_file")
+    @classmethod
+    def _token_file(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("expected the path of the file holding the device token")
         return v.strip()
 
     @model_validator(mode="after")

@@ -1,21 +1,35 @@
-"""The hall backend over HTTPS: the `Backend` interface as JSON requests.
+"""The hall server's API (kiosk/hall/, `kiosk hall serve`) as the kiosk's `Backend`.
 
-One backend (`kiosk backend serve`, kiosk/backend/http_server.py) can serve every kiosk of a
-hall. Everything here exists so that a network fault never turns into a hang, a crash later
+The kiosk names itself with its device token (`Authorization: Bearer dev_…`, from
+backend.token_file) and never tells the hall who a resident is: it forwards the scanned
+personal code (`POST /v1/kiosk/residents`), the hall verifies it and answers with a session
+handle and masked facts, and every later call about that resident carries the handle
+(`X-Resident-Session`). The `Backend` interface speaks of resident ids; this client keeps,
+in memory and for the hall's session lifetime, which handle stands for which id (and which
+appointment belongs to whom), so nothing above it changes.
+
+Everything else here exists so that a network fault never turns into a hang, a crash later
 on, or a silently lost action:
 
 - every request has a (connect, read) timeout, and a reply body must arrive in full within
-  their sum (requests has no timeout by default, and its read timeout is per socket read);
+  their sum (requests has no timeout by default, and its read timeout is per socket read),
+  and no larger than MAX_REPLY_BYTES;
 - only reads (GET) are retried here, once, by urllib3. State-changing calls are never
   retried in this module: the outbox (kiosk/delivery/deliverer.py) retries them with their
-  idempotency key, sent as the `Idempotency-Key` header, so the backend applies each once;
+  idempotency key, sent as the `Idempotency-Key` header, so the hall applies each once;
 - refused connections, timeouts, 5xx, redirects, non-JSON and wrongly shaped replies all
   become `BackendError` with a message naming the API route and what went wrong, never the
-  resident ids in the URL and never the request or reply body;
+  ids in the URL, the token, the session handle, or the request or reply body; a refusal
+  no retry can change (a closed category, an expired session) is a ValueError, which the
+  outbox does not retry;
 - TLS certificates are always verified. The only knobs are a private CA bundle and a client
-  certificate for mutual TLS; plain http:// is accepted for a backend on this machine only,
+  certificate for mutual TLS; plain http:// is accepted for a hall on this machine only,
   with a warning at every start. Environment variables (REQUESTS_CA_BUNDLE, proxies,
   .netrc) are ignored, so nothing outside the config file changes whom the kiosk trusts.
+
+`ROUTES` lists every request this client makes, with the body it sends and the reply
+fields it reads: tests/hall/test_openapi_contract.py holds them against the hall's OpenAPI
+document, so a route or field renamed on either side fails there, not at a resident.
 """
 
 from __future__ import annotations
@@ -24,26 +38,27 @@ import base64
 import binascii
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import logging
 import re
 import ssl
 import threading
 import time
+import uuid
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 import requests
 import urllib3.exceptions
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from kiosk.backend.interface import (
-    AlreadyCheckedIn,
     ApplicationReceipt,
     ApplicationStatus,
     ApplicationSummary,
@@ -56,13 +71,15 @@ from kiosk.backend.interface import (
     NotFound,
     QueueFigures,
     Resident,
+    StatusEvent,
     TicketRequest,
     TicketRequestCancelled,
 )
 from kiosk.common.clock import SHANGHAI
-from kiosk.common.jsonable import jsonable
 from kiosk.config.schema import is_loopback_host
 from kiosk.delivery.faults import BackendNotReached, BackendTimeout, BackendUnreachable
+from kiosk.domain.payloads import PayloadProblem, PayloadRefused
+from kiosk.domain.text import Bilingual
 
 log = logging.getLogger(__name__)
 
@@ -72,23 +89,48 @@ DEFAULT_READ_TIMEOUT_S = 10.0
 # A reply is a ticket or a list of a resident's applications: kilobytes. A bigger one is not
 # our API (or is an attack) and is refused before it fills the kiosk's memory.
 MAX_REPLY_BYTES = 4 * 1024 * 1024
+# The hall forgets a resident session after 15 minutes (kiosk.hall.auth); the kiosk forgets
+# its handle a little sooner, so it never sends one the hall has just dropped.
+RESIDENT_SESSION_S = 14 * 60
+# Ends an idempotency key the client derives (see _derived_key): the hall takes 8..100
+# printable ASCII characters.
+_DERIVED_DIGEST_CHARS = 40
 
-_T = TypeVar("_T")
 
 
 class BackendCertificateError(BackendError):
-    """The backend's TLS certificate was refused (unknown CA, wrong host name, expired)."""
+    """The hall's TLS certificate was refused (unknown CA, wrong host name, expired)."""
 
 
 class BackendReplyError(BackendError):
-    """The backend answered, but not as the API says (not JSON, wrong shape, redirect)."""
+    """The hall answered, but not as the API says (not JSON, wrong shape, redirect)."""
+
+
+class HallRefused(ValueError):
+    """The hall refused the request for a reason no retry changes (the category is closed
+    or its numbers are all taken today, the appointment is not due, the offline number is
+    not leased…). `code` is the API's error code, `message` its words for a person, and
+    `opens_at` when the category opens again (closed, cap_reached), if the hall said."""
+
+    def __init__(self, text: str, code: str, message: Bilingual | None,
+                 opens_at: dt.datetime | None = None) -> None:
+        super().__init__(text)
+        self.code = code
+        self.message = message
+        self.opens_at = opens_at
+
+
+class ResidentSessionExpired(ValueError):
+    """The hall no longer knows the resident's session (15 minutes, or the kiosk restarted
+    since the code was scanned): the resident scans their code again. No retry helps."""
 
 
 # ---------------------------------------------------------------------- personal data
 
-# Resident ids, appointment ids and references travel in URL paths; urllib3 writes paths
+# Appointment ids, application ids and call ids travel in URL paths; urllib3 writes paths
 # into its debug and retry-warning log lines. Those lines get the ids masked.
-_ID_IN_PATH = re.compile(r"(/(?:residents|applications|appointments))/[^/\s?#'\"]+")
+_ID_IN_PATH = re.compile(
+    r"(/(?:residents|applications|appointments|help-calls))/[^/\s?#'\"]+")
 _QUERY = re.compile(r"\?[^\s#'\"]*")
 
 
@@ -113,28 +155,285 @@ for _name in ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.connectio
         logging.getLogger(_name).addFilter(_MASK)
 
 
-# ------------------------------------------------------------------------ reply shapes
+# -------------------------------------------------------------------- what is sent
 
 
-class _Ok(BaseModel):
+class _Body(BaseModel):
+    # extra="forbid" like the hall's own models: a field the client does not declare here
+    # cannot be sent, so the contract test sees every field that goes out.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class CodeBody(_Body):
+    code: str
+
+
+class TicketBody(_Body):
+    category: str
+    resident_session: str | None = None
+
+
+class CancelBody(_Body):
+    key: str
+    reason: str
+
+
+class MaterialsBody(_Body):
+    exempt: list[str] = Field(default_factory=list)
+    to_bring: list[str] = Field(default_factory=list)
+
+
+class SubmissionBody(_Body):
+    answers: dict[str, str] = Field(default_factory=dict)
+    fields: dict[str, str] = Field(default_factory=dict)
+    materials: MaterialsBody = Field(default_factory=MaterialsBody)
+    prefilled: dict[str, str] = Field(default_factory=dict)
+
+
+class ApplicationBody(_Body):
+    bundle_id: str
+    processing_days: int
+    submission: SubmissionBody
+
+
+class RatingBody(_Body):
+    level: int
+    reasons: list[str]
+    target_kind: str
+    target_id: str | None
+
+
+class HelpBody(_Body):
+    screen: str
+
+
+class UsageEventBody(_Body):
+    kind: str
+    flow: str
+    step: str
+    duration_s: float | None
+    at: AwareDatetime | None
+
+
+class NonceBody(_Body):
+    key_id: str
+    nonce: str
+    expires_at: int
+
+
+class FaultBody(_Body):
+    kind: str
+    state: Literal["open", "cleared"]
+    detail: str
+
+
+class LeaseBody(_Body):
+    category: str
+    priority: bool
+
+
+class OfflineTicketBody(_Body):
+    lease_id: int
+    seq: int
+    category: str
+    issued_at: AwareDatetime
+    priority_reason: str
+
+
+# -------------------------------------------------------------------- what is read
+
+
+class _Wire(BaseModel):
+    # Fields the hall adds are ignored; the ones declared here are the ones read.
     model_config = ConfigDict(extra="ignore", strict=True)
-    ok: Literal[True]
 
 
-class _Cancelled(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True)
-    number: str | None
+class FiguresReply(_Wire):
+    category: str
+    waiting: int
+    priority_waiting: int
+    minutes_per_ticket: float
+    open: bool
+    opens_at: AwareDatetime | None
+    remaining_today: int | None
 
 
-class _CallId(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True)
+class TicketReply(_Wire):
+    ticket_id: str
+    number: str
+    category: str
+    priority: bool
+    priority_reason: str
+    ahead: int
+    estimated_wait_min: int
+    issued_at: AwareDatetime
+    tracking_code: str
+    already_waiting: bool
+    offline: bool
+
+
+class AppointmentReply(_Wire):
+    appointment_id: str
+    category: str
+    start: AwareDatetime
+    end: AwareDatetime
+    checked_in: bool
+
+
+class ResidentReply(_Wire):
+    session: str
+    masked_name: str
+    entitlements: list[str]
+    priority_reason: Literal["", "age", "entitlement", "appointment"]
+    appointments: list[AppointmentReply]
+
+
+class LicenseReply(_Wire):
+    kind: str
+    title: str
+    number_masked: str
+    valid_until: dt.date | None
+
+
+class PrefillReply(_Wire):
+    values: dict[str, str]
+    licenses: list[str]
+
+
+class CheckInReply(_Wire):
+    ticket: TicketReply
+    earlier: bool
+
+
+class ReceiptReply(_Wire):
+    reference: str
+    bundle_id: str
+    submitted_at: AwareDatetime
+    progress_code: str
+    processing_days: int
+
+
+class StatusEventReply(_Wire):
+    status: ApplicationStatus
+    at: AwareDatetime
+    note: str
+
+
+class SummaryReply(_Wire):
+    reference: str
+    bundle_id: str
+    submitted_at: AwareDatetime
+    status: ApplicationStatus
+    timeline: list[StatusEventReply]
+
+
+class CancelReply(_Wire):
+    withdrawn_number: str | None
+
+
+class HelpCallReply(_Wire):
     call_id: str
+    state: str
 
+
+class NonceReply(_Wire):
+    new: bool
+
+
+class FaultReply(_Wire):
+    changed: bool
+
+
+class LeaseReply(_Wire):
+    lease_id: int
+    day: dt.date
+    category: str
+    priority: bool
+    series: str
+    first: int
+    last: int
+    used: list[int]
+
+
+class RecordedReply(_Wire):
+    # Read so that a catch-all web server's `{}` is not taken for a recorded rating.
+    recorded: Literal[True]
+
+
+@dataclasses.dataclass(frozen=True)
+class Lease:
+    """A block of numbers this kiosk may issue from while it cannot reach the hall."""
+
+    lease_id: int
+    day: dt.date
+    category: str
+    priority: bool
+    series: str
+    first: int
+    last: int
+    used: tuple[int, ...]
+
+
+# ------------------------------------------------------------------------- the routes
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    """One request of the hall's API as this client makes it."""
+
+    method: Literal["GET", "POST"]
+    path: str  # under API_PREFIX; {name} for a path parameter
+    reply: Any  # the type a 2xx reply is read as
+    body: type[_Body] | None = None
+    key: bool = False  # sends an Idempotency-Key
+    session: bool = False  # sends X-Resident-Session
+    query: tuple[str, ...] = ()
+
+    def url_path(self, **params: str) -> str:
+        path = self.path
+        for name, value in params.items():
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"{self.path}: expected a non-empty {name}")
+            path = path.replace("{" + name + "}", quote(value, safe=""))
+        return path
+
+
+QUEUE = Route("GET", "/queue", list[FiguresReply])
+IDENTIFY = Route("POST", "/kiosk/residents", ResidentReply, CodeBody, key=True)
+LICENSES = Route("GET", "/kiosk/resident/licenses", list[LicenseReply], session=True)
+APPOINTMENTS = Route("GET", "/kiosk/resident/appointments", list[AppointmentReply],
+                     session=True, query=("day",))
+RESIDENT_APPLICATIONS = Route("GET", "/kiosk/resident/applications", list[SummaryReply],
+                              session=True)
+PREFILL = Route("GET", "/kiosk/resident/prefill", PrefillReply, session=True)
+TICKETS = Route("POST", "/tickets", TicketReply, TicketBody, key=True)
+CANCELLATIONS = Route("POST", "/ticket-cancellations", CancelReply, CancelBody, key=True)
+CHECK_IN = Route("POST", "/appointments/{appointment_id}/check-in", CheckInReply, key=True,
+                 session=True)
+APPLICATIONS = Route("POST", "/applications", ReceiptReply, ApplicationBody, key=True,
+                     session=True)
+APPLICATION = Route("GET", "/applications/{public_id}", SummaryReply)
+RATINGS = Route("POST", "/ratings", RecordedReply, RatingBody, key=True)
+USAGE_EVENTS = Route("POST", "/usage-events", RecordedReply, UsageEventBody, key=True)
+USED_NONCES = Route("POST", "/used-nonces", NonceReply, NonceBody, key=True)
+TRUSTED_KEYS = Route("GET", "/trusted-keys", dict[str, str])
+HELP_CALLS = Route("POST", "/help-calls", HelpCallReply, HelpBody, key=True)
+HELP_CALL = Route("GET", "/help-calls/{call_id}", HelpCallReply)
+FAULTS = Route("POST", "/faults", FaultReply, FaultBody, key=True)
+LEASES = Route("POST", "/leases", LeaseReply, LeaseBody, key=True)
+MY_LEASES = Route("GET", "/leases", list[LeaseReply])
+OFFLINE_TICKETS = Route("POST", "/offline-tickets", TicketReply, OfflineTicketBody, key=True)
+
+ROUTES: tuple[Route, ...] = (
+    QUEUE, IDENTIFY, LICENSES, APPOINTMENTS, RESIDENT_APPLICATIONS, PREFILL, TICKETS,
+    CANCELLATIONS, CHECK_IN, APPLICATIONS, APPLICATION, RATINGS, USAGE_EVENTS, USED_NONCES,
+    TRUSTED_KEYS, HELP_CALLS, HELP_CALL, FAULTS, LEASES, MY_LEASES, OFFLINE_TICKETS,
+)
 
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
 
 
-def _adapter(tp: type[_T]) -> TypeAdapter[_T]:
+def _adapter(tp: Any) -> TypeAdapter[Any]:
     # TypeAdapters are costly to build and safe to share between threads.
     found = _ADAPTERS.get(tp)
     if found is None:
@@ -142,32 +441,86 @@ def _adapter(tp: type[_T]) -> TypeAdapter[_T]:
     return found
 
 
-def _settle(value: Any, where: str = "") -> Any:
-    """Datetimes in Shanghai time, as the embedded backend gives them; a time without a
-    zone is refused (it would be off by 8 hours on a kiosk whose clock runs in UTC)."""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"{where or 'a time'}: expected a time with a UTC offset")
-        return value.astimezone(SHANGHAI)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {
-            f.name: _settle(getattr(value, f.name), f"{where}.{f.name}".lstrip("."))
-            for f in dataclasses.fields(value)
-        }
-        return dataclasses.replace(value, **changes)
-    if isinstance(value, list):
-        return [_settle(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, tuple):
-        return tuple(_settle(v, f"{where}[{i}]") for i, v in enumerate(value))
-    if isinstance(value, dict):
-        return {k: _settle(v, f"{where}.{k}".lstrip(".")) for k, v in value.items()}
-    return value
+def _sh(value: dt.datetime) -> dt.datetime:
+    """A hall time in Shanghai time, as the embedded backend gives them (the reply models
+    refuse a time without a UTC offset: it would be 8 hours off on a kiosk in UTC)."""
+    return value.astimezone(SHANGHAI)
 
 
-def _segment(value: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValueError("expected a non-empty identifier")
-    return quote(value, safe="")
+def _derived_key(purpose: str, *parts: str) -> str:
+    """An idempotency key made from what the request is about, for calls whose caller has
+    none: the same request gets the same key, so a repeat is answered, not applied twice."""
+    digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{purpose}-{digest[:_DERIVED_DIGEST_CHARS]}"
+
+
+def _body(model: type[_Body], **data: Any) -> _Body:
+    """The request body, or a ValueError naming the fields that are wrong and never their
+    values (a typed field of an application is a resident's data)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        where = ", ".join(".".join(str(p) for p in e["loc"]) or "body"
+                          for e in exc.errors(include_input=False, include_url=False)[:5])
+        raise ValueError(f"request not sent, fields not as the hall takes them: {where}") from None
+
+
+def _ticket(reply: TicketReply) -> IssuedTicket:
+    return IssuedTicket(
+        ticket_id=reply.ticket_id, number=reply.number, category=reply.category,
+        priority=reply.priority, priority_reason=reply.priority_reason, ahead=reply.ahead,
+        estimated_wait_min=reply.estimated_wait_min, issued_at=_sh(reply.issued_at),
+        tracking_code=reply.tracking_code, already_waiting=reply.already_waiting,
+        offline=reply.offline)
+
+
+def _summary(reply: SummaryReply) -> ApplicationSummary:
+    return ApplicationSummary(
+        reference=reply.reference, bundle_id=reply.bundle_id,
+        submitted_at=_sh(reply.submitted_at), status=reply.status,
+        timeline=tuple(StatusEvent(status=e.status, at=_sh(e.at), note=e.note)
+                       for e in reply.timeline))
+
+
+@dataclasses.dataclass(frozen=True)
+class _ApiError:
+    """The error of a non-2xx reply in the hall's shape: {"error", "message": {"zh", "en"},
+    ...} at the top level (kiosk/hall/app.py gives every refusal that shape)."""
+
+    code: str = ""
+    message: Bilingual | None = None
+    data: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def english(self) -> str:
+        return self.message.en if self.message is not None else ""
+
+
+def _api_error(body: bytes) -> _ApiError:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return _ApiError()
+    if not isinstance(data, dict) or not isinstance(data.get("error"), str):
+        return _ApiError()
+    message = None
+    raw = data.get("message")
+    if isinstance(raw, dict):
+        try:
+            message = Bilingual(zh=str(raw.get("zh", "")), en=str(raw.get("en", "")))
+        except ValidationError:
+            message = None
+    return _ApiError(data["error"], message, data)
+
+
+def _when(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        found = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return _sh(found) if found.tzinfo is not None else None
 
 
 # ----------------------------------------------------------------------- what went wrong
@@ -209,7 +562,7 @@ def _connection_problem(exc: BaseException, connect_s: float, read_s: float) -> 
     causes = list(_causes(exc))
     if any(isinstance(e, ConnectionRefusedError) for e in causes):
         return BackendNotReached(
-            "connection refused (is `kiosk backend serve` running on that host and port?)"
+            "connection refused (is `kiosk hall serve` running on that host and port?)"
         )
     if any(isinstance(e, urllib3.exceptions.NameResolutionError) for e in causes):
         return BackendNotReached("host name not found (check backend.url and DNS)")
@@ -237,8 +590,16 @@ class _Reply:
     content_type: str
 
 
+@dataclasses.dataclass
+class _Known:
+    """A resident this kiosk identified: the hall's handle for them, and since when."""
+
+    session: str
+    since: float  # time.monotonic()
+
+
 class HttpBackend:
-    """`kiosk.backend.interface.Backend` over HTTPS (JSON), for a hall backend.
+    """`kiosk.backend.interface.Backend` over the hall server's API (HTTPS, JSON).
 
     Blocking, like the embedded backend: the services layer calls it on worker threads.
     Each thread gets its own `requests.Session` pair (one for reads with retries, one for
@@ -250,6 +611,7 @@ class HttpBackend:
         self,
         url: str,
         *,
+        token: str,
         ca_bundle: str | Path | None = None,
         client_cert: str | Path | None = None,
         client_key: str | Path | None = None,
@@ -257,6 +619,7 @@ class HttpBackend:
         read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
         keys_cache: Path | None = None,
         fetch_keys_on_demand: bool = True,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         parts = urlsplit(url.strip())
         host = parts.hostname or ""
@@ -274,12 +637,18 @@ class HttpBackend:
                 " Accepted only because the host is this machine (testing).",
                 f"{parts.scheme}://{parts.netloc}",
             )
+        # Never quoted in the message: it is the kiosk's credential.
+        if (not isinstance(token, str) or not token or len(token) > 200
+                or not token.isascii() or not token.isprintable() or " " in token):
+            raise ValueError("the device token must be one word of printable ASCII (see"
+                             " backend.token_file)")
         if bool(client_cert) != bool(client_key):
             raise ValueError("client_cert and client_key go together")
         if connect_timeout_s <= 0 or read_timeout_s <= 0:
             raise ValueError("timeouts must be > 0 seconds (no timeout would hang forever)")
         self._base = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
         self._origin = f"{parts.scheme}://{parts.netloc}"
+        self._token = token
         # Always verified: True (public CAs, certifi) or the private CA file; never False.
         self._verify: bool | str = str(ca_bundle) if ca_bundle else True
         self._cert = (str(client_cert), str(client_key)) if client_cert else None
@@ -287,9 +656,12 @@ class HttpBackend:
         self._keys_cache = keys_cache
         self._fetch_keys_on_demand = fetch_keys_on_demand
         self._keys: dict[str, str] | None = self._load_keys_cache()
+        self._monotonic = monotonic
         self._local = threading.local()
         self._lock = threading.Lock()
         self._sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()
+        self._known: dict[str, _Known] = {}  # resident id -> the hall's session handle
+        self._appointment_of: dict[str, str] = {}  # appointment id -> resident id
         self._closed = False
 
     # ------------------------------------------------------------------- plumbing
@@ -310,7 +682,8 @@ class HttpBackend:
         session.cert = self._cert
         # identity: replies are small, and a compressed one could inflate past the size cap.
         session.headers.update({"Accept": "application/json", "Accept-Encoding": "identity",
-                                "User-Agent": "kiosk-http/1"})
+                                "User-Agent": "kiosk-http/2",
+                                "Authorization": f"Bearer {self._token}"})
         adapter = HTTPAdapter(max_retries=retries, pool_connections=1, pool_maxsize=2)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
@@ -361,6 +734,7 @@ class HttpBackend:
         params: dict[str, str] | None = None,
         body: Any = None,
         key: str | None = None,
+        session: str | None = None,
     ) -> _Reply:
         """One HTTP exchange. `route` is the path template named in messages (no ids)."""
         if self._closed:
@@ -368,13 +742,14 @@ class HttpBackend:
         headers: dict[str, str] = {}
         data: bytes | None = None
         if key is not None:
-            if not key or len(key) > 200 or not key.isascii() or not key.isprintable():
-                raise ValueError("idempotency key must be 1..200 printable ASCII characters")
+            if not 8 <= len(key) <= 100 or not key.isascii() or not key.isprintable():
+                raise ValueError("idempotency key must be 8..100 printable ASCII characters")
             headers["Idempotency-Key"] = key
+        if session is not None:
+            headers["X-Resident-Session"] = session
         if body is not None:
             try:
-                data = json.dumps(jsonable(body), ensure_ascii=False,
-                                  allow_nan=False).encode("utf-8")
+                data = json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"request is not JSON-serialisable: {exc}") from None
             headers["Content-Type"] = "application/json; charset=utf-8"
@@ -420,54 +795,62 @@ class HttpBackend:
             error = _connection_problem(exc, connect_s, read_s)
             raise type(error)(self._what(method, route, str(error))) from None
 
-    @staticmethod
-    def _error_code(reply: _Reply) -> tuple[str, str]:
-        """The API's error code and detail from a non-2xx reply, or ("", "")."""
-        try:
-            data = json.loads(reply.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return "", ""
-        if not isinstance(data, dict):
-            return "", ""
-        code, detail = data.get("error"), data.get("detail", "")
-        return (code if isinstance(code, str) else "",
-                detail if isinstance(detail, str) else "")
-
-    def _fail(self, method: str, route: str, reply: _Reply) -> BackendError | ValueError:
-        """The exception for a reply that is not 2xx (404/409 handled by the callers)."""
+    def _fail(self, method: str, route: str, reply: _Reply) -> Exception:
+        """The exception for a reply that is not 2xx and not one the caller expected."""
         status = reply.status
-        code, detail = self._error_code(reply)
+        error = _api_error(reply.body)
+        code, said = error.code, error.english
         if 300 <= status < 400:
             return BackendReplyError(self._what(
                 method, route, f"HTTP {status} redirect; redirects are not followed (set"
-                " backend.url to the backend's own address)"))
-        if status in (400, 422) and code == "invalid_request":
-            # Our request is wrong: a retry cannot fix it (the outbox gives up on ValueError).
-            return ValueError(f"backend refused the request: {detail or 'invalid request'}")
-        if status == 409 and code == "idempotency_conflict":
-            return IdempotencyConflict(detail or "idempotency key used for another request")
+                " backend.url to the hall server's own address)"))
         if status >= 500:
             what = {500: "internal error", 502: "bad gateway", 503: "unavailable (busy or its"
                     " database failed)", 504: "gateway timeout"}.get(status, "server error")
             return BackendError(self._what(method, route, f"HTTP {status} ({what})"))
-        if status == 404:
-            return BackendReplyError(self._what(
-                method, route, "HTTP 404 without the API's not_found answer (is backend.url"
-                " the kiosk API, with the right path?)"))
-        if status in (401, 403):
+        if status == 401:
             return BackendError(self._what(
-                method, route, f"HTTP {status}: the backend refused this kiosk (client"
-                " certificate?)"))
-        return BackendError(self._what(method, route, f"HTTP {status}"
-                                       + (f" ({code})" if code else "")))
+                method, route, "HTTP 401: the hall does not accept this kiosk's device token"
+                " (backend.token_file; a technician registers the kiosk with `kiosk hall"
+                " add-device`, or it was revoked)"))
+        if status == 403:
+            return BackendError(self._what(
+                method, route, "HTTP 403: this credential may not do this (is the token in"
+                " backend.token_file a kiosk's?)"))
+        if not code:
+            # Not the hall's answer: another web server, a proxy, or a hall without this
+            # route (an older version).
+            if status == 404:
+                return BackendReplyError(self._what(
+                    method, route, "HTTP 404 without an error of the hall's API (is"
+                    " backend.url the hall server, and is the hall up to date?)"))
+            return BackendError(self._what(method, route, f"HTTP {status}"))
+        if code == "idempotency_conflict":
+            return IdempotencyConflict(said or "idempotency key used for another request")
+        if code == "cancelled":
+            return TicketRequestCancelled(said or "the request was cancelled")
+        if code == "resident_session":
+            return ResidentSessionExpired(self._what(
+                method, route, "the hall no longer knows this resident's session (the"
+                " resident scans their code again)"))
+        if code in ("invalid_request", "idempotency_key"):
+            # Our request is wrong: a retry cannot fix it (the outbox gives up on ValueError).
+            fields = error.data.get("fields")
+            named = (f" (fields: {', '.join(str(f) for f in fields[:5])})"
+                     if isinstance(fields, list) and fields else "")
+            return ValueError(self._what(method, route,
+                                         f"the hall refused the request as malformed{named}"))
+        if status == 404:
+            return NotFound(self._what(method, route, f"{code}: {said}".rstrip(": ")))
+        if 400 <= status < 500:
+            return HallRefused(self._what(method, route, f"{code}: {said}".rstrip(": ")),
+                               code, error.message, _when(error.data.get("opens_at")))
+        return BackendError(self._what(method, route, f"HTTP {status} ({code})"))
 
-    def _parse(self, method: str, route: str, reply: _Reply, tp: type[_T]) -> _T:
+    def _parse(self, method: str, route: str, reply: _Reply, tp: Any) -> Any:
         """A 2xx reply validated against `tp`; anything else is a BackendReplyError."""
         try:
-            value = _adapter(tp).validate_json(reply.body, strict=True)
-            # _settle only moves datetimes into Shanghai time: the value keeps its type.
-            settled: _T = _settle(value)
-            return settled
+            return _adapter(tp).validate_json(reply.body, strict=True)
         except ValidationError as exc:
             errors = exc.errors(include_input=False, include_url=False)
             if errors and errors[0].get("type") == "json_invalid":
@@ -479,94 +862,143 @@ class HttpBackend:
                     for e in errors[:3])
                 problem = f"reply does not have the expected shape ({shown})"
             raise BackendReplyError(self._what(method, route, problem)) from None
-        except ValueError as exc:  # _settle: a time without a zone
-            raise BackendReplyError(self._what(
-                method, route, f"reply does not have the expected shape ({exc})")) from None
-
-    @overload
-    def _call(
-        self,
-        method: str,
-        route: str,
-        path: str,
-        tp: type[_T],
-        *,
-        params: dict[str, str] | None = None,
-        body: Any = None,
-        key: str | None = None,
-        none_if_not_found: Literal[False] = False,
-    ) -> _T: ...
-
-    @overload
-    def _call(
-        self,
-        method: str,
-        route: str,
-        path: str,
-        tp: type[_T],
-        *,
-        params: dict[str, str] | None = None,
-        body: Any = None,
-        key: str | None = None,
-        none_if_not_found: Literal[True],
-    ) -> _T | None: ...
 
     def _call(
         self,
-        method: str,
-        route: str,
-        path: str,
-        tp: type[_T],
+        route: Route,
         *,
+        path: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
-        body: Any = None,
+        body: _Body | None = None,
         key: str | None = None,
-        none_if_not_found: bool = False,
-    ) -> _T | None:
-        reply = self._request(method, route, path, params=params, body=body, key=key)
+        session: str | None = None,
+        none_if: tuple[str, ...] = (),
+    ) -> Any:
+        """`route` asked; its reply as `route.reply`, or None for an error code in
+        `none_if` (an unknown resident is an answer, not a fault)."""
+        sent = body.model_dump(mode="json") if body is not None else None
+        reply = self._request(route.method, route.path, route.url_path(**(path or {})),
+                              params=params, body=sent, key=key, session=session)
         if 200 <= reply.status < 300:
-            return self._parse(method, route, reply, tp)
-        code, detail = self._error_code(reply)
-        if reply.status == 404 and code == "not_found":
-            if none_if_not_found:
-                return None
-            raise NotFound(detail or "not found")
-        if reply.status == 409 and code == "already_checked_in":
-            raise AlreadyCheckedIn(detail or "the appointment was already checked in")
-        if reply.status == 409 and code == "ticket_request_cancelled":
-            raise TicketRequestCancelled(detail or "the ticket request was cancelled")
-        raise self._fail(method, route, reply)
+            return self._parse(route.method, route.path, reply, route.reply)
+        code = _api_error(reply.body).code
+        if code and code in none_if:
+            return None
+        if route is IDENTIFY and reply.status == 422 and code in _PROBLEMS:
+            # The hall's verdict on the code, in the kiosk's own terms (a code used at
+            # another kiosk is REPLAYED): the screen says what the kiosk would have said.
+            raise PayloadRefused(_PROBLEMS[code], "refused by the hall")
+        raise self._fail(route.method, route.path, reply)
+
+    # ------------------------------------------------------------ resident sessions
+
+    def _remember(self, resident_id: str, session: str,
+                  appointments: list[AppointmentReply]) -> None:
+        now = self._monotonic()
+        with self._lock:
+            for rid in [r for r, k in self._known.items()
+                        if now - k.since > RESIDENT_SESSION_S]:
+                del self._known[rid]
+                for aid in [a for a, r in self._appointment_of.items() if r == rid]:
+                    del self._appointment_of[aid]
+            self._known[resident_id] = _Known(session, now)
+            for a in appointments:
+                self._appointment_of[a.appointment_id] = resident_id
+
+    def _session_of(self, resident_id: str) -> str:
+        with self._lock:
+            known = self._known.get(resident_id)
+        if known is None or self._monotonic() - known.since > RESIDENT_SESSION_S:
+            raise ResidentSessionExpired(
+                "no session of the hall for this resident at this kiosk (identified too long"
+                " ago, or before a restart): the resident scans their code again")
+        return known.session
+
+    def _session_of_appointment(self, appointment_id: str) -> str:
+        with self._lock:
+            resident_id = self._appointment_of.get(appointment_id)
+        if resident_id is None:
+            raise ResidentSessionExpired(
+                "this appointment was not among those of a resident identified here: the"
+                " resident scans their code again")
+        return self._session_of(resident_id)
 
     # -------------------------------------------------------------- the interface
 
-    def identify(self, resident_id: str) -> Resident | None:
-        return self._call("GET", "/residents/{id}", f"/residents/{_segment(resident_id)}",
-                          Resident, none_if_not_found=True)
+    def identify(self, resident_id: str, code: str = "") -> Resident | None:
+        if not code:
+            raise ValueError("the hall identifies a resident by the scanned code itself:"
+                             " pass code=")
+        # The same code asked again (its answer was lost) is the same request: the hall
+        # answers it again with a fresh handle instead of refusing the code as used.
+        found: ResidentReply | None = self._call(
+            IDENTIFY, body=_body(CodeBody, code=code), key=_derived_key("identify", code),
+            none_if=("unknown_resident",))
+        if found is None:
+            return None
+        self._remember(resident_id, found.session, found.appointments)
+        # The hall never sends the ID number or the phone; the name only masked. Its own
+        # priority derivation replaces the kiosk's, which needs the ID number.
+        return Resident(resident_id=resident_id, name=found.masked_name, id_number="",
+                        phone="", entitlements=tuple(found.entitlements),
+                        priority_reason=found.priority_reason)
 
     def licenses(self, resident_id: str) -> list[License]:
-        return self._call("GET", "/residents/{id}/licenses",
-                          f"/residents/{_segment(resident_id)}/licenses", list[License])
+        found: list[LicenseReply] = self._call(LICENSES, session=self._session_of(resident_id))
+        return [License(kind=x.kind, title=x.title, number_masked=x.number_masked,
+                        valid_until=x.valid_until) for x in found]
+
+    def prefill(self, resident_id: str) -> dict[str, str]:
+        """What a form may show prefilled: source (resident.name, resident.id_number,
+        resident.phone, license:<kind>) -> the value masked. A submission that sends
+        these masked values back gets the hall's real ones stored in their place."""
+        found: PrefillReply = self._call(PREFILL, session=self._session_of(resident_id))
+        return dict(found.values)
 
     def appointments_on(self, resident_id: str, day: dt.date) -> list[Appointment]:
-        return self._call("GET", "/residents/{id}/appointments",
-                          f"/residents/{_segment(resident_id)}/appointments",
-                          list[Appointment], params={"day": day.isoformat()})
+        found: list[AppointmentReply] = self._call(
+            APPOINTMENTS, params={"day": day.isoformat()},
+            session=self._session_of(resident_id))
+        with self._lock:
+            for a in found:
+                self._appointment_of[a.appointment_id] = resident_id
+        # The hall says whether an appointment was checked in, not when: its start stands
+        # for "checked in" (no screen shows the time).
+        return [Appointment(appointment_id=a.appointment_id, resident_id=resident_id,
+                            category=a.category, start=_sh(a.start), end=_sh(a.end),
+                            checked_in_at=_sh(a.start) if a.checked_in else None)
+                for a in found]
 
     def queue_figures(self) -> dict[str, QueueFigures]:
-        return self._call("GET", "/queue", "/queue", dict[str, QueueFigures])
+        found: list[FiguresReply] = self._call(QUEUE)
+        return {f.category: QueueFigures(
+            category=f.category, waiting=f.waiting, priority_waiting=f.priority_waiting,
+            minutes_per_ticket=f.minutes_per_ticket, open=f.open,
+            opens_at=_sh(f.opens_at) if f.opens_at else None,
+            remaining_today=f.remaining_today) for f in found}
 
     def issue_ticket(self, request: TicketRequest, idempotency_key: str) -> IssuedTicket:
-        return self._call("POST", "/tickets", "/tickets", IssuedTicket, body=request,
-                          key=idempotency_key)
+        # Priority, appointment and kiosk are the hall's to derive (from the session and
+        # the credential); the request's own say on them is not sent.
+        session = (self._session_of(request.resident_id) if request.resident_id is not None
+                   else None)
+        found: TicketReply = self._call(
+            TICKETS, body=_body(TicketBody, category=request.category, resident_session=session),
+            key=idempotency_key)
+        return _ticket(found)
 
     def cancel_ticket_request(self, idempotency_key: str, reason: str = "timeout") -> str | None:
-        return self._call("POST", "/ticket-cancellations", "/ticket-cancellations",
-                          _Cancelled, body={"reason": reason}, key=idempotency_key).number
+        found: CancelReply = self._call(
+            CANCELLATIONS, body=_body(CancelBody, key=idempotency_key, reason=reason),
+            key=_derived_key("cancel", idempotency_key))
+        return found.withdrawn_number
 
     def check_in(self, appointment_id: str, kiosk_id: str, idempotency_key: str) -> CheckIn:
-        return self._call("POST", "/appointments/{id}/check-in",
-                          f"/appointments/{_segment(appointment_id)}/check-in", CheckIn,
-                          body={"kiosk_id": kiosk_id}, key=idempotency_key)
+        del kiosk_id  # the credential names the kiosk
+        found: CheckInReply = self._call(
+            CHECK_IN, path={"appointment_id": appointment_id}, key=idempotency_key,
+            session=self._session_of_appointment(appointment_id))
+        return CheckIn(ticket=_ticket(found.ticket), earlier=found.earlier)
 
     def submit_application(
         self,
@@ -575,27 +1007,35 @@ class HttpBackend:
         processing_days: int,
         idempotency_key: str,
     ) -> ApplicationReceipt:
-        body = {"resident_id": resident_id, "submission": submission,
-                "processing_days": processing_days}
-        return self._call("POST", "/applications", "/applications", ApplicationReceipt,
-                          body=body, key=idempotency_key)
+        if not isinstance(submission, dict) or not isinstance(submission.get("bundle_id"), str):
+            raise ValueError("a submission names its bundle (bundle_id)")
+        parts = {k: submission[k] for k in ("answers", "fields", "materials", "prefilled")
+                 if k in submission}
+        body = _body(ApplicationBody, bundle_id=submission["bundle_id"],
+                     processing_days=processing_days, submission=parts)
+        found: ReceiptReply = self._call(APPLICATIONS, body=body, key=idempotency_key,
+                                         session=self._session_of(resident_id))
+        return ApplicationReceipt(reference=found.reference, bundle_id=found.bundle_id,
+                                  submitted_at=_sh(found.submitted_at),
+                                  progress_code=found.progress_code,
+                                  processing_days=found.processing_days)
 
     def applications_of(self, resident_id: str) -> list[ApplicationSummary]:
-        return self._call("GET", "/residents/{id}/applications",
-                          f"/residents/{_segment(resident_id)}/applications",
-                          list[ApplicationSummary])
+        found: list[SummaryReply] = self._call(RESIDENT_APPLICATIONS,
+                                               session=self._session_of(resident_id))
+        return [_summary(s) for s in found]
 
     def application(self, reference: str) -> ApplicationSummary | None:
-        return self._call("GET", "/applications/{id}", f"/applications/{_segment(reference)}",
-                          ApplicationSummary, none_if_not_found=True)
+        """By the reference in a receipt's progress code (the hall's unguessable id)."""
+        found: SummaryReply | None = self._call(APPLICATION, path={"public_id": reference},
+                                                none_if=("unknown_application",))
+        return _summary(found) if found is not None else None
 
     def advance_application(
         self, reference: str, status: ApplicationStatus | str, note: str = ""
     ) -> ApplicationSummary:
-        target = ApplicationStatus(status)  # ValueError here, as the embedded backend
-        return self._call("POST", "/applications/{id}/status",
-                          f"/applications/{_segment(reference)}/status", ApplicationSummary,
-                          body={"status": target.value, "note": note})
+        raise BackendError("a kiosk does not move applications on: staff do that at the"
+                           " counter page of the hall server")
 
     def rate(
         self,
@@ -606,15 +1046,23 @@ class HttpBackend:
         kiosk_id: str,
         idempotency_key: str,
     ) -> None:
-        body = {"level": level, "reasons": list(reasons), "target_kind": target_kind,
-                "target_id": target_id, "kiosk_id": kiosk_id}
-        self._call("POST", "/ratings", "/ratings", _Ok, body=body, key=idempotency_key)
+        del kiosk_id  # the credential names the kiosk
+        self._call(RATINGS, body=_body(RatingBody, level=level, reasons=list(reasons),
+                                       target_kind=target_kind, target_id=target_id),
+                   key=idempotency_key)
 
     def call_help(self, kiosk_id: str, screen: str, idempotency_key: str) -> str:
-        reply: _CallId = self._call("POST", "/help-calls", "/help-calls", _CallId,
-                                    body={"kiosk_id": kiosk_id, "screen": screen},
-                                    key=idempotency_key)
-        return reply.call_id
+        del kiosk_id  # the credential names the kiosk
+        found: HelpCallReply = self._call(HELP_CALLS, body=_body(HelpBody, screen=screen),
+                                          key=idempotency_key)
+        return found.call_id
+
+    def help_call_state(self, call_id: str) -> str | None:
+        """raised | acknowledged | resolved, or None for a call the hall does not know (or
+        another kiosk's)."""
+        found: HelpCallReply | None = self._call(HELP_CALL, path={"call_id": call_id},
+                                                 none_if=("no_such_call",))
+        return found.state if found is not None else None
 
     def record_event(
         self,
@@ -626,18 +1074,57 @@ class HttpBackend:
         kiosk_id: str,
         at: dt.datetime | None = None,
     ) -> None:
-        body = {"kind": kind, "flow": flow, "step": step, "duration_s": duration_s,
-                "kiosk_id": kiosk_id, "at": at}
-        self._call("POST", "/events", "/events", _Ok, body=body)
+        del kiosk_id  # the credential names the kiosk
+        # Events are not kept in the outbox: a fresh key, so that a request repeated by the
+        # network is still counted once.
+        self._call(USAGE_EVENTS, body=_body(UsageEventBody, kind=kind, flow=flow, step=step,
+                                            duration_s=duration_s, at=at),
+                   key=f"event-{uuid.uuid4().hex}")
 
     def claim_nonce(self, key_id: str, nonce: str, expires_at: int) -> bool:
-        # Hall-wide: the hall server's database answers for every kiosk of the hall.
-        reply = self._call("POST", "/used-nonces", "/used-nonces", dict[str, bool],
-                           body={"key_id": key_id, "nonce": nonce, "expires_at": expires_at})
-        return reply.get("fresh") is True
+        # Hall-wide: the hall's database answers for every kiosk of the hall. The key is the
+        # code's own, so a claim repeated after a lost answer is not taken for a replay.
+        found: NonceReply = self._call(
+            USED_NONCES, body=_body(NonceBody, key_id=key_id, nonce=nonce,
+                                    expires_at=expires_at),
+            key=_derived_key("nonce", key_id, nonce))
+        return found.new
+
+    def report_fault(self, kind: str, state: Literal["open", "cleared"], detail: str,
+                     idempotency_key: str) -> bool:
+        """Tell the hall a device fault opened or cleared (its kinds: the hall's FaultKind);
+        False if it was in that state already. `detail` is a technician's note, never a
+        resident's data."""
+        found: FaultReply = self._call(FAULTS, body=_body(FaultBody, kind=kind, state=state,
+                                                          detail=detail),
+                                       key=idempotency_key)
+        return found.changed
+
+    def take_lease(self, category: str, priority: bool, idempotency_key: str) -> Lease:
+        """A block of numbers of today to issue from while the hall cannot be reached."""
+        found: LeaseReply = self._call(LEASES, body=_body(LeaseBody, category=category,
+                                                          priority=priority),
+                                       key=idempotency_key)
+        return _lease(found)
+
+    def leases(self) -> list[Lease]:
+        """This kiosk's blocks of today (those of a past day are void)."""
+        found: list[LeaseReply] = self._call(MY_LEASES)
+        return [_lease(x) for x in found]
+
+    def deliver_offline_ticket(self, lease_id: int, seq: int, category: str,
+                               issued_at: dt.datetime, priority_reason: str,
+                               idempotency_key: str) -> IssuedTicket:
+        """A ticket issued from a lease while the hall was unreachable, now queued there."""
+        found: TicketReply = self._call(
+            OFFLINE_TICKETS, body=_body(OfflineTicketBody, lease_id=lease_id, seq=seq,
+                                        category=category, issued_at=issued_at,
+                                        priority_reason=priority_reason),
+            key=idempotency_key)
+        return _ticket(found)
 
     def trusted_keys(self) -> dict[str, str]:
-        """The backend's code-signing keys: the ones last fetched (kept on disk when a
+        """The hall's code-signing keys: the ones last fetched (kept on disk when a
         `keys_cache` is given, so a kiosk that starts offline still verifies receipts).
         Fetched now only if none are known and `fetch_keys_on_demand` (the kiosk turns that
         off: the maintenance screen asks on the GUI thread, which must never wait)."""
@@ -646,9 +1133,8 @@ class HttpBackend:
         return dict(self._keys or {})
 
     def fetch_trusted_keys(self) -> dict[str, str]:
-        """Ask the backend for its keys now, remember them (and write the cache)."""
-        keys: dict[str, str] = self._call("GET", "/trusted-keys", "/trusted-keys",
-                                          dict[str, str])
+        """Ask the hall for its keys now, remember them (and write the cache)."""
+        keys: dict[str, str] = self._call(TRUSTED_KEYS)
         for kid, b64 in keys.items():
             try:
                 raw = base64.b64decode(b64, validate=True)
@@ -656,7 +1142,7 @@ class HttpBackend:
                 raw = b""
             if len(raw) != 32:
                 raise BackendReplyError(self._what(
-                    "GET", "/trusted-keys",
+                    "GET", TRUSTED_KEYS.path,
                     f"key {kid!r} is not a base64 32-byte Ed25519 public key"))
         self._keys = dict(keys)
         self._write_keys_cache(keys)
@@ -691,5 +1177,16 @@ class HttpBackend:
         with self._lock:
             self._closed = True
             sessions = list(self._sessions)
+            self._known.clear()
+            self._appointment_of.clear()
         for session in sessions:
             session.close()
+
+
+_PROBLEMS = {p.value: p for p in PayloadProblem}
+
+
+def _lease(reply: LeaseReply) -> Lease:
+    return Lease(lease_id=reply.lease_id, day=reply.day, category=reply.category,
+                 priority=reply.priority, series=reply.series, first=reply.first,
+                 last=reply.last, used=tuple(reply.used))

@@ -1,8 +1,8 @@
-"""The backend a config names: the embedded one (a kiosk's own, or the one `kiosk backend
-serve` shares with a hall) or the HTTP client of a hall backend.
+"""The backend a config names: the embedded one (a kiosk's own) or the client of the hall
+server (`kiosk hall serve`).
 
-Qt-free, so the server process and staff tools make exactly the backend the kiosk makes,
-from the same keys and files, without loading the GUI.
+Qt-free, so staff tools and benchmarks make exactly the backend the kiosk makes, from the
+same keys and files, without loading the GUI.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kiosk.backend.embedded import EmbeddedBackend
 from kiosk.common.clock import Clock, shanghai_now
 from kiosk.config.loader import resolve
-from kiosk.config.schema import EmbeddedBackendConfig, HttpBackendConfig
+from kiosk.config.schema import EmbeddedBackendConfig, HttpBackendConfig, read_device_token
 from kiosk.domain import payloads
 from kiosk.domain.catalog import Catalog
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from kiosk.delivery.http_client import HttpBackend
 
 BACKEND_KEY_ID = "kiosk-emb"
-# The hall backend's code-signing keys as last fetched, so a kiosk that starts while the
+# The hall's code-signing keys as last fetched, so a kiosk that starts while the
 # backend is unreachable still verifies the receipts and tickets it printed.
 KEYS_CACHE_NAME = "backend-trusted-keys.json"
 
@@ -71,8 +71,15 @@ def make_http(
     def path(value: str) -> Path | None:
         return resolve(config_dir, value) if value else None
 
+    try:
+        token = read_device_token(resolve(config_dir, backend.token_file))
+    except ValueError as exc:
+        # `kiosk check-config` reports the same (kiosk.config.devices); this is for a
+        # caller that skipped it, and says which key to fix.
+        raise ValueError(f"backend.token_file: {exc}") from None
     return HttpBackend(
         backend.url,
+        token=token,
         ca_bundle=path(backend.ca_bundle),
         client_cert=path(backend.client_cert),
         client_key=path(backend.client_key),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg import OperationalError
@@ -37,6 +37,16 @@ def create_app(settings: HallSettings) -> FastAPI:
     app.state.settings = settings
     for router in routers():
         app.include_router(router)
+
+    @app.exception_handler(HTTPException)
+    async def refused(request: Request, exc: HTTPException) -> JSONResponse:
+        # One shape for every refusal, the routes' own and the app's: {"error", "message",
+        # ...} at the top level, not FastAPI's {"detail": ...} wrapper.
+        detail: object = exc.detail  # typed str, but HallError puts a dict there
+        body = detail if isinstance(detail, dict) else {
+            "error": "http_" + str(exc.status_code),
+            "message": {"zh": "请求无法处理。", "en": str(exc.detail)}}
+        return JSONResponse(status_code=exc.status_code, content=body, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

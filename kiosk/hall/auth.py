@@ -75,9 +75,10 @@ def verify_password(password: str, encoded: str) -> bool:
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
-def principal_for(conn: Conn, token: str) -> Principal | None:
+def principal_for(conn: Conn, token: str, now: dt.datetime) -> Principal | None:
     """The device or staff member a bearer token belongs to, or None (unknown, revoked,
-    expired, disabled)."""
+    expired, disabled). `now` is the clock that set the session's expiry (sign_in), not
+    the database's."""
     if token.startswith("dev_"):
         row = conn.execute(
             "UPDATE device SET last_seen_at = now() WHERE token_hash = %s AND revoked_at IS NULL "
@@ -91,9 +92,9 @@ def principal_for(conn: Conn, token: str) -> Principal | None:
     if token.startswith("stf_"):
         row = conn.execute(
             "SELECT s.id, s.center_id, s.role, s.username, x.counter_no FROM staff_session x "
-            "JOIN staff s ON s.id = x.staff_id WHERE x.token_hash = %s AND x.expires_at > now() "
+            "JOIN staff s ON s.id = x.staff_id WHERE x.token_hash = %s AND x.expires_at > %s "
             "AND s.disabled_at IS NULL",
-            (token_hash(token),),
+            (token_hash(token), now),
         ).fetchone()
         if row is None:
             return None

@@ -34,9 +34,9 @@ class ResidentContext:
 
 
 def identify_resident(
-    backend: Backend, resident_id: str, now: dt.datetime
+    backend: Backend, resident_id: str, now: dt.datetime, code: str = ""
 ) -> ResidentContext | None:
-    resident: Resident | None = backend.identify(resident_id)
+    resident: Resident | None = backend.identify(resident_id, code=code)
     if resident is None:
         return None
     appointments = backend.appointments_on(resident_id, now.date())
@@ -50,12 +50,17 @@ def identify_resident(
             break
         if best is None or (f is AppointmentFit.TOO_EARLY and fit is not AppointmentFit.TOO_EARLY):
             best, fit = appt, f
-    priority = decide_priority(
-        id_number=resident.id_number,
-        entitlements=resident.entitlements,
-        appointment_on_time=fit is AppointmentFit.ON_TIME,
-        today=now.date(),
-    )
+    if resident.priority_reason is not None:
+        # A hall's own derivation: it never sends the ID number the age would come from,
+        # and its word is the one the ticket will carry.
+        priority = PriorityReason(resident.priority_reason)
+    else:
+        priority = decide_priority(
+            id_number=resident.id_number,
+            entitlements=resident.entitlements,
+            appointment_on_time=fit is AppointmentFit.ON_TIME,
+            today=now.date(),
+        )
     return ResidentContext(
         resident_id=resident.resident_id,
         masked_name=mask_name(resident.name),

@@ -51,7 +51,7 @@ def test_a_help_call_is_raised_listed_acknowledged_and_resolved(
     assert seen["state"] == "acknowledged" and seen["acknowledged_by"] == "clerk1"
     assert seen["acknowledged_at"] is not None
     status, other = _get(hall, "kiosk-2", f"/v1/help-calls/{call['call_id']}")
-    assert status == 404 and other["detail"]["error"] == "no_such_call"
+    assert status == 404 and other["error"] == "no_such_call"
 
     status, done = _post(hall, "boss", f"/v1/help-calls/{call['call_id']}/resolve")
     assert status == 200
@@ -76,13 +76,13 @@ def test_a_help_call_never_goes_back(hall: RunningHall) -> None:
     again = _post(hall, "clerk1", f"{path}/acknowledge", key="ack-key-1")
     assert again[0] == 200 and again[1]["state"] == "acknowledged"
     status, body = _post(hall, "boss", f"{path}/acknowledge")
-    assert status == 409 and body["detail"]["state"] == "acknowledged"
+    assert status == 409 and body["state"] == "acknowledged"
 
     assert _post(hall, "boss", f"{path}/resolve")[0] == 200
     for step in ("acknowledge", "resolve"):
         status, body = _post(hall, "clerk1", f"{path}/{step}")
         assert status == 409
-        assert (body["detail"]["error"], body["detail"]["state"]) == (
+        assert (body["error"], body["state"]) == (
             "help_call_state", "resolved")
     assert hall.sql("SELECT state FROM help_call") == [("resolved",)]
     assert _post(hall, "clerk1", "/v1/help-calls/no-such-call/resolve")[0] == 404

@@ -71,7 +71,7 @@ def test_an_offline_ticket_is_accepted_once(hall: RunningHall, clock: FakeClock)
 
     assert _offline(hall, "kiosk-1", lease, 2, issued, key="offline-key-1") == (200, ticket)
     status, body = _offline(hall, "kiosk-1", lease, 2, issued, key="offline-key-2")
-    assert status == 409 and body["detail"]["error"] == "number_used"
+    assert status == 409 and body["error"] == "number_used"
     assert hall.sql("SELECT count(*) FROM ticket WHERE offline")[0][0] == 1
 
     r = hall.session("kiosk-1").get(f"{hall.url}/v1/leases", timeout=30)
@@ -91,11 +91,11 @@ def test_an_offline_ticket_outside_its_lease_is_refused(
                      ("kiosk-1", other["first"]),     # another kiosk's block
                      ("kiosk-2", lease["first"])):    # this block, another kiosk
         status, body = _offline(hall, who, lease, seq, at)
-        assert status == 409 and body["detail"]["error"] == "not_leased", (who, seq)
+        assert status == 409 and body["error"] == "not_leased", (who, seq)
     status, body = _post(hall, "kiosk-1", "/v1/offline-tickets", {
         "lease_id": lease["lease_id"], "seq": lease["first"], "category": "household",
         "issued_at": at.isoformat(), "priority_reason": ""})
-    assert status == 409 and body["detail"]["error"] == "not_leased"
+    assert status == 409 and body["error"] == "not_leased"
     assert hall.sql("SELECT count(*) FROM ticket")[0][0] == 0
 
 
@@ -103,7 +103,7 @@ def test_a_lease_of_yesterday_is_void(hall: RunningHall, clock: FakeClock) -> No
     lease = _lease(hall, "kiosk-1")
     clock.advance(days=1)
     status, body = _offline(hall, "kiosk-1", lease, lease["first"], clock())
-    assert status == 409 and body["detail"]["error"] == "not_leased"
+    assert status == 409 and body["error"] == "not_leased"
     r = hall.session("kiosk-1").get(f"{hall.url}/v1/leases", timeout=30)
     assert r.json() == []
 
@@ -133,7 +133,7 @@ def test_a_priority_lease_keeps_its_series_and_the_reason_is_logged(
     lease = _lease(hall, "kiosk-1", priority=True)
     assert (lease["series"], lease["first"]) == ("YA", 1)
     status, body = _offline(hall, "kiosk-1", lease, 1, clock())
-    assert status == 422 and body["detail"]["error"] == "priority_mismatch"
+    assert status == 422 and body["error"] == "priority_mismatch"
     status, ticket = _offline(hall, "kiosk-1", lease, 1, clock(), reason="age")
     assert status == 200
     assert (ticket["number"], ticket["priority"], ticket["priority_reason"]) == (
@@ -144,7 +144,7 @@ def test_a_priority_lease_keeps_its_series_and_the_reason_is_logged(
     ordinary = _lease(hall, "kiosk-1")
     status, body = _offline(hall, "kiosk-1", ordinary, ordinary["first"], clock(),
                             reason="entitlement")
-    assert status == 422 and body["detail"]["error"] == "priority_mismatch"
+    assert status == 422 and body["error"] == "priority_mismatch"
 
 
 def test_only_kiosks_lease(hall: RunningHall) -> None:
@@ -152,7 +152,7 @@ def test_only_kiosks_lease(hall: RunningHall) -> None:
     status, _ = _post(hall, "clerk1", "/v1/leases", {"category": "social_security"})
     assert status == 403
     status, body = _post(hall, "kiosk-1", "/v1/leases", {"category": "no_such_thing"})
-    assert status == 422 and body["detail"]["error"] == "unknown_category"
+    assert status == 422 and body["error"] == "unknown_category"
 
 
 def test_one_number_delivered_twice_at_once_is_taken_once(hall: RunningHall,

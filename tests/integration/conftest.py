@@ -11,13 +11,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 
 from kiosk.app import Kiosk, build
-from kiosk.backend.embedded import EmbeddedBackend
-from kiosk.backend.http_server import BackendHTTPServer, serve
 from kiosk.backend.seed import hall_hours_clock
 from kiosk.common.clock import shanghai_now
-from kiosk.config.schema import EmbeddedBackendConfig
-from kiosk.delivery.http_factory import make_embedded
-from kiosk.domain.catalog import load_catalog
 from tests.helpers.config import make_config
 from tests.helpers.paths import SHIPPED_CONFIG
 from tests.helpers.resident import Resident
@@ -57,19 +52,3 @@ def resident(kiosk, qtbot) -> Resident:
 @pytest.fixture
 def resident_at(qtbot):
     return lambda k: Resident(k, qtbot)
-
-
-@pytest.fixture
-def hall(tmp_path: Path) -> Iterator[EmbeddedBackend]:
-    """The hall's backend database, as `kiosk backend serve` would open it."""
-    catalog = load_catalog(SHIPPED_CONFIG.parent / "catalog.yaml")
-    backend = make_embedded(EmbeddedBackendConfig(), tmp_path / "hall", catalog)
-    yield backend
-    backend.close()
-
-
-@pytest.fixture
-def server(hall: EmbeddedBackend) -> Iterator[BackendHTTPServer]:
-    srv = serve(hall, "127.0.0.1", 0)
-    yield srv
-    srv.stop()

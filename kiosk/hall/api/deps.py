@@ -57,7 +57,7 @@ def bearer(authorization: Annotated[str | None, Header()] = None) -> str:
 
 def caller(request: Request, token: Annotated[str, Depends(bearer)]) -> Principal:
     with pool(request).connection() as conn:
-        who = principal_for(conn, token)
+        who = principal_for(conn, token, now(request))
     if who is None:
         raise HallError(401, *UNAUTHENTICATED)
     return who

@@ -252,7 +252,7 @@ class BundleController(QObject):
 
         def lookup() -> tuple[set[str], dict[str, str]] | None:
             verifier.claim(payload)  # a personal code is used once (disk, hall)
-            resident = backend.identify(rid)
+            resident = backend.identify(rid, code=text)
             if resident is None:
                 return None
             licenses = backend.licenses(rid)

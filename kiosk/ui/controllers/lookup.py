@@ -67,6 +67,9 @@ class QueryController(QObject):
         else:
             def work() -> list[ApplicationSummary]:
                 verifier.claim(payload)  # a personal code is used once (disk, hall)
+                # A hall answers about a resident only once it has verified the code.
+                if backend.identify(ref, code=text) is None:
+                    return []
                 return backend.applications_of(ref)
         self._busy = True
         self.ctx.backend_queue.submit(work, self._found, self._failed)
@@ -162,7 +165,7 @@ class CheckInController(QObject):
 
         def lookup() -> flows.ResidentContext | None:
             verifier.claim(payload)  # a personal code is used once (disk, hall)
-            return flows.identify_resident(backend, rid, now)
+            return flows.identify_resident(backend, rid, now, code=text)
 
         self._busy = True
         self.ctx.backend_queue.submit(lookup, self._identified, self._failed)

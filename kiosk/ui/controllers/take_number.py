@@ -153,7 +153,7 @@ class TakeNumberController(QObject):
         def lookup() -> flows.ResidentContext | None:
             # Used up first (this kiosk's file, then the hall): disk and network, so here.
             verifier.claim(payload)
-            return flows.identify_resident(self.backend, payload.reference, now)
+            return flows.identify_resident(self.backend, payload.reference, now, code=text)
 
         self.backend_queue.submit(
             lookup,

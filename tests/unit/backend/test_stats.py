@@ -312,6 +312,6 @@ def test_stats_command(backend: EmbeddedBackend, clock: FakeClock, db: Path,
 def test_a_hall_kiosk_says_where_its_statistics_are() -> None:
     from kiosk.delivery.http_client import HttpBackend
 
-    hall = HttpBackend("https://backend.example.invalid")
+    hall = HttpBackend("https://backend.example.invalid", token="dev_test")
     with pytest.raises(StatsError, match="kiosk stats"):
         export_stats(hall, dt.date(2026, 11, 1), dt.date(2026, 11, 2))

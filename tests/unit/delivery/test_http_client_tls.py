@@ -1,16 +1,16 @@
-"""HTTPS to the hall backend: certificates are always verified, a private CA is the only
+"""HTTPS to the hall server: certificates are always verified, a private CA is the only
 knob, the environment cannot change whom the kiosk trusts, and the config refuses plain
-http:// to another machine or any key that would turn verification off.
+http:// to another machine, any key that would turn verification off, and a missing or
+inline device token.
 
-Certificates are made at test time (a throwaway CA, server and client certificates)."""
+Certificates are made at test time (a throwaway CA, server and client certificates); the
+server is the stand-in hall of tests/unit/delivery/fake_hall.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
 import logging
-import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,16 +23,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from kiosk.backend.embedded import EmbeddedBackend
-from kiosk.backend.http_server import BackendHTTPServer, serve, tls_context
 from kiosk.backend.interface import BackendError
 from kiosk.config.devices import device_problems
 from kiosk.config.loader import ConfigFileError, load_config
-from kiosk.config.schema import EmbeddedBackendConfig
 from kiosk.delivery.http_client import BackendCertificateError, HttpBackend
-from kiosk.delivery.http_factory import KEYS_CACHE_NAME, make_embedded, make_http
-from kiosk.domain.catalog import load_catalog
+from kiosk.delivery.http_factory import KEYS_CACHE_NAME, make_http
 from tests.helpers.paths import CATALOG_FILE, REPO_ROOT
+from tests.unit.delivery.fake_hall import TOKEN, FakeHall, tls_context
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -117,24 +114,27 @@ def pki(tmp_path_factory) -> dict[str, object]:
     }
 
 
-@pytest.fixture
-def embedded(tmp_path) -> Iterator[EmbeddedBackend]:
-    backend = make_embedded(EmbeddedBackendConfig(), tmp_path / "hall",
-                            load_catalog(CATALOG_FILE))
-    yield backend
-    backend.close()
+FIGURES = [{"category": "social_security", "waiting": 2, "priority_waiting": 0,
+            "minutes_per_ticket": 8.0, "open": True, "opens_at": None, "closes_at": None,
+            "remaining_today": None}]
+KEYS = {"hall1a2b3c": "A" * 43 + "="}
+REPLIES = {("GET", "/v1/queue"): (200, FIGURES), ("GET", "/v1/trusted-keys"): (200, KEYS)}
+
+
+def serve(tls=None) -> FakeHall:
+    return FakeHall(REPLIES, tls=tls)
 
 
 @pytest.fixture
-def tls_server(embedded, pki) -> Iterator[BackendHTTPServer]:
-    server = serve(embedded, "127.0.0.1", 0,
-                   tls=tls_context(pki["server"].cert, pki["server"].key))
+def tls_server(pki) -> Iterator[FakeHall]:
+    server = serve(tls_context(pki["server"].cert, pki["server"].key))
     yield server
-    server.stop()
+    server.close()
 
 
-def client_for(server: BackendHTTPServer, **kwargs: object) -> HttpBackend:
-    return HttpBackend(server.url, connect_timeout_s=1.0, read_timeout_s=2.0, **kwargs)
+def client_for(server: FakeHall, **kwargs: object) -> HttpBackend:
+    return HttpBackend(server.url, token=TOKEN, connect_timeout_s=1.0, read_timeout_s=2.0,
+                       **kwargs)
 
 
 # --------------------------------------------------------------------------- TLS
@@ -152,10 +152,11 @@ def test_the_self_signed_hall_server_is_refused_without_its_ca(tls_server, caplo
     client.close()
 
 
-def test_with_the_hall_ca_bundle_it_works(tls_server, embedded, pki):
+def test_with_the_hall_ca_bundle_it_works(tls_server, pki):
     client = client_for(tls_server, ca_bundle=pki["hall"].pem)
-    assert client.queue_figures() == embedded.queue_figures()
-    assert client.trusted_keys() == embedded.trusted_keys()
+    assert client.queue_figures()["social_security"].waiting == 2
+    assert client.trusted_keys() == KEYS
+    assert tls_server.requests[0].headers["authorization"] == f"Bearer {TOKEN}"
     client.close()
 
 
@@ -166,16 +167,16 @@ def test_another_ca_is_refused(tls_server, pki):
     client.close()
 
 
-def test_a_certificate_for_another_host_is_refused(embedded, pki):
+def test_a_certificate_for_another_host_is_refused(pki):
     wrong = pki["wrong_name"]
-    server = serve(embedded, "127.0.0.1", 0, tls=tls_context(wrong.cert, wrong.key))
+    server = serve(tls_context(wrong.cert, wrong.key))
     try:
         client = client_for(server, ca_bundle=pki["hall"].pem)
         with pytest.raises(BackendCertificateError, match=r"(?i)mismatch|match"):
             client.queue_figures()
         client.close()
     finally:
-        server.stop()
+        server.close()
 
 
 def test_the_environment_cannot_change_whom_the_kiosk_trusts(tls_server, pki, monkeypatch):
@@ -192,10 +193,9 @@ def test_the_environment_cannot_change_whom_the_kiosk_trusts(tls_server, pki, mo
     client.close()
 
 
-def test_mutual_tls(embedded, pki):
+def test_mutual_tls(pki):
     server_cert = pki["server"]
-    server = serve(embedded, "127.0.0.1", 0, tls=tls_context(
-        server_cert.cert, server_cert.key, client_ca=pki["hall"].pem))
+    server = serve(tls_context(server_cert.cert, server_cert.key, client_ca=pki["hall"].pem))
     try:
         anonymous = client_for(server, ca_bundle=pki["hall"].pem)
         # Usually the TLS alert; under load the reset can arrive before it is read.
@@ -212,7 +212,7 @@ def test_mutual_tls(embedded, pki):
         assert kiosk.queue_figures()
         kiosk.close()
     finally:
-        server.stop()
+        server.close()
 
 
 # ------------------------------------------------------------------------- config
@@ -229,7 +229,13 @@ demo = "N6YcjELd+H9LtsqsRNYwqVp3VPZejQZv4N7LBDl5jHc="
 """
 
 
-def write_config(folder: Path, backend: str) -> Path:
+def write_config(folder: Path, backend: str, token: str | None = TOKEN) -> Path:
+    """The config file with this [backend]; an http backend gets token_file = "kiosk.token"
+    (holding `token`, unless None) when it names none."""
+    if 'kind = "http"' in backend and "token_file" not in backend:
+        backend += 'token_file = "kiosk.token"\n'
+        if token is not None:
+            (folder / "kiosk.token").write_text(token + "\n", encoding="ascii")
     path = folder / "kiosk.toml"
     path.write_text(HEAD + backend, encoding="utf-8")
     return path
@@ -270,7 +276,8 @@ def test_config_refuses_any_key_that_would_turn_verification_off(tmp_path, switc
 
 
 def test_config_other_backend_mistakes_name_the_key(tmp_path):
-    assert problems(tmp_path, 'kind = "http"\n') == [("backend.url", "required key is missing")]
+    assert problems(tmp_path, 'kind = "http"\ntoken_file = "t"\n') == [
+        ("backend.url", "required key is missing")]
     found = dict(problems(tmp_path, 'kind = "http"\nurl = "https://u:secret@h/"\n'))
     assert "no user or password" in found["backend.url"]
     found = dict(problems(tmp_path, 'kind = "http"\nurl = "https://h/"\n'
@@ -291,8 +298,7 @@ def test_config_accepts_plain_http_to_this_machine_for_testing(tmp_path, url):
     assert config.backend.kind == "http" and config.backend.read_timeout_s == 10.0
 
 
-def test_config_with_a_relative_ca_bundle_reaches_the_tls_server(tmp_path, tls_server, pki,
-                                                                 embedded):
+def test_config_with_a_relative_ca_bundle_reaches_the_tls_server(tmp_path, tls_server, pki):
     (tmp_path / "hall-ca.pem").write_bytes(pki["hall"].pem.read_bytes())
     path = write_config(tmp_path, f'kind = "http"\nurl = "{tls_server.url}/"\n'
                                   'ca_bundle = "hall-ca.pem"\nconnect_timeout_s = 1.5\n')
@@ -300,14 +306,49 @@ def test_config_with_a_relative_ca_bundle_reaches_the_tls_server(tmp_path, tls_s
     assert device_problems(config, tmp_path) == []
     client = make_http(config.backend, tmp_path, tmp_path / "data")
     assert client.timeouts == (1.5, 10.0)
-    assert client.queue_figures() == embedded.queue_figures()
-    assert client.trusted_keys() == embedded.trusted_keys()
+    assert client.queue_figures()["social_security"].waiting == 2
+    assert client.trusted_keys() == KEYS
     assert (tmp_path / "data" / KEYS_CACHE_NAME).is_file()  # for a start while offline
+    # The token from the file, relative to the config: the hall knows the kiosk by it.
+    assert tls_server.requests[0].headers["authorization"] == f"Bearer {TOKEN}"
     client.close()
     offline = make_http(config.backend, tmp_path, tmp_path / "data",
                         fetch_keys_on_demand=False)
-    assert offline.trusted_keys() == embedded.trusted_keys()
+    assert offline.trusted_keys() == KEYS
     offline.close()
+
+
+def test_the_device_token_file_is_required_and_checked_at_start(tmp_path):
+    """A kiosk of a hall names the file `kiosk hall add-device`'s token went into; a missing,
+    empty or wrong file is reported by key at start, never quoting the file's content."""
+    found = problems(tmp_path, 'kind = "http"\nurl = "https://h/"\ntoken_file = ""\n')
+    assert found == [("backend.token_file",
+                      "expected the path of the file holding the device token (found '')")]
+    found = problems(tmp_path, 'url = "https://h/"\nkind = "http"\n'
+                               f'token_file = "{TOKEN}"\n')
+    assert len(found) == 1 and found[0][0] == "backend"
+    assert "`token_file` holds a token, not a file name" in found[0][1]
+    assert TOKEN not in found[0][1]  # a credential is not echoed back
+    path = tmp_path / "no-token.toml"
+    path.write_text(HEAD + 'kind = "http"\nurl = "https://h/"\n', encoding="utf-8")
+    with pytest.raises(ConfigFileError) as info:
+        load_config(path)
+    assert info.value.problems == [("backend.token_file", "required key is missing")]
+
+    config = load_config(write_config(tmp_path, 'kind = "http"\nurl = "https://h/"\n',
+                                      token=None))
+    assert dict(device_problems(config, tmp_path))["backend.token_file"] == (
+        f"token file {tmp_path / 'kiosk.token'} does not exist")
+    with pytest.raises(ValueError, match=r"^backend\.token_file: token file .* does not exist"):
+        make_http(config.backend, tmp_path, None)
+    for content, expected in [("", "is empty"), ("stf_secret-staff-token", "does not hold a"
+                                                  " device token"),
+                              ("dev_abc def", "does not hold a device token")]:
+        (tmp_path / "kiosk.token").write_text(content, encoding="ascii")
+        problem = dict(device_problems(config, tmp_path))["backend.token_file"]
+        assert expected in problem and "secret" not in problem and "abc" not in problem
+    (tmp_path / "kiosk.token").write_text(f"  {TOKEN}\n", encoding="ascii")
+    assert device_problems(config, tmp_path) == []
 
 
 def test_check_config_names_missing_or_broken_tls_files(tmp_path):
@@ -315,6 +356,7 @@ def test_check_config_names_missing_or_broken_tls_files(tmp_path):
     config = load_config(write_config(
         tmp_path, 'kind = "http"\nurl = "https://h/"\nca_bundle = "not-a-cert.pem"\n'
                   'client_cert = "kiosk.pem"\nclient_key = "kiosk.key"\n'))
+    assert "backend.token_file" not in dict(device_problems(config, tmp_path))
     found = dict(device_problems(config, tmp_path))
     assert "holds no PEM certificate" in found["backend.ca_bundle"]
     assert "does not exist" in found["backend.client_cert"]
@@ -329,40 +371,14 @@ def run_kiosk(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=60, cwd=REPO_ROOT)
 
 
-def test_backend_serve_command_over_tls(tmp_path, pki):
-    config = write_config(tmp_path, 'kind = "embedded"\n')
-    server = pki["server"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "backend", "serve", "--config", str(config),
-         "--port", "0", "--cert", str(server.cert), "--key", str(server.key)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("backend serve: https://127.0.0.1:"), line
-        url = line.split()[2].rstrip(";")
-        client = HttpBackend(url, ca_bundle=pki["hall"].pem, connect_timeout_s=1,
-                             read_timeout_s=5)
-        person = client.identify("R0001")
-        assert person is not None and person.resident_id == "R0001"
-        client.close()
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=10)
-    assert proc.returncode == 0, err
-    assert "R0001" not in err  # the access log names routes, not residents
-    assert "GET /v1/residents/{id} -> 200" in err
-
-
-def test_backend_serve_refuses_plain_http_beyond_this_machine(tmp_path):
-    config = write_config(tmp_path, 'kind = "embedded"\n')
-    result = run_kiosk("backend", "serve", "--config", str(config), "--host", "0.0.0.0")
-    assert result.returncode == 2
-    assert "--cert and --key" in result.stderr
-    http_config = tmp_path / "kiosk-http.toml"
-    http_config.write_text(HEAD + 'kind = "http"\nurl = "https://h/"\n', encoding="utf-8")
-    result = run_kiosk("backend", "serve", "--config", str(http_config))
-    assert result.returncode == 2 and 'kind = "embedded"' in result.stderr
+def test_the_old_backend_server_is_gone_from_the_kiosk_command(tmp_path):
+    """Kiosks share the hall server (`kiosk hall serve`); the stdlib server of before is a
+    benchmark's anchor now (benchmarks/legacy_stdlib_server.py), not a kiosk command."""
+    result = run_kiosk("backend", "serve", "--config", "x.toml")
+    assert result.returncode == 2 and "invalid choice: 'serve'" in result.stderr
+    http_config = write_config(tmp_path, 'kind = "http"\nurl = "https://h/"\n')
     result = run_kiosk("backend", "call-next", "social_security", "--config", str(http_config))
-    assert result.returncode == 2 and "hall backend" in result.stderr
+    assert result.returncode == 2 and "hall server" in result.stderr
+    result = subprocess.run([sys.executable, "benchmarks/legacy_stdlib_server.py", "--help"],
+                            capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
+    assert result.returncode == 0 and "--config" in result.stdout

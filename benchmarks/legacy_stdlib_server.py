@@ -1,12 +1,15 @@
-"""A hall backend: an `EmbeddedBackend` served over the JSON API `HttpBackend` speaks.
+"""The kiosk's hall backend before the hall server (issue 12): an `EmbeddedBackend` served
+over the old JSON API by the standard library. Kept as the anchor of the hall benchmark, and
+no longer production code: kiosks speak the hall server's API (`kiosk hall serve`,
+kiosk/hall/), which this server does not.
 
-`kiosk backend serve --config F --host 0.0.0.0 --port 8443 --cert C --key K` lets several
-kiosks of a hall share one queue, one set of applications and one statistics database, and
-lets the tests drive the HTTP client against a real server. Standard library only
-(`ThreadingHTTPServer`, `ssl`): one thread per connection, keep-alive (HTTP/1.1).
+    .venv/bin/python benchmarks/legacy_stdlib_server.py --config F [--host H] [--port P]
+        [--cert C --key K [--client-ca CA]]
 
-Errors have one JSON shape, `{"error": code, "detail": text}`, so the client can tell an
-answer of this API ("not_found") from a stray web server's 404 page:
+Standard library only (`ThreadingHTTPServer`, `ssl`): one thread per connection, keep-alive
+(HTTP/1.1).
+
+Errors have one JSON shape, `{"error": code, "detail": text}`:
 
 | status | error | meaning |
 |---|---|---|
@@ -23,6 +26,7 @@ The access log names the route template and status, never the ids in the path.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import dataclasses
 import datetime as dt
@@ -31,6 +35,7 @@ import logging
 import re
 import socket
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -487,3 +492,54 @@ def run_until_stopped(server: BackendHTTPServer) -> None:
     finally:
         signal.signal(signal.SIGTERM, previous)
         server.server_close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the embedded database a kiosk config names (as `kiosk backend serve` did)."""
+    parser = argparse.ArgumentParser(
+        description="the pre-hall stdlib backend server (benchmark anchor, not for kiosks)")
+    parser.add_argument("--config", required=True,
+                        help='kiosk config file with [backend] kind = "embedded" (its database)')
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8443, help="TCP port (0: any free one)")
+    parser.add_argument("--cert", help="PEM server certificate; without it plain http")
+    parser.add_argument("--key", help="PEM private key of --cert")
+    parser.add_argument("--client-ca", help="mutual TLS: only clients this CA signed")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
+    args = parser.parse_args(argv)
+
+    from kiosk.config.loader import ConfigFileError, load_config, resolve
+    from kiosk.delivery.http_factory import make_embedded
+    from kiosk.domain.catalog import load_catalog
+
+    if bool(args.cert) != bool(args.key) or (args.client_ca and not args.cert):
+        parser.error("--cert and --key go together; --client-ca needs them")
+    path = Path(args.config)
+    try:
+        config = load_config(path)
+    except ConfigFileError as exc:
+        print(exc.message(), file=sys.stderr)
+        return 2
+    if config.backend.kind != "embedded":
+        print(f'{path}: backend.kind must be "embedded" (the database served)', file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config_dir = path.resolve().parent
+    tls = (tls_context(Path(args.cert), Path(args.key),
+                       Path(args.client_ca) if args.client_ca else None)
+           if args.cert else None)
+    catalog = load_catalog(resolve(config_dir, config.paths.catalog))
+    backend = make_embedded(config.backend, resolve(config_dir, config.paths.data_dir), catalog)
+    try:
+        server = BackendHTTPServer((args.host, args.port), backend, tls=tls)
+        print(f"legacy server: {server.url}; database {backend.db_path}; Ctrl-C stops",
+              flush=True)
+        run_until_stopped(server)
+    finally:
+        backend.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
