@@ -3,18 +3,65 @@ the routers."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from psycopg import OperationalError
+from psycopg import DataError, OperationalError
 from psycopg_pool import PoolTimeout
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kiosk.hall.api import routers
+from kiosk.hall.api.deps import HallError
 from kiosk.hall.db import make_pool
 from kiosk.hall.settings import HallSettings
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 512 * 1024
+"""The largest request body the hall reads. The largest honest one, an application with
+every field at its longest in Chinese sent as \\u escapes, is under 200 KB; without a limit
+a client could make the server hold any amount in memory before validation refuses it."""
+
+_TOO_LARGE = ("too_large", "请求内容过大。",
+              f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+
+
+class BodyLimit:
+    """Refuses a body over `limit` bytes before any route reads it: at once when its
+    Content-Length says so, else (a chunked body) as soon as what arrived passes the limit."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.limit:
+            refusal = HallError(413, *_TOO_LARGE)
+            await JSONResponse(status_code=413, content=refusal.detail)(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    # An HTTPException, which FastAPI lets through its body parsing.
+                    raise HallError(413, *_TOO_LARGE)
+            return message
+
+        await self.app(scope, counted, send)
 
 
 def create_app(settings: HallSettings) -> FastAPI:
@@ -35,6 +82,7 @@ def create_app(settings: HallSettings) -> FastAPI:
     app = FastAPI(title="Shanghai kiosk hall", version="1", lifespan=lifespan,
                   docs_url=None, redoc_url=None)
     app.state.settings = settings
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     for router in routers():
         app.include_router(router)
 
@@ -42,6 +90,8 @@ def create_app(settings: HallSettings) -> FastAPI:
     async def refused(request: Request, exc: HTTPException) -> JSONResponse:
         # One shape for every refusal, the routes' own and the app's: {"error", "message",
         # ...} at the top level, not FastAPI's {"detail": ...} wrapper.
+        # Starlette's class, so that routing's 404 and 405 and FastAPI's unreadable body
+        # (400) have the shape too, not only HallError and fastapi.HTTPException.
         detail: object = exc.detail  # typed str, but HallError puts a dict there
         body = detail if isinstance(detail, dict) else {
             "error": "http_" + str(exc.status_code),
@@ -66,6 +116,19 @@ def create_app(settings: HallSettings) -> FastAPI:
             "error": "database_unavailable",
             "message": {"zh": "排队系统数据库暂时不可用，请稍后重试。",
                         "en": "The hall's database is unavailable; try again shortly."}})
+
+    # A value PostgreSQL refuses to store or compare (a NUL character in a text, a number
+    # out of range) came from the request; its transaction rolled back.
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, exc: DataError) -> JSONResponse:
+        # The class and SQLSTATE only: the message may quote the value, a resident's data.
+        log.warning("refused a value the database cannot take on %s %s: %s (%s)",
+                    request.method, request.url.path, type(exc).__name__, exc.sqlstate)
+        return JSONResponse(status_code=422, content={
+            "error": "invalid_request", "fields": [],
+            "message": {"zh": "请求中含有无法保存的字符或数值。",
+                        "en": "The request holds a character or a number the hall cannot "
+                              "store."}})
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

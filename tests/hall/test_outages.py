@@ -285,7 +285,7 @@ def test_postgres_restarted_mid_load_loses_and_repeats_no_ticket(
         probe = take(served, served.session("kiosk-1"), f"probe-{uuid.uuid4().hex}", load)
 
         def probe_seen() -> bool:
-            return any(k == "issued" and d.get("ticket") == probe["ticket_id"]
+            return any(k == "issued" and d.get("number") == probe["number"]
                        for k, d in stream.snapshot())
 
         assert poll_until(lambda: probe_seen() or stream.ended.is_set()) and probe_seen(), (
@@ -295,7 +295,7 @@ def test_postgres_restarted_mid_load_loses_and_repeats_no_ticket(
         assert "resync" in kinds, f"no resync after the restart: {kinds}"
         last_resync = len(kinds) - 1 - kinds[::-1].index("resync")
         probe_at = next(i for i, (k, d) in enumerate(after)
-                        if k == "issued" and d.get("ticket") == probe["ticket_id"])
+                        if k == "issued" and d.get("number") == probe["number"])
         assert last_resync < probe_at
         print(f"stream after the restart: {Counter(kinds)}")
     finally:

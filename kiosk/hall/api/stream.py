@@ -41,9 +41,18 @@ def visible(who: Principal, event: dict[str, Any]) -> bool:
     return True
 
 
-def frame(event: dict[str, Any]) -> str:
+# What a screen in the hall (a board, a counter's display) must not learn: a ticket id is the
+# capability that opens the ticket's page on the resident's phone, and a device id names a
+# kiosk's credential row. Staff consoles and counters operated by a clerk get them.
+_PUBLIC_SCREENS = (Role.BOARD, Role.COUNTER)
+_CAPABILITIES = ("ticket", "to_ticket", "device", "call")
+
+
+def frame(event: dict[str, Any], who: Principal | None = None) -> str:
     kind = str(event.get("kind", "message"))
-    data = {k: v for k, v in event.items() if k not in ("center", "kind")}
+    hidden = ("center", "kind") + (
+        _CAPABILITIES if who is not None and who.role in _PUBLIC_SCREENS else ())
+    data = {k: v for k, v in event.items() if k not in hidden}
     # json.dumps writes no raw newline, which would end the data line early.
     return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
 
@@ -69,7 +78,7 @@ async def _events(request: Request, hub: EventHub, who: Principal) -> AsyncItera
                 yield ": ping\n\n"
                 continue
             if visible(who, event):
-                yield frame(event)
+                yield frame(event, who)
 
 
 @router.get("/stream", response_class=StreamingResponse, responses={200: {

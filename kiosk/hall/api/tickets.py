@@ -122,8 +122,10 @@ def issue_ticket(request: Request, body: TicketIn, who: Kiosk, key: Key) -> dict
             raise HallError(409, "idempotency_conflict", "幂等键已用于另一请求。",
                             "This Idempotency-Key was used for another request.") from None
         if not claim.first:
+            # The same ticket, with how many are ahead of it now.
             assert claim.response is not None
-            return claim.response
+            return tickets.reply_for(conn, center, claim.response["ticket_id"], at,
+                                     already_waiting=claim.response["already_waiting"])
         resident_id = None
         if body.resident_session:
             resident_id = resident_of(conn, who.device_id, body.resident_session, at)
@@ -131,7 +133,7 @@ def issue_ticket(request: Request, body: TicketIn, who: Kiosk, key: Key) -> dict
                 raise HallError(409, "resident_session", "身份核验已过期，请重新扫码。",
                                 "The resident's identification expired: scan the code again.")
         try:
-            reply = tickets.issue(conn, center, who, body.category, resident_id, at)
+            issued = tickets.issue(conn, center, who, body.category, resident_id, at)
         except tickets.UnknownCategory:
             raise HallError(422, "unknown_category", "没有这项业务。",
                             "No such service category.") from None
@@ -139,8 +141,11 @@ def issue_ticket(request: Request, body: TicketIn, who: Kiosk, key: Key) -> dict
             raise _closed(exc) from None
         except tickets.CapReached as exc:
             raise _cap(exc) from None
-        idempotency.finish(conn, who.owner, key, reply)
-        return reply
+        idempotency.finish(conn, who.owner, key, {"ticket_id": issued.row["id"],
+                                                  "already_waiting": issued.already_waiting})
+        conn.commit()  # the number's lock goes now; the reply reads the queue after it
+        return tickets.ticket_reply(conn, center, issued.row, at,
+                                    already_waiting=issued.already_waiting)
 
 
 @router.post("/ticket-cancellations", response_model=CancelOut)

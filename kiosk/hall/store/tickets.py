@@ -8,7 +8,9 @@ is taken the same way (one row a category a day, incremented only while below th
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -190,8 +192,12 @@ def position(conn: Conn, center: Center, ticket_id: str, category: str, day: dt.
 
 def tracking_code(conn: Conn, ticket_id: str, issued_at: dt.datetime) -> str:
     kid, key = keys.signing_key(conn)
+    # The same code every time it is asked for (a repeat, the phone page): its nonce comes
+    # from the ticket, not from chance. A ticket code may be shown any number of times.
+    nonce = base64.urlsafe_b64encode(hashlib.sha256(ticket_id.encode()).digest())[:12].decode()
     return payloads.sign(key, kid, payloads.Kind.TICKET, ticket_id,
-                         issued_at=int(issued_at.timestamp()), lifetime_s=TRACKING_LIFETIME_S)
+                         issued_at=int(issued_at.timestamp()), lifetime_s=TRACKING_LIFETIME_S,
+                         nonce=nonce)
 
 
 def ticket_reply(conn: Conn, center: Center, row: dict[str, Any], now: dt.datetime,
@@ -251,10 +257,21 @@ def waiting_ticket_of(conn: Conn, center_id: str, day: dt.date, category: str,
     ).fetchone()
 
 
+@dataclass(frozen=True)
+class Issued:
+    row: dict[str, Any]
+    already_waiting: bool = False  # the resident's own waiting ticket, given back
+
+
 def issue(conn: Conn, center: Center, who: Principal, category_id: str,
-          resident_id: str | None, now: dt.datetime) -> dict[str, Any]:
+          resident_id: str | None, now: dt.datetime) -> Issued:
     """One ticket for the person at the kiosk, or the one they already hold; raises
-    CategoryClosed, CapReached or UnknownCategory."""
+    CategoryClosed, CapReached or UnknownCategory.
+
+    The number's row lock (`allocate`) is held from here to the commit: everything that
+    can be done before it is, and the reply (`ticket_reply`, which reads the whole queue)
+    is the caller's to build after the commit. A ticket a second takes the lock for a few
+    statements, not for a read of every waiting ticket."""
     try:
         category = center.config.category(category_id)
     except KeyError:
@@ -265,7 +282,7 @@ def issue(conn: Conn, center: Center, who: Principal, category_id: str,
     if resident_id is not None:
         held = waiting_ticket_of(conn, center.id, now.date(), category.id, resident_id)
         if held is not None:
-            return ticket_reply(conn, center, held, now, already_waiting=True)
+            return Issued(held, already_waiting=True)
     if not take_cap(conn, center.id, now.date(), category):
         next_day = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(),
                                        now.tzinfo)
@@ -284,12 +301,20 @@ def issue(conn: Conn, center: Center, who: Principal, category_id: str,
     if row is None:
         held = waiting_ticket_of(conn, center.id, now.date(), category.id, resident_id or "")
         assert held is not None
-        return ticket_reply(conn, center, held, now, already_waiting=True)
+        return Issued(held, already_waiting=True)
     if derived.appointment_id is not None:
         conn.execute("UPDATE appointment SET checked_in_at = %s, ticket_id = %s "
                      "WHERE appointment_id = %s AND checked_in_at IS NULL",
                      (now, row["id"], derived.appointment_id))
-    return ticket_reply(conn, center, row, now)
+    return Issued(row)
+
+
+def reply_for(conn: Conn, center: Center, ticket_id: str, now: dt.datetime, *,
+              already_waiting: bool = False) -> dict[str, Any]:
+    """The reply for a ticket as it stands now: the first answer, or a repeat's."""
+    row = conn.execute("SELECT * FROM ticket WHERE id = %s", (ticket_id,)).fetchone()
+    assert row is not None  # tickets are never deleted
+    return ticket_reply(conn, center, row, now, already_waiting=already_waiting)
 
 
 def withdraw(conn: Conn, center_id: str, ticket_id: str, reason: str) -> str | None:
