@@ -68,6 +68,8 @@ def create_app(settings: HallSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool = make_pool(settings.dsn, max_size=settings.pool_max)
+        app.state.read_pool = make_pool(settings.dsn, max_size=settings.pool_max,
+                                        autocommit=True)
         from kiosk.hall.events import EventHub
 
         hub = EventHub(settings.dsn)
@@ -78,6 +80,7 @@ def create_app(settings: HallSettings) -> FastAPI:
         finally:
             await hub.stop()
             app.state.pool.close()
+            app.state.read_pool.close()
 
     app = FastAPI(title="Shanghai kiosk hall", version="1", lifespan=lifespan,
                   docs_url=None, redoc_url=None)

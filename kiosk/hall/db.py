@@ -19,20 +19,19 @@ Row = dict[str, Any]
 Conn = psycopg.Connection[Row]
 
 
-def make_pool(dsn: str, *, min_size: int = 2, max_size: int = 16, timeout_s: float = 5.0) -> (
-    ConnectionPool[Conn]
-):
+def make_pool(dsn: str, *, min_size: int = 2, max_size: int = 16, timeout_s: float = 5.0,
+              autocommit: bool = False) -> ConnectionPool[Conn]:
+    # No check on lending (a round trip per request): a connection PostgreSQL dropped fails
+    # the one request that gets it with 503 (app.py), which the kiosk retries with the same
+    # key, and the pool replaces it.
     pool: ConnectionPool[Conn] = ConnectionPool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         timeout=timeout_s,
-        kwargs={"row_factory": dict_row, "autocommit": False},
-        # A connection PostgreSQL dropped (a restart) is found out before it is lent, not
-        # by the request that gets it.
-        check=ConnectionPool.check_connection,
+        kwargs={"row_factory": dict_row, "autocommit": autocommit},
         open=False,
-        name="hall",
+        name="hall-read" if autocommit else "hall",
     )
     pool.open(wait=False)
     return pool

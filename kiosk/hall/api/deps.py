@@ -40,6 +40,13 @@ def pool(request: Request) -> ConnectionPool[Conn]:
     return value
 
 
+def read_pool(request: Request) -> ConnectionPool[Conn]:
+    """Connections in autocommit for single reads (who is asking, a reply after a commit):
+    no BEGIN and COMMIT round trips around one SELECT."""
+    value: ConnectionPool[Conn] = request.app.state.read_pool
+    return value
+
+
 def clock(request: Request) -> Callable[[], dt.datetime]:
     value: Callable[[], dt.datetime] = request.app.state.settings.clock
     return value
@@ -56,7 +63,7 @@ def bearer(authorization: Annotated[str | None, Header()] = None) -> str:
 
 
 def caller(request: Request, token: Annotated[str, Depends(bearer)]) -> Principal:
-    with pool(request).connection() as conn:
+    with read_pool(request).connection() as conn:
         who = principal_for(conn, token, now(request))
     if who is None:
         raise HallError(401, *UNAUTHENTICATED)

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from kiosk.hall.api.deps import HallError, Key, Kiosk, center_of, now, pool
+from kiosk.hall.api.deps import HallError, Key, Kiosk, center_of, now, pool, read_pool
 from kiosk.hall.auth import resident_of
 from kiosk.hall.rules import hours, waits
 from kiosk.hall.store import idempotency, tickets
@@ -133,7 +133,8 @@ def issue_ticket(request: Request, body: TicketIn, who: Kiosk, key: Key) -> dict
                 raise HallError(409, "resident_session", "身份核验已过期，请重新扫码。",
                                 "The resident's identification expired: scan the code again.")
         try:
-            issued = tickets.issue(conn, center, who, body.category, resident_id, at)
+            issued = tickets.issue(conn, center, who, body.category, resident_id, at,
+                                   idempotency=(who.owner, key))
         except tickets.UnknownCategory:
             raise HallError(422, "unknown_category", "没有这项业务。",
                             "No such service category.") from None
@@ -141,9 +142,11 @@ def issue_ticket(request: Request, body: TicketIn, who: Kiosk, key: Key) -> dict
             raise _closed(exc) from None
         except tickets.CapReached as exc:
             raise _cap(exc) from None
-        idempotency.finish(conn, who.owner, key, {"ticket_id": issued.row["id"],
-                                                  "already_waiting": issued.already_waiting})
-        conn.commit()  # the number's lock goes now; the reply reads the queue after it
+        if not issued.recorded:
+            idempotency.finish(conn, who.owner, key, {"ticket_id": issued.row["id"],
+                                                      "already_waiting": issued.already_waiting})
+    # Committed: the number's lock is gone before the reply reads the queue.
+    with read_pool(request).connection() as conn:
         return tickets.ticket_reply(conn, center, issued.row, at,
                                     already_waiting=issued.already_waiting)
 

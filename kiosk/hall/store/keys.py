@@ -12,8 +12,23 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.hall.db import Conn
 
+# The key never changes once made: read once per database and process.
+_cache: dict[tuple[str, str, int], tuple[str, Ed25519PrivateKey]] = {}
+
 
 def signing_key(conn: Conn) -> tuple[str, Ed25519PrivateKey]:
+    where = (conn.info.host, conn.info.dbname, conn.info.port)
+    cached = _cache.get(where)
+    if cached is None:
+        existed = conn.execute("SELECT 1 FROM signing_key LIMIT 1").fetchone() is not None
+        cached = _signing_key(conn)
+        # A key made in this transaction is not cached: the transaction may yet roll back.
+        if existed:
+            _cache[where] = cached
+    return cached
+
+
+def _signing_key(conn: Conn) -> tuple[str, Ed25519PrivateKey]:
     row = conn.execute(
         "SELECT key_id, private_key FROM signing_key ORDER BY created_at DESC LIMIT 1"
     ).fetchone()

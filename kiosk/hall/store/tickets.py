@@ -178,15 +178,18 @@ def open_counters(conn: Conn, center: Center, category: str, now: dt.datetime) -
 def position(conn: Conn, center: Center, ticket_id: str, category: str, day: dt.date,
              now: dt.datetime) -> tuple[int, int]:
     """(ahead, estimated minutes) of a waiting ticket under the fairness rule."""
-    candidates = waiting_candidates(conn, center.id, day, [category])
-    order = fairness.call_order(candidates, category, streaks(conn, center.id, day), now,
-                                center.fairness)
+    # The four reads go to PostgreSQL in one round trip (psycopg's pipeline mode): a reply
+    # per ticket is what kiosks wait for, and each trip costs more than the query.
+    with conn.pipeline():
+        candidates = waiting_candidates(conn, center.id, day, [category])
+        streak = streaks(conn, center.id, day)
+        recent = recent_service_minutes(conn, center.id, category, now)
+        counters = open_counters(conn, center, category, now)
+    order = fairness.call_order(candidates, category, streak, now, center.fairness)
     ids = [c.ticket_id for c in order]
     ahead = ids.index(ticket_id) if ticket_id in ids else 0
     cat = center.config.category(category)
-    minutes = waits.estimated_wait_min(
-        ahead, recent_service_minutes(conn, center.id, category, now),
-        cat.default_minutes_per_ticket, open_counters(conn, center, category, now))
+    minutes = waits.estimated_wait_min(ahead, recent, cat.default_minutes_per_ticket, counters)
     return ahead, minutes
 
 
@@ -220,31 +223,65 @@ def ticket_reply(conn: Conn, center: Center, row: dict[str, Any], now: dt.dateti
     }
 
 
+# The number (from the series' counter row, or a leased one), the ticket, its 'issued' event,
+# the idempotency record and the live event, in ONE statement: the counter row's lock, which
+# every ticket of the series waits for, is held for this statement and the commit only.
+# Numbers are zero-padded to three digits (A007) and written in full beyond 999.
+_INSERT_TICKET = """
+WITH n AS ({number}),
+t AS (
+  INSERT INTO ticket (id, center_id, day, category, series, seq, number, priority,
+                      priority_reason, resident_id, appointment_id, device_id, issued_at,
+                      queued_at, offline)
+  SELECT %(id)s, %(center)s, %(day)s, %(category)s, %(series)s, n.last,
+         %(series)s || CASE WHEN n.last < 1000 THEN lpad(n.last::text, 3, '0')
+                            ELSE n.last::text END,
+         %(priority)s, %(reason)s, %(resident)s, %(appointment)s, %(device)s, %(issued)s,
+         %(issued)s, %(offline)s
+  FROM n RETURNING *
+),
+e AS (
+  INSERT INTO hall_event (center_id, at, kind, ticket_id, device_id, data)
+  SELECT center_id, %(now)s, 'issued', id, device_id,
+         jsonb_build_object('number', number, 'category', category, 'offline', offline)
+  FROM t
+),
+i AS (
+  UPDATE idempotency SET response = jsonb_build_object('ticket_id', (SELECT id FROM t),
+                                                       'already_waiting', false)
+  WHERE owner = %(owner)s AND key = %(key)s
+)
+SELECT t.*, pg_notify('hall_events', json_build_object(
+         'center', t.center_id, 'kind', 'issued', 'number', t.number,
+         'category', t.category, 'ticket', t.id)::text) AS notified
+FROM t
+"""
+_NEXT_NUMBER = ("INSERT INTO number_counter (center_id, day, series, last) "
+                "VALUES (%(center)s, %(day)s, %(series)s, 1) "
+                "ON CONFLICT (center_id, day, series) "
+                "DO UPDATE SET last = number_counter.last + 1 RETURNING last")
+_GIVEN_NUMBER = "SELECT %(seq)s::integer AS last"
+
+
 def insert_ticket(conn: Conn, center: Center, *, category: Category, priority: PriorityReason,
                   resident_id: str | None, appointment_id: str | None, device_id: uuid.UUID,
                   now: dt.datetime, seq: int | None = None, offline: bool = False,
-                  issued_at: dt.datetime | None = None) -> dict[str, Any]:
+                  issued_at: dt.datetime | None = None,
+                  idempotency: tuple[str, str] | None = None) -> dict[str, Any]:
+    """Insert a ticket with the next number of its series (or `seq`, a leased number), log
+    and announce it; with `idempotency` (owner, key), record it as that request's answer."""
     is_priority = priority is not PriorityReason.NONE
     series = series_of(center, category, is_priority)
-    if seq is None:
-        seq = allocate(conn, center.id, now.date(), series)
     issued = issued_at or now
-    row = conn.execute(
-        "INSERT INTO ticket (id, center_id, day, category, series, seq, number, priority, "
-        "priority_reason, resident_id, appointment_id, device_id, issued_at, queued_at, offline) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
-        (new_ticket_id(), center.id, issued.date(), category.id, series, seq,
-         f"{series}{seq:03d}", is_priority, priority.value, resident_id, appointment_id,
-         device_id, issued, issued, offline),
-    ).fetchone()
+    owner, key = idempotency if idempotency is not None else ("", "")
+    sql = _INSERT_TICKET.format(number=_NEXT_NUMBER if seq is None else _GIVEN_NUMBER)
+    row = conn.execute(sql, {  # built from constants only
+        "id": new_ticket_id(), "center": center.id, "day": issued.date(), "category": category.id,
+        "series": series, "seq": seq, "priority": is_priority, "reason": priority.value,
+        "resident": resident_id, "appointment": appointment_id, "device": device_id,
+        "issued": issued, "offline": offline, "now": now, "owner": owner, "key": key,
+    }).fetchone()
     assert row is not None
-    conn.execute(
-        "INSERT INTO hall_event (center_id, at, kind, ticket_id, device_id, data) "
-        "VALUES (%s, %s, 'issued', %s, %s, jsonb_build_object('number', %s::text, "
-        "'category', %s::text, 'offline', %s::boolean))",
-        (center.id, now, row["id"], device_id, row["number"], category.id, offline))
-    notify(conn, center.id, "issued", {"number": row["number"], "category": category.id,
-                                       "ticket": row["id"]})
     return row
 
 
@@ -261,10 +298,12 @@ def waiting_ticket_of(conn: Conn, center_id: str, day: dt.date, category: str,
 class Issued:
     row: dict[str, Any]
     already_waiting: bool = False  # the resident's own waiting ticket, given back
+    recorded: bool = False  # the idempotency record was written with the ticket
 
 
 def issue(conn: Conn, center: Center, who: Principal, category_id: str,
-          resident_id: str | None, now: dt.datetime) -> Issued:
+          resident_id: str | None, now: dt.datetime,
+          idempotency: tuple[str, str] | None = None) -> Issued:
     """One ticket for the person at the kiosk, or the one they already hold; raises
     CategoryClosed, CapReached or UnknownCategory.
 
@@ -295,7 +334,7 @@ def issue(conn: Conn, center: Center, who: Principal, category_id: str,
         with conn.transaction():
             row = insert_ticket(conn, center, category=category, priority=derived.priority,
                                 resident_id=resident_id, appointment_id=derived.appointment_id,
-                                device_id=who.device_id, now=now)
+                                device_id=who.device_id, now=now, idempotency=idempotency)
     except psycopg.errors.UniqueViolation:
         row = None
     if row is None:
@@ -306,7 +345,7 @@ def issue(conn: Conn, center: Center, who: Principal, category_id: str,
         conn.execute("UPDATE appointment SET checked_in_at = %s, ticket_id = %s "
                      "WHERE appointment_id = %s AND checked_in_at IS NULL",
                      (now, row["id"], derived.appointment_id))
-    return Issued(row)
+    return Issued(row, recorded=idempotency is not None)
 
 
 def reply_for(conn: Conn, center: Center, ticket_id: str, now: dt.datetime, *,
