@@ -77,7 +77,12 @@ from kiosk.backend.interface import (
 )
 from kiosk.common.clock import SHANGHAI
 from kiosk.config.schema import is_loopback_host
-from kiosk.delivery.faults import BackendNotReached, BackendTimeout, BackendUnreachable
+from kiosk.delivery.faults import (
+    BackendConnectTimeout,
+    BackendNotReached,
+    BackendTimeout,
+    BackendUnreachable,
+)
 from kiosk.domain.payloads import PayloadProblem, PayloadRefused
 from kiosk.domain.text import Bilingual
 
@@ -255,6 +260,7 @@ class FiguresReply(_Wire):
     minutes_per_ticket: float
     open: bool
     opens_at: AwareDatetime | None
+    closes_at: AwareDatetime | None
     remaining_today: int | None
 
 
@@ -571,7 +577,7 @@ def _connection_problem(exc: BaseException, connect_s: float, read_s: float) -> 
         detail = errno.strerror if errno is not None else "network unreachable"
         return BackendNotReached(f"cannot connect ({detail})")
     if any(isinstance(e, urllib3.exceptions.ConnectTimeoutError) for e in causes):
-        return BackendTimeout(f"no connection within {connect_s:g} s (connect timeout)")
+        return BackendConnectTimeout(f"no connection within {connect_s:g} s (connect timeout)")
     if any(isinstance(e, urllib3.exceptions.ReadTimeoutError | TimeoutError) for e in causes):
         return BackendTimeout(f"no answer within {read_s:g} s (read timeout)")
     if any(isinstance(e, urllib3.exceptions.ProtocolError | ConnectionResetError)
@@ -787,7 +793,8 @@ class HttpBackend:
             raise BackendTimeout(self._what(
                 method, route, f"no answer within {read_s:g} s (read timeout)")) from None
         except requests.exceptions.ConnectTimeout:
-            raise BackendTimeout(self._what(
+            # No connection, so no request sent: a ticket asked for here was not issued.
+            raise BackendConnectTimeout(self._what(
                 method, route, f"no connection within {connect_s:g} s (connect timeout)")
             ) from None
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError,
@@ -817,9 +824,9 @@ class HttpBackend:
             return BackendError(self._what(
                 method, route, "HTTP 403: this credential may not do this (is the token in"
                 " backend.token_file a kiosk's?)"))
-        if not code:
-            # Not the hall's answer: another web server, a proxy, or a hall without this
-            # route (an older version).
+        if not code or code.startswith("http_"):
+            # Not a route's answer: another web server, a proxy, or a hall without this
+            # route (an older version; the hall names such refusals "http_<status>").
             if status == 404:
                 return BackendReplyError(self._what(
                     method, route, "HTTP 404 without an error of the hall's API (is"
@@ -975,7 +982,8 @@ class HttpBackend:
             category=f.category, waiting=f.waiting, priority_waiting=f.priority_waiting,
             minutes_per_ticket=f.minutes_per_ticket, open=f.open,
             opens_at=_sh(f.opens_at) if f.opens_at else None,
-            remaining_today=f.remaining_today) for f in found}
+            remaining_today=f.remaining_today,
+            closes_at=_sh(f.closes_at) if f.closes_at else None) for f in found}
 
     def issue_ticket(self, request: TicketRequest, idempotency_key: str) -> IssuedTicket:
         # Priority, appointment and kiosk are the hall's to derive (from the session and
