@@ -25,6 +25,8 @@ from kiosk.delivery.deliverer import Deliverer
 from kiosk.delivery.faults import FaultyLink
 from kiosk.delivery.http_factory import load_or_create_key as load_or_create_key
 from kiosk.delivery.http_factory import make_embedded, make_http
+from kiosk.delivery.leases import FILE_NAME as OFFLINE_LEASES_FILE
+from kiosk.delivery.leases import LeaseKeeper, LeaseStore
 from kiosk.delivery.nonces import FILE_NAME as USED_NONCES_FILE
 from kiosk.delivery.nonces import KioskNonces, UsedNonces
 from kiosk.delivery.outbox import Outbox
@@ -36,6 +38,8 @@ from kiosk.hardware.printer.printer import Printer
 from kiosk.hardware.printer.transports import PrinterTransport, make_transport
 from kiosk.hardware.scan_engine import SerialScanEngine
 from kiosk.services.delivery import DeliveryService
+from kiosk.services.fault_reporter import FaultReporter
+from kiosk.services.leases import OfflineService
 from kiosk.services.printing import PrintService
 from kiosk.services.scanning.lazy import LazyBox, LazyScanner
 from kiosk.services.tasks import TaskQueue
@@ -48,6 +52,7 @@ from kiosk.ui.controllers.services import HelpController, RatingController
 from kiosk.ui.controllers.take_number import TakeNumberController
 from kiosk.ui.log_buffer import install_log_buffer
 from kiosk.ui.main_window import MainWindow
+from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.theme import Theme
 
 if TYPE_CHECKING:
@@ -57,6 +62,9 @@ log = logging.getLogger(__name__)
 
 # Seconds between attempts to fetch a hall backend's code-signing keys until it answers.
 BACKEND_KEYS_RETRY_S = 60
+# Seconds between readings of a hall's queue figures while Home shows: other kiosks take
+# numbers, and opening hours begin and end while nobody touches the screen.
+QUEUE_REFRESH_S = 60
 
 
 @dataclass
@@ -157,10 +165,40 @@ def demo_code_factory(config: KioskConfig, paths: Paths) -> Callable[[], str] | 
                      config.qr.demo_key_id, resident).load()
 
 
-def alert_staff(ctx: KioskContext, code: str) -> None:
-    """A hardware fault calls a staff member through the same channel as 帮办."""
+def follow_hall(ctx: KioskContext, controller: TakeNumberController, link: FaultyLink,
+                printing: PrintService, scanner: LazyScanner,
+                delivery: DeliveryService) -> FaultReporter:
+    """What a kiosk of a hall does besides its residents' requests: read the queue figures
+    again while Home shows (hours and daily caps change with the clock and other kiosks),
+    and tell the hall of its device faults (services/fault_reporter.py)."""
+    window = ctx.window
+    timer = QTimer(window)
+    timer.setInterval(QUEUE_REFRESH_S * 1000)
+
+    def refresh() -> None:
+        if window.current().name == ScreenName.HOME and not ctx.backend_queue.closed:
+            controller.refresh_queue()
+
+    timer.timeout.connect(refresh)
+    window.closed.connect(timer.stop)
+    timer.start()
+    # On the statistics queue: a report never waits in front of a resident's ticket.
+    reporter = FaultReporter(link.report_fault, ctx.stats_queue, parent=window)
+    reporter.watch_printer(printing)
+    scanner.cameraStateChanged.connect(reporter.camera_state)
+    delivery.pendingChanged.connect(reporter.outbox_pending)
+    window.closed.connect(reporter.stop)
+    return reporter
+
+
+def alert_staff(ctx: KioskContext, code: str, *, call_help: bool = True) -> None:
+    """A hardware fault calls a staff member through the same channel as 帮办. A kiosk of a
+    hall (`call_help` False) reports it as a device fault instead (follow_hall), which
+    is what a clerk's console lists: not also as a help call nobody at the kiosk made."""
     log.error("staff alert: printer %s", code)
     ctx.record("fault", flow="printer", step=code)
+    if not call_help:
+        return
     ctx.delivery.deliver("help", ctx.new_key(), {"kiosk_id": ctx.kiosk_id,
                                                  "screen": f"printer:{code}"},
                          lambda _d: None, lambda _e: None)
@@ -187,6 +225,8 @@ class Kiosk:
     delivery: DeliveryService
     used_nonces: UsedNonces | None = None
     scan_engine: SerialScanEngine | None = None
+    # A kiosk of a hall: the numbers it holds for an outage.
+    offline: OfflineService | None = None
     _closed: bool = False
 
     @property
@@ -204,7 +244,8 @@ class Kiosk:
         """Whether backend, statistics or rendering work is still queued (tests, demo)."""
         ctx = self.controller.ctx
         return bool(self.backend_queue.pending() or ctx.stats_queue.pending()
-                    or ctx.render_queue.pending())
+                    or ctx.render_queue.pending()
+                    or (self.offline is not None and self.offline.queue.pending()))
 
     def present(self, *, kiosk_mode: bool) -> None:
         """Show the window: in kiosk mode full screen over everything, with the mouse
@@ -224,6 +265,8 @@ class Kiosk:
             return
         self._closed = True
         self.delivery.stop()
+        if self.offline is not None:
+            self.offline.stop()
         if self.scan_engine is not None:
             self.scan_engine.stop()
         self.scanner.stop()
@@ -232,6 +275,9 @@ class Kiosk:
         self.controller.ctx.render_queue.shutdown(wait=True)
         self.controller.ctx.stats_queue.shutdown(wait=True)
         self.controller.ctx.close_voice()
+        if self.offline is not None:
+            self.offline.queue.shutdown(wait=True)
+            self.offline.keeper.store.close()
         self.outbox.close()
         if self.used_nonces is not None:
             self.used_nonces.close()
@@ -351,8 +397,13 @@ def build(
     backend_queue = TaskQueue("backend", window)
     printing = PrintService(printer, window)
     delivery = DeliveryService(Deliverer(outbox, link), backend_queue, parent=window)
+    offline = None
     if not isinstance(backend, EmbeddedBackend):
         fetch_backend_keys(backend, verifier, backend_queue)
+        # Numbers held for an outage (docs/HALL.md 5.5), through the link like every call.
+        keeper = LeaseKeeper(LeaseStore(paths.data_dir / OFFLINE_LEASES_FILE), link, outbox,
+                             [c.id for c in catalog.categories], clock=clock)
+        offline = OfflineService(keeper, TaskQueue("leases", window), delivery, parent=window)
     ctx = KioskContext(
         window=window,
         scanner=scanner,
@@ -372,12 +423,14 @@ def build(
         render_queue=TaskQueue("render", window),
         stats_queue=TaskQueue("stats", window),
         modes=mode_settings(config),
+        offline=offline,
     )
     # Speech and the scan cue: a worker process started on first use (nothing of Qt's
     # speech or multimedia modules is loaded in this process).
     ctx.speech, ctx.sound = make_voice(config.speech, window)
     controller = TakeNumberController(ctx)
-    printing.staffAlert.connect(lambda code: alert_staff(ctx, code))
+    embedded = isinstance(backend, EmbeddedBackend)
+    printing.staffAlert.connect(lambda code: alert_staff(ctx, code, call_help=embedded))
     bundles = load_bundles(resolve(paths.config_dir, config.paths.bundles),
                            {c.id for c in catalog.categories})
     bundle_controller = BundleController(ctx, bundles)
@@ -386,6 +439,10 @@ def build(
     checkin = CheckInController(ctx, controller)
     rating = RatingController(ctx)
     HelpController(ctx)
+    # "Today" and "tomorrow" of a hall's opening times, as the kiosk's clock has them.
+    controller.home.clock = controller.category.clock = clock
+    if not isinstance(backend, EmbeddedBackend):
+        follow_hall(ctx, controller, link, printing, scanner, delivery)
     routes = {
         "bundles": bundle_controller.open_list,
         "query": query.open,
@@ -442,6 +499,7 @@ def build(
         delivery=delivery,
         scan_engine=engine,
         used_nonces=used_nonces,
+        offline=offline,
     )
     install_log_buffer()
     install_maintenance(kiosk)

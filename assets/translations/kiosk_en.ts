@@ -313,6 +313,10 @@
         <source>等候 {n} 人</source>
         <translation>{n} waiting</translation>
     </message>
+    <message>
+        <source>{title}现在不能取号：{note}。</source>
+        <translation>No numbers for {title} now: {note}.</translation>
+    </message>
 </context>
 <context>
     <name>CheckInController</name>
@@ -451,20 +455,28 @@
         <translation>Back to where I was</translation>
     </message>
     <message>
+        <source>正在通知工作人员…</source>
+        <translation>Notifying a staff member…</translation>
+    </message>
+    <message>
+        <source>如需立即帮助，请拨打 {hotline} 政务服务热线。</source>
+        <translation>For help right away, call the {hotline} government service hotline.</translation>
+    </message>
+    <message>
+        <source>工作人员正在赶来，请稍候</source>
+        <translation>A staff member is on the way</translation>
+    </message>
+    <message>
+        <source>请在终端旁稍候。</source>
+        <translation>Please wait by this kiosk.</translation>
+    </message>
+    <message>
         <source>帮办</source>
         <translation>Staff help</translation>
     </message>
     <message>
         <source>请稍候……</source>
         <translation>Please wait…</translation>
-    </message>
-    <message>
-        <source>工作人员马上就到</source>
-        <translation>A staff member is on the way</translation>
-    </message>
-    <message>
-        <source>请在终端旁稍候，工作人员已收到您的求助。</source>
-        <translation>Please wait by this kiosk: staff have received your request.</translation>
     </message>
     <message>
         <source>暂时无法呼叫工作人员</source>
@@ -529,6 +541,10 @@ Take a number here</translation>
     <message>
         <source>欢迎使用自助服务。取号请点“扫码取号”，没有手机请点“没有手机”，需要帮忙请点“呼叫帮办”。</source>
         <translation>Welcome to self-service. To take a number, tap “Scan to take a number”. Without a phone, tap “No phone?”. For help, tap “Call staff”.</translation>
+    </message>
+    <message>
+        <source>{title}：{note}</source>
+        <translation>{title}: {note}</translation>
     </message>
     <message>
         <source>{title}：{n} 人</source>
@@ -1212,10 +1228,49 @@ all</translation>
     </message>
 </context>
 <context>
+    <name>TicketRefusedScreen</name>
+    <message>
+        <source>现在不能取号</source>
+        <translation>No numbers now</translation>
+    </message>
+    <message>
+        <source>今日号源已取完</source>
+        <translation>Today&apos;s numbers are all taken</translation>
+    </message>
+    <message>
+        <source>该业务现在不取号。</source>
+        <translation>This service gives no numbers now.</translation>
+    </message>
+    <message>
+        <source>该业务今日的号已经取完了。</source>
+        <translation>Today&apos;s numbers for this service are all taken.</translation>
+    </message>
+    <message>
+        <source>下次可取号时间：{when}</source>
+        <translation>Numbers are given again from {when}</translation>
+    </message>
+    <message>
+        <source>其他事项（一件事、办件查询、好差评、帮办）仍可办理。</source>
+        <translation>Everything else (one-stop services, progress, rating, help) still works.</translation>
+    </message>
+    <message>
+        <source>返回首页</source>
+        <translation>Back to Home</translation>
+    </message>
+    <message>
+        <source>取号</source>
+        <translation>Tickets</translation>
+    </message>
+</context>
+<context>
     <name>TicketScreen</name>
     <message>
         <source>您已取过号，这是您的号码</source>
         <translation>You already have a number: here it is</translation>
+    </message>
+    <message>
+        <source>离线取号 · 等候人数和时间未知</source>
+        <translation>Issued offline: people ahead and wait unknown</translation>
     </message>
     <message>
         <source>重新打印凭条</source>
@@ -1230,6 +1285,10 @@ all</translation>
         <translation>Done, back to Home</translation>
     </message>
     <message>
+        <source>排队系统暂时连不上，这是本机预留的号码，有效，按取号时间排队。前面等候人数和等待时间暂时未知，请留意叫号屏。</source>
+        <translation>The queue system cannot be reached just now. This number was held in reserve by this kiosk: it is valid and keeps its place by the time it was issued. How many are ahead and how long the wait is are not known yet: watch the calling screen.</translation>
+    </message>
+    <message>
         <source>评价本次服务</source>
         <translation>Rate this service</translation>
     </message>
@@ -1238,8 +1297,16 @@ all</translation>
         <translation>Your queue number</translation>
     </message>
     <message>
+        <source>您的号码是 {number}</source>
+        <translation>Your number is {number}</translation>
+    </message>
+    <message>
         <source>您的号码是 {number}，前面等候 {n} 人</source>
         <translation>Your number is {number}. {n} people are waiting ahead of you</translation>
+    </message>
+    <message>
+        <source>未知</source>
+        <translation>unknown</translation>
     </message>
     <message>
         <source>办理业务</source>
@@ -1490,6 +1557,101 @@ all</translation>
     <message>
         <source>感谢您的评价！系统暂时无法连接，评价已保存，稍后自动提交。</source>
         <translation>Thank you for your rating! The system cannot be reached right now; your rating is saved and will be sent later.</translation>
+    </message>
+</context>
+<context>
+    <name>queue_status</name>
+    <message>
+        <source>明天 {time}</source>
+        <translation>{time} tomorrow</translation>
+    </message>
+    <message>
+        <source>{month}{day}日 {time}</source>
+        <translation>{day} {month} {time}</translation>
+    </message>
+    <message>
+        <source>1月</source>
+        <translation>Jan</translation>
+    </message>
+    <message>
+        <source>2月</source>
+        <translation>Feb</translation>
+    </message>
+    <message>
+        <source>3月</source>
+        <translation>Mar</translation>
+    </message>
+    <message>
+        <source>4月</source>
+        <translation>Apr</translation>
+    </message>
+    <message>
+        <source>5月</source>
+        <translation>May</translation>
+    </message>
+    <message>
+        <source>6月</source>
+        <translation>Jun</translation>
+    </message>
+    <message>
+        <source>7月</source>
+        <translation>Jul</translation>
+    </message>
+    <message>
+        <source>8月</source>
+        <translation>Aug</translation>
+    </message>
+    <message>
+        <source>9月</source>
+        <translation>Sep</translation>
+    </message>
+    <message>
+        <source>10月</source>
+        <translation>Oct</translation>
+    </message>
+    <message>
+        <source>11月</source>
+        <translation>Nov</translation>
+    </message>
+    <message>
+        <source>12月</source>
+        <translation>Dec</translation>
+    </message>
+    <message>
+        <source>近期不取号</source>
+        <translation>No numbers in the coming weeks</translation>
+    </message>
+    <message>
+        <source>{when} 起取号</source>
+        <translation>from {when}</translation>
+    </message>
+    <message>
+        <source>今日号已取完</source>
+        <translation>None left today</translation>
+    </message>
+    <message>
+        <source>今日剩余 {n} 号</source>
+        <translation>{n} left today</translation>
+    </message>
+    <message>
+        <source>现在不取号，{when} 起可取号。</source>
+        <translation>No numbers now: numbers from {when}.</translation>
+    </message>
+    <message>
+        <source>近期不取号。</source>
+        <translation>No numbers in the coming weeks.</translation>
+    </message>
+    <message>
+        <source>今日号已取完，请改日再来。</source>
+        <translation>Today&apos;s numbers are all taken: please come another day.</translation>
+    </message>
+    <message>
+        <source>一件事、办件查询、好差评和帮办照常办理。</source>
+        <translation>One-stop services, application status, rating and staff help are open as usual.</translation>
+    </message>
+    <message>
+        <source>{closed}{others}</source>
+        <translation>{closed} {others}</translation>
     </message>
 </context>
 </TS>

@@ -6,6 +6,7 @@ fictional residents; `stats.py` turns its records into the 服务指数 figures 
 holds the fictional residents. A hall of kiosks is served by kiosk.hall (FastAPI on
 PostgreSQL) instead, through kiosk.delivery.http_client.
 
-Runs on the kiosk (embedded); the hall server uses the interface's records and the seed. May import kiosk.common, kiosk.domain
-and kiosk.config; never Qt, hardware, or the kiosk side of delivery (kiosk.delivery).
+Runs on the kiosk (embedded); the hall server uses the interface's records and the seed.
+May import kiosk.common, kiosk.domain and kiosk.config; never Qt, hardware, or the kiosk
+side of delivery (kiosk.delivery).
 """

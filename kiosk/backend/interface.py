@@ -72,6 +72,9 @@ class QueueFigures:
     open: bool = True
     opens_at: dt.datetime | None = None
     remaining_today: int | None = None  # None: no daily cap
+    # While open: when the open period ends (a lunch break, the evening). A kiosk issuing
+    # offline numbers keeps to the hours it last heard (kiosk.delivery.leases).
+    closes_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from kiosk.backend.interface import (
 from kiosk.common.jsonable import jsonable
 from kiosk.delivery.faults import BackendNotReached
 from kiosk.delivery.outbox import Outbox, OutboxItem
+from kiosk.domain.text import Bilingual
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,9 @@ TICKET_RESOLVE_PAUSE_S = 1.0
 PERMANENT = (ValueError, TypeError, KeyError, IdempotencyConflict, NotFound, AlreadyCheckedIn,
              TicketRequestCancelled)
 CANCEL_PREFIX = "cancel:"  # the outbox key of a ticket request's cancellation
+# A ticket issued from a leased block while the hall was out of reach (kiosk.delivery.leases):
+# delivered until the hall confirms it, like an application, never withdrawn.
+OFFLINE_TICKET = "offline_ticket"
 
 
 _crash_counts: dict[str, int] = {}
@@ -66,6 +70,29 @@ def crash_point(name: str) -> None:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """The backend's reason for a refusal no retry changes, when it gave one (the hall's
+    HallRefused: a closed category, today's numbers all taken): its code, its words for a
+    person and when the category opens again."""
+
+    code: str
+    message: Bilingual | None = None
+    opens_at: dt.datetime | None = None
+
+
+def refusal_of(exc: BaseException) -> Refusal | None:
+    # Read by attribute: the hall's client (kiosk.delivery.http_client) loads requests, which
+    # a kiosk with the embedded backend never needs.
+    code = getattr(exc, "code", None)
+    if not isinstance(code, str) or not code:
+        return None
+    message = getattr(exc, "message", None)
+    opens_at = getattr(exc, "opens_at", None)
+    return Refusal(code, message if isinstance(message, Bilingual) else None,
+                   opens_at if isinstance(opens_at, dt.datetime) else None)
+
+
+@dataclass(frozen=True)
 class Delivery:
     key: str
     kind: str
@@ -75,6 +102,16 @@ class Delivery:
     # For "pending": the request never reached the backend (connection refused), so it
     # cannot have been applied; otherwise it may have been.
     not_sent: bool = False
+    # For "failed": the backend's own reason, if it gave one.
+    refusal: Refusal | None = None
+
+    @property
+    def unreachable(self) -> bool:
+        """A ticket request that failed because the backend could not be reached, and that
+        can no longer be issued under its key: never sent, or cancelled (or its cancellation
+        stored) after no answer came. Such a resident may get an offline number."""
+        return ((self.state == "pending" and self.not_sent)
+                or (self.state == "failed" and self.error in (CANCELLED, UNRESOLVED)))
 
 
 # Delivery.error of a ticket request that was cancelled after no answer came: "cancelled"
@@ -109,6 +146,8 @@ def redact(item: OutboxItem) -> dict[str, Any]:
         return {"screen": p.get("screen", "")}
     if item.kind == "ticket_cancel":
         return {"reason": p.get("reason", "")}
+    if item.kind == OFFLINE_TICKET:
+        return {"category": p.get("category", ""), "offline": True}
     return {}
 
 
@@ -212,7 +251,8 @@ class Deliverer:
         except PERMANENT as exc:
             log.warning("outbox %s %s refused: %s", item.kind, item.id, type(exc).__name__)
             self.outbox.mark_dead(item.key, f"{type(exc).__name__}: {exc}", redact(item))
-            return Delivery(item.key, item.kind, "failed", None, type(exc).__name__)
+            return Delivery(item.key, item.kind, "failed", None, type(exc).__name__,
+                            refusal=refusal_of(exc))
         except (BackendError, OSError, TimeoutError) as exc:
             next_at = self.outbox.mark_retry(item.key, f"{type(exc).__name__}: {exc}")
             log.info("outbox %s %s kept for retry (%s); next try in %.0f s", item.kind,
@@ -243,4 +283,11 @@ class Deliverer:
             return {"call_id": b.call_help(p["kiosk_id"], p["screen"], item.key)}
         if item.kind == "ticket_cancel":
             return {"number": b.cancel_ticket_request(p["ticket_key"], p["reason"])}
+        if item.kind == OFFLINE_TICKET:
+            deliver = getattr(b, "deliver_offline_ticket", None)
+            if deliver is None:
+                raise ValueError("this backend takes no offline tickets")
+            return deliver(int(p["lease_id"]), int(p["seq"]), p["category"],
+                           dt.datetime.fromisoformat(p["issued_at"]),
+                           p.get("priority_reason", ""), item.key)
         raise ValueError(f"unknown outbox kind {item.kind!r}")

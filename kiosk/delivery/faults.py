@@ -30,6 +30,11 @@ class BackendTimeout(BackendError):
     pass
 
 
+class BackendConnectTimeout(BackendTimeout, BackendNotReached):
+    """No connection within the connect timeout (a link that drops packets, a host that is
+    off): a timeout, and yet nothing was sent, so the backend cannot have acted on it."""
+
+
 class FaultyLink:
     MODES = ("up", "slow", "down", "hang", "server_error", "lost_reply")
 

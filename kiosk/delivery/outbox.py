@@ -238,6 +238,17 @@ class Outbox:
     def now(self) -> float:
         return self._clock()
 
+    def hurry(self, kinds: tuple[str, ...]) -> int:
+        """Make the pending items of `kinds` due now, whatever their backoff said: the
+        backend has just answered again after an outage. Returns how many are due."""
+        now = self._clock()
+        marks = ", ".join("?" for _ in kinds)
+        with self._lock:
+            cur = self._conn.execute(
+                f"UPDATE outbox SET next_at=min(next_at, ?) WHERE state='pending'"
+                f" AND kind IN ({marks})", (now, *kinds))
+            return cur.rowcount
+
     def expire(self, redact: Callable[[OutboxItem], dict[str, Any]]) -> list[OutboxItem]:
         """Pending items whose time has passed (a ticket nobody waits for any more)."""
         now = self._clock()

@@ -30,8 +30,11 @@ class TicketView:
     estimated_wait_min: int
     issued_at: dt.datetime
     masked_name: str  # "" for an anonymous ticket
-    tracking_code: str
+    tracking_code: str  # "" for a ticket issued offline: the hall signs one when it has it
     language: str = "zh"
+    # Issued by the kiosk from its leased block while the hall was out of reach: nobody
+    # knows how many are ahead (other kiosks, priority tickets), so neither is promised.
+    offline: bool = False
 
     @property
     def priority_label(self) -> str:
@@ -52,6 +55,8 @@ _TEXT = {
         "name": "取号人",
         "scan": "扫码查看排队进度",
         "foot": "请留意叫号屏幕，过号请重新取号",
+        "offline": "离线取号 · 等候人数和时间未知",
+        "unknown": "未知",
     },
     "en": {
         "title": "Queue Ticket",
@@ -64,6 +69,8 @@ _TEXT = {
         "name": "Name",
         "scan": "Scan to follow the queue",
         "foot": "Watch the calling screen; a missed number needs a new ticket",
+        "offline": "Issued offline: people ahead and wait unknown",
+        "unknown": "unknown",
     },
 }
 
@@ -79,19 +86,25 @@ def ticket_document(t: TicketView) -> PrintDocument:
     )
     if t.priority_reason:
         doc.add(Text(t.priority_label, Align.CENTER, bold=True, width=1, height=2))
+    if t.offline:
+        doc.add(Text(s["offline"], Align.CENTER, bold=True))
     doc.add(
         Rule(),
         KeyValue(s["category"], t.category_title, bold=True),
-        KeyValue(s["ahead"], s["ahead_v"].format(n=t.ahead)),
-        KeyValue(s["wait"], s["wait_v"].format(n=t.estimated_wait_min)),
+        KeyValue(s["ahead"], s["unknown"] if t.offline else s["ahead_v"].format(n=t.ahead)),
+        KeyValue(s["wait"], s["unknown"] if t.offline
+                 else s["wait_v"].format(n=t.estimated_wait_min)),
         KeyValue(s["time"], t.issued_at.strftime("%Y-%m-%d %H:%M")),
     )
     if t.masked_name:
         doc.add(KeyValue(s["name"], t.masked_name))
+    if t.tracking_code:
+        doc.add(
+            Feed(1),
+            Qr(t.tracking_code, module_size=5, ec_level="M"),
+            Text(s["scan"], Align.CENTER),
+        )
     doc.add(
-        Feed(1),
-        Qr(t.tracking_code, module_size=5, ec_level="M"),
-        Text(s["scan"], Align.CENTER),
         Rule(),
         Text(s["foot"], Align.CENTER),
         Cut(),

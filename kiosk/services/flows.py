@@ -109,3 +109,30 @@ def ticket_view(
         tracking_code=issued.tracking_code,
         language=language,
     )
+
+
+def offline_ticket_view(
+    number: str,
+    category_id: str,
+    issued_at: dt.datetime,
+    catalog: Catalog,
+    *,
+    center_name: str,
+    language: str,
+) -> TicketView:
+    """A number issued from this kiosk's leased block (kiosk.delivery.leases): ordinary and
+    without a name (the hall could not verify anyone), no tracking code yet (the hall signs
+    one when it receives the ticket), and no people-ahead or wait it could not keep."""
+    return TicketView(
+        center_name=center_name,
+        number=number,
+        category_title=catalog.get(category_id).title.get(language),
+        priority_reason="",
+        ahead=0,
+        estimated_wait_min=0,
+        issued_at=issued_at,
+        masked_name="",
+        tracking_code="",
+        language=language,
+        offline=True,
+    )

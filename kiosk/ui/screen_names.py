@@ -18,6 +18,7 @@ class ScreenName(enum.StrEnum):
     SCAN = "scan"  # scan the 随申码 to take a number
     CATEGORY = "category"
     TICKET = "ticket"
+    TICKET_REFUSED = "ticket_refused"  # the category is closed or today's numbers are gone
     BUNDLES = "bundles"
     WIZARD = "wizard"
     BUNDLE_RESULT = "bundle_result"

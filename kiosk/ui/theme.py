@@ -182,6 +182,9 @@ QPushButton#tilePrimary {{
   font-size: {sz(1.7)}px; border-radius: 24px;
   background: {c.blue}; color: #ffffff; border: {bw + 1}px solid {c.blue_dark};
 }}
+QPushButton#tile[closed="true"], QPushButton#tilePrimary[closed="true"] {{
+  background: {c.disabled_bg}; color: {c.disabled_fg}; border-color: {c.disabled_border};
+}}
 QLabel#title {{ font-size: {self.title_px}px; font-weight: bold; color: {c.blue_dark}; }}
 QLabel#subtitle {{ font-size: {sz(1.1)}px; color: {c.muted}; }}
 QLabel#error {{

@@ -54,13 +54,14 @@ def hall(clock: FakeClock) -> Iterator[RunningHall]:
         yield h
 
 
-def hall_kiosk(hall_url: str, token: str, tmp_path: Path, name: str, clock) -> Kiosk:
+def hall_kiosk(hall_url: str, token: str, tmp_path: Path, name: str, clock,
+               **screen: object) -> Kiosk:
     """A kiosk of the hall: its device token in a file the config names, as a technician
-    sets it up from `kiosk hall add-device`'s output."""
+    sets it up from `kiosk hall add-device`'s output (`screen`: [screen] keys)."""
     token_file = tmp_path / f"{name}.token"
     token_file.write_text(token + "\n", encoding="ascii")
     token_file.chmod(0o600)
-    base = make_config(tmp_path / name)
+    base = make_config(tmp_path / name, **screen)
     config = base.model_copy(update={
         "center": base.center.model_copy(update={"kiosk_id": name}),
         # The hall answers from a thread of this busy process: its read timeout is a hang
@@ -247,11 +248,13 @@ def test_application_waits_in_the_outbox_while_the_hall_is_down(hall_server, tmp
 
 
 def test_no_ticket_while_the_hall_is_down(hall_server, tmp_path, qtbot):
-    kiosk = hall_kiosk(hall_server.url, hall_server.add_device("kiosk", "XH-08"), tmp_path,
-                       "XH-08", shanghai_now)
+    """A kiosk that never reached the hall holds no offline numbers (those are
+    tests/integration/test_offline_numbers.py's): no ticket, and the screen says why."""
+    token = hall_server.add_device("kiosk", "XH-08")
+    hall_server.stop()
+    kiosk = hall_kiosk(hall_server.url, token, tmp_path, "XH-08", shanghai_now)
     try:
         resident = Resident(kiosk, qtbot)
-        hall_server.stop()
         resident.tap(kiosk.controller.home.no_phone_button)
         resident.wait_screen("category")
         resident.tap(kiosk.controller.category.buttons["social_security"])
@@ -259,5 +262,6 @@ def test_no_ticket_while_the_hall_is_down(hall_server, tmp_path, qtbot):
         qtbot.waitUntil(problem.isVisible, timeout=HANG_GUARD_MS)
         assert problem.text() == messages.ticket_unavailable("12345")
         assert resident.screen == "category" and resident.jobs() == []
+        assert kiosk.offline is not None and kiosk.offline.keeper.store.leases() == []
     finally:
         kiosk.shutdown()

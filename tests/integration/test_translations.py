@@ -457,7 +457,7 @@ def test_every_screen_in_english(kiosk_factory, resident_at, qtbot, orientation,
     person.tap(w.help_button)
     person.wait_screen("help")
     check("help")
-    heading = QCoreApplication.translate("HelpScreen", "工作人员马上就到")
+    heading = QCoreApplication.translate("HelpScreen", "正在通知工作人员…")
     qtbot.waitUntil(lambda: w.current().heading.text() == heading, timeout=HANG_GUARD_MS)
     check("help")
     person.tap(w.current().back_button)

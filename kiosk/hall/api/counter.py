@@ -7,11 +7,13 @@ member are what the ticket and the log record, whatever the request says.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from kiosk.domain.text import Bilingual
@@ -173,19 +175,38 @@ def _act(request: Request, who: Principal, key: str, operation: str, body: dict[
         return reply
 
 
+# Calls of counters that share categories take turns on the categories' streak rows
+# (store/calls.py), so running more of them at once gains nothing: past CALLS_AT_ONCE per
+# process they wait here, in the event loop, holding neither a worker thread nor a pooled
+# connection, both of which the kiosks' tickets need meanwhile.
+CALLS_AT_ONCE = 2
+
+
+def _call_gate(request: Request) -> asyncio.Semaphore:
+    gate: asyncio.Semaphore | None = getattr(request.app.state, "call_gate", None)
+    if gate is None:
+        gate = request.app.state.call_gate = asyncio.Semaphore(CALLS_AT_ONCE)
+    return gate
+
+
 @router.post("/call-next", response_model=CounterCallOut)
-def call_next(request: Request, who: Clerk, key: Key) -> dict[str, Any]:
+async def call_next(request: Request, who: Clerk, key: Key) -> dict[str, Any]:
     """Call whoever the fairness rule picks among this counter's categories."""
-    return _act(request, who, key, "call_next", {},
-                lambda conn, center, w, at: {"ticket": calls.call_next(conn, center, w, at)})
+    async with _call_gate(request):
+        return await run_in_threadpool(
+            _act, request, who, key, "call_next", {},
+            lambda conn, center, w, at: {"ticket": calls.call_next(conn, center, w, at)})
 
 
 @router.post("/call", response_model=CounterCallOut)
-def call_number(request: Request, body: NumberIn, who: Clerk, key: Key) -> dict[str, Any]:
+async def call_number(request: Request, body: NumberIn, who: Clerk,
+                      key: Key) -> dict[str, Any]:
     """Call a given waiting number of this counter's categories, out of turn."""
-    return _act(request, who, key, "call", body.model_dump(),
-                lambda conn, center, w, at: {"ticket": calls.call_number(
-                    conn, center, w, body.number, at)})
+    async with _call_gate(request):
+        return await run_in_threadpool(
+            _act, request, who, key, "call", body.model_dump(),
+            lambda conn, center, w, at: {"ticket": calls.call_number(
+                conn, center, w, body.number, at)})
 
 
 @router.post("/recall", response_model=CounterTicket)

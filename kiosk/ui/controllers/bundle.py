@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject
 
 from kiosk.backend.interface import ApplicationReceipt
 from kiosk.delivery.deliverer import Delivery, application_receipt
-from kiosk.domain.bundles import Bundle, BundleSet, Material
+from kiosk.domain.bundles import LICENSE_SOURCE_PREFIX, Bundle, BundleSet, Material
 from kiosk.domain.payloads import Kind, PayloadRefused
 from kiosk.domain.receipt import receipt_document, receipt_view
 from kiosk.domain.wizard import StepKind, Wizard, prefill_values
@@ -249,12 +249,21 @@ class BundleController(QObject):
         backend = self.ctx.backend
         verifier = self.ctx.verifier
         rid = payload.reference
+        # A hall's resident carries only a masked name, no ID number or phone: the hall
+        # gives the form's values itself, masked (and puts its real ones in at submission).
+        hall_prefill = getattr(backend, "prefill", None)
 
         def lookup() -> tuple[set[str], dict[str, str]] | None:
             verifier.claim(payload)  # a personal code is used once (disk, hall)
             resident = backend.identify(rid, code=text)
             if resident is None:
                 return None
+            if hall_prefill is not None:
+                shown: dict[str, str] = hall_prefill(rid)
+                # Each license the hall holds for the resident is one `license:<kind>` value.
+                held = {source.removeprefix(LICENSE_SOURCE_PREFIX) for source in shown
+                        if source.startswith(LICENSE_SOURCE_PREFIX)}
+                return held, shown
             licenses = backend.licenses(rid)
             values = prefill_values(
                 name=resident.name, id_number=resident.id_number, phone=resident.phone,

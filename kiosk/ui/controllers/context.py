@@ -16,6 +16,7 @@ from kiosk.domain.catalog import Catalog
 from kiosk.domain.payloads import Verifier
 from kiosk.services import flows
 from kiosk.services.delivery import DeliveryService
+from kiosk.services.leases import OfflineService
 from kiosk.services.printing import PrintService
 from kiosk.services.scanning.lazy import LazyScanner
 from kiosk.services.tasks import TaskQueue
@@ -90,6 +91,8 @@ class KioskContext:
     center_name_en: str = ""  # English tickets and screens; center_name if empty
     anonymous_tickets_per_minute: int = 6  # [queue] in the config, declared there
     modes: ModeSettings = field(default_factory=ModeSettings)
+    # A kiosk of a hall: numbers held for an outage (kiosk.delivery.leases); None otherwise.
+    offline: OfflineService | None = None
     # Replaceable (tests put fakes here); read at each use, never kept by a controller.
     speech: SpeechEngine = field(default_factory=NullSpeech)
     sound: SoundPlayer = field(default_factory=NullSound)

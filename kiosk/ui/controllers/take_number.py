@@ -16,7 +16,9 @@ from PySide6.QtCore import QObject, QTimer
 
 from kiosk.backend.interface import IssuedTicket, QueueFigures
 from kiosk.delivery.deliverer import UNRESOLVED, Delivery, issued_ticket
+from kiosk.delivery.leases import LeaseKeeper, OfflineNumber, OfflineRefusal
 from kiosk.domain.payloads import Kind, PayloadRefused
+from kiosk.domain.text import Bilingual
 from kiosk.domain.ticket import TicketView, ticket_document
 from kiosk.services import flows
 from kiosk.ui import messages
@@ -28,6 +30,7 @@ from kiosk.ui.screens.category import CategoryScreen
 from kiosk.ui.screens.home import HomeScreen, ServicesScreen
 from kiosk.ui.screens.scan import ScanScreen
 from kiosk.ui.screens.ticket import TicketScreen
+from kiosk.ui.screens.ticket_refused import TicketRefusedScreen
 from kiosk.ui.widgets.camera_view import CameraView
 from kiosk.ui.widgets.qr import forget_qr_codes, screen_qr_matrix
 
@@ -63,9 +66,11 @@ class TakeNumberController(QObject):
         self.scan = ScanScreen(theme)
         self.category = CategoryScreen(theme, ctx.catalog)
         self.ticket = TicketScreen(theme)
+        self.refused = TicketRefusedScreen(theme)
         # Elder mode's second page of Home: the services whose tiles it leaves out.
         self.services = ServicesScreen(theme)
-        for screen in (self.home, self.scan, self.category, self.ticket, self.services):
+        for screen in (self.home, self.scan, self.category, self.ticket, self.refused,
+                       self.services):
             window.add_screen(screen)
         window.go(ScreenName.HOME, remember=False)
 
@@ -78,6 +83,7 @@ class TakeNumberController(QObject):
         self.category.categoryChosen.connect(self.issue)
         self.ticket.doneChosen.connect(lambda: window.go_home("home"))
         self.ticket.reprintChosen.connect(self._reprint)
+        self.refused.doneChosen.connect(lambda: window.go_home("home"))
         ctx.delivery.ticketResolving.connect(self._resolving)
         window.screenChanged.connect(self._screen_changed)
         window.sessionEnded.connect(self._session_ended)
@@ -233,9 +239,53 @@ class TakeNumberController(QObject):
         self.category.show_problem("")
         self.ctx.delivery.deliver(
             "ticket", key, dataclasses.asdict(request),
-            lambda d: self._answered(d, context, session),
+            lambda d: self._answered(d, context, session, category_id),
             self._issue_failed,
         )
+
+    def _not_issued(self, delivery: Delivery) -> None:
+        self.category.set_busy(False)
+        self.category.show_problem(
+            messages.ticket_unconfirmed(self.ctx.hotline) if delivery.error == UNRESOLVED
+            else messages.ticket_unavailable(self.ctx.hotline))
+
+    def _refused(self, closed: bool, said: Bilingual | None,
+                 opens_at: dt.datetime | None) -> None:
+        """Closed, or today's numbers all taken: said on a screen of its own, nothing
+        printed, and Home the way on."""
+        log.info("no ticket: %s", "closed" if closed else "daily cap reached")
+        self.category.set_busy(False)
+        self.refused.show_refusal("closed" if closed else "cap_reached", said, opens_at)
+        self.window.go(ScreenName.TICKET_REFUSED, remember=False)
+
+    def _issue_offline(self, keeper: LeaseKeeper, delivery: Delivery, category_id: str) -> None:
+        session = self.session
+        key = delivery.key
+
+        def answered(found: OfflineNumber | OfflineRefusal) -> None:
+            if self.session is not session:
+                if isinstance(found, OfflineNumber):  # nobody to hand it to
+                    self.backend_queue.submit(lambda: keeper.withdraw(found), None,
+                                              lambda _e: None)
+                return
+            if isinstance(found, OfflineNumber):
+                self._issued_offline(found)
+            elif found.reason in ("closed", "cap_reached"):
+                self._refused(found.reason == "closed", None, found.opens_at)
+            else:
+                self._not_issued(delivery)
+
+        self.backend_queue.submit(lambda: keeper.issue(category_id, key), answered,
+                                  self._issue_failed)
+
+    def _issued_offline(self, found: OfflineNumber) -> None:
+        ticket = flows.offline_ticket_view(
+            found.number, found.category, found.issued_at, self.catalog,
+            center_name=self.ctx.center_name_for(self.session.language),
+            language=self.session.language)
+        self._issued(ticket)
+        if self.ctx.offline is not None:
+            self.ctx.offline.refresh()  # a block to top up, or the hall back already
 
     def _anonymous_wait_s(self) -> int:
         """Seconds until this kiosk may issue another ticket without a phone (0: now)."""
@@ -253,9 +303,9 @@ class TakeNumberController(QObject):
             self.category.show_problem(messages.ticket_resolving())
 
     def _answered(self, delivery: Delivery, context: flows.ResidentContext | None,
-                  session: Session) -> None:
+                  session: Session, category_id: str) -> None:
         if self.session is session:
-            self._delivered(delivery, context)
+            self._delivered(delivery, context, category_id)
         elif delivery.state == "done" and delivery.result is not None:
             self._left_before_seeing(delivery.key, delivery.result)
 
@@ -266,14 +316,22 @@ class TakeNumberController(QObject):
             log.info("ticket issued after its resident left; withdrawn")
             self.ctx.delivery.withdraw_ticket(key, "left")
 
-    def _delivered(self, delivery: Delivery, context: flows.ResidentContext | None) -> None:
+    def _delivered(self, delivery: Delivery, context: flows.ResidentContext | None,
+                   category_id: str) -> None:
         if delivery.state != "done" or delivery.result is None:
             log.warning("ticket not issued: %s", delivery.error or delivery.state)
             self._ticket_key = None  # that request is dropped; a new tap is a new request
-            self.category.set_busy(False)
-            self.category.show_problem(
-                messages.ticket_unconfirmed(self.ctx.hotline) if delivery.error == UNRESOLVED
-                else messages.ticket_unavailable(self.ctx.hotline))
+            refusal = delivery.refusal
+            if refusal is not None and refusal.code in ("closed", "cap_reached"):
+                self._refused(refusal.code == "closed", refusal.message, refusal.opens_at)
+                return
+            offline = self.ctx.offline
+            if offline is not None and delivery.unreachable:
+                # The hall was not reached, and the request can no longer be issued under its
+                # key (never sent, or cancelled): a number of this kiosk's own block instead.
+                self._issue_offline(offline.keeper, delivery, category_id)
+                return
+            self._not_issued(delivery)
             return
         issued = issued_ticket(delivery.result)
         ticket = flows.ticket_view(
@@ -302,7 +360,8 @@ class TakeNumberController(QObject):
         self.session.rating_target = ("ticket", ticket.number)
         self.ctx.end_flow("flow_finished")
         log.info("ticket %s %s (%s)", ticket.number,
-                 "shown again" if already_waiting else "issued",
+                 "shown again" if already_waiting else
+                 "issued offline" if ticket.offline else "issued",
                  ticket.priority_reason or "ordinary")
         if self.session.context is None and not already_waiting:
             self._anonymous_issued.append(self.clock())
@@ -350,7 +409,10 @@ class TakeNumberController(QObject):
 
     # --- queue figures ----------------------------------------------------------------
     def refresh_queue(self) -> None:
-        self.backend_queue.submit(self.backend.queue_figures, self._figures, lambda _e: None)
+        # A kiosk holding offline numbers remembers the figures: the hours it keeps to.
+        offline = self.ctx.offline
+        fetch = offline.keeper.queue_figures if offline is not None else self.backend.queue_figures
+        self.backend_queue.submit(fetch, self._figures, lambda _e: None)
 
     def _figures(self, figures: dict[str, QueueFigures]) -> None:
         self.home.set_queue_figures(figures)

@@ -1,4 +1,9 @@
-"""Pick a service category: one decision, seven large buttons (four a page in elder mode)."""
+"""Pick a service category: one decision, seven large buttons (four a page in elder mode).
+
+With a hall, a tile also says how many numbers are left today, or that the category gives
+none now (outside its hours: from when; its daily numbers all taken). Such a tile is drawn
+closed, and a tap on it says why instead of asking for a number.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,9 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from kiosk.backend.interface import QueueFigures
+from kiosk.common.clock import Clock, shanghai_now
 from kiosk.domain.catalog import Catalog
+from kiosk.ui.queue_status import OPEN, CategoryStatus, category_status, show_closed
 from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
@@ -44,6 +51,9 @@ class CategoryScreen(Screen):
         self.layout_.addWidget(self.pages)
         self.layout_.addStretch(1)
         self._figures: dict[str, QueueFigures] = {}
+        self._status: dict[str, CategoryStatus] = {}
+        # "Today" and "tomorrow" of the opening times: the kiosk's clock (set by app.py).
+        self.clock: Clock = shanghai_now
         self._busy = False
         self.apply_theme()
         self.retranslate()
@@ -89,18 +99,24 @@ class CategoryScreen(Screen):
 
     def set_queue_figures(self, figures: dict[str, QueueFigures]) -> None:
         self._figures = figures
+        now = self.clock()
         for cat in self.catalog.categories:
             fig = figures.get(cat.id)
+            status = category_status(fig, now)
+            self._status[cat.id] = status
             waiting = self.tr("等候 {n} 人").format(n=fig.waiting) if fig else ""
+            # Closed for the day or the night: nobody to count, the opening time instead.
+            lines = [t for t in ("" if status.closed else waiting, status.note) if t]
             button = self.buttons[cat.id]
             if self.theme.elder:
                 # Elder type: the queue figure in the smaller detail line, so that four
                 # tiles and the page's other choices fit one screen.
                 button.setText(cat.title.get(self.language))
-                button.set_detail(waiting)
+                button.set_detail(" · ".join(lines))
             else:
-                button.setText(f"{cat.title.get(self.language)}\n{waiting}".strip())
+                button.setText("\n".join([cat.title.get(self.language), *lines]))
                 button.set_detail("")
+            show_closed(button, not status.available)
 
     def show_problem(self, text: str) -> None:
         self.problem.setText(text)
@@ -120,6 +136,12 @@ class CategoryScreen(Screen):
     def _choose(self, category_id: str) -> None:
         # Double taps: the first tap disables every button until the ticket is out.
         if self._busy:
+            return
+        status = self._status.get(category_id, OPEN)
+        if not status.available:
+            title = self.catalog.get(category_id).title.get(self.language)
+            self.show_problem(self.tr("{title}现在不能取号：{note}。").format(
+                title=title, note=status.note))
             return
         self.set_busy(True)
         self.categoryChosen.emit(category_id)

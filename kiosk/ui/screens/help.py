@@ -1,4 +1,11 @@
-"""帮办: a staff member is called; the screen says so and shows the hotline."""
+"""帮办: a staff member is called; the screen says how far the call has got, and the hotline.
+
+Its states, in order: calling (the call is being stored and sent), notifying (the hall has
+the call, or the kiosk keeps it itself: nobody has answered yet, so the hotline is the
+way to help at once), coming (a person at the hall acknowledged the call: only then
+"工作人员正在赶来"), or failed (the call did not go through: the service desk and the
+hotline).
+"""
 
 from __future__ import annotations
 
@@ -32,16 +39,36 @@ class HelpScreen(Screen):
             self.layout_.addWidget(w)
         self.layout_.addStretch(1)
         self.layout_.addWidget(self.back_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        self._state = ""  # "" | calling | notifying | coming | failed
         self.retranslate()
 
     def retranslate(self) -> None:
-        self.heading.setText(self.tr("正在为您呼叫工作人员"))
         self.hotline_label.setText(
             self.tr("也可以拨打 {hotline} 政务服务热线，或使用“随申办”App 在线咨询").format(
                 hotline=self.hotline
             )
         )
         self.back_button.setText(self.tr("返回刚才的页面"))
+        self._show_state()
+
+    def _show_state(self) -> None:
+        state = self._state
+        if state == "notifying":
+            # Nobody has answered yet: the hotline is the way to help at once.
+            self.heading.setText(self.tr("正在通知工作人员…"))
+            self.status.setText(self.tr("如需立即帮助，请拨打 {hotline} 政务服务热线。").format(
+                hotline=self.hotline))
+        elif state == "coming":
+            self.heading.setText(self.tr("工作人员正在赶来，请稍候"))
+            self.status.setText(self.tr("请在终端旁稍候。"))
+        elif state == "failed":
+            self.heading.setText(self.tr("暂时无法呼叫工作人员"))
+            self.status.clear()
+        else:
+            self.heading.setText(self.tr("正在为您呼叫工作人员"))
+            self.status.setText(self.tr("请稍候……") if state == "calling" else "")
+        # While notifying, the status names the hotline: the same line twice is not needed.
+        self.hotline_label.setVisible(state != "notifying")
 
     def title_text(self) -> str:
         return self.tr("帮办")
@@ -49,26 +76,39 @@ class HelpScreen(Screen):
     def spoken_text(self) -> str:
         return sentences(self.heading.text(), self.status.text(),
                          self.problem.text() if self.problem.isVisibleTo(self) else "",
-                         self.hotline_label.text())
+                         self.hotline_label.text() if self.hotline_label.isVisibleTo(self)
+                         else "")
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    def _set_state(self, state: str) -> None:
+        self._state = state
+        self._show_state()
 
     def calling(self) -> None:
         self.problem.hide()
-        self.status.setText(self.tr("请稍候……"))
+        self._set_state("calling")
 
-    def called(self) -> None:
-        self.heading.setText(self.tr("工作人员马上就到"))
-        self.status.setText(self.tr("请在终端旁稍候，工作人员已收到您的求助。"))
+    def notifying(self) -> None:
+        """The call is stored and sent (or kept on this kiosk), but nobody has answered it."""
+        self._set_state("notifying")
+        self.promptChanged.emit()
+
+    def coming(self) -> None:
+        """A staff member acknowledged the call at the hall: only now is someone coming."""
+        self._set_state("coming")
         self.promptChanged.emit()
 
     def failed(self, text: str) -> None:
-        self.heading.setText(self.tr("暂时无法呼叫工作人员"))
-        self.status.clear()
+        self._set_state("failed")
         self.problem.setText(text)
         self.problem.show()
         self.promptChanged.emit()
 
     def clear(self) -> None:
+        self._state = ""
         self.retranslate()
-        self.status.clear()
         self.problem.clear()
         self.problem.hide()

@@ -2,11 +2,16 @@
 
 In elder mode (长辈模式) Home shows fewer and larger choices: scan, no phone, and 呼叫帮办;
 the other services move to a second page (更多服务) and the queue figures are left out.
+
+With a hall, each category's figure also says how many numbers are left today (放号量) or,
+outside its opening hours, from when it gives numbers (kiosk.ui.queue_status). When no
+category gives numbers (at night), the two ways to a number are switched off and a notice
+says when numbers are given next; the other services stay open.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Signal, SignalInstance
 from PySide6.QtWidgets import (
     QBoxLayout,
     QGridLayout,
@@ -16,7 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.backend.interface import QueueFigures
+from kiosk.common.clock import Clock, shanghai_now
 from kiosk.domain.catalog import Catalog
+from kiosk.ui.queue_status import category_status, nothing_open_notice, show_closed
 from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.theme import Theme
@@ -46,10 +53,10 @@ class HomeScreen(Screen):
         self.center = self.label(center_name, "subtitle", center=True)
         self.scan_button = WrapButton()
         self.scan_button.setObjectName("tilePrimary")
-        self.scan_button.clicked.connect(self.scanChosen)
+        self.scan_button.clicked.connect(lambda _=False: self._take_number(self.scanChosen))
         self.no_phone_button = WrapButton()
         self.no_phone_button.setObjectName("tile")
-        self.no_phone_button.clicked.connect(self.noPhoneChosen)
+        self.no_phone_button.clicked.connect(lambda _=False: self._take_number(self.noPhoneChosen))
         self.help_button = WrapButton()
         self.help_button.setObjectName("tile")
         self.help_button.clicked.connect(self.helpChosen)
@@ -90,9 +97,13 @@ class HomeScreen(Screen):
             lab = self.label(name="small")
             self.queue_labels[cat.id] = lab
             self.queue_grid.addWidget(lab, i // columns, i % columns)
+        # No category gives numbers now: says until when (shown in both modes).
+        self.closed_notice = self.label(name="notice", center=True)
+        self.closed_notice.hide()
         self.layout_.addWidget(self.welcome)
         self.layout_.addWidget(self.center)
         self.layout_.addLayout(self.tiles, 1)
+        self.layout_.addWidget(self.closed_notice)
         self.layout_.addLayout(self.services)
         self.layout_.addWidget(self.more_button)
         self.layout_.addSpacing(8)
@@ -101,43 +112,41 @@ class HomeScreen(Screen):
         self.footer = self.label(name="small", center=True)
         self.layout_.addWidget(self.footer)
         self._figures: dict[str, QueueFigures] = {}
+        self._spoken_notice = ""
+        # "Today" and "tomorrow" of the opening times: the kiosk's clock (set by app.py).
+        self.clock: Clock = shanghai_now
         self.apply_theme()
 
     def apply_theme(self) -> None:
         elder = self.theme.elder
-        portrait = self.theme.portrait
         self.help_button.setVisible(elder)
         self.more_button.setVisible(elder)
         for button in self.service_buttons.values():
             button.setVisible(not elder)
         # Fewer things to read: the queue figures are on the category screen too.
-        self.queue_title.setVisible(not elder)
         for lab in self.queue_labels.values():
             lab.setVisible(not elder)
-        if elder:
-            self.scan_button.setMinimumHeight(330 if portrait else 380)
-            self.no_phone_button.setMinimumHeight(220 if portrait else 380)
-            self.help_button.setMinimumHeight(220 if portrait else 380)
-            self.more_button.setMinimumHeight(self.theme.min_target_px)
+        self.more_button.setMinimumHeight(self.theme.min_target_px)
+        self.retranslate()  # sizes the tiles too (_size_tiles), with the notice or without
+
+    def _size_tiles(self) -> None:
+        portrait = self.theme.portrait
+        closed = bool(self.closed_notice.text())
+        # Nobody to count while no category gives numbers: each says from when instead.
+        self.queue_title.setVisible(not self.theme.elder and not closed)
+        # With the notice the tiles give it room: closed, they invite less.
+        less = (40 if self.theme.elder else 120) if closed else 0
+        if self.theme.elder:
+            self.scan_button.setMinimumHeight((330 if portrait else 380) - less)
+            self.no_phone_button.setMinimumHeight((220 if portrait else 380) - less)
+            self.help_button.setMinimumHeight((220 if portrait else 380) - less)
         else:
-            self.scan_button.setMinimumHeight(300 if portrait else 280)
-            self.no_phone_button.setMinimumHeight(200 if portrait else 280)
-        self.retranslate()
+            self.scan_button.setMinimumHeight((300 if portrait else 280) - less)
+            self.no_phone_button.setMinimumHeight((200 if portrait else 280) - less)
 
     def retranslate(self) -> None:
         self.center.setText(self.center_names.get(self.language, self.center_names["zh"]))
         self.welcome.setText(self.tr("欢迎使用 24小时自助服务"))
-        scan, no_phone = self.tr("扫码取号\n请出示随申码"), self.tr("没有手机\n直接取号")
-        if self.theme.elder:
-            # Elder type: the second line in the smaller detail font, or it does not fit.
-            for button, text in ((self.scan_button, scan), (self.no_phone_button, no_phone)):
-                title, _, detail = text.partition("\n")
-                button.setText(title)
-                button.set_detail(detail)
-        else:
-            for button, text in ((self.scan_button, scan), (self.no_phone_button, no_phone)):
-                button.setText(text)
-                button.set_detail("")
         self.help_button.setText(self.tr("呼叫帮办"))
         self.help_button.set_detail(self.tr("工作人员来帮您"))
         self.more_button.setText(self.tr("更多服务 ›"))
@@ -151,20 +160,65 @@ class HomeScreen(Screen):
             button.setText(texts[key])
         self.queue_title.setText(self.tr("当前排队人数"))
         self.footer.setText(self.tr("如需帮助，请联系工作人员或拨打 12345 热线"))
-        self.set_queue_figures(self._figures)
+        self.set_queue_figures(self._figures)  # and the two ways to a number, open or not
+
+    def _take_number_tiles(self, closed: bool) -> None:
+        scan, no_phone = self.tr("扫码取号\n请出示随申码"), self.tr("没有手机\n直接取号")
+        for button, text in ((self.scan_button, scan), (self.no_phone_button, no_phone)):
+            title, _, detail = text.partition("\n")
+            if closed:
+                # No numbers now: the tile's name only, no instruction to follow.
+                button.setText(title)
+                button.set_detail("")
+            elif self.theme.elder:
+                # Elder type: the second line in the smaller detail font, or it does not fit.
+                button.setText(title)
+                button.set_detail(detail)
+            else:
+                button.setText(text)
+                button.set_detail("")
+        for tile in (self.scan_button, self.no_phone_button):
+            show_closed(tile, closed)
 
     def spoken_text(self) -> str:
+        if self._spoken_notice:
+            return self._spoken_notice  # no numbers now: when, and what works meanwhile
         return self.tr("欢迎使用自助服务。取号请点“扫码取号”，没有手机请点“没有手机”，"
                        "需要帮忙请点“呼叫帮办”。")
 
     def set_queue_figures(self, figures: dict[str, QueueFigures]) -> None:
         self._figures = figures
+        now = self.clock()
+        statuses = []
         for cat in self.catalog.categories:
             fig = figures.get(cat.id)
-            waiting = "—" if fig is None else str(fig.waiting)
-            self.queue_labels[cat.id].setText(
-                self.tr("{title}：{n} 人").format(title=cat.title.get(self.language), n=waiting)
-            )
+            status = category_status(fig, now)
+            if fig is not None:
+                statuses.append(status)
+            title = cat.title.get(self.language)
+            if status.closed:
+                # Nobody waits at night: when numbers are given is what matters.
+                text = self.tr("{title}：{note}").format(title=title, note=status.note)
+            else:
+                waiting = "—" if fig is None else str(fig.waiting)
+                text = self.tr("{title}：{n} 人").format(title=title, n=waiting)
+                if status.note:
+                    text += " · " + status.note
+            self.queue_labels[cat.id].setText(text)
+        notice = nothing_open_notice(statuses, now, brief=self.theme.elder)
+        self._spoken_notice = nothing_open_notice(statuses, now)
+        self.closed_notice.setText(notice)
+        self.closed_notice.setVisible(bool(notice))
+        self._take_number_tiles(bool(notice))
+        self._size_tiles()
+
+    def _take_number(self, chosen: SignalInstance) -> None:
+        # No category gives numbers now: a scan would only use up the resident's code.
+        notice = self.closed_notice.text()
+        if notice:
+            self.announced.emit(notice, False)
+            return
+        chosen.emit()
 
 
 class ServicesScreen(Screen):

@@ -23,6 +23,10 @@ class TicketScreen(Screen):
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(theme, parent)
         self.heading = self.label(name="title", center=True)
+        # A ticket issued offline: what that means for the resident.
+        self.offline_notice = self.label(name="notice")
+        self.offline_notice.hide()
+        self.offline_mark = ""  # the card's line under an offline number (retranslate)
         self.card = TicketCard()
         self.card.setMaximumWidth(900)
         self.print_status = self.label(name="subtitle", center=True)
@@ -45,6 +49,7 @@ class TicketScreen(Screen):
             # line (a long English center name) would not get the height it needs.
             self.card.setMinimumWidth(900)
             self.layout_.addWidget(self.heading)
+            self.layout_.addWidget(self.offline_notice)
             self.layout_.addWidget(self.card, 0, Qt.AlignmentFlag.AlignHCenter)
             self.layout_.addWidget(self.print_status)
             self.layout_.addWidget(self.print_problem)
@@ -62,6 +67,7 @@ class TicketScreen(Screen):
             row.addWidget(self.card, 3)
             side = QVBoxLayout()
             side.addWidget(self.heading)
+            side.addWidget(self.offline_notice)
             side.addWidget(self.print_status)
             side.addWidget(self.print_problem)
             side.addStretch(1)
@@ -106,11 +112,21 @@ class TicketScreen(Screen):
     def retranslate(self) -> None:
         self.heading.setText(self.tr("您已取过号，这是您的号码") if self._already_waiting
                              else self.tr("取号成功"))
+        self.offline_notice.setText(self.tr(
+            "排队系统暂时连不上，这是本机预留的号码，有效，按取号时间排队。"
+            "前面等候人数和等待时间暂时未知，请留意叫号屏。"))
+        self.offline_mark = self.tr("离线取号 · 等候人数和时间未知")
         self.reprint_button.setText(self.tr("重新打印凭条"))
         self.done_button.setText(self.tr("完成，返回首页"))
         self.rate_button.setText(self.tr("评价本次服务"))
         if self.ticket is not None:
             self.show_ticket(self.ticket)
+
+    def _notice_shown(self) -> bool:
+        """The explanation of an offline ticket: not in elder type (the card's line under
+        the number says it, as the paper does), nor over a printer problem."""
+        return (self.ticket is not None and self.ticket.offline and not self.theme.elder
+                and not self.print_problem.text())
 
     def title_text(self) -> str:
         return self.tr("您的排队号")
@@ -124,9 +140,14 @@ class TicketScreen(Screen):
         # What the printer said is part of it: when the ticket prints before the screen's
         # prompt is spoken (a busy GUI thread), the prompt would otherwise cut off
         # "请取走凭条" and the resident never hears it.
+        if t.offline:
+            told = sentences(self.tr("您的号码是 {number}").format(number=number),
+                             self.offline_mark, self.offline_notice.text())
+        else:
+            told = self.tr("您的号码是 {number}，前面等候 {n} 人").format(number=number, n=t.ahead)
         return sentences(
             self.heading.text(),
-            self.tr("您的号码是 {number}，前面等候 {n} 人").format(number=number, n=t.ahead),
+            told,
             t.priority_label if t.priority_reason else "",
             self._announced_status,
             self.print_problem.text(),
@@ -134,16 +155,19 @@ class TicketScreen(Screen):
 
     def show_ticket(self, t: TicketView) -> None:
         self.ticket = t
+        self.offline_notice.setVisible(self._notice_shown())
+        unknown = self.tr("未知")
         rows = [
             (self.tr("办理业务"), t.category_title),
-            (self.tr("前面等候"), self.tr("{n} 人").format(n=t.ahead)),
-            (self.tr("预计等待"), self.tr("约 {n} 分钟").format(n=t.estimated_wait_min)),
+            (self.tr("前面等候"), unknown if t.offline else self.tr("{n} 人").format(n=t.ahead)),
+            (self.tr("预计等待"), unknown if t.offline
+             else self.tr("约 {n} 分钟").format(n=t.estimated_wait_min)),
         ]
         if not self.theme.elder:  # elder mode: one row fewer in larger type; it is on paper
             rows.append((self.tr("取号时间"), t.issued_at.strftime("%H:%M")))
         if t.masked_name:
             rows.append((self.tr("取号人"), t.masked_name))
-        self.card.show_ticket(t, rows, self.tr("用手机扫码可查看排队进度"))
+        self.card.show_ticket(t, rows, self.tr("用手机扫码可查看排队进度"), self.offline_mark)
         if self.theme.elder and not self.theme.portrait:
             self._fit_caption()
 
@@ -169,6 +193,7 @@ class TicketScreen(Screen):
         # The problem takes the heading's place: the number is on the card and in the bar's
         # title, and elder type in a landscape panel's side column needs every line for it.
         self.heading.setVisible(not text)
+        self.offline_notice.setVisible(self._notice_shown())
         if text:
             self.announced.emit(text, True)
 
@@ -181,6 +206,7 @@ class TicketScreen(Screen):
 
     def clear(self) -> None:
         self.ticket = None
+        self.offline_notice.hide()
         self.set_already_waiting(False)
         self.card.clear()
         self.print_status.clear()

@@ -49,16 +49,23 @@ class TicketCard(QFrame):
         qr_box.addWidget(self.qr_caption)
         self.body.addLayout(qr_box)
         layout.addLayout(self.body)
+        # Takes the room a missing QR code leaves (a ticket issued offline), so the rows
+        # keep their spacing instead of spreading over the card.
+        layout.addStretch(0)
+        self._layout = layout
 
     def set_side_by_side(self, side_by_side: bool) -> None:
         self.body.setDirection(QVBoxLayout.Direction.LeftToRight if side_by_side
                                else QVBoxLayout.Direction.TopToBottom)
 
-    def show_ticket(self, t: TicketView, rows: list[tuple[str, str]], qr_caption: str) -> None:
+    def show_ticket(self, t: TicketView, rows: list[tuple[str, str]], qr_caption: str,
+                    offline_mark: str = "") -> None:
+        """`offline_mark`: the line under the number of a ticket issued offline, as its
+        paper has it (such a ticket is never a priority one)."""
         self.center.setText(t.center_name)
         self.number.setText(t.number)
-        self.priority.setText(t.priority_label)
-        self.priority.setVisible(bool(t.priority_reason))
+        self.priority.setText(offline_mark if t.offline else t.priority_label)
+        self.priority.setVisible(bool(t.priority_reason) or t.offline)
         for i, (k, v) in enumerate(self._rows):
             if i < len(rows):
                 k.setText(rows[i][0])
@@ -70,8 +77,16 @@ class TicketCard(QFrame):
                 v.clear()
                 k.hide()
                 v.hide()
-        self.qr.setPixmap(qr_pixmap(t.tracking_code, 230))
-        self.qr_caption.setText(qr_caption)
+        if t.tracking_code:
+            self.qr.setPixmap(qr_pixmap(t.tracking_code, 230))
+            self.qr_caption.setText(qr_caption)
+        else:  # issued offline: the hall makes its code when it receives the ticket
+            self.qr.clear()
+            self.qr_caption.clear()
+        self.qr.setVisible(bool(t.tracking_code))
+        self.qr_caption.setVisible(bool(t.tracking_code))
+        self.body.setStretch(0, 1 if t.tracking_code else 0)
+        self._layout.setStretch(self._layout.count() - 1, 0 if t.tracking_code else 1)
 
     def clear(self) -> None:
         for w in (self.center, self.number, self.priority, self.qr_caption):

@@ -493,6 +493,47 @@ def test_a_hanging_hall_times_out_within_the_timeout():
         conn.close()
 
 
+def test_no_connection_within_the_connect_timeout_means_nothing_was_sent(tmp_path):
+    """A host that drops the connection's first packet (a cut cable, an overloaded hall's
+    full accept queue): a timeout, but the request never left the kiosk, so a ticket asked
+    for there was not issued. The outbox gives up on it at once rather than resolving it
+    (and the take-number flow may give an offline number)."""
+    import dataclasses
+
+    from kiosk.delivery.faults import BackendNotReached
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)  # never accepted: its queue fills, further SYNs are dropped
+        port = listener.getsockname()[1]
+        fillers = []
+        for _ in range(8):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", port))
+            fillers.append(s)
+        with socket.socket() as probe:
+            probe.settimeout(0.3)
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                pytest.skip("this kernel accepts past a full listen queue")
+        client = make_client(f"http://127.0.0.1:{port}", connect_timeout_s=0.3)
+        outbox = Outbox(tmp_path / "outbox.sqlite3")
+        try:
+            with pytest.raises(BackendTimeout) as info:
+                client.queue_figures()
+            assert isinstance(info.value, BackendNotReached)
+            assert "no connection within 0.3 s (connect timeout)" in str(info.value)
+            got = Deliverer(outbox, client).deliver(
+                "ticket", "ticket-key-1", dataclasses.asdict(ticket_request(resident_id=None)))
+            assert (got.state, got.not_sent) == ("pending", True)
+            assert outbox.get("ticket-key-1").state == "expired"  # never sent later
+        finally:
+            outbox.close()
+            client.close()
+            for s in fillers:
+                s.close()
+
+
 def test_a_trickling_reply_is_cut_at_connect_plus_read_timeout():
     """The read timeout is per socket read; a byte every 0.1 s would never trip it."""
     stop = threading.Event()
