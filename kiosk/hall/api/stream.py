@@ -46,15 +46,23 @@ def visible(who: Principal, event: dict[str, Any]) -> bool:
 # kiosk's credential row. Staff consoles and counters operated by a clerk get them.
 _PUBLIC_SCREENS = (Role.BOARD, Role.COUNTER)
 _CAPABILITIES = ("ticket", "to_ticket", "device", "call")
+_FRAMES = "_frames"  # not a key any notify() sends: db.notify's data is the hall's own
 
 
 def frame(event: dict[str, Any], who: Principal | None = None) -> str:
+    public = who is not None and who.role in _PUBLIC_SCREENS
+    # The hub hands one dict to every subscriber: its text is made once per audience and
+    # kept with it, not once per board (fifty boards, hundreds of events a second).
+    cached = event.get(_FRAMES, {}).get(public)
+    if cached is not None:
+        return str(cached)
     kind = str(event.get("kind", "message"))
-    hidden = ("center", "kind") + (
-        _CAPABILITIES if who is not None and who.role in _PUBLIC_SCREENS else ())
+    hidden = ("center", "kind", _FRAMES) + (_CAPABILITIES if public else ())
     data = {k: v for k, v in event.items() if k not in hidden}
     # json.dumps writes no raw newline, which would end the data line early.
-    return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+    text = f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+    event.setdefault(_FRAMES, {})[public] = text
+    return text
 
 
 async def _events(request: Request, hub: EventHub, who: Principal) -> AsyncIterator[str]:
