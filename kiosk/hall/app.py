@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -67,6 +68,11 @@ class BodyLimit:
 def create_app(settings: HallSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Worker threads for the (blocking) routes: as many as there are connections to
+        # use, not anyio's 40, whose surplus threads only fight over the GIL while they wait
+        # for a connection (measured: docs/PERFORMANCE.md, the hall under load).
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = settings.pool_max
         app.state.pool = make_pool(settings.dsn, max_size=settings.pool_max)
         app.state.read_pool = make_pool(settings.dsn, max_size=settings.pool_max,
                                         autocommit=True)
