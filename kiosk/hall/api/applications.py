@@ -18,8 +18,17 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from kiosk.backend.interface import ApplicationStatus
 from kiosk.domain.masking import mask_name
-from kiosk.hall.api.deps import Clerk, HallError, Key, Kiosk, allow, now, pool
-from kiosk.hall.api.residents import ResidentSession, claim_key, resident_for
+from kiosk.hall.api.deps import (
+    Clerk,
+    HallError,
+    Key,
+    Kiosk,
+    allow,
+    claim_key,
+    now,
+    pool,
+)
+from kiosk.hall.api.residents import ResidentSession, resident_for
 from kiosk.hall.auth import Principal, Role
 from kiosk.hall.db import Conn
 from kiosk.hall.store import applications as store

@@ -17,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from kiosk.domain.text import Bilingual
-from kiosk.hall.api.deps import Clerk, HallError, Key, center_of, now, pool
+from kiosk.hall.api.deps import Clerk, HallError, Key, center_of, claim_key, now, pool
 from kiosk.hall.api.tickets import TicketOut
 from kiosk.hall.auth import Principal
 from kiosk.hall.db import Conn
@@ -158,12 +158,8 @@ def _act(request: Request, who: Principal, key: str, operation: str, body: dict[
     center = center_of(request, who)
     at = now(request)
     with pool(request).connection() as conn:
-        try:
-            claim = idempotency.claim(conn, who.owner, key, f"counter.{operation}",
-                                      {"counter": who.counter_no, **body})
-        except (idempotency.KeyConflict, idempotency.KeyCancelled):
-            raise HallError(409, "idempotency_conflict", "幂等键已用于另一请求。",
-                            "This Idempotency-Key was used for another request.") from None
+        claim = claim_key(conn, who, key, f"counter.{operation}",
+                          {"counter": who.counter_no, **body})
         if not claim.first:
             assert claim.response is not None
             return claim.response

@@ -15,6 +15,7 @@ from kiosk.hall.auth import Principal, Role, principal_for
 from kiosk.hall.db import Conn
 from kiosk.hall.rules.config import CenterRules
 from kiosk.hall.settings import HallSettings
+from kiosk.hall.store import idempotency
 
 
 class HallError(HTTPException):
@@ -102,3 +103,28 @@ Supervisor = Annotated[Principal, Depends(allow(Role.SUPERVISOR))]
 Watcher = Annotated[Principal, Depends(allow(Role.BOARD, Role.COUNTER, Role.CLERK,
                                              Role.SUPERVISOR))]
 Key = Annotated[str, Depends(idempotency_key)]
+
+
+def claim_key(conn: Conn, who: Principal, key: str, operation: str,
+              body: Any) -> idempotency.Claim:
+    """Take the Idempotency-Key for this request (store/idempotency.py), refusing a key that
+    was cancelled (410) or used for another request (409)."""
+    try:
+        return idempotency.claim(conn, who.owner, key, operation, body)
+    except idempotency.KeyCancelled:
+        raise HallError(410, "cancelled", "该请求已撤销。", "This request was cancelled.") from None
+    except idempotency.KeyConflict:
+        raise HallError(409, "idempotency_conflict", "幂等键已用于另一请求。",
+                        "This Idempotency-Key was used for another request.") from None
+
+
+def replay_or_none(conn: Conn, who: Principal, key: str, operation: str,
+                   body: Any) -> dict[str, Any] | None:
+    """None: carry the request out now (then idempotency.finish); else the answer its first
+    run gave."""
+    taken = claim_key(conn, who, key, operation, body)
+    if taken.first:
+        return None
+    assert taken.response is not None
+    return taken.response
+

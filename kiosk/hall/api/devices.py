@@ -9,8 +9,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from kiosk.hall.api.deps import Clerk, Key, Kiosk, Supervisor, now, pool
-from kiosk.hall.api.help import claim
+from kiosk.hall.api.deps import Clerk, Key, Kiosk, Supervisor, now, pool, replay_or_none
 from kiosk.hall.store import help as store
 from kiosk.hall.store import idempotency
 
@@ -61,7 +60,7 @@ def report_fault(request: Request, body: FaultIn, who: Kiosk, key: Key) -> dict[
     at = now(request)
     assert who.device_id is not None
     with pool(request).connection() as conn:
-        replay = claim(conn, who, key, "fault", body.model_dump(mode="json"))
+        replay = replay_or_none(conn, who, key, "fault", body.model_dump(mode="json"))
         if replay is not None:
             return replay
         row: dict[str, Any] | None

@@ -9,31 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from kiosk.hall.api.deps import Clerk, HallError, Key, Kiosk, now, pool
+from kiosk.hall.api.deps import Clerk, HallError, Key, Kiosk, now, pool, replay_or_none
 from kiosk.hall.auth import Principal
-from kiosk.hall.db import Conn
 from kiosk.hall.store import help as store
 from kiosk.hall.store import idempotency
 
 router = APIRouter(prefix="/v1", tags=["help"])
-
-
-def claim(conn: Conn, who: Principal, key: str, operation: str,
-          body: Any) -> dict[str, Any] | None:
-    """Take the Idempotency-Key for this request: None to carry it out (then
-    idempotency.finish), or the answer its first run gave."""
-    try:
-        taken = idempotency.claim(conn, who.owner, key, operation, body)
-    except idempotency.KeyCancelled:
-        raise HallError(410, "cancelled", "该请求已撤销。",
-                        "This request was cancelled.") from None
-    except idempotency.KeyConflict:
-        raise HallError(409, "idempotency_conflict", "幂等键已用于另一请求。",
-                        "This Idempotency-Key was used for another request.") from None
-    if taken.first:
-        return None
-    assert taken.response is not None
-    return taken.response
 
 
 class HelpCallIn(BaseModel):
@@ -67,7 +48,7 @@ def raise_call(request: Request, body: HelpCallIn, who: Kiosk, key: Key) -> dict
     at = now(request)
     assert who.device_id is not None
     with pool(request).connection() as conn:
-        replay = claim(conn, who, key, "help_call", body.model_dump())
+        replay = replay_or_none(conn, who, key, "help_call", body.model_dump())
         if replay is not None:
             return replay
         reply = store.call_reply(
@@ -101,7 +82,7 @@ def _advance(request: Request, call_id: str, who: Principal, key: str,
     at = now(request)
     assert who.staff_id is not None
     with pool(request).connection() as conn:
-        replay = claim(conn, who, key, f"help_{to.value}", {"call": call_id})
+        replay = replay_or_none(conn, who, key, f"help_{to.value}", {"call": call_id})
         if replay is not None:
             return replay
         try:

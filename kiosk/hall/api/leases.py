@@ -11,8 +11,15 @@ from fastapi import APIRouter, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from kiosk.domain.queue import PriorityReason
-from kiosk.hall.api.deps import HallError, Key, Kiosk, center_of, now, pool
-from kiosk.hall.api.help import claim
+from kiosk.hall.api.deps import (
+    HallError,
+    Key,
+    Kiosk,
+    center_of,
+    now,
+    pool,
+    replay_or_none,
+)
 from kiosk.hall.api.tickets import TicketOut
 from kiosk.hall.store import idempotency, leases, tickets
 
@@ -57,7 +64,7 @@ def take_lease(request: Request, body: LeaseIn, who: Kiosk, key: Key) -> dict[st
     center = center_of(request, who)
     assert who.device_id is not None
     with pool(request).connection() as conn:
-        replay = claim(conn, who, key, "lease", body.model_dump())
+        replay = replay_or_none(conn, who, key, "lease", body.model_dump())
         if replay is not None:
             return replay
         try:
@@ -87,7 +94,7 @@ def deliver_offline_ticket(request: Request, body: OfflineTicketIn, who: Kiosk,
     center = center_of(request, who)
     assert who.device_id is not None
     with pool(request).connection() as conn:
-        replay = claim(conn, who, key, "offline_ticket", body.model_dump(mode="json"))
+        replay = replay_or_none(conn, who, key, "offline_ticket", body.model_dump(mode="json"))
         if replay is not None:
             return replay
         try:

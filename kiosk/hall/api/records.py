@@ -18,8 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from kiosk.backend.interface import RATING_REASONS, STAT_EVENT_KINDS
 from kiosk.common.clock import SHANGHAI
-from kiosk.hall.api.deps import HallError, Key, Kiosk, allow, now, pool
-from kiosk.hall.api.residents import claim_key
+from kiosk.hall.api.deps import HallError, Key, Kiosk, allow, claim_key, now, pool
 from kiosk.hall.auth import Principal, Role
 from kiosk.hall.db import Conn, notify
 from kiosk.hall.store import idempotency, keys

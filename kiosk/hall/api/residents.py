@@ -20,7 +20,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from kiosk.domain import payloads
 from kiosk.domain.masking import mask_name
 from kiosk.domain.queue import AppointmentFit, PriorityReason, appointment_fit
-from kiosk.hall.api.deps import HallError, Key, Kiosk, center_of, now, pool, settings
+from kiosk.hall.api.deps import (
+    HallError,
+    Key,
+    Kiosk,
+    center_of,
+    claim_key,
+    now,
+    pool,
+    settings,
+)
 from kiosk.hall.api.tickets import TicketOut
 from kiosk.hall.auth import Principal, open_resident_session, resident_of
 from kiosk.hall.db import Conn, notify
@@ -134,17 +143,6 @@ def resident_for(conn: Conn, who: Principal, handle: str, at: dt.datetime) -> st
     if resident_id is None:
         raise HallError(409, *SESSION_EXPIRED)
     return resident_id
-
-
-def claim_key(conn: Conn, who: Principal, key: str, operation: str,
-              body: Any) -> idempotency.Claim:
-    try:
-        return idempotency.claim(conn, who.owner, key, operation, body)
-    except idempotency.KeyCancelled:
-        raise HallError(410, "cancelled", "该请求已撤销。", "This request was cancelled.") from None
-    except idempotency.KeyConflict:
-        raise HallError(409, "idempotency_conflict", "幂等键已用于另一请求。",
-                        "This Idempotency-Key was used for another request.") from None
 
 
 def _refused(problem: payloads.PayloadProblem) -> HallError:

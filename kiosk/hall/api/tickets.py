@@ -8,7 +8,16 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from kiosk.hall.api.deps import HallError, Key, Kiosk, center_of, now, pool, read_pool
+from kiosk.hall.api.deps import (
+    HallError,
+    Key,
+    Kiosk,
+    center_of,
+    claim_key,
+    now,
+    pool,
+    read_pool,
+)
 from kiosk.hall.auth import resident_of
 from kiosk.hall.rules import hours, waits
 from kiosk.hall.store import idempotency, tickets
@@ -113,14 +122,7 @@ def issue_ticket(request: Request, body: TicketIn, who: Kiosk, key: Key) -> dict
     center = center_of(request, who)
     at = now(request)
     with pool(request).connection() as conn:
-        try:
-            claim = idempotency.claim(conn, who.owner, key, "ticket", body.model_dump())
-        except idempotency.KeyCancelled:
-            raise HallError(410, "cancelled", "该取号请求已撤销。",
-                            "This ticket request was cancelled.") from None
-        except idempotency.KeyConflict:
-            raise HallError(409, "idempotency_conflict", "幂等键已用于另一请求。",
-                            "This Idempotency-Key was used for another request.") from None
+        claim = claim_key(conn, who, key, "ticket", body.model_dump())
         if not claim.first:
             # The same ticket, with how many are ahead of it now.
             assert claim.response is not None
