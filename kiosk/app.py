@@ -424,6 +424,7 @@ def build(
         stats_queue=TaskQueue("stats", window),
         modes=mode_settings(config),
         offline=offline,
+        of_hall=not isinstance(backend, EmbeddedBackend),
     )
     # Speech and the scan cue: a worker process started on first use (nothing of Qt's
     # speech or multimedia modules is loaded in this process).

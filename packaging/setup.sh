@@ -33,8 +33,10 @@ terminal_packages=(
   libusb-1.0-0
   speech-dispatcher speech-dispatcher-espeak-ng espeak-ng libspeechd2 libpulse0
 )
-# The hall server's database. A terminal never gets it.
-hall_packages=(postgresql-15 postgresql-common)
+# The hall server's database, and espeak-ng, with which it renders the calling board's
+# announcements (Mandarin and English) itself: a board's browser has no voice of its own
+# offline. A terminal never gets them.
+hall_packages=(postgresql-15 postgresql-common espeak-ng)
 # The suite's browser for the hall's web pages (Playwright drives Debian's chromium; nothing
 # is downloaded by `playwright install`), with the CJK font their Chinese needs.
 browser_packages=(chromium fonts-noto-cjk)
@@ -252,6 +254,10 @@ first_accounts() {
     (
       umask 077
       echo "board-1 (board, center $center): $token" >>"$tokens"
+      # What the board's browser opens (docs/HALL.md 2.5): the token in the fragment,
+      # which the browser never sends over the network; the page keeps it and drops it.
+      echo "  its page: http://$(hostname -f 2>/dev/null || hostname):8400/board#token=$token" \
+        >>"$tokens"
     )
     chmod 600 "$tokens"
     echo "setup: added the device board-1 (a board); its token is in $tokens"

@@ -104,10 +104,6 @@
         <translation>Next steps</translation>
     </message>
     <message>
-        <source>扫码查询办理进度</source>
-        <translation>Scan to check progress</translation>
-    </message>
-    <message>
         <source>正在打印回执…</source>
         <translation>Printing your receipt…</translation>
     </message>
@@ -520,7 +516,7 @@ Take a number here</translation>
     </message>
     <message>
         <source>办件查询</source>
-        <translation>Application status</translation>
+        <translation>Check progress</translation>
     </message>
     <message>
         <source>预约签到</source>
@@ -907,6 +903,10 @@ all</translation>
 <context>
     <name>QueryResultScreen</name>
     <message>
+        <source>排队进度</source>
+        <translation>Queue progress</translation>
+    </message>
+    <message>
         <source>办理进度</source>
         <translation>Progress</translation>
     </message>
@@ -916,7 +916,91 @@ all</translation>
     </message>
     <message>
         <source>办件查询</source>
-        <translation>Application status</translation>
+        <translation>Check progress</translation>
+    </message>
+    <message>
+        <source>号码 {number}</source>
+        <translation>Number {number}</translation>
+    </message>
+    <message>
+        <source>您的号已从 {old} 转为 {new}</source>
+        <translation>Your number {old} was transferred to {new}</translation>
+    </message>
+    <message>
+        <source>正在排队</source>
+        <translation>Waiting in the queue</translation>
+    </message>
+    <message>
+        <source>请留意叫号屏。</source>
+        <translation>Watch the calling screen.</translation>
+    </message>
+    <message>
+        <source>下一个就是您</source>
+        <translation>You are next</translation>
+    </message>
+    <message>
+        <source>请留意叫号屏，不要走远。</source>
+        <translation>Watch the calling screen and stay close.</translation>
+    </message>
+    <message>
+        <source>前面还有 {n} 人</source>
+        <translation>{n} ahead of you</translation>
+    </message>
+    <message>
+        <source>预计等待约 {m} 分钟</source>
+        <translation>About {m} minutes to wait</translation>
+    </message>
+    <message>
+        <source>{n} 号窗口</source>
+        <translation>counter {n}</translation>
+    </message>
+    <message>
+        <source>正在叫您的号</source>
+        <translation>Your number is being called</translation>
+    </message>
+    <message>
+        <source>请看叫号屏上的窗口号。</source>
+        <translation>See the calling screen for the counter.</translation>
+    </message>
+    <message>
+        <source>请到 {counter}</source>
+        <translation>Please go to {counter}</translation>
+    </message>
+    <message>
+        <source>已办理完毕</source>
+        <translation>Done</translation>
+    </message>
+    <message>
+        <source>这个号已经办完，不会再叫。</source>
+        <translation>This number has been served and will not be called again.</translation>
+    </message>
+    <message>
+        <source>已过号</source>
+        <translation>Number missed</translation>
+    </message>
+    <message>
+        <source>{until} 前到任一窗口说明，可按原来的顺序办理。</source>
+        <translation>Until {until}, ask at any counter to keep your place in the queue.</translation>
+    </message>
+    <message>
+        <source>请重新取号。</source>
+        <translation>Please take a new number.</translation>
+    </message>
+    <message>
+        <source>这个号已作废</source>
+        <translation>This number is void</translation>
+    </message>
+    <message>
+        <source>取号没有完成，这个号不会被叫到。请重新取号。</source>
+        <translation>The number was not issued in full and will not be called. Please take a new number.</translation>
+    </message>
+    <message>
+        <source>已转到其他业务排队</source>
+        <translation>Moved to another service&apos;s queue</translation>
+    </message>
+    <message>
+        <source>请留意叫号屏，或询问工作人员。</source>
+        <translation>Watch the calling screen, or ask a member of staff.</translation>
     </message>
     <message>
         <source>{title}：{status}</source>
@@ -961,8 +1045,8 @@ all</translation>
 <context>
     <name>ScanScreen</name>
     <message>
-        <source>请扫描回执上的二维码，或出示随申码</source>
-        <translation>Scan the QR code on your receipt, or show your Suishenma code</translation>
+        <source>请扫描排队凭条或回执上的二维码，或出示随申码</source>
+        <translation>Scan the QR code on your queue ticket or receipt, or show your Suishenma code</translation>
     </message>
     <message>
         <source>没有回执和手机？呼叫帮办</source>
@@ -998,7 +1082,7 @@ all</translation>
     </message>
     <message>
         <source>办件查询</source>
-        <translation>Application status</translation>
+        <translation>Check progress</translation>
     </message>
     <message>
         <source>预约签到</source>
@@ -1022,7 +1106,7 @@ all</translation>
     </message>
     <message>
         <source>办件查询</source>
-        <translation>Application status</translation>
+        <translation>Check progress</translation>
     </message>
     <message>
         <source>预约签到</source>
@@ -1125,7 +1209,7 @@ all</translation>
     </message>
     <message>
         <source>办件查询</source>
-        <translation>Application status</translation>
+        <translation>Check progress</translation>
     </message>
     <message>
         <source>预约签到</source>
@@ -1336,10 +1420,6 @@ all</translation>
         <source>取号人</source>
         <translation>Name</translation>
     </message>
-    <message>
-        <source>用手机扫码可查看排队进度</source>
-        <translation>Scan with your phone to follow the queue</translation>
-    </message>
 </context>
 <context>
     <name>WizardScreen</name>
@@ -1547,12 +1627,48 @@ all</translation>
         <translation>Many numbers were just taken without a phone. Please wait a moment: you can take one in about {seconds} seconds. If you are in a hurry, please ask at the service desk.</translation>
     </message>
     <message>
+        <source>用手机扫码查看排队进度</source>
+        <translation>Scan with your phone to follow the queue</translation>
+    </message>
+    <message>
+        <source>请在本机「办件查询」扫描此码查看进度</source>
+        <translation>Scan this code at &quot;Check progress&quot; on this kiosk</translation>
+    </message>
+    <message>
+        <source>用手机扫码查看办理进度</source>
+        <translation>Scan with your phone to follow your application</translation>
+    </message>
+    <message>
+        <source>请在本机「办件查询」扫描此码查看办理进度</source>
+        <translation>Scan this code at &quot;Check progress&quot; on this kiosk</translation>
+    </message>
+    <message>
+        <source>这是手机查询码，属于大厅排队系统，本机查不到。请用手机相机扫码打开查看，或联系工作人员。</source>
+        <translation>This code is for your phone: it belongs to the hall&apos;s queue system, which this kiosk cannot look up. Open it with your phone&apos;s camera, or ask a member of staff.</translation>
+    </message>
+    <message>
+        <source>本机查不了这个二维码。请扫描排队凭条或办件回执上的二维码，或出示随申码。</source>
+        <translation>This kiosk cannot look up this QR code. Scan the code on your queue ticket or application receipt, or show your Suishenma code.</translation>
+    </message>
+    <message>
+        <source>没有找到这个号。请核对凭条上的二维码，或联系工作人员。</source>
+        <translation>No such number was found. Check the QR code on your ticket, or ask a member of staff.</translation>
+    </message>
+    <message>
+        <source>没有找到这个办件。请核对回执上的二维码，或联系工作人员。</source>
+        <translation>No such application was found. Check the QR code on your receipt, or ask a member of staff.</translation>
+    </message>
+    <message>
+        <source>这张排队凭条不是今天的，已经失效。需要办理的话，请重新取号。</source>
+        <translation>This queue ticket is not from today and is no longer valid. Please take a new number if you need service.</translation>
+    </message>
+    <message>
         <source>暂时无法连接排队系统，这次没有取到号（不会重复取号）。请稍后再点一次，或到服务台请工作人员帮您取号；也可拨打 {hotline}。</source>
         <translation>The queue system cannot be reached, so no number was issued (you will not get two). Please tap again in a moment, or ask at the service desk; you can also call {hotline}.</translation>
     </message>
     <message>
         <source>系统暂时无法连接。您的申请已暂存在本机，网络恢复后会自动提交，不会丢失也不会重复。提交成功后，办件编号将以短信发送到您填写的手机号码；也可凭随申码在“办件查询”中查看。</source>
-        <translation>The system cannot be reached right now. Your application is saved on this kiosk and will be submitted automatically, once and without loss, when the connection is back. Your reference number will then be sent by SMS to the mobile number you entered; you can also see it under “Application status” with your Suishenma code.</translation>
+        <translation>The system cannot be reached right now. Your application is saved on this kiosk and will be submitted automatically, once and without loss, when the connection is back. Your reference number will then be sent by SMS to the mobile number you entered; you can also see it under “Check progress” with your Suishenma code.</translation>
     </message>
     <message>
         <source>感谢您的评价！系统暂时无法连接，评价已保存，稍后自动提交。</source>

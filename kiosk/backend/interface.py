@@ -97,13 +97,51 @@ class IssuedTicket:
     ahead: int
     estimated_wait_min: int
     issued_at: dt.datetime
-    tracking_code: str  # signed ticket-tracking payload (ASCII) for the QR code
+    # For the QR code (ASCII): a hall's public link <public_url>/t/<ticket_id>, or the
+    # embedded backend's signed ticket-tracking payload (payloads.Kind.TICKET).
+    tracking_code: str
     extra: dict[str, str] = field(default_factory=dict)
     # True when the resident already had this ticket waiting in the category: it is
     # returned (with the people ahead of it now) instead of a second number.
     already_waiting: bool = False
     # Issued by a kiosk from its leased block while the hall was unreachable.
     offline: bool = False
+
+
+class TicketState(StrEnum):
+    """Where a queue ticket stands, in the hall's words (docs/HALL.md 5.1). The embedded
+    backend has no calling system: its tickets are waiting, then finished (served), or
+    withdrawn (a request the kiosk gave up on)."""
+
+    WAITING = "waiting"
+    CALLED = "called"
+    FINISHED = "finished"
+    NO_SHOW = "no_show"  # called, and nobody came (过号)
+    WITHDRAWN = "withdrawn"
+    TRANSFERRED = "transferred"  # ended here; the resident waits on `now_ticket_id`
+
+
+@dataclass(frozen=True)
+class TicketProgress:
+    """A ticket as 办件查询 shows it (from its printed QR code): no personal data."""
+
+    ticket_id: str
+    number: str
+    category: str  # catalog id
+    state: TicketState
+    # The hall's words for the category; None: the kiosk's catalog names it.
+    category_title: Bilingual | None = None
+    priority: bool = False
+    issued_at: dt.datetime | None = None
+    ahead: int | None = None  # waiting: the tickets that will be called before it
+    estimated_wait_min: int | None = None  # waiting
+    counter: int | None = None  # called (and after): the counter's number
+    counter_name: Bilingual | None = None  # the counter as the hall names it, if it does
+    called_at: dt.datetime | None = None
+    # no-show: until when the resident may come back to their place; None: they may not
+    # (a new number), or the backend does not say.
+    return_until: dt.datetime | None = None
+    now_ticket_id: str | None = None  # transferred: the ticket it became
 
 
 # ------------------------------------------------------------------------ applications
@@ -179,7 +217,9 @@ class ApplicationReceipt:
     reference: str  # 办件编号: "YW" + yyyymmdd + 6 digits, never reused
     bundle_id: str
     submitted_at: dt.datetime
-    progress_code: str  # signed Kind.RECEIPT payload (ASCII) whose reference is `reference`
+    # For the QR code (ASCII): a hall's public link <public_url>/a/<public id>, or the
+    # embedded backend's signed Kind.RECEIPT payload whose reference is `reference`.
+    progress_code: str
     processing_days: int
 
 
@@ -253,6 +293,11 @@ class Backend(Protocol):
         while the resident waited). Returns the withdrawn number, or None if none had been
         issued. Idempotent. `reason` ("timeout", "restart") is counted for the 服务指数."""
 
+    def ticket_progress(self, ticket_id: str) -> TicketProgress | None:
+        """Where a ticket stands now, by the id its tracking code names (a hall's public link
+        or a signed Kind.TICKET code), or None for a ticket the backend does not know. A
+        waiting ticket's `ahead` and wait are as of now, not as printed."""
+
     def check_in(self, appointment_id: str, kiosk_id: str, idempotency_key: str) -> CheckIn:
         """预约签到: mark the appointment checked in and issue its priority ticket (in the
         appointment's category), as one operation. The same key returns the same ticket;
@@ -277,7 +322,8 @@ class Backend(Protocol):
         """The resident's applications, newest first."""
 
     def application(self, reference: str) -> ApplicationSummary | None:
-        """One application by its reference (办件编号), or None."""
+        """One application by the reference its progress code names, or None: the embedded
+        backend's 办件编号, a hall's public id (its link <public_url>/a/<public id>)."""
 
     def advance_application(
         self, reference: str, status: ApplicationStatus, note: str = ""

@@ -72,8 +72,10 @@ from kiosk.backend.interface import (
     QueueFigures,
     Resident,
     StatusEvent,
+    TicketProgress,
     TicketRequest,
     TicketRequestCancelled,
+    TicketState,
 )
 from kiosk.common.clock import SHANGHAI
 from kiosk.config.schema import is_loopback_host
@@ -83,6 +85,7 @@ from kiosk.delivery.faults import (
     BackendTimeout,
     BackendUnreachable,
 )
+from kiosk.domain.hall_links import TICKET_ID
 from kiosk.domain.payloads import PayloadProblem, PayloadRefused
 from kiosk.domain.text import Bilingual
 
@@ -135,7 +138,7 @@ class ResidentSessionExpired(ValueError):
 # Appointment ids, application ids and call ids travel in URL paths; urllib3 writes paths
 # into its debug and retry-warning log lines. Those lines get the ids masked.
 _ID_IN_PATH = re.compile(
-    r"(/(?:residents|applications|appointments|help-calls))/[^/\s?#'\"]+")
+    r"(/(?:residents|applications|appointments|help-calls|tickets))/[^/\s?#'\"]+")
 _QUERY = re.compile(r"\?[^\s#'\"]*")
 
 
@@ -333,6 +336,31 @@ class SummaryReply(_Wire):
     timeline: list[StatusEventReply]
 
 
+class BilingualReply(_Wire):
+    zh: str
+    en: str
+
+
+class PublicTicketReply(_Wire):
+    """GET /v1/public/tickets/{ticket_id}: the phone page's view of a ticket, which 办件查询
+    shows too. Of it the kiosk reads what the screen shows (no masked name, no rating)."""
+
+    ticket_id: str
+    number: str
+    category: str
+    category_title: BilingualReply
+    state: TicketState
+    priority: bool
+    issued_at: AwareDatetime
+    ahead: int | None
+    estimated_wait_min: int | None
+    counter: int | None
+    counter_name: BilingualReply | None
+    called_at: AwareDatetime | None
+    return_until: AwareDatetime | None
+    now_ticket_id: str | None
+
+
 class CancelReply(_Wire):
     withdrawn_number: str | None
 
@@ -419,6 +447,9 @@ CHECK_IN = Route("POST", "/appointments/{appointment_id}/check-in", CheckInReply
 APPLICATIONS = Route("POST", "/applications", ReceiptReply, ApplicationBody, key=True,
                      session=True)
 APPLICATION = Route("GET", "/applications/{public_id}", SummaryReply)
+# The resident's phone reads it with no credential (the id is the capability); the kiosk
+# sends its token as on every request.
+PUBLIC_TICKET = Route("GET", "/public/tickets/{ticket_id}", PublicTicketReply)
 RATINGS = Route("POST", "/ratings", RecordedReply, RatingBody, key=True)
 USAGE_EVENTS = Route("POST", "/usage-events", RecordedReply, UsageEventBody, key=True)
 USED_NONCES = Route("POST", "/used-nonces", NonceReply, NonceBody, key=True)
@@ -432,8 +463,9 @@ OFFLINE_TICKETS = Route("POST", "/offline-tickets", TicketReply, OfflineTicketBo
 
 ROUTES: tuple[Route, ...] = (
     QUEUE, IDENTIFY, LICENSES, APPOINTMENTS, RESIDENT_APPLICATIONS, PREFILL, TICKETS,
-    CANCELLATIONS, CHECK_IN, APPLICATIONS, APPLICATION, RATINGS, USAGE_EVENTS, USED_NONCES,
-    TRUSTED_KEYS, HELP_CALLS, HELP_CALL, FAULTS, LEASES, MY_LEASES, OFFLINE_TICKETS,
+    CANCELLATIONS, CHECK_IN, APPLICATIONS, APPLICATION, PUBLIC_TICKET, RATINGS, USAGE_EVENTS,
+    USED_NONCES, TRUSTED_KEYS, HELP_CALLS, HELP_CALL, FAULTS, LEASES, MY_LEASES,
+    OFFLINE_TICKETS,
 )
 
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
@@ -478,6 +510,25 @@ def _ticket(reply: TicketReply) -> IssuedTicket:
         estimated_wait_min=reply.estimated_wait_min, issued_at=_sh(reply.issued_at),
         tracking_code=reply.tracking_code, already_waiting=reply.already_waiting,
         offline=reply.offline)
+
+
+def _bilingual(reply: BilingualReply | None) -> Bilingual | None:
+    """The hall's words, or None when it sends none (or an empty one: the kiosk's own then)."""
+    if reply is None or not reply.zh or not reply.en:
+        return None
+    return Bilingual(zh=reply.zh, en=reply.en)
+
+
+def _progress(reply: PublicTicketReply) -> TicketProgress:
+    return TicketProgress(
+        ticket_id=reply.ticket_id, number=reply.number, category=reply.category,
+        state=reply.state, category_title=_bilingual(reply.category_title),
+        priority=reply.priority, issued_at=_sh(reply.issued_at), ahead=reply.ahead,
+        estimated_wait_min=reply.estimated_wait_min, counter=reply.counter,
+        counter_name=_bilingual(reply.counter_name),
+        called_at=_sh(reply.called_at) if reply.called_at else None,
+        return_until=_sh(reply.return_until) if reply.return_until else None,
+        now_ticket_id=reply.now_ticket_id)
 
 
 def _summary(reply: SummaryReply) -> ApplicationSummary:
@@ -1000,6 +1051,19 @@ class HttpBackend:
             CANCELLATIONS, body=_body(CancelBody, key=idempotency_key, reason=reason),
             key=_derived_key("cancel", idempotency_key))
         return found.withdrawn_number
+
+    def ticket_progress(self, ticket_id: str) -> TicketProgress | None:
+        """By the id in a ticket's link (<public_url>/t/<id>) or signed code: the hall's
+        public view of it. None when the hall does not know it (its API's 404); a hall
+        without the route (older than this kiosk) is a BackendReplyError, as any 404 that
+        is not the API's."""
+        if not isinstance(ticket_id, str) or not TICKET_ID.fullmatch(ticket_id):
+            return None  # an id the hall never issues (it would refuse the request as 422)
+        try:
+            found: PublicTicketReply = self._call(PUBLIC_TICKET, path={"ticket_id": ticket_id})
+        except NotFound:
+            return None
+        return _progress(found)
 
     def check_in(self, appointment_id: str, kiosk_id: str, idempotency_key: str) -> CheckIn:
         del kiosk_id  # the credential names the kiosk

@@ -22,6 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from kiosk.domain.bundles import Material
+from kiosk.domain.hall_links import is_web_address
 from kiosk.domain.printdoc import Align, Cut, Feed, KeyValue, PrintDocument, Qr, Rule, Text
 from kiosk.domain.wizard import Wizard
 
@@ -37,7 +38,10 @@ class ReceiptView:
     exempt: tuple[str, ...]  # localized titles of materials covered by electronic licenses
     next_steps: tuple[str, ...]
     processing_days: int
-    progress_code: str  # signed receipt payload (payloads.Kind.RECEIPT) for the QR code
+    # For the QR code: a hall's public link (<public_url>/a/<public id>, a phone opens it),
+    # or the embedded backend's signed receipt payload (payloads.Kind.RECEIPT), which only
+    # this kiosk's 办件查询 reads.
+    progress_code: str
     language: str = "zh"
 
     def __post_init__(self) -> None:
@@ -61,7 +65,9 @@ _TEXT = {
         "next": "后续步骤",
         "days": "预计办结时间 {n} 个工作日",
         "days_0": "预计当场办结",
-        "scan": "扫码查询办理进度",
+        # The same words as on screen (kiosk/ui/messages.py, receipt_code_caption).
+        "scan_phone": "用手机扫码查看办理进度",
+        "scan_here": "请在本机「办件查询」扫描此码查看办理进度",
         "small": "本机所列一件事内容为示例，供各中心按实际调整，不构成法律意见；"
         "以各部门审核结果为准。",
         "note_sep": "：",
@@ -80,7 +86,8 @@ _TEXT = {
         "days": "Expected processing time: {n} working days",
         "days_1": "Expected processing time: 1 working day",
         "days_0": "Expected to be completed on the spot",
-        "scan": "Scan to follow your application",
+        "scan_phone": "Scan with your phone to follow your application",
+        "scan_here": 'Scan this code at "Check progress" on this kiosk',
         "small": "The bundles on this kiosk are examples for centers to adapt, not legal "
         "advice; the departments' review decides.",
         "note_sep": ": ",
@@ -168,7 +175,7 @@ def receipt_document(r: ReceiptView) -> PrintDocument:
     doc.add(
         Feed(1),
         Qr(r.progress_code, module_size=5, ec_level="M"),
-        Text(s["scan"], Align.CENTER),
+        Text(s["scan_phone" if is_web_address(r.progress_code) else "scan_here"], Align.CENTER),
         Rule(),
         Text(s["small"]),
         Cut(),

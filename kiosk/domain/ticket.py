@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from kiosk.domain.hall_links import is_web_address
 from kiosk.domain.printdoc import Align, Cut, Feed, KeyValue, PrintDocument, Qr, Rule, Text
 
 PRIORITY_LABELS = {
@@ -30,7 +31,10 @@ class TicketView:
     estimated_wait_min: int
     issued_at: dt.datetime
     masked_name: str  # "" for an anonymous ticket
-    tracking_code: str  # "" for a ticket issued offline: the hall signs one when it has it
+    # A hall's public link (<public_url>/t/<id>, a phone opens it), or the embedded backend's
+    # signed code (only this kiosk's 办件查询 reads it); "" for a ticket issued offline: the
+    # hall makes one when it has the ticket.
+    tracking_code: str
     language: str = "zh"
     # Issued by the kiosk from its leased block while the hall was out of reach: nobody
     # knows how many are ahead (other kiosks, priority tickets), so neither is promised.
@@ -53,7 +57,11 @@ _TEXT = {
         "wait_v": "约 {n} 分钟",
         "time": "取号时间",
         "name": "取号人",
-        "scan": "扫码查看排队进度",
+        # Under the QR code: a phone page (a hall's link), or this kiosk's 办件查询 (a signed
+        # code: no phone page exists, so none is promised). The same words as on screen
+        # (kiosk/ui/messages.py, ticket_code_caption).
+        "scan_phone": "用手机扫码查看排队进度",
+        "scan_here": "请在本机「办件查询」扫描此码查看进度",
         "foot": "请留意叫号屏幕，过号请重新取号",
         "offline": "离线取号 · 等候人数和时间未知",
         "unknown": "未知",
@@ -67,7 +75,8 @@ _TEXT = {
         "wait_v": "about {n} min",
         "time": "Issued at",
         "name": "Name",
-        "scan": "Scan to follow the queue",
+        "scan_phone": "Scan with your phone to follow the queue",
+        "scan_here": 'Scan this code at "Check progress" on this kiosk',
         "foot": "Watch the calling screen; a missed number needs a new ticket",
         "offline": "Issued offline: people ahead and wait unknown",
         "unknown": "unknown",
@@ -102,7 +111,8 @@ def ticket_document(t: TicketView) -> PrintDocument:
         doc.add(
             Feed(1),
             Qr(t.tracking_code, module_size=5, ec_level="M"),
-            Text(s["scan"], Align.CENTER),
+            Text(s["scan_phone" if is_web_address(t.tracking_code) else "scan_here"],
+                 Align.CENTER),
         )
     doc.add(
         Rule(),

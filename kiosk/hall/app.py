@@ -94,6 +94,9 @@ def create_app(settings: HallSettings) -> FastAPI:
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     for router in routers():
         app.include_router(router)
+    from kiosk.hall.api.pages import mount_static
+
+    mount_static(app)
 
     @app.exception_handler(HTTPException)
     async def refused(request: Request, exc: HTTPException) -> JSONResponse:

@@ -243,3 +243,55 @@ def application_stored() -> str:
 
 def rating_stored() -> str:
     return translate("messages", "感谢您的评价！系统暂时无法连接，评价已保存，稍后自动提交。")
+
+
+def ticket_code_caption(link: bool) -> str:
+    """Under a ticket's QR code on screen, as on its paper (kiosk/domain/ticket.py): a
+    hall's link opens a page on the resident's phone; the embedded backend's signed code is
+    read only by this kiosk's 办件查询, so no phone page is promised."""
+    if link:
+        return translate("messages", "用手机扫码查看排队进度")
+    return translate("messages", "请在本机「办件查询」扫描此码查看进度")
+
+
+def receipt_code_caption(link: bool) -> str:
+    """Under a receipt's QR code on screen, as on its paper (kiosk/domain/receipt.py)."""
+    if link:
+        return translate("messages", "用手机扫码查看办理进度")
+    return translate("messages", "请在本机「办件查询」扫描此码查看办理进度")
+
+
+def hall_link_here() -> str:
+    """A hall's phone link scanned at a kiosk with no hall (the embedded backend)."""
+    return translate(
+        "messages",
+        "这是手机查询码，属于大厅排队系统，本机查不到。请用手机相机扫码打开查看，"
+        "或联系工作人员。"
+    )
+
+
+def query_code_unknown() -> str:
+    """A web address in 办件查询 that is no link of the hall (another site's code)."""
+    return translate(
+        "messages",
+        "本机查不了这个二维码。请扫描排队凭条或办件回执上的二维码，或出示随申码。"
+    )
+
+
+def ticket_not_found() -> str:
+    return translate(
+        "messages", "没有找到这个号。请核对凭条上的二维码，或联系工作人员。"
+    )
+
+
+def application_not_found() -> str:
+    return translate(
+        "messages", "没有找到这个办件。请核对回执上的二维码，或联系工作人员。"
+    )
+
+
+def ticket_code_expired() -> str:
+    """A ticket's signed code of an earlier day: the queue it was in has ended."""
+    return translate(
+        "messages", "这张排队凭条不是今天的，已经失效。需要办理的话，请重新取号。"
+    )

@@ -201,6 +201,8 @@ QFrame#card {{
 }}
 QLabel#bigNumber {{ font-size: {sz(4)}px; font-weight: bold; color: {c.blue_dark}; }}
 QLabel#priority {{ font-size: {sz(1.1)}px; font-weight: bold; color: {c.red}; }}
+QLabel#stateLine {{ font-size: {sz(1.8)}px; font-weight: bold; color: {c.ink}; }}
+QLabel#stateDetail {{ font-size: {sz(1.3)}px; color: {c.ink}; }}
 QLabel#small {{ font-size: {self.small_px}px; color: {c.muted}; }}
 #overlay {{ background: rgba(6, 40, 94, 215); }}
 #overlay QLabel {{ color: #ffffff; font-size: {sz(1.4)}px; }}

@@ -9,7 +9,6 @@ from typing import Any
 
 import requests
 
-from kiosk.domain import payloads
 from tests.hall.test_residents import ORDINARY, as_resident, identify, personal_data
 from tests.helpers.hall import RunningHall
 
@@ -87,14 +86,16 @@ def test_a_submission_stores_the_halls_real_values_and_answers_none(hall: Runnin
     assert "13912345678" not in kept and "6222020200112233445" not in kept
 
 
-def test_the_progress_code_is_signed_by_the_hall_and_names_the_public_id(hall: RunningHall) -> None:
+def test_the_progress_code_is_the_applications_phone_address(hall: RunningHall) -> None:
     _, receipt = _filed(hall)
-    keys = hall.session("kiosk-2").get(f"{hall.url}/v1/trusted-keys", timeout=30).json()
-    verifier = payloads.Verifier(payloads.load_public_keys(keys),
-                                 clock=lambda: hall.clock().timestamp())
-    payload = verifier.verify(receipt["progress_code"], payloads.Kind.RECEIPT)
-    assert payload.reference == receipt["public_id"]
-    assert payload.expires - payload.issued_at >= 300 * 24 * 3600
+    # Unguessable (the public id, not the counting reference), opened by a phone's camera
+    # on the hall's public address, and read by a kiosk's 办件查询.
+    assert receipt["progress_code"] == f"{hall.settings.public_url}/a/{receipt['public_id']}"
+    assert receipt["reference"] not in receipt["progress_code"]
+    r = hall.session(None).get(
+        f"{hall.url}/v1/public/applications/{receipt['public_id']}", timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.json()["reference"] == receipt["reference"]
 
 
 def test_the_same_key_files_once_and_references_count_up(hall: RunningHall) -> None:
@@ -162,6 +163,7 @@ def test_staff_find_it_by_reference_and_move_it_along_the_allowed_edges(hall: Ru
     clerk = _clerk(hall)
     found = clerk.get(f"{hall.url}/v1/staff/applications/{reference}", timeout=30).json()
     assert found["masked_name"] == "张**" and found["status"] == "submitted"
+    assert found["bundle_title"] is None  # "newborn" is no bundle of config/bundles
     assert hall.session("kiosk-1").get(f"{hall.url}/v1/staff/applications/{reference}",
                                        timeout=30).status_code == 403
     assert _advance(hall, reference, "accepted", who=hall.session("kiosk-1")).status_code == 403

@@ -162,12 +162,27 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/v1/counter/state"): Row(STAFF),
     # boards and live events
     ("GET", "/v1/board"): Row(WATCHERS),
+    # The board's audio: what the board shows, spoken (an admitted request without a number
+    # and a counter is a 422, past the credential).
+    ("GET", "/v1/board/announcement"): Row(WATCHERS),
+    ("GET", "/v1/board/chime"): Row(WATCHERS),
     ("GET", "/v1/stream"): Row(EVERY_DEVICE_AND_STAFF),
+    # a resident's phone: no credential, the unguessable id in the path is the capability
+    ("GET", "/v1/public/tickets/{ticket_id}"): Row(ANYONE),
+    ("GET", "/v1/public/tickets/{ticket_id}/stream"): Row(ANYONE),
+    ("POST", "/v1/public/tickets/{ticket_id}/rating"): Row(ANYONE, lambda w: {
+        "level": 5, "reasons": ["fast"]}),
+    ("GET", "/v1/public/rating-choices"): Row(ANYONE),
+    ("GET", "/v1/public/applications/{public_id}"): Row(ANYONE),
 }
 
 # Served to anyone on purpose, outside the table: the load balancer's probe and the API's
 # own description.
-UNGUARDED = {("GET", "/healthz"), ("GET", "/openapi.json")}
+UNGUARDED = {("GET", "/healthz"), ("GET", "/openapi.json"),
+             # The pages and their files hold no data: each reads the API with its own
+             # credential (kiosk/hall/api/pages.py).
+             ("GET", "/counter"), ("GET", "/board"), ("GET", "/console"),
+             ("GET", "/t/{ticket_id}"), ("GET", "/a/{public_id}"), ("ANY", "/static")}
 
 
 def app_routes() -> set[tuple[str, str]]:
@@ -371,6 +386,7 @@ def _send(hall: RunningHall, world: World, route: tuple[str, str], token: str | 
     method, template = route
     # A new path parameter fails here (KeyError): give World a real value for it.
     path = template.format(call_id=world.call_id, public_id=world.public_id,
+                           ticket_id=world.ticket_id,
                            reference=world.reference, appointment_id=world.appointment_id)
     body = ROUTES[route].body
     headers = {"Idempotency-Key": uuid.uuid4().hex,

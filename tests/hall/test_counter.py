@@ -375,6 +375,9 @@ def test_the_counter_state_lists_its_categories_in_serving_order(hall: RunningHa
                                                                                  None)
     assert [(w["category"], w["waiting"], w["priority_waiting"]) for w in state["waiting"]] == [
         ("social_security", 2, 1), ("medical_insurance", 1, 0)]
+    # Where a transfer may go: every category of the center, in the rules file's order.
+    assert [c["category"] for c in state["categories"]] == [
+        c.id for c in hall.settings.rules.centers[0].config.categories]
 
 
 def test_only_a_clerk_at_a_counter_may_call(hall: RunningHall) -> None:

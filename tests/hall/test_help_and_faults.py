@@ -115,6 +115,7 @@ def test_a_fault_opens_once_and_clears(hall: RunningHall, clock: FakeClock) -> N
     assert status == 200
     assert [(d["device"], [f["kind"] for f in d["faults"]]) for d in listed] == [
         ("kiosk-1", ["paper_out"])]
+    assert listed[0]["last_seen_at"] is not None  # the kiosk's report was a request
 
     clock.advance(minutes=10)
     status, cleared = _post(hall, "kiosk-1", "/v1/faults",

@@ -342,6 +342,7 @@ def _every_call(client: HttpBackend) -> None:
                       "fields": {"note": "x"}, "materials": {"exempt": [], "to_bring": []}},
             5, "application-key-1"),
         lambda: client.application("abcdefghijklmnop1234"),
+        lambda: client.ticket_progress("tk_" + "x" * 20),
         lambda: client.rate(5, ("fast",), "ticket", "T1", "KIOSK-01", "rating-key-1"),
         lambda: client.call_help("KIOSK-01", "home", "help-key-1"),
         lambda: client.help_call_state("H1"),

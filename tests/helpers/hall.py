@@ -156,6 +156,9 @@ def running_hall(clock: Callable[[], dt.datetime], **settings_overrides: Any) ->
     from kiosk.hall.app import create_app
     from kiosk.hall.settings import load_settings
 
+    port = free_port()
+    # The address printed in ticket QR codes is this server's, so a browser opens it.
+    settings_overrides.setdefault("public_url", f"http://127.0.0.1:{port}")
     with fresh_database() as dsn:
         settings = dataclasses.replace(load_settings(dsn=dsn), clock=clock,
                                        **settings_overrides)
@@ -163,7 +166,6 @@ def running_hall(clock: Callable[[], dt.datetime], **settings_overrides: Any) ->
 
         seeding.prepare(dsn, settings)
         app = create_app(settings)
-        port = free_port()
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                 lifespan="on")
         server = uvicorn.Server(config)

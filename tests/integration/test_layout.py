@@ -205,7 +205,7 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
     before = len(person.jobs())
     person.tap(c.category.buttons["social_security"])
     person.wait_screen("ticket")
-    person.wait_printout(before)
+    [ticket_code] = person.wait_printout(before).qr_texts
     # Printed: the status says so (it ends with "…" while printing).
     person.qtbot.waitUntil(lambda: c.ticket.print_status.text() != "" and
                            not c.ticket.print_status.text().endswith("…"), timeout=HANG_GUARD_MS)
@@ -301,7 +301,8 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
         else:
             raise AssertionError("the wizard did not end")
 
-    # 办件查询: the applications just filed.
+    # 办件查询: the applications just filed; then the priority ticket's progress, from the
+    # code on its paper.
     choose(kiosk, person, language, elder)
     open_service(kiosk, person, "query", seen)
     person.wait_screen("query_scan")
@@ -309,6 +310,15 @@ def walk_every_screen(kiosk, person, visit: Callable[[str], None], *, language: 
     person.show_phone(person.code(DEMO_RESIDENTS["ordinary"]))
     person.wait_screen("query_result", timeout=HANG_GUARD_MS)
     person.put_phone_away()
+    seen("query_result")
+    w.go_home("home")
+    choose(kiosk, person, language, elder)
+    open_service(kiosk, person, "query", seen)
+    person.wait_screen("query_scan")
+    person.show_phone(ticket_code)
+    person.wait_screen("query_result", timeout=HANG_GUARD_MS)
+    person.put_phone_away()
+    assert w.current().ticket is not None
     seen("query_result")
     w.go_home("home")
 

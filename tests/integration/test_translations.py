@@ -453,7 +453,9 @@ def test_every_screen_in_english(kiosk_factory, resident_at, qtbot, orientation,
     before = len(person.jobs())
     tap_choice(person, c.category.pages, c.category.buttons["residence_permit"])
     person.wait_screen("ticket")
-    check_english_paper(kiosk, person.wait_printout(before))
+    paper = person.wait_printout(before)
+    check_english_paper(kiosk, paper)
+    [ticket_code] = paper.qr_texts
     person.tap(w.help_button)
     person.wait_screen("help")
     check("help")
@@ -483,6 +485,17 @@ def test_every_screen_in_english(kiosk_factory, resident_at, qtbot, orientation,
     person.show_phone(person.code(FOREIGNER))
     person.wait_screen("query_result", timeout=HANG_GUARD_MS)
     person.put_phone_away()
+    check("query_result")
+    person.tap(w.current().done_button)
+    person.wait_screen("home")
+    # …and the ticket's progress, from the code on its paper.
+    choose_english(kiosk, person, elder)
+    open_service(kiosk, person, "query", check)
+    person.wait_screen("query_scan")
+    person.show_phone(ticket_code)
+    person.wait_screen("query_result", timeout=HANG_GUARD_MS)
+    person.put_phone_away()
+    assert w.current().ticket is not None
     check("query_result")
     person.tap(w.current().done_button)
     person.wait_screen("home")

@@ -22,10 +22,13 @@ from kiosk.backend.interface import (
     IdempotencyConflict,
     IssuedTicket,
     QueueFigures,
+    TicketProgress,
     TicketRequest,
     TicketRequestCancelled,
+    TicketState,
 )
 from kiosk.common.clock import SHANGHAI
+from kiosk.domain.hall_links import TICKET_ID
 from kiosk.domain.payloads import Kind, sign
 
 
@@ -204,25 +207,69 @@ class Tickets(EmbeddedStore):
         return None if row is None else str(row["key"])
 
     def _waiting_now(self, conn: sqlite3.Connection, row: sqlite3.Row) -> IssuedTicket:
-        """A waiting ticket shown again: the people ahead of it now, not when it was issued.
+        """A waiting ticket shown again: the people ahead of it now, not when it was issued."""
+        ahead, wait = self._ahead_now(conn, row)
+        return dataclasses.replace(self._ticket_from_row(row), ahead=ahead,
+                                   estimated_wait_min=wait, already_waiting=True)
+
+    def _ahead_now(self, conn: sqlite3.Connection, row: sqlite3.Row) -> tuple[int, int]:
+        """(people ahead, estimated minutes) of a waiting ticket, now.
 
         Priority tickets are called first: a priority ticket has the earlier priority ones
         ahead; an ordinary one has every earlier ticket and every priority one.
         """
-        ahead = conn.execute(
+        ahead = int(conn.execute(
             "SELECT COUNT(*) FROM tickets WHERE day = ? AND category = ? AND status = 'waiting'"
             " AND seq != ? AND ((priority = 1 AND (? = 0 OR seq < ?))"
             " OR (priority = 0 AND ? = 0 AND seq < ?))",
             (row["day"], row["category"], row["seq"], row["priority"], row["seq"],
              row["priority"], row["seq"]),
-        ).fetchone()[0]
+        ).fetchone()[0])
         try:
             category = self._catalog.get(row["category"])
             wait = math.ceil(round(ahead * category.minutes_per_ticket / category.windows, 6))
         except KeyError:  # staff removed the category from the catalog since
-            wait = row["estimated_wait_min"]
-        return dataclasses.replace(self._ticket_from_row(row), ahead=ahead,
-                                   estimated_wait_min=wait, already_waiting=True)
+            wait = int(row["estimated_wait_min"])
+        return ahead, wait
+
+    def ticket_progress(self, ticket_id: str) -> TicketProgress | None:
+        """Where a ticket stands now (办件查询, from its tracking code): waiting with the
+        people ahead of it now, finished once staff served it (`call_next`), withdrawn when
+        the kiosk gave up on its request. A ticket of an earlier day that was never called
+        is a no-show with no way back: the day's queue has ended. None for an unknown id."""
+        if not isinstance(ticket_id, str) or not TICKET_ID.fullmatch(ticket_id):
+            return None  # never one of ours (ids are "T" + 12 base32 characters)
+        today = self._now().date().isoformat()
+        with self._errors():
+            conn = self._conn()
+            # One read transaction: the ticket and the queue ahead of it at one moment.
+            conn.execute("BEGIN")
+            try:
+                row = conn.execute("SELECT * FROM tickets WHERE ticket_id = ?",
+                                   (ticket_id,)).fetchone()
+                if row is None:
+                    gone = conn.execute(
+                        "SELECT number, category FROM ticket_cancellations"
+                        " WHERE ticket_id = ?", (ticket_id,)).fetchone()
+                    if gone is None or gone["number"] is None:
+                        return None
+                    return TicketProgress(ticket_id=ticket_id, number=gone["number"],
+                                          category=gone["category"],
+                                          state=TicketState.WITHDRAWN)
+                progress = TicketProgress(
+                    ticket_id=ticket_id, number=row["number"], category=row["category"],
+                    state=TicketState.WAITING, priority=bool(row["priority"]),
+                    issued_at=stored_time(row["issued_at"]))
+                if row["status"] == "served":
+                    return dataclasses.replace(
+                        progress, state=TicketState.FINISHED,
+                        called_at=stored_time(row["served_at"]) if row["served_at"] else None)
+                if row["day"] != today:
+                    return dataclasses.replace(progress, state=TicketState.NO_SHOW)
+                ahead, wait = self._ahead_now(conn, row)
+                return dataclasses.replace(progress, ahead=ahead, estimated_wait_min=wait)
+            finally:
+                conn.execute("COMMIT")
 
     def cancel_ticket_request(self, idempotency_key: str, reason: str = "timeout") -> str | None:
         """Make the request with this key unissuable; withdraw the ticket it issued, if any.

@@ -9,12 +9,15 @@ from fastapi import APIRouter
 def routers() -> list[APIRouter]:
     """Every router of the API, in the order the OpenAPI document lists them."""
     from kiosk.hall.api import (
+        announcements,
         applications,
         board,
         counter,
         devices,
         help,
         leases,
+        pages,
+        public,
         records,
         residents,
         staff,
@@ -33,5 +36,8 @@ def routers() -> list[APIRouter]:
         records.router,
         counter.router,
         board.router,
+        announcements.router,
         stream.router,
+        public.router,
+        pages.router,
     ]

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from kiosk.backend.interface import ApplicationStatus
 from kiosk.domain.masking import mask_name
+from kiosk.domain.text import Bilingual
 from kiosk.hall.api.deps import (
     Clerk,
     HallError,
@@ -27,7 +28,9 @@ from kiosk.hall.api.deps import (
     claim_key,
     now,
     pool,
+    settings,
 )
+from kiosk.hall.api.public import bundle_titles
 from kiosk.hall.api.residents import ResidentSession, resident_for
 from kiosk.hall.auth import Principal, Role
 from kiosk.hall.db import Conn
@@ -79,7 +82,7 @@ class ReceiptOut(BaseModel):
     public_id: str  # for URLs and the progress code: unguessable
     bundle_id: str
     submitted_at: dt.datetime
-    progress_code: str  # signed receipt payload (kind C) whose reference is public_id
+    progress_code: str  # <public_url>/a/<public_id>: the application's phone page
     processing_days: int
 
 
@@ -104,6 +107,7 @@ class ResidentSummaryOut(SummaryOut):
 
 class StaffSummaryOut(SummaryOut):
     masked_name: str  # for the clerk to check who is at the counter, nothing more
+    bundle_title: Bilingual | None  # None: a bundle this hall's files do not name
 
 
 class StatusIn(BaseModel):
@@ -149,7 +153,8 @@ def submit(request: Request, body: ApplicationIn, who: Kiosk, key: Key,
         receipt = store.submit(conn, center_id=who.center_id,
                                resident_id=person["resident_id"], device_id=who.device_id,
                                bundle_id=body.bundle_id, processing_days=body.processing_days,
-                               submission=stored, now=at)
+                               submission=stored, now=at,
+                               public_url=settings(request).public_url)
         idempotency.finish(conn, who.owner, key, receipt)
         return receipt
 
@@ -183,7 +188,8 @@ def _staff_view(conn: Conn, center_id: str, reference: str) -> dict[str, Any]:
     if found is None or resident_id is None:
         raise _unknown()
     person = people.resident(conn, resident_id)
-    return {**found, "masked_name": mask_name(person["name"]) if person else ""}
+    return {**found, "masked_name": mask_name(person["name"]) if person else "",
+            "bundle_title": bundle_titles().get(found["bundle_id"])}
 
 
 @router.get("/staff/applications/{reference}", response_model=StaffSummaryOut)

@@ -5,7 +5,7 @@ a resident (not even the ticket id, which opens a ticket's phone page)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
@@ -62,6 +62,9 @@ class BoardOut(BaseModel):
     current: list[BoardCurrentCall]  # the latest call of each counter today, by counter number
     recent: list[BoardCall]  # the last calls today, newest first
     categories: list[BoardCategory]
+    # What the board says after each call's chime, in order, each twice
+    # (GET /v1/board/announcement; rules file: announce_languages).
+    announce_languages: list[Literal["zh", "en"]]
 
 
 def _counter_name(center: CenterRules, number: int) -> dict[str, str]:
@@ -119,4 +122,5 @@ def board(request: Request, who: Watcher) -> dict[str, Any]:
                     "called_at": r["at"].astimezone(SHANGHAI)}
                    for r in recent],
         "categories": categories,
+        "announce_languages": list(center.config.announce_languages),
     }

@@ -17,7 +17,16 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from kiosk.domain.text import Bilingual
-from kiosk.hall.api.deps import Clerk, HallError, Key, center_of, claim_key, now, pool
+from kiosk.hall.api.deps import (
+    Clerk,
+    HallError,
+    Key,
+    center_of,
+    claim_key,
+    now,
+    pool,
+    settings,
+)
 from kiosk.hall.api.tickets import TicketOut
 from kiosk.hall.auth import Principal
 from kiosk.hall.db import Conn
@@ -98,11 +107,18 @@ class WaitingOut(BaseModel):
     priority_waiting: int
 
 
+class CategoryOut(BaseModel):
+    category: str
+    title: Bilingual
+
+
 class StateOut(BaseModel):
     counter: int
     counter_name: Bilingual
     current: CounterTicket | None
     waiting: list[WaitingOut]  # in the order the counter serves its categories
+    # Every category of the center, in the rules file's order: where a transfer may go.
+    categories: list[CategoryOut]
 
 
 def _refusal(exc: calls.CallRefused) -> HallError:
@@ -230,7 +246,8 @@ def return_to_queue(request: Request, body: NumberIn, who: Clerk, key: Key) -> d
 def transfer(request: Request, body: TransferIn, who: Clerk, key: Key) -> dict[str, Any]:
     return _act(request, who, key, "transfer", body.model_dump(),
                 lambda conn, center, w, at: calls.transfer(
-                    conn, center, w, body.ticket_id, body.category, at))
+                    conn, center, w, body.ticket_id, body.category, at,
+                    public_url=settings(request).public_url))
 
 
 @router.post("/finish", response_model=Outcome)
@@ -244,6 +261,8 @@ def state(request: Request, who: Clerk) -> dict[str, Any]:
     center = center_of(request, who)
     with pool(request).connection() as conn:
         try:
-            return calls.counter_state(conn, center, who, now(request))
+            found = calls.counter_state(conn, center, who, now(request))
         except calls.CallRefused as exc:
             raise _refusal(exc) from None
+    return {**found, "categories": [{"category": c.id, "title": c.title.model_dump()}
+                                    for c in center.config.categories]}

@@ -105,12 +105,14 @@ Watcher = Annotated[Principal, Depends(allow(Role.BOARD, Role.COUNTER, Role.CLER
 Key = Annotated[str, Depends(idempotency_key)]
 
 
-def claim_key(conn: Conn, who: Principal, key: str, operation: str,
+def claim_key(conn: Conn, who: Principal | str, key: str, operation: str,
               body: Any) -> idempotency.Claim:
     """Take the Idempotency-Key for this request (store/idempotency.py), refusing a key that
-    was cancelled (410) or used for another request (409)."""
+    was cancelled (410) or used for another request (409). `who` is the caller, or for a
+    caller without a credential (a resident's phone) the owner its keys are kept under."""
+    owner = who if isinstance(who, str) else who.owner
     try:
-        return idempotency.claim(conn, who.owner, key, operation, body)
+        return idempotency.claim(conn, owner, key, operation, body)
     except idempotency.KeyCancelled:
         raise HallError(410, "cancelled", "该请求已撤销。", "This request was cancelled.") from None
     except idempotency.KeyConflict:

@@ -43,6 +43,7 @@ class DeviceFaults(BaseModel):
     device: str
     device_kind: str
     counter: int | None
+    last_seen_at: dt.datetime | None  # the device's last request (auth.LAST_SEEN_EVERY)
     faults: list[Fault]
 
 
@@ -83,7 +84,7 @@ def open_faults(request: Request, who: Clerk) -> list[dict[str, Any]]:
         faults = store.open_faults(conn, who.center_id)
         rows = store.devices(conn, who.center_id)
     return [{"device": r["name"], "device_kind": r["kind"], "counter": r["counter_no"],
-             "faults": faults[r["id"]]} for r in rows
+             "last_seen_at": r["last_seen_at"], "faults": faults[r["id"]]} for r in rows
             if r["id"] in faults and r["revoked_at"] is None]
 
 

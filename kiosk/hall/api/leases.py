@@ -19,6 +19,7 @@ from kiosk.hall.api.deps import (
     now,
     pool,
     replay_or_none,
+    settings,
 )
 from kiosk.hall.api.tickets import TicketOut
 from kiosk.hall.store import idempotency, leases, tickets
@@ -101,7 +102,8 @@ def deliver_offline_ticket(request: Request, body: OfflineTicketIn, who: Kiosk,
             reply = leases.issue_offline(
                 conn, center, who.device_id, lease_id=body.lease_id, seq=body.seq,
                 category_id=body.category, issued_at=body.issued_at,
-                priority_reason=PriorityReason(body.priority_reason), now=now(request))
+                priority_reason=PriorityReason(body.priority_reason), now=now(request),
+                public_url=settings(request).public_url)
         except leases.NotLeased:
             raise HallError(409, "not_leased", "该号码不在本机今日领取的离线号段内。",
                             "This number is in none of this kiosk's offline blocks of today "

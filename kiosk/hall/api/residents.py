@@ -284,7 +284,9 @@ def check_in(request: Request, who: Kiosk, key: Key, session: ResidentSession,
             earlier = conn.execute("SELECT * FROM ticket WHERE id = %s",
                                    (appt["ticket_id"],)).fetchone()
             assert earlier is not None
-            reply = {"ticket": tickets.ticket_reply(conn, center, earlier, at), "earlier": True}
+            reply = {"ticket": tickets.ticket_reply(conn, center, earlier, at,
+                                                    public_url=settings(request).public_url),
+                     "earlier": True}
             idempotency.finish(conn, who.owner, key, reply)
             return reply
         start, end = appt["starts_at"], appt["ends_at"]
@@ -315,6 +317,8 @@ def check_in(request: Request, who: Kiosk, key: Key, session: ResidentSession,
             (center.id, at, row["id"], who.device_id, row["number"]))
         notify(conn, center.id, "checked_in", {"number": row["number"],
                                                "category": category.id, "ticket": row["id"]})
-        reply = {"ticket": tickets.ticket_reply(conn, center, row, at), "earlier": False}
+        reply = {"ticket": tickets.ticket_reply(conn, center, row, at,
+                                                public_url=settings(request).public_url),
+                 "earlier": False}
         idempotency.finish(conn, who.owner, key, reply)
         return reply

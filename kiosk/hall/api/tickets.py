@@ -17,6 +17,7 @@ from kiosk.hall.api.deps import (
     now,
     pool,
     read_pool,
+    settings,
 )
 from kiosk.hall.auth import resident_of
 from kiosk.hall.rules import hours, waits
@@ -127,6 +128,7 @@ def issue_ticket(request: Request, body: TicketIn, who: Kiosk, key: Key) -> dict
             # The same ticket, with how many are ahead of it now.
             assert claim.response is not None
             return tickets.reply_for(conn, center, claim.response["ticket_id"], at,
+                                     public_url=settings(request).public_url,
                                      already_waiting=claim.response["already_waiting"])
         resident_id = None
         if body.resident_session:
@@ -150,6 +152,7 @@ def issue_ticket(request: Request, body: TicketIn, who: Kiosk, key: Key) -> dict
     # Committed: the number's lock is gone before the reply reads the queue.
     with read_pool(request).connection() as conn:
         return tickets.ticket_reply(conn, center, issued.row, at,
+                                    public_url=settings(request).public_url,
                                     already_waiting=issued.already_waiting)
 
 

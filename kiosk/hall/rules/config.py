@@ -17,7 +17,7 @@ import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, NamedTuple
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, field_validator
 
@@ -175,6 +175,16 @@ class CenterConfig(BaseModel):
     hours: WeeklyHours
     closed_early: list[EarlyClosing] = Field(default_factory=list)
     fairness: FairnessConfig = Field(default_factory=FairnessConfig)
+    announce_languages: list[Literal["zh", "en"]] = Field(["zh", "en"], max_length=2)
+    """The languages the calling board speaks a call in, in order, each twice after the
+    chime; [] for the chime alone."""
+
+    @field_validator("announce_languages")
+    @classmethod
+    def _once_each(cls, languages: list[str]) -> list[str]:
+        if len(set(languages)) != len(languages):
+            raise ValueError("each language once: the board already says every call twice")
+        return languages
 
     def category(self, category_id: str) -> CategoryConfig:
         for c in self.categories:

@@ -2,7 +2,8 @@
 
 A reference (办件编号) is "YW" + the Shanghai day + a six-digit count from one counter row a
 day (`INSERT … ON CONFLICT … DO UPDATE … RETURNING`), so it never repeats; since it counts
-up, anything that works as a capability (URLs, the progress code) uses `public_id`.
+up, anything that works as a capability (URLs, the progress code) uses `public_id`: the
+progress code is the address of the application's page on the hall's public address.
 Summaries carry no resident id and none of the submitted values.
 """
 
@@ -16,12 +17,9 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from kiosk.backend.interface import APPLICATION_TRANSITIONS, ApplicationStatus
-from kiosk.domain import payloads
 from kiosk.hall.db import Conn, notify
-from kiosk.hall.store import keys
 from kiosk.hall.store.residents import local_day
 
-RECEIPT_LIFETIME_S = 365 * 24 * 3600  # a progress code keeps working for a year
 MAX_NOTE_LENGTH = 500
 
 
@@ -40,6 +38,12 @@ class NoteRequired(ValueError):
     """需补正 must say what is still missing (最多跑一次)."""
 
 
+def progress_url(public_url: str, public_id: str) -> str:
+    """What the receipt's QR code holds: the application's page on the resident's phone,
+    and what a kiosk's 办件查询 reads the public id from."""
+    return f"{public_url}/a/{public_id}"
+
+
 def new_reference(conn: Conn, day: dt.date) -> str:
     row = conn.execute(
         "INSERT INTO application_counter (day, last) VALUES (%s, 1) ON CONFLICT (day) "
@@ -50,14 +54,12 @@ def new_reference(conn: Conn, day: dt.date) -> str:
 
 def submit(conn: Conn, *, center_id: str, resident_id: str, device_id: uuid.UUID,
            bundle_id: str, processing_days: int, submission: dict[str, Any],
-           now: dt.datetime) -> dict[str, Any]:
+           now: dt.datetime, public_url: str) -> dict[str, Any]:
     """File the application; returns the receipt a kiosk prints."""
     at = now.replace(microsecond=0)
     reference = new_reference(conn, local_day(at))
     public_id = secrets.token_urlsafe(16)
-    kid, key = keys.signing_key(conn)
-    progress_code = payloads.sign(key, kid, payloads.Kind.RECEIPT, public_id,
-                                  issued_at=int(at.timestamp()), lifetime_s=RECEIPT_LIFETIME_S)
+    progress_code = progress_url(public_url, public_id)
     conn.execute(
         "INSERT INTO application (reference, public_id, center_id, resident_id, bundle_id, "
         "submitted_at, processing_days, submission, progress_code, status) "

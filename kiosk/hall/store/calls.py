@@ -363,7 +363,7 @@ def return_to_queue(conn: Conn, center: Center, who: Principal, number: str,
 
 
 def transfer(conn: Conn, center: Center, who: Principal, ticket_id: str, category_id: str,
-             now: dt.datetime) -> dict[str, Any]:
+             now: dt.datetime, *, public_url: str) -> dict[str, Any]:
     """The called resident needs another category: this ticket ends as 'transferred' and a
     new waiting ticket of the target category, numbered in its series, takes the resident
     and their priority. It keeps its place in the queue (queued_at and issued_at of the
@@ -404,7 +404,8 @@ def transfer(conn: Conn, center: Center, who: Principal, ticket_id: str, categor
         "number": old["number"], "counter": who.counter_no, "category": old["category"],
         "ticket": old["id"], "to_number": new["number"], "to_category": new["category"],
         "to_ticket": new["id"]})
-    return _outcome(old, new_ticket=tickets.ticket_reply(conn, center, new, now))
+    return _outcome(old, new_ticket=tickets.ticket_reply(conn, center, new, now,
+                                                         public_url=public_url))
 
 
 def finish(conn: Conn, center: Center, who: Principal, ticket_id: str,

@@ -123,7 +123,8 @@ def _used(conn: Conn, center_id: str, day: dt.date, series: str, seq: int) -> bo
 
 def issue_offline(conn: Conn, center: Center, device_id: uuid.UUID, *, lease_id: int,
                   seq: int, category_id: str, issued_at: dt.datetime,
-                  priority_reason: PriorityReason, now: dt.datetime) -> dict[str, Any]:
+                  priority_reason: PriorityReason, now: dt.datetime,
+                  public_url: str) -> dict[str, Any]:
     """Accept a ticket the kiosk issued offline from its lease; the ticket's reply. Raises
     NotLeased, NumberUsed or PriorityMismatch (see the module's rules)."""
     lease = conn.execute(
@@ -163,4 +164,4 @@ def issue_offline(conn: Conn, center: Center, device_id: uuid.UUID, *, lease_id:
             "offline": True, "priority_reason": priority_reason.value, "lease": lease_id,
             "number": row["number"], "kiosk_issued_at": issued_at.isoformat(),
             "issued_at": queued.isoformat()})))
-    return tickets.ticket_reply(conn, center, row, now)
+    return tickets.ticket_reply(conn, center, row, now, public_url=public_url)

@@ -8,9 +8,7 @@ is taken the same way (one row a category a day, incremented only while below th
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -19,16 +17,12 @@ from typing import Any
 import psycopg.errors
 
 from kiosk.common.clock import SHANGHAI
-from kiosk.domain import payloads
 from kiosk.domain.queue import AppointmentFit, PriorityReason, appointment_fit, decide_priority
 from kiosk.hall.auth import Principal
 from kiosk.hall.db import Conn, notify
 from kiosk.hall.rules import fairness, hours, waits
 from kiosk.hall.rules.config import CategoryConfig as Category
 from kiosk.hall.rules.config import CenterRules as Center
-from kiosk.hall.store import keys
-
-TRACKING_LIFETIME_S = 2 * 24 * 3600  # a ticket's code stays readable through the next day
 
 
 class CategoryClosed(Exception):
@@ -193,18 +187,14 @@ def position(conn: Conn, center: Center, ticket_id: str, category: str, day: dt.
     return ahead, minutes
 
 
-def tracking_code(conn: Conn, ticket_id: str, issued_at: dt.datetime) -> str:
-    kid, key = keys.signing_key(conn)
-    # The same code every time it is asked for (a repeat, the phone page): its nonce comes
-    # from the ticket, not from chance. A ticket code may be shown any number of times.
-    nonce = base64.urlsafe_b64encode(hashlib.sha256(ticket_id.encode()).digest())[:12].decode()
-    return payloads.sign(key, kid, payloads.Kind.TICKET, ticket_id,
-                         issued_at=int(issued_at.timestamp()), lifetime_s=TRACKING_LIFETIME_S,
-                         nonce=nonce)
+def tracking_code(public_url: str, ticket_id: str) -> str:
+    """The address the ticket's QR code holds: the resident's phone opens the ticket's page
+    (the unguessable id is the capability), and a kiosk's 办件查询 reads the id from it."""
+    return f"{public_url}/t/{ticket_id}"
 
 
 def ticket_reply(conn: Conn, center: Center, row: dict[str, Any], now: dt.datetime,
-                 *, already_waiting: bool = False) -> dict[str, Any]:
+                 *, public_url: str, already_waiting: bool = False) -> dict[str, Any]:
     ahead, minutes = (position(conn, center, row["id"], row["category"], row["day"], now)
                       if row["state"] == "waiting" else (0, 0))
     return {
@@ -216,7 +206,7 @@ def ticket_reply(conn: Conn, center: Center, row: dict[str, Any], now: dt.dateti
         "ahead": ahead,
         "estimated_wait_min": minutes,
         "issued_at": row["issued_at"].astimezone(SHANGHAI).isoformat(),
-        "tracking_code": tracking_code(conn, row["id"], row["issued_at"]),
+        "tracking_code": tracking_code(public_url, row["id"]),
         "already_waiting": already_waiting,
         "offline": row["offline"],
         "state": row["state"],
@@ -349,11 +339,12 @@ def issue(conn: Conn, center: Center, who: Principal, category_id: str,
 
 
 def reply_for(conn: Conn, center: Center, ticket_id: str, now: dt.datetime, *,
-              already_waiting: bool = False) -> dict[str, Any]:
+              public_url: str, already_waiting: bool = False) -> dict[str, Any]:
     """The reply for a ticket as it stands now: the first answer, or a repeat's."""
     row = conn.execute("SELECT * FROM ticket WHERE id = %s", (ticket_id,)).fetchone()
     assert row is not None  # tickets are never deleted
-    return ticket_reply(conn, center, row, now, already_waiting=already_waiting)
+    return ticket_reply(conn, center, row, now, public_url=public_url,
+                        already_waiting=already_waiting)
 
 
 def withdraw(conn: Conn, center_id: str, ticket_id: str, reason: str) -> str | None:

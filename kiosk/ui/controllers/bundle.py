@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject
 from kiosk.backend.interface import ApplicationReceipt
 from kiosk.delivery.deliverer import Delivery, application_receipt
 from kiosk.domain.bundles import LICENSE_SOURCE_PREFIX, Bundle, BundleSet, Material
+from kiosk.domain.hall_links import is_web_address
 from kiosk.domain.payloads import Kind, PayloadRefused
 from kiosk.domain.receipt import receipt_document, receipt_view
 from kiosk.domain.wizard import StepKind, Wizard, prefill_values
@@ -375,7 +376,8 @@ class BundleController(QObject):
         expected = self.tr("预计 {d} 个工作日办结").format(d=view.processing_days)
         sections.append((self.tr("接下来"), [*view.next_steps, expected], True))
         self.result.show_result(view.reference, sections, view.progress_code,
-                                self.tr("扫码查询办理进度"))
+                                messages.receipt_code_caption(
+                                    is_web_address(view.progress_code)))
         self.result.set_print_status(self.tr("正在打印回执…"))
         self.result.show_print_problem("")
         self.ctx.window.go(ScreenName.BUNDLE_RESULT, remember=False)

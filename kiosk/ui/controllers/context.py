@@ -93,6 +93,10 @@ class KioskContext:
     modes: ModeSettings = field(default_factory=ModeSettings)
     # A kiosk of a hall: numbers held for an outage (kiosk.delivery.leases); None otherwise.
     offline: OfflineService | None = None
+    # A kiosk of a hall (backend.kind = "http"): its tickets and receipts carry the hall's
+    # public links (kiosk.domain.hall_links), which 办件查询 asks the hall about. With the
+    # embedded backend such a link names nothing this kiosk can look up.
+    of_hall: bool = False
     # Replaceable (tests put fakes here); read at each use, never kept by a controller.
     speech: SpeechEngine = field(default_factory=NullSpeech)
     sound: SoundPlayer = field(default_factory=NullSound)

@@ -1,4 +1,5 @@
-"""办件查询 (progress by receipt code or 随申码) and 预约签到 (appointment check-in)."""
+"""办件查询 (progress by a ticket's or receipt's code, or the 随申码) and 预约签到
+(appointment check-in)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from kiosk.backend.interface import (
     BackendError,
     CheckIn,
     IdempotencyConflict,
+    TicketProgress,
+    TicketState,
 )
-from kiosk.domain.payloads import Kind, PayloadRefused
+from kiosk.domain.hall_links import LinkKind, is_web_address, parse_hall_link
+from kiosk.domain.payloads import Kind, PayloadProblem, PayloadRefused, parse
 from kiosk.domain.queue import AppointmentFit
 from kiosk.domain.text import Bilingual
 from kiosk.domain.ticket import TicketView, ticket_document
@@ -22,13 +26,29 @@ from kiosk.ui import messages
 from kiosk.ui.controllers.context import KioskContext
 from kiosk.ui.controllers.take_number import TakeNumberController
 from kiosk.ui.screen_names import ScreenName
-from kiosk.ui.screens.lookup import CheckInResultScreen, QueryResultScreen
+from kiosk.ui.screens.lookup import CheckInResultScreen, QueryResultScreen, TicketShown
 from kiosk.ui.screens.scan import ScanScreen
 
 log = logging.getLogger(__name__)
 
+# A transferred ticket is followed to the one it became, at most this many times (a ticket
+# moved from counter to counter), so a loop in the data cannot keep the worker busy.
+MAX_TRANSFERS_FOLLOWED = 5
+
 
 class QueryController(QObject):
+    """办件查询. What the camera may show, and what it shows back:
+
+    - a receipt's code (the embedded backend's signed Kind.RECEIPT) or a hall's application
+      link (<public_url>/a/<public id>): that application's timeline;
+    - a ticket's code (signed Kind.TICKET) or a hall's ticket link (<public_url>/t/<id>):
+      where the ticket stands now (people ahead, the counter calling it, …);
+    - a 随申码: the resident's applications.
+
+    A hall's link at a kiosk with no hall names nothing this kiosk can ask about: the
+    resident is told it is for their phone. Every backend call runs on ctx.backend_queue.
+    """
+
     def __init__(self, ctx: KioskContext, bundle_titles: dict[str, Bilingual]) -> None:
         super().__init__(ctx.window)
         self.ctx = ctx
@@ -52,27 +72,113 @@ class QueryController(QObject):
     def on_code(self, text: str) -> None:
         if self.ctx.window.current().name != ScreenName.QUERY_SCAN or self._busy:
             return
+        if is_web_address(text):
+            self._on_link(text)
+            return
         try:
-            payload = self.ctx.verifier.check(text, (Kind.RECEIPT, Kind.RESIDENT))
+            payload = self.ctx.verifier.check(text, (Kind.RECEIPT, Kind.TICKET, Kind.RESIDENT))
         except PayloadRefused as refused:
-            self.scan.show_problem(messages.payload_problem(refused.problem))
+            self.scan.show_problem(self._refusal(text, refused.problem))
+            return
+        if payload.kind is Kind.RECEIPT:
+            self._ask_application(payload.reference)
+            return
+        if payload.kind is Kind.TICKET:
+            self._ask_ticket(payload.reference)
             return
         backend = self.ctx.backend
         verifier = self.ctx.verifier
         ref = payload.reference
-        if payload.kind is Kind.RECEIPT:
-            def work() -> list[ApplicationSummary]:
-                found = backend.application(ref)
-                return [found] if found is not None else []
-        else:
-            def work() -> list[ApplicationSummary]:
-                verifier.claim(payload)  # a personal code is used once (disk, hall)
-                # A hall answers about a resident only once it has verified the code.
-                if backend.identify(ref, code=text) is None:
-                    return []
-                return backend.applications_of(ref)
+
+        def work() -> list[ApplicationSummary]:
+            verifier.claim(payload)  # a personal code is used once (disk, hall)
+            # A hall answers about a resident only once it has verified the code.
+            if backend.identify(ref, code=text) is None:
+                return []
+            return backend.applications_of(ref)
+
         self._busy = True
         self.ctx.backend_queue.submit(work, self._found, self._failed)
+
+    @staticmethod
+    def _refusal(text: str, problem: PayloadProblem) -> str:
+        """The words for a refused code: a ticket of an earlier day is said to be one (not
+        an expired 随申码, which is what EXPIRED says elsewhere)."""
+        if problem is PayloadProblem.EXPIRED:
+            try:
+                kind = parse(text)[0].kind
+            except PayloadRefused:
+                kind = None
+            if kind is Kind.TICKET:
+                return messages.ticket_code_expired()
+        return messages.payload_problem(problem)
+
+    def _on_link(self, text: str) -> None:
+        link = parse_hall_link(text)
+        if link is None:  # another site's address, or a damaged link
+            self.scan.show_problem(messages.query_code_unknown())
+            return
+        if not self.ctx.of_hall:  # the embedded backend: no hall knows this id here
+            self.scan.show_problem(messages.hall_link_here())
+            return
+        if link.kind is LinkKind.TICKET:
+            self._ask_ticket(link.ident)
+        else:  # a hall's application() takes the public id its links carry
+            self._ask_application(link.ident)
+
+    def _ask_application(self, ref: str) -> None:
+        backend = self.ctx.backend
+        self._busy = True
+        self.ctx.backend_queue.submit(lambda: backend.application(ref),
+                                      self._application_found, self._failed)
+
+    def _ask_ticket(self, ticket_id: str) -> None:
+        backend = self.ctx.backend
+
+        def work() -> tuple[TicketProgress | None, str]:
+            found = backend.ticket_progress(ticket_id)
+            first = ""  # the number on the resident's paper, when it was transferred since
+            for _ in range(MAX_TRANSFERS_FOLLOWED):
+                if (found is None or found.state is not TicketState.TRANSFERRED
+                        or not found.now_ticket_id):
+                    break
+                became = backend.ticket_progress(found.now_ticket_id)
+                if became is None:
+                    break
+                first = first or found.number
+                found = became
+            return found, first
+
+        self._busy = True
+        self.ctx.backend_queue.submit(work, self._ticket_found, self._failed)
+
+    def _ticket_found(self, answer: tuple[TicketProgress | None, str]) -> None:
+        self._busy = False
+        if self.ctx.window.current().name != ScreenName.QUERY_SCAN:
+            return
+        progress, transferred_from = answer
+        if progress is None:
+            self.scan.show_problem(messages.ticket_not_found())
+            return
+        self.ctx.scan_accepted()
+        category = progress.category_title
+        if category is None:
+            try:
+                category = self.ctx.catalog.get(progress.category).title
+            except KeyError:  # a category staff removed since: the number says enough
+                category = None
+        self.result.show_ticket(TicketShown(progress, category, self.ctx.clock(),
+                                            transferred_from=transferred_from))
+        self.ctx.end_flow("flow_finished")
+        self.ctx.window.go(ScreenName.QUERY_RESULT)
+
+    def _application_found(self, found: ApplicationSummary | None) -> None:
+        if found is None:
+            self._busy = False
+            if self.ctx.window.current().name == ScreenName.QUERY_SCAN:
+                self.scan.show_problem(messages.application_not_found())
+            return
+        self._found([found])
 
     def _found(self, apps: list[ApplicationSummary]) -> None:
         self._busy = False

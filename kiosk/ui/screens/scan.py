@@ -74,7 +74,7 @@ class ScanScreen(Screen):
 
     def retranslate(self) -> None:
         if self.purpose == "query":
-            self.instruction.setText(self.tr("请扫描回执上的二维码，或出示随申码"))
+            self.instruction.setText(self.tr("请扫描排队凭条或回执上的二维码，或出示随申码"))
             self.no_phone_button.setText(self.tr("没有回执和手机？呼叫帮办"))
         elif self.purpose == "checkin":
             self.instruction.setText(self.tr("预约签到：请出示随申码"))

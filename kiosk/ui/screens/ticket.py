@@ -5,7 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QVBoxLayout, QWidget
 
+from kiosk.domain.hall_links import is_web_address
 from kiosk.domain.ticket import TicketView
+from kiosk.ui import messages
 from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
@@ -167,7 +169,8 @@ class TicketScreen(Screen):
             rows.append((self.tr("取号时间"), t.issued_at.strftime("%H:%M")))
         if t.masked_name:
             rows.append((self.tr("取号人"), t.masked_name))
-        self.card.show_ticket(t, rows, self.tr("用手机扫码可查看排队进度"), self.offline_mark)
+        self.card.show_ticket(t, rows, messages.ticket_code_caption(
+            is_web_address(t.tracking_code)), self.offline_mark)
         if self.theme.elder and not self.theme.portrait:
             self._fit_caption()
 

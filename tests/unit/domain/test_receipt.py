@@ -112,7 +112,8 @@ def test_chinese_receipt_contents():
     assert "一件事办理回执" in words and "还需提交的材料" in words
     assert "1. 劳动能力鉴定结论书：劳动能力鉴定委员会出具" in words
     assert "已免于提交（电子证照）" in words and "- 居民身份证" in words
-    assert "预计办结时间 15 个工作日" in words and "扫码查询办理进度" in words
+    assert "预计办结时间 15 个工作日" in words
+    assert "请在本机「办件查询」扫描此码查看办理进度" in words  # a signed code: no phone page
     assert any("示例" in t and "不构成法律意见" in t for t in words)
     ref = next(b for b in doc.blocks if isinstance(b, Text) and b.text == REFERENCE)
     assert ref.bold and ref.width == 2 and ref.height == 2

@@ -1,11 +1,18 @@
-"""Queue tickets in the embedded backend: one person one number, and cancelled requests."""
+"""Queue tickets in the embedded backend: one person one number, cancelled requests, and
+办件查询 of a ticket (`ticket_progress`) from the id its signed tracking code names."""
 
 from __future__ import annotations
 
 import pytest
 
-from kiosk.backend.interface import IdempotencyConflict, TicketRequest, TicketRequestCancelled
+from kiosk.backend.interface import (
+    IdempotencyConflict,
+    TicketRequest,
+    TicketRequestCancelled,
+    TicketState,
+)
 from kiosk.backend.stats import export_stats
+from kiosk.domain.payloads import Kind, load_public_keys, parse
 from tests.helpers.backend import ORDINARY
 
 
@@ -81,3 +88,67 @@ def test_cancel_refuses_a_key_used_for_something_else(backend):
         backend.cancel_ticket_request("help-1")
     with pytest.raises(ValueError):
         backend.cancel_ticket_request("press-9", "R0001 13900001234")  # no personal data
+
+
+# ------------------------------------------------------------ 办件查询 of a ticket
+
+
+def test_a_waiting_ticket_counts_the_people_ahead_now(backend):
+    backend.issue_ticket(request(None), "anon-1")
+    backend.issue_ticket(request(None), "anon-2")
+    mine = backend.issue_ticket(request(), "scan-1")
+    payload, _, _ = parse(mine.tracking_code)
+    assert payload.kind is Kind.TICKET and payload.reference == mine.ticket_id
+    assert set(backend.trusted_keys()) == {payload.key_id}
+    assert load_public_keys(backend.trusted_keys())
+
+    progress = backend.ticket_progress(mine.ticket_id)
+    assert progress is not None
+    assert (progress.number, progress.category, progress.state) == (
+        mine.number, "social_security", TicketState.WAITING)
+    assert (progress.ahead, progress.estimated_wait_min) == (2, mine.estimated_wait_min)
+    assert progress.issued_at == mine.issued_at and progress.priority is False
+    assert progress.counter is None and progress.category_title is None
+
+    # One served, then a priority ticket that goes before him: still two ahead.
+    backend.call_next("social_security")
+    backend.issue_ticket(request("R0002", priority=True, priority_reason="age"), "old-1")
+    progress = backend.ticket_progress(mine.ticket_id)
+    assert progress is not None and progress.ahead == 2
+    backend.call_next("social_security")
+    backend.call_next("social_security")
+    progress = backend.ticket_progress(mine.ticket_id)
+    assert progress is not None and (progress.ahead, progress.estimated_wait_min) == (0, 0)
+
+
+def test_a_served_ticket_is_finished(backend, clock):
+    mine = backend.issue_ticket(request(None), "anon-1")
+    clock.advance(minutes=12)
+    assert backend.call_next("social_security") == mine.number
+    progress = backend.ticket_progress(mine.ticket_id)
+    assert progress is not None and progress.state is TicketState.FINISHED
+    assert progress.ahead is None and progress.called_at == clock()
+
+
+def test_a_withdrawn_ticket_says_so(backend):
+    mine = backend.issue_ticket(request(None), "press-1")
+    backend.cancel_ticket_request("press-1", "timeout")
+    progress = backend.ticket_progress(mine.ticket_id)
+    assert progress is not None
+    assert (progress.number, progress.state) == (mine.number, TicketState.WITHDRAWN)
+
+
+def test_yesterdays_ticket_never_called_is_missed_with_no_way_back(backend, clock):
+    mine = backend.issue_ticket(request(None), "anon-1")
+    clock.advance(days=1)
+    progress = backend.ticket_progress(mine.ticket_id)
+    assert progress is not None and progress.state is TicketState.NO_SHOW
+    assert progress.return_until is None and progress.ahead is None
+
+
+def test_unknown_and_malformed_ids_are_none(backend):
+    backend.issue_ticket(request(None), "anon-1")
+    assert backend.ticket_progress("TAAAAAAAAAAAA") is None
+    assert backend.ticket_progress("") is None
+    assert backend.ticket_progress("x' OR 1=1 --") is None
+    assert backend.ticket_progress("T" * 65) is None

@@ -1,0 +1,50 @@
+// What the resident's two phone pages share: dates in Shanghai's time, and the line that
+// says the connection is lost (the page keeps retrying by itself meanwhile).
+
+import { t, clock, onLang } from "/static/hall.js";
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** The Shanghai calendar day of an ISO timestamp (UTC+8, no DST). */
+export function shanghaiDay(iso) {
+  const d = new Date(new Date(iso).getTime() + 8 * 3600 * 1000);
+  return { y: d.getUTCFullYear(), m: d.getUTCMonth() + 1, d: d.getUTCDate() };
+}
+
+export function sameDay(a, b) {
+  const x = shanghaiDay(a);
+  const y = shanghaiDay(b);
+  return x.y === y.y && x.m === y.m && x.d === y.d;
+}
+
+/** "12月7日" / "7 Dec". */
+export function dayText(iso) {
+  const { m, d } = shanghaiDay(iso);
+  return t({ zh: `${m}月${d}日`, en: `${d} ${MONTHS[m - 1]}` });
+}
+
+/** "10:05" on the day of `nowIso`, else "12月6日 10:05" / "6 Dec 10:05". */
+export function whenText(iso, nowIso) {
+  if (!iso) return "";
+  return nowIso && sameDay(iso, nowIso) ? clock(iso) : `${dayText(iso)} ${clock(iso)}`;
+}
+
+const LOST = {
+  zh: "网络连接中断，正在自动重新连接…",
+  en: "Connection lost. Reconnecting automatically…",
+};
+
+/** The connection line: `down()` shows it, `up()` hides it; it follows the language. */
+export function linkLine(el) {
+  let isDown = false;
+  const show = () => {
+    el.textContent = isDown ? t(LOST) : "";
+    el.hidden = !isDown;
+  };
+  onLang(show);
+  return {
+    down() { isDown = true; show(); },
+    up() { isDown = false; show(); },
+    get isDown() { return isDown; },
+  };
+}
