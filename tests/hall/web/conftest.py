@@ -1,5 +1,6 @@
-"""Fixtures of the hall's page tests: one Chromium for the session (started once: a second
-or two), a fresh context (cookies, storage) per page, and the hall of tests/hall/conftest.py."""
+"""Fixtures of the hall's page tests: one Chromium for this folder's tests (started once: a
+second or two), a fresh context (cookies, storage) per page, and the hall of
+tests/hall/conftest.py."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import pytest
 from tests.helpers.browser import CHROMIUM_ARGS, PAGE_TIMEOUT_MS, chromium_path
 
 
-@pytest.fixture(scope="session")
+# The package's, not the session's: Chromium and Playwright's driver are children of the
+# test process, and tests elsewhere check that a kiosk leaves no child process behind.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import expect, sync_playwright
 
