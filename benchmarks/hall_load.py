@@ -5,6 +5,10 @@ the same run as the anchor.
 
     pg_virtualenv -v 15 -- .venv/bin/python benchmarks/hall_load.py \\
         --kiosks 200 --counters 50 --boards 50 --seconds 30
+    # a busy hall (a ticket per kiosk every 6 s, 5 s service), half the residents
+    # following their ticket on their phone, and the same run without phones before it:
+    pg_virtualenv -v 15 -- .venv/bin/python benchmarks/hall_load.py --preset busy-hall \\
+        --compare-phones
 
 PostgreSQL comes from the PG* variables `pg_virtualenv` exports (as for the hall's tests):
 the script creates a database of its own, migrates it, registers the devices and staff,
@@ -23,7 +27,16 @@ The load, in this one process on asyncio:
 - each board holds the live stream (GET /v1/stream) and notes when each call reaches it;
   the board delay is that moment minus the moment the counter's call was answered
   (negative when the board heard first), and minus the moment the call was sent (one
-  clock, time.monotonic, in one process).
+  clock, time.monotonic, in one process);
+- with `--phones-share F`, the resident of that fraction of the tickets (drawn per arrival,
+  apart from the arrivals' own draws, so the kiosks' schedule is the same with or without
+  phones) opens the ticket's page on their phone the moment the kiosk has the answer: the
+  phone holds GET /v1/public/tickets/{id}/stream (no credential) until a view says
+  `called`, and then closes it, as the resident walks to the counter. The phone's delay is
+  the moment that view arrived minus the moment the counter's call was answered (the same
+  clock). A phone whose ticket is never called holds its stream to the end of the run.
+  `--compare-phones` first runs the same load without phones, on a database and a server
+  of its own, and prints both side by side.
 
 `--waits` also samples, every 0.1 s, what the hall's database sessions are doing (waiting
 for a lock, and on which statement; or idle in a transaction while the server works) and
@@ -36,9 +49,10 @@ the server is measured on switching between themselves.
 
 Afterwards: every number must be given once (PostgreSQL and SQLite are asked, and the
 kiosks' answers compared), every ticket in the database must have reached a kiosk (none
-"issued to nobody"), every call must reach every board. Any non-2xx answer or exception is
-an error. Latency floors are printed beside the figures; the exit status is 1 for an
-error, a duplicate, a ticket issued to nobody or a call a board missed, never for speed.
+"issued to nobody"), every call must reach every board and the phone following the ticket
+called. Any non-2xx answer or exception is an error. Latency floors are printed beside the
+figures; the exit status is 1 for an error, a duplicate, a ticket issued to nobody or a
+call a board or a phone missed, never for speed.
 """
 
 from __future__ import annotations
@@ -52,6 +66,7 @@ import math
 import os
 import random
 import re
+import resource
 import secrets
 import shlex
 import shutil
@@ -91,7 +106,15 @@ BOARD_GRACE_S = 10.0
 counts as missed."""
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
-FLOORS = {"issue_p99_ms": 100.0, "board_p99_ms": 1000.0}
+FLOORS = {"issue_p99_ms": 100.0, "board_p99_ms": 1000.0, "phone_p99_ms": 1000.0}
+
+PRESETS: dict[str, dict[str, float]] = {
+    # The floor's load in issue 12: more than a hall sees, to find where the server gives.
+    "stress": {"interval": 2.0, "service": 0.25, "phones_share": 0.0},
+    # A busy hall (docs/PERFORMANCE.md): a ticket per kiosk every 6 s is already more than
+    # a kiosk can hand out; half the residents scan their ticket's QR code.
+    "busy-hall": {"interval": 6.0, "service": 5.0, "phones_share": 0.5},
+}
 
 
 # --------------------------------------------------------------------------- HTTP client
@@ -306,6 +329,8 @@ class Stats:
     called_at: dict[str, tuple[float, float]] = field(default_factory=dict)
     """number -> (call sent, call answered), time.monotonic"""
     calls_of: Counter[str] = field(default_factory=Counter)  # ticket id -> calls answered
+    call_of_ticket: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """ticket id -> (call sent, call answered), time.monotonic"""
     empty_calls: int = 0
     finished: int = 0
     seen: list[dict[str, float]] = field(default_factory=list)  # per board: number -> at
@@ -313,6 +338,20 @@ class Stats:
     offered: int = 0  # tickets the kiosks' schedules asked for
     load_s: float = 0.0  # from the first arrival to the last answer
     loadavg: tuple[float, float] = (0.0, 0.0)  # the machine's, before and after
+    phones: dict[str, asyncio.Task[None]] = field(default_factory=dict)  # by ticket id
+    phones_open: int = 0  # streams answered 200 and not yet closed
+    phones_peak: int = 0
+    phone_called: dict[str, float] = field(default_factory=dict)
+    """ticket id -> when its phone got the first view saying `called`, time.monotonic"""
+    phone_outcome: dict[str, str] = field(default_factory=dict)
+    """ticket id -> the state of the first view past `waiting` its phone got ("called at
+    open" when the stream's first view said so already); a state past `called` means the
+    ticket moved on (finished) before the server computed the phone's view, and the
+    resident never saw the call"""
+    phone_first_ms: list[float] = field(default_factory=list)  # request to the first view
+    phone_events: list[int] = field(default_factory=list)  # `ticket` events, per phone
+    phone_bytes: list[int] = field(default_factory=list)  # the stream's bytes, per phone
+    phone_seconds: list[float] = field(default_factory=list)  # how long each was open
 
     def error(self, what: str) -> None:
         self.errors[what] += 1
@@ -350,10 +389,15 @@ async def sleep_until(at: float) -> None:
 
 async def kiosk(device: Device, issue: Callable[[Device, str], Awaitable[Response]],
                 categories: list[str], start: float, until: float, interval_s: float,
-                rng: random.Random, stats: Stats) -> None:
-    """Poisson arrivals from `start` to `until`, each sent at its moment (open loop)."""
+                rng: random.Random, stats: Stats, *,
+                phones: tuple[float, random.Random, Callable[[str], None]] | None = None
+                ) -> None:
+    """Poisson arrivals from `start` to `until`, each sent at its moment (open loop).
+    `phones`: (share, its own draws, open a phone on a ticket id): whether an arrival's
+    resident follows the ticket on a phone is drawn apart from `rng`, so the arrivals are
+    the same with phones or without."""
 
-    async def one(scheduled: float, category: str) -> None:
+    async def one(scheduled: float, category: str, with_phone: bool) -> None:
         stats.offered += 1
         stats.send_lag_ms.append((time.monotonic() - scheduled) * 1000)
         try:
@@ -368,12 +412,15 @@ async def kiosk(device: Device, issue: Callable[[Device, str], Awaitable[Respons
         body = response.json()
         stats.tickets[str(body["ticket_id"])] = str(body["number"])
         stats.numbers[str(body["number"])] += 1
+        if with_phone and phones is not None:
+            phones[2](str(body["ticket_id"]))
 
     pending: set[asyncio.Task[None]] = set()
     at = start + rng.expovariate(1 / interval_s)
     while at < until:
         await sleep_until(at)
-        task = asyncio.create_task(one(at, rng.choice(categories)))
+        with_phone = phones is not None and phones[1].random() < phones[0]
+        task = asyncio.create_task(one(at, rng.choice(categories), with_phone))
         pending.add(task)
         task.add_done_callback(pending.discard)
         at += rng.expovariate(1 / interval_s)
@@ -405,6 +452,7 @@ async def counter(device: Device, until: float, service_s: float, rng: random.Ra
             await asyncio.sleep(IDLE_POLL_S)
             continue
         stats.called_at[ticket["number"]] = (sent, answered)
+        stats.call_of_ticket[ticket["ticket_id"]] = (sent, answered)
         stats.calls_of[ticket["ticket_id"]] += 1
         await asyncio.sleep(rng.expovariate(1 / service_s))
         sent = time.monotonic()
@@ -464,6 +512,65 @@ async def board(host: str, port: int, token: str, seen: dict[str, float],
         connected.set()
     finally:
         conn.close()
+
+
+async def phone(host: str, port: int, ticket_id: str, stats: Stats) -> None:
+    """A resident's phone on the ticket's page: its stream from the kiosk's answer until a
+    view says `called` (or a later state), or until cancelled at the end of the run."""
+    path = f"/v1/public/tickets/{ticket_id}/stream"
+    route = "GET /v1/public/tickets/{id}/stream"
+    opened = time.monotonic()
+    events = size = 0
+    counted = False
+    conn: Connection | None = None
+    try:
+        conn = await Connection.open(host, port)
+        await conn.send(request_bytes("GET", path, f"{host}:{port}",
+                                      {"Accept": "text/event-stream"}, None))
+        status, headers = await conn.read_head()
+        if status != 200:
+            stats.error(f"{route} -> {status}")
+            return
+        counted = True
+        stats.phones_open += 1
+        stats.phones_peak = max(stats.phones_peak, stats.phones_open)
+        chunked = headers.get("transfer-encoding", "").lower() == "chunked"
+        buffer = bytearray()
+        while True:
+            data = await (conn.read_chunk() if chunked else conn.reader.read(65536))
+            if not data:
+                stats.error(f"{route}: the server ended the stream before the call")
+                return
+            arrived = time.monotonic()
+            size += len(data)
+            buffer += data
+            for event, payload in sse_events(buffer):
+                if event != "ticket":
+                    continue
+                events += 1
+                if events == 1:
+                    stats.phone_first_ms.append((arrived - opened) * 1000)
+                state = json.loads(payload)["state"]
+                if state == "waiting":
+                    continue
+                if state == "called" and events == 1:
+                    state = "called at open"
+                elif state == "called":
+                    stats.phone_called[ticket_id] = arrived
+                stats.phone_outcome[ticket_id] = state
+                return
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        stats.error(f"{route}: {describe(exc)}")
+    finally:
+        if conn is not None:
+            conn.close()
+        if counted:
+            stats.phones_open -= 1
+        stats.phone_events.append(events)
+        stats.phone_bytes.append(size)
+        stats.phone_seconds.append(time.monotonic() - opened)
 
 
 # --------------------------------------------------------------------------- the hall
@@ -623,6 +730,16 @@ def postgres_pid(dsn: str) -> int:
     return int(stat[1])
 
 
+def raise_open_file_limit() -> None:
+    """Every phone holds a connection of its own: hundreds of them beside the kiosks' would
+    pass the usual soft limit of 1024 descriptors in this one process."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else 1 << 16
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
 def wait_for_open_window(seconds: float) -> None:
     """The generated hall is open 00:00-23:59 Shanghai time: a run crossing 23:59 (or
     midnight, when the numbers start again) starts just after midnight instead."""
@@ -652,7 +769,8 @@ async def sign_in_all(host: str, port: int, creds: Credentials, stats: Stats) ->
     return list(await asyncio.gather(*(one(*c) for c in creds.clerks)))
 
 
-async def run_hall(args: argparse.Namespace, dsn: str, folder: Path) -> dict[str, Any]:
+async def run_hall(args: argparse.Namespace, dsn: str, folder: Path,
+                   phones_share: float) -> dict[str, Any]:
     settings_path = folder / "hall-server.toml"
     categories = write_hall(folder, args.counters, args.counter_categories)
     creds = register(dsn, settings_path, args.kiosks, args.counters, args.boards)
@@ -685,6 +803,13 @@ async def run_hall(args: argparse.Namespace, dsn: str, folder: Path) -> dict[str
             return await device.request("POST", "/v1/tickets", {"category": category},
                                         key=uuid.uuid4().hex)
 
+        def open_phone(ticket_id: str) -> None:
+            stats.phones[ticket_id] = asyncio.create_task(phone(host, port, ticket_id, stats))
+
+        phone_rng = random.Random(f"{args.seed}-phones")
+        phone_draws = [(phones_share, random.Random(phone_rng.random()), open_phone)
+                       if phones_share > 0 else None for _ in kiosk_devices]
+
         postmaster = postgres_pid(dsn)
         before = os.getloadavg()[0]
         cpu_server = cpu_seconds(process.pid)
@@ -697,7 +822,8 @@ async def run_hall(args: argparse.Namespace, dsn: str, folder: Path) -> dict[str
         until = start + args.seconds
         await asyncio.gather(
             *(kiosk(d, issue, categories, start, until, args.interval,
-                    random.Random(rng.random()), stats) for d in kiosk_devices),
+                    random.Random(rng.random()), stats, phones=phone_draws[i])
+              for i, d in enumerate(kiosk_devices)),
             *(counter(d, until, args.service, random.Random(rng.random()), stats)
               for d in clerk_devices))
         stats.load_s = max(time.monotonic() - start, args.seconds)
@@ -708,13 +834,18 @@ async def run_hall(args: argparse.Namespace, dsn: str, folder: Path) -> dict[str
         if sampler is not None:
             sampler.cancel()
             await asyncio.gather(sampler, return_exceptions=True)
+        # A phone of a ticket not called yet follows it to the end, like a resident still
+        # waiting; one whose ticket was called has until the grace's end to hear it.
         grace = time.monotonic() + BOARD_GRACE_S
-        while time.monotonic() < grace and not all(
-                set(stats.called_at) <= set(seen) for seen in stats.seen):
+        while time.monotonic() < grace and not (
+                all(set(stats.called_at) <= set(seen) for seen in stats.seen)
+                and all(stats.phones[t].done() for t in stats.call_of_ticket
+                        if t in stats.phones)):
             await asyncio.sleep(0.05)
-        for task in boards:
+        still_waiting = sum(1 for task in stats.phones.values() if not task.done())
+        for task in [*boards, *stats.phones.values()]:
             task.cancel()
-        await asyncio.gather(*boards, return_exceptions=True)
+        await asyncio.gather(*boards, *stats.phones.values(), return_exceptions=True)
         for d in kiosk_devices + clerk_devices:
             d.close()
         missed = 0
@@ -734,7 +865,52 @@ async def run_hall(args: argparse.Namespace, dsn: str, folder: Path) -> dict[str
         sys.stderr.write(log.read_text(errors="replace")[-4000:])
     result = summary(stats, checks, missed=missed, cpu=cpu, command=command)
     result["database_waits"] = dict(waits.most_common(8))
+    result.update(phone_summary(stats, phones_share, still_waiting))
     return result
+
+
+def phone_summary(stats: Stats, share: float, still_waiting: int) -> dict[str, Any]:
+    called_ms, from_request_ms = [], []
+    for ticket_id, at in stats.phone_called.items():
+        if ticket_id in stats.call_of_ticket:
+            sent, answered = stats.call_of_ticket[ticket_id]
+            called_ms.append((at - answered) * 1000)
+            from_request_ms.append((at - sent) * 1000)
+    called_with_phone = [t for t in stats.call_of_ticket if t in stats.phones]
+    outcomes = Counter(stats.phone_outcome.values())
+
+    def p(values: list[float], q: float) -> float | None:
+        v = percentile(values, q)
+        return None if v is None else round(v, 1)
+
+    events = [float(n) for n in stats.phone_events]
+    return {
+        "phones_share": share,
+        "phones_opened": len(stats.phones),
+        "phones_peak": stats.phones_peak,
+        "phones_still_waiting": still_waiting,
+        "phone_tickets_called": len(called_with_phone),
+        "phone_called_seen": outcomes["called"],
+        "phone_called_at_open": outcomes["called at open"],
+        "phone_past_called": {k: v for k, v in outcomes.items()
+                              if k not in ("called", "called at open")},
+        "phone_missed": sum(1 for t in called_with_phone if t not in stats.phone_outcome),
+        "phone_p50_ms": p(called_ms, 50), "phone_p99_ms": p(called_ms, 99),
+        "phone_max_ms": p(called_ms, 100),
+        "phone_from_request_p50_ms": p(from_request_ms, 50),
+        "phone_from_request_p99_ms": p(from_request_ms, 99),
+        "phone_first_view_p50_ms": p(stats.phone_first_ms, 50),
+        "phone_first_view_p99_ms": p(stats.phone_first_ms, 99),
+        "phone_events_mean": round(sum(events) / len(events), 1) if events else None,
+        "phone_events_p50": p(events, 50), "phone_events_max": p(events, 100),
+        "phone_kb_mean": (round(sum(stats.phone_bytes) / len(stats.phone_bytes) / 1024, 1)
+                          if stats.phone_bytes else None),
+        # The first view comes with every opening; what the data plan pays for while
+        # waiting is the updates after it.
+        "phone_updates_per_min": (
+            round(sum(max(0.0, n - 1) for n in events) / sum(stats.phone_seconds) * 60, 1)
+            if sum(stats.phone_seconds) > 0 else None),
+    }
 
 
 WAITS_QUERY = (
@@ -902,7 +1078,67 @@ def beaten(value: Any, floor: float) -> str:
     return f"{floor / value:.1f}× under" if value <= floor else f"{value / floor:.1f}× OVER"
 
 
-def report(args: argparse.Namespace, hall: dict[str, Any], legacy: dict[str, Any] | None) -> str:
+def phone_rows(hall: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    past = "; ".join(f"{k} {v}" for k, v in hall["phone_past_called"].items())
+    return [
+        ("phones following a ticket (most open at once; still waiting at the end)",
+         f"{fmt(hall['phones_opened'])} ({fmt(hall['phones_peak'])}; "
+         f"{fmt(hall['phones_still_waiting'])})", "—", "",
+         f"{hall['phones_share']:g} of the tickets"),
+        ("phone's first view after opening, p50 / p99",
+         f"{fmt(hall['phone_first_view_p50_ms'])} / "
+         f"{fmt(hall['phone_first_view_p99_ms'], ' ms')}", "—", "", ""),
+        ("phone delay after the call's answer, p50", fmt(hall["phone_p50_ms"], " ms"), "—",
+         "", ""),
+        ("**phone delay after the call's answer, p99**", fmt(hall["phone_p99_ms"], " ms"),
+         "—", "", f"≤ 1 s: {beaten(hall['phone_p99_ms'], FLOORS['phone_p99_ms'])}"),
+        ("phone delay after the call's answer, max", fmt(hall["phone_max_ms"], " ms"), "—",
+         "", ""),
+        ("phone delay after the call was sent, p50 / p99",
+         f"{fmt(hall['phone_from_request_p50_ms'])} / "
+         f"{fmt(hall['phone_from_request_p99_ms'], ' ms')}", "—", "", ""),
+        ("called tickets with a phone: saw `called` (already at open; a later state "
+         "first; missed)",
+         f"{fmt(hall['phone_tickets_called'])}: {fmt(hall['phone_called_seen'])} "
+         f"({fmt(hall['phone_called_at_open'])}; {past or 0}; "
+         f"{fmt(hall['phone_missed'])})", "—", "", "0 missed"),
+        ("ticket events per phone: mean / p50 / max (updates per minute open; KB per "
+         "phone)",
+         f"{fmt(hall['phone_events_mean'])} / {fmt(hall['phone_events_p50'])} / "
+         f"{fmt(hall['phone_events_max'])} ({fmt(hall['phone_updates_per_min'])}; "
+         f"{fmt(hall['phone_kb_mean'])})", "—", "", ""),
+    ]
+
+
+def phones_against_none(with_phones: dict[str, Any], without: dict[str, Any]) -> str:
+    """The same load with phones and without, the two runs of `--compare-phones`."""
+    figures = [
+        ("tickets issued", "tickets", ""), ("issue p50", "issue_p50_ms", " ms"),
+        ("**issue p99**", "issue_p99_ms", " ms"), ("issue max", "issue_max_ms", " ms"),
+        ("call-next p99", "call_p99_ms", " ms"), ("finish p99", "finish_p99_ms", " ms"),
+        ("calls", "calls", ""),
+        ("board delay after the call's answer, p50", "board_p50_ms", " ms"),
+        ("**board delay after the call's answer, p99**", "board_p99_ms", " ms"),
+        ("board delay, max", "board_max_ms", " ms"),
+        ("errors", "errors", ""),
+        ("**CPU of the hall server**", "cpu_server_s", " s"),
+        ("CPU of PostgreSQL", "cpu_database_s", " s"),
+        ("CPU of the load generator", "cpu_client_s", " s"),
+        ("load average (1 min) after the run", "loadavg_after", ""),
+    ]
+    lines = ["| figure | without phones | with phones | with / without |",
+             "|---|---:|---:|---:|"]
+    for name, key, unit in figures:
+        a, b = without.get(key), with_phones.get(key)
+        # A delay below zero (the board heard before the answer) has no ratio.
+        both = isinstance(a, int | float) and isinstance(b, int | float) and min(a, b) > 0
+        lines.append(f"| {name} | {fmt(a, unit)} | {fmt(b, unit)} | "
+                     f"{ratio(b, a) if both else '—'} |")
+    return "\n".join(lines)
+
+
+def report(args: argparse.Namespace, hall: dict[str, Any], legacy: dict[str, Any] | None,
+           without_phones: dict[str, Any] | None = None) -> str:
     old = legacy or {}
     rows = [
         ("kiosks / counters / boards", f"{args.kiosks} / {args.counters} / {args.boards}",
@@ -951,6 +1187,8 @@ def report(args: argparse.Namespace, hall: dict[str, Any], legacy: dict[str, Any
          f"{fmt(old.get('cpu_server_s'), ' s')} (in-process) / "
          f"{fmt(old.get('cpu_client_s'), ' s')}" if legacy else "—", "", ""),
     ]
+    if hall.get("phones_share"):
+        rows += phone_rows(hall)
     head = ("| figure | hall server, PostgreSQL | old stdlib server, SQLite (anchor) "
             "| hall / old | floor |")
     lines = [head, "|---|---:|---:|---:|---|"]
@@ -971,6 +1209,14 @@ def report(args: argparse.Namespace, hall: dict[str, Any], legacy: dict[str, Any
     out += (f"\nmachine: {os.cpu_count()} cores; load average (1 min) before the hall run "
             f"{hall['loadavg_before']:.1f}, after it {hall['loadavg_after']:.1f}"
             + (f", after the old server's {old['loadavg_after']:.1f}" if legacy else ""))
+    if without_phones is not None:
+        out += ("\n\nthe same load without phones, run just before on a database and a "
+                "server of its own:\n\n" + phones_against_none(hall, without_phones))
+        out += (f"\nload average (1 min) before the run without phones "
+                f"{without_phones['loadavg_before']:.1f}")
+        if without_phones.get("error_kinds"):
+            out += "\nwithout phones, errors: " + "; ".join(
+                f"{k} ×{v}" for k, v in without_phones["error_kinds"].items())
     out += f"\nhall server: {hall['server_command']}"
     if legacy:
         out += f"\nold server: {legacy['server_command']}"
@@ -984,12 +1230,15 @@ def reproduce(args: argparse.Namespace) -> str:
             f"--seconds {args.seconds:g} --interval {args.interval:g} --service "
             f"{args.service:g} --workers {args.workers} --seed {args.seed}{extra}"
             + (f" --counter-categories {args.counter_categories}"
-               if args.counter_categories else "") + (" --waits" if args.waits else ""))
+               if args.counter_categories else "") + (" --waits" if args.waits else "")
+            + (f" --phones-share {args.phones_share:g}" if args.phones_share else "")
+            + (" --compare-phones" if args.compare_phones else ""))
 
 
 def failed(result: dict[str, Any]) -> bool:
     return bool(result["errors"] or result["duplicates"] or result["issued_to_nobody"]
-                or result["answered_not_stored"] or result["board_missed"])
+                or result["answered_not_stored"] or result["board_missed"]
+                or result.get("phone_missed"))
 
 
 def run(coroutine: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
@@ -1011,10 +1260,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--counters", type=int, default=50)
     parser.add_argument("--boards", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the load")
-    parser.add_argument("--interval", type=float, default=2.0,
+    presets = "; ".join(
+        f"{name}: " + ", ".join(f"--{k.replace('_', '-')} {v:g}" for k, v in values.items())
+        for name, values in PRESETS.items())
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="stress",
+                        help=f"the defaults of the options it names: {presets} "
+                        "(default stress)")
+    parser.add_argument("--interval", type=float,
                         help="mean seconds between one kiosk's tickets")
-    parser.add_argument("--service", type=float, default=0.25,
+    parser.add_argument("--service", type=float,
                         help="mean seconds a clerk serves a resident before finishing")
+    parser.add_argument("--phones-share", type=float, metavar="F",
+                        help="fraction of the tickets whose resident follows it on a phone "
+                        "(the ticket's public stream, until called); 0: no phones")
+    parser.add_argument("--compare-phones", action="store_true",
+                        help="run the same load without phones first (a database and a "
+                        "server of its own) and print both")
     parser.add_argument("--counter-categories", type=int, default=0, metavar="N",
                         help="categories each counter serves (default 0: all of them, every "
                         "call contending with every other)")
@@ -1028,24 +1289,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("-v", "--verbose", action="store_true", help="show the servers' logs")
     args = parser.parse_args(argv)
+    for name, value in PRESETS[args.preset].items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     if min(args.kiosks, args.counters, args.boards) < 1 or args.seconds <= 0:
         parser.error("kiosks, counters and boards at least 1, seconds above 0")
+    if not 0 <= args.phones_share <= 1:
+        parser.error("--phones-share is a fraction, from 0 to 1")
+    if args.compare_phones and not args.phones_share:
+        parser.error("--compare-phones needs phones (--phones-share above 0)")
+    raise_open_file_limit()
 
-    wait_for_open_window(args.seconds)
+    wait_for_open_window(args.seconds * (2 if args.compare_phones else 1))
     folder = Path(tempfile.mkdtemp(prefix="hall-load-"))
+    without_phones = None
     try:
+        if args.compare_phones:
+            (folder / "without-phones").mkdir()
+            with database() as dsn:
+                without_phones = run(run_hall(args, dsn, folder / "without-phones", 0.0))
         with database() as dsn:
-            hall = run(run_hall(args, dsn, folder))
+            hall = run(run_hall(args, dsn, folder, args.phones_share))
         legacy = run(run_legacy(args, folder)) if args.anchor else None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    print(report(args, hall, legacy))
+    print(report(args, hall, legacy, without_phones))
     print(f"\nreproduce: {reproduce(args)}")
     if args.json:
         args.json.write_text(json.dumps({"hall": hall, "legacy": legacy,
+                                         "hall_without_phones": without_phones,
                                          "command": reproduce(args)}, indent=2),
                              encoding="utf-8")
-    return 1 if failed(hall) else 0
+    return 1 if failed(hall) or (without_phones is not None and failed(without_phones)) else 0
 
 
 if __name__ == "__main__":
