@@ -27,6 +27,7 @@ import os
 import struct
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,7 +54,10 @@ class Deduplicator:
 
     A text counts again only after it has been out of sight for `repeat_block_s`.
     `generation` changes with `reset()`, so a text decided before a reset can be recognised
-    (and dropped) when it reaches the GUI thread after it. Thread-safe.
+    (and dropped) when it reaches the GUI thread after it; and a frame captured before a
+    reset but decoded after it is not reported at all: a scan screen opens with `reset()`,
+    and the code the last resident held up (still in the decoder, or queued behind it on a
+    busy machine) must not answer for the next one. Thread-safe.
 
     It lives in the GUI process in both scanner modes, so a restarted camera worker does not
     report again a code that was already reported while still in view (the verifier would
@@ -65,6 +69,7 @@ class Deduplicator:
         self._lock = threading.Lock()
         self._presence: dict[str, _Presence] = {}
         self._generation = 0
+        self._since = float("-inf")  # frames captured before this (monotonic) are old
 
     @property
     def generation(self) -> int:
@@ -77,6 +82,8 @@ class Deduplicator:
         block = self.repeat_block_s
         with self._lock:
             generation = self._generation
+            if seen_at < self._since:
+                return [], generation
             for text in texts:
                 presence = self._presence.get(text)
                 if presence is None or seen_at - presence.last_seen > block:
@@ -97,10 +104,13 @@ class Deduplicator:
             if presence is not None:
                 presence.emitted = False
 
-    def reset(self) -> None:
+    def reset(self, now: float | None = None) -> None:
+        """Forget every code seen, and ignore frames captured before `now` (time.monotonic,
+        the clock of the frames' `seen_at` in every process)."""
         with self._lock:
             self._presence.clear()
             self._generation += 1
+            self._since = time.monotonic() if now is None else now
 
 
 @dataclass(frozen=True)

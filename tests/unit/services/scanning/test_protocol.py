@@ -4,6 +4,7 @@ de-duplication."""
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 import pytest
@@ -71,5 +72,21 @@ def test_dedup_once_per_presence_and_across_reset() -> None:
     assert d.note(["C"], 14.0, True) == (["C"], 0)
     d.unreport("C")
     assert d.note(["C"], 14.1, True) == (["C"], 0)
-    d.reset()
+    d.reset(now=14.15)
     assert d.note(["C"], 14.2, True) == (["C"], 1)
+
+
+def test_dedup_drops_a_frame_captured_before_the_reset() -> None:
+    # The last resident's code, captured just before the next scan screen opened and decoded
+    # after: not reported (it would answer for the next resident), while a frame captured
+    # after the reset, of the same code still in view, is.
+    d = Deduplicator(repeat_block_s=1.0)
+    assert d.note(["OLD"], 20.0, True) == (["OLD"], 0)
+    d.reset(now=20.5)
+    assert d.note(["OLD"], 20.4, True) == ([], 1)
+    assert d.note(["NEW"], 20.45, True) == ([], 1)
+    assert d.note(["NEW"], 20.6, True) == (["NEW"], 1)
+    # The default `now` is the frames' own clock.
+    d.reset()
+    assert d.note(["NEW"], time.monotonic() - 0.5, True) == ([], 2)
+    assert d.note(["NEW"], time.monotonic() + 0.01, True) == (["NEW"], 2)
