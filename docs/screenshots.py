@@ -182,7 +182,7 @@ def main(out: Path) -> list[Path]:
         shot("maintenance-camera", colours=None)
         camera.blank()  # type: ignore[attr-defined]
         page("printer")
-        # Paper loaded: the held ticket prints by itself (or with 补打暂停的凭条).
+        # Paper loaded: the held ticket waits for 补打暂停的凭条 (never prints by itself).
         printer.set_fault(None)  # type: ignore[attr-defined]
         tap(mc.screen.retry_button)
         wait_until(lambda: not kiosk.printing.held, 15)

@@ -19,6 +19,7 @@ from PySide6.QtCore import QTimer
 
 from kiosk.backend.embedded import EmbeddedBackend
 from kiosk.common.clock import shanghai_now
+from kiosk.config.devices import resolved_camera
 from kiosk.config.loader import resolve
 from kiosk.config.schema import KioskConfig
 from kiosk.delivery.deliverer import Deliverer
@@ -39,6 +40,8 @@ from kiosk.hardware.printer.transports import PrinterTransport, make_transport
 from kiosk.hardware.scan_engine import SerialScanEngine
 from kiosk.services.delivery import DeliveryService
 from kiosk.services.fault_reporter import FaultReporter
+from kiosk.services.id_card import UNAVAILABLE as ID_CARD_UNAVAILABLE
+from kiosk.services.id_card import IdCardService
 from kiosk.services.leases import OfflineService
 from kiosk.services.printing import PrintService
 from kiosk.services.scanning.lazy import LazyBox, LazyScanner
@@ -53,10 +56,12 @@ from kiosk.ui.controllers.take_number import TakeNumberController
 from kiosk.ui.log_buffer import install_log_buffer
 from kiosk.ui.main_window import MainWindow
 from kiosk.ui.screen_names import ScreenName
+from kiosk.ui.screens.scan import ScanScreen
 from kiosk.ui.theme import Theme
 
 if TYPE_CHECKING:
     from kiosk.delivery.http_client import HttpBackend
+    from kiosk.hardware.id_card.emulated import EmulatedIdCardDevice
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +129,11 @@ def mode_settings(config: KioskConfig) -> ModeSettings:
         elder_ticket_screen_s=s.elder_ticket_screen_s, speak_when=config.speech.when)
 
 
-def _make_camera(config: KioskConfig, code_factory: Callable[[], str] | None) -> Any:
+def _make_camera(config: KioskConfig, paths: Paths,
+                 code_factory: Callable[[], str] | None) -> Any:
     from kiosk.hardware.camera.sources import make_source
 
-    return make_source(config.camera, code_factory)
+    return make_source(resolved_camera(config, paths.config_dir), code_factory)
 
 
 def _make_scanner(config: KioskConfig, camera_box: LazyBox) -> Any:
@@ -139,7 +145,7 @@ def _make_scanner(config: KioskConfig, camera_box: LazyBox) -> Any:
                           repeat_block_s=config.scanner.repeat_block_s)
 
 
-def _make_process_scanner(config: KioskConfig,
+def _make_process_scanner(config: KioskConfig, paths: Paths,
                           code_factory: Callable[[], str] | None) -> Any:
     """The scanner whose capture and decoding run in a restartable worker process
     (`scanner.isolation = "process"`). Neither OpenCV nor the decoders are imported here:
@@ -147,7 +153,8 @@ def _make_process_scanner(config: KioskConfig,
     from kiosk.services.scanning.protocol import WorkerSpec
     from kiosk.services.scanning.supervisor import ProcessScanner
 
-    spec = WorkerSpec(camera=config.camera.model_dump(), decoder=config.scanner.decoder,
+    camera = resolved_camera(config, paths.config_dir)
+    spec = WorkerSpec(camera=camera.model_dump(), decoder=config.scanner.decoder,
                       code_factory=code_factory)
     return ProcessScanner(spec, repeat_block_s=config.scanner.repeat_block_s)
 
@@ -163,6 +170,45 @@ def demo_code_factory(config: KioskConfig, paths: Paths) -> Callable[[], str] | 
     resident = config.camera.resident if config.camera.kind == "emulated" else "R0001"
     return DemoCodes(resolve(paths.config_dir, config.qr.demo_signing_key),
                      config.qr.demo_key_id, resident).load()
+
+
+def make_id_card(config: KioskConfig, scanner: LazyScanner, window: MainWindow, *,
+                 embedded: bool) -> tuple[IdCardService | None, EmulatedIdCardDevice | None]:
+    """The ID card reader's service (and the emulated reader's card slot), or none."""
+    settings = config.id_card
+    if settings.kind == "none":
+        return None, None
+    if not embedded:
+        # check-config refuses this (kiosk.config.devices.id_card_problems); a config that
+        # was not checked gets a kiosk that still runs, with the 随申码 alone.
+        log.error("ID card reader not used: a hall cannot identify a resident by card yet")
+        return None, None
+    device = None
+    if settings.kind == "emulated":
+        from kiosk.hardware.id_card.emulated import EmulatedIdCardDevice, emulated_reader
+
+        device = EmulatedIdCardDevice()
+        reader = emulated_reader(device)
+    else:
+        from kiosk.hardware.id_card.serial_link import serial_reader
+
+        reader = serial_reader(settings.port, settings.baudrate)
+    # A screen that takes a scanned code takes a card: the scanner knows which screens.
+    return IdCardService(reader, lambda: scanner.scanning, parent=window), device
+
+
+def follow_id_card(window: MainWindow, service: IdCardService) -> None:
+    """Every scan screen tells of the reader while it answers; a session's end leaves a card
+    still lying there unread for the next one."""
+
+    def show(state: str) -> None:
+        for screen in window.findChildren(ScanScreen):
+            screen.set_card_reader(state != ID_CARD_UNAVAILABLE)
+
+    service.stateChanged.connect(show)
+    show(service.state)
+    window.sessionEnded.connect(lambda _reason: service.session_ended())
+    window.closed.connect(service.stop)
 
 
 def follow_hall(ctx: KioskContext, controller: TakeNumberController, link: FaultyLink,
@@ -225,6 +271,9 @@ class Kiosk:
     delivery: DeliveryService
     used_nonces: UsedNonces | None = None
     scan_engine: SerialScanEngine | None = None
+    # The resident ID card reader, and the emulated reader's card slot (tests, demo).
+    id_card: IdCardService | None = None
+    id_card_device: EmulatedIdCardDevice | None = None
     # A kiosk of a hall: the numbers it holds for an outage.
     offline: OfflineService | None = None
     _closed: bool = False
@@ -269,6 +318,8 @@ class Kiosk:
             self.offline.stop()
         if self.scan_engine is not None:
             self.scan_engine.stop()
+        if self.id_card is not None:
+            self.id_card.stop()
         self.scanner.stop()
         self.printing.shutdown()
         self.backend_queue.shutdown(wait=True)
@@ -369,11 +420,11 @@ def build(
     # The camera stack (OpenCV, zxing-cpp, ZBar) is made when the camera starts, after Home;
     # with process isolation (the default) it is made in the camera worker process only.
     if config.scanner.isolation == "process":
-        scanner = LazyScanner(lambda: _make_process_scanner(config, code_factory))
+        scanner = LazyScanner(lambda: _make_process_scanner(config, paths, code_factory))
         # kiosk.camera: the worker's camera controls (the emulated camera's scene and faults).
         camera_box = LazyBox(lambda: scanner.real().camera)
     else:
-        camera_box = LazyBox(lambda: _make_camera(config, code_factory))
+        camera_box = LazyBox(lambda: _make_camera(config, paths, code_factory))
         scanner = LazyScanner(lambda: _make_scanner(config, camera_box))
 
     transport = make_transport(config.printer, paths.data_dir)
@@ -404,6 +455,8 @@ def build(
         keeper = LeaseKeeper(LeaseStore(paths.data_dir / OFFLINE_LEASES_FILE), link, outbox,
                              [c.id for c in catalog.categories], clock=clock)
         offline = OfflineService(keeper, TaskQueue("leases", window), delivery, parent=window)
+    id_card, id_card_device = make_id_card(
+        config, scanner, window, embedded=isinstance(backend, EmbeddedBackend))
     ctx = KioskContext(
         window=window,
         scanner=scanner,
@@ -425,6 +478,7 @@ def build(
         modes=mode_settings(config),
         offline=offline,
         of_hall=not isinstance(backend, EmbeddedBackend),
+        id_card=id_card,
     )
     # Speech and the scan cue: a worker process started on first use (nothing of Qt's
     # speech or multimedia modules is loaded in this process).
@@ -432,6 +486,8 @@ def build(
     controller = TakeNumberController(ctx)
     embedded = isinstance(backend, EmbeddedBackend)
     printing.staffAlert.connect(lambda code: alert_staff(ctx, code, call_help=embedded))
+    # Home says so before the first resident is refused a ticket by an empty printer.
+    printing.read_status()
     bundles = load_bundles(resolve(paths.config_dir, config.paths.bundles),
                            {c.id for c in catalog.categories})
     bundle_controller = BundleController(ctx, bundles)
@@ -453,6 +509,11 @@ def build(
     controller.home.serviceChosen.connect(lambda key: routes[key]())
     controller.ticket.rateChosen.connect(rating.open)
     bundle_controller.result.rateChosen.connect(rating.open)
+    # A 一件事's follow-up number: on the ticket screen, printed, as any number.
+    bundle_controller.followUpIssued.connect(controller.show_issued)
+    if id_card is not None:
+        follow_id_card(window, id_card)
+        id_card.start()
     engine = None
     if config.scan_engine.port:
         engine = SerialScanEngine(config.scan_engine.port, config.scan_engine.baudrate,
@@ -499,6 +560,8 @@ def build(
         outbox=outbox,
         delivery=delivery,
         scan_engine=engine,
+        id_card=id_card,
+        id_card_device=id_card_device,
         used_nonces=used_nonces,
         offline=offline,
     )

@@ -20,6 +20,12 @@
         <translation>Open the Suishenban app and hold your Suishenma code to the frame in the camera picture.</translation>
     </message>
     <message>
+        <source>也可以刷身份证：
+请将身份证平放在读卡区</source>
+        <translation>You can also use your ID card:
+place it flat on the card reader</translation>
+    </message>
+    <message>
         <source>没有手机？呼叫工作人员帮办</source>
         <translation>No phone? Call staff</translation>
     </message>
@@ -40,6 +46,18 @@
         <translation>From your electronic licenses, partly hidden:</translation>
     </message>
     <message>
+        <source>这些信息来自电子证照，本机不能修改。如有错误，请先不要提交：</source>
+        <translation>This comes from your electronic licences and cannot be changed here. If something is wrong, do not submit yet:</translation>
+    </message>
+    <message>
+        <source>请工作人员帮您核实</source>
+        <translation>Ask a member of staff to check it</translation>
+    </message>
+    <message>
+        <source>信息有误？</source>
+        <translation>Something wrong?</translation>
+    </message>
+    <message>
         <source>提交后还需携带 {n} 项材料；已免于提交 {m} 项。</source>
         <translation>After you submit: documents to bring: {n}; not needed: {m}.</translation>
     </message>
@@ -50,6 +68,18 @@
     <message>
         <source>建议您：</source>
         <translation>What you can do:</translation>
+    </message>
+    <message>
+        <source>请先出示随申码</source>
+        <translation>Show your Suishenma code first</translation>
+    </message>
+    <message>
+        <source>请先选择一项</source>
+        <translation>Choose an answer first</translation>
+    </message>
+    <message>
+        <source>请先输入</source>
+        <translation>Type it first</translation>
     </message>
     <message>
         <source>这件事包括</source>
@@ -123,7 +153,7 @@
         <translation>These services are examples: the service center&apos;s current requirements apply. This is not legal advice.</translation>
     </message>
     <message>
-        <source>一件事 一次办</source>
+        <source>一件事一次办成</source>
         <translation>One-stop services</translation>
     </message>
 </context>
@@ -146,6 +176,10 @@
         <translation>Your application</translation>
     </message>
     <message>
+        <source>{title}（说明见回执）</source>
+        <translation>{title} (details on the receipt)</translation>
+    </message>
+    <message>
         <source>另有 {n} 项，详见回执</source>
         <translation>{n} more: see your receipt</translation>
     </message>
@@ -156,6 +190,14 @@
     <message>
         <source>申请已暂存</source>
         <translation>Application saved</translation>
+    </message>
+    <message>
+        <source>取号</source>
+        <translation>Take a number</translation>
+    </message>
+    <message>
+        <source>去“{title}”窗口办理</source>
+        <translation>at the &quot;{title}&quot; counter</translation>
     </message>
 </context>
 <context>
@@ -290,8 +332,28 @@
 <context>
     <name>CategoryScreen</name>
     <message>
+        <source>您要办什么事？点一下，取对应业务的号</source>
+        <translation>What do you need? Tap it to take a number for the right service</translation>
+    </message>
+    <message>
         <source>请选择要办理的业务</source>
         <translation>Choose the service you need</translation>
+    </message>
+    <message>
+        <source>取“{title}”的号</source>
+        <translation>Take a number for &quot;{title}&quot;</translation>
+    </message>
+    <message>
+        <source>‹ 按业务选择</source>
+        <translation>‹ Choose by service</translation>
+    </message>
+    <message>
+        <source>按事项找</source>
+        <translation>Find by matter</translation>
+    </message>
+    <message>
+        <source>不知道选哪个时</source>
+        <translation>Not sure which one?</translation>
     </message>
     <message>
         <source>选择业务</source>
@@ -884,6 +946,10 @@ all</translation>
         <translation>No answer (state unknown)</translation>
     </message>
     <message>
+        <source>状态未知：此打印机不回报状态，缺纸、开盖时本机无法得知，请定期查看纸卷</source>
+        <translation>Status unknown: this printer does not report its status, so the kiosk cannot tell when paper runs out or the cover is open; check the roll regularly</translation>
+    </message>
+    <message>
         <source>故障</source>
         <translation>Fault</translation>
     </message>
@@ -1030,6 +1096,10 @@ all</translation>
         <translation>Submit rating</translation>
     </message>
     <message>
+        <source>提交评价，返回首页</source>
+        <translation>Submit rating, back to Home</translation>
+    </message>
+    <message>
         <source>完成，返回首页</source>
         <translation>Done, back to Home</translation>
     </message>
@@ -1079,6 +1149,12 @@ all</translation>
         <translation>① Open the Suishenban app
 ② Tap “Suishenma” on its home page
 ③ Hold your phone to the frame on the left</translation>
+    </message>
+    <message>
+        <source>也可以刷身份证：
+请将身份证平放在读卡区</source>
+        <translation>You can also use your ID card:
+place it flat on the card reader</translation>
     </message>
     <message>
         <source>办件查询</source>
@@ -1280,6 +1356,38 @@ all</translation>
         <translation>unknown</translation>
     </message>
     <message>
+        <source>事项介绍</source>
+        <translation>introduction</translation>
+    </message>
+    <message>
+        <source>确认身份</source>
+        <translation>identification</translation>
+    </message>
+    <message>
+        <source>材料清单</source>
+        <translation>materials list</translation>
+    </message>
+    <message>
+        <source>核对信息</source>
+        <translation>review</translation>
+    </message>
+    <message>
+        <source>确认提交</source>
+        <translation>confirmation</translation>
+    </message>
+    <message>
+        <source>不符合条件</source>
+        <translation>not eligible</translation>
+    </message>
+    <message>
+        <source>问题“{text}”</source>
+        <translation>question &quot;{text}&quot;</translation>
+    </message>
+    <message>
+        <source>填写“{text}”</source>
+        <translation>entering &quot;{text}&quot;</translation>
+    </message>
+    <message>
         <source>优先（{why}）</source>
         <translation>Priority ({why})</translation>
     </message>
@@ -1432,12 +1540,24 @@ all</translation>
         <translation>Next ›</translation>
     </message>
     <message>
-        <source>一件事 一次办</source>
+        <source>一件事一次办成</source>
         <translation>One-stop services</translation>
     </message>
     <message>
-        <source>第 {k} 步，共 {n} 步</source>
-        <translation>Step {k} of {n}</translation>
+        <source>第 {k} 步</source>
+        <translation>Step {k}</translation>
+    </message>
+    <message>
+        <source>第 {k} 步，最后一步</source>
+        <translation>Step {k} · last step</translation>
+    </message>
+    <message>
+        <source>第 {k} 步，还有 {n} 步</source>
+        <translation>Step {k} · {n} more</translation>
+    </message>
+    <message>
+        <source>第 {k} 步，还有约 {n} 步</source>
+        <translation>Step {k} · about {n} more</translation>
     </message>
 </context>
 <context>
@@ -1515,20 +1635,8 @@ all</translation>
         <translation>The printer cannot be reached: your ticket did not print.</translation>
     </message>
     <message>
-        <source>打印时打印机出了故障，凭条可能不完整。您的号码仍然有效：请用手机拍下屏幕上的号码和二维码。工作人员已收到提醒。</source>
-        <translation>The printer failed mid-print; the slip may be incomplete. Your number is still valid: photograph it and the QR code. Staff are alerted.</translation>
-    </message>
-    <message>
         <source>打印机故障，凭条没有打印出来。</source>
         <translation>The printer has a fault: your ticket did not print.</translation>
-    </message>
-    <message>
-        <source>您的号码仍然有效：请用手机拍下屏幕上的号码和二维码。工作人员已收到提醒，打印机恢复后会自动补打。</source>
-        <translation> Your number is still valid: photograph it and the QR code. Staff are alerted; it prints once the printer is fixed.</translation>
-    </message>
-    <message>
-        <source>摄像头暂时无法使用。请选择“没有手机？直接取号”，或联系工作人员。</source>
-        <translation>The camera is not working right now. Please choose “No phone? Take a number”, or ask a staff member.</translation>
     </message>
     <message>
         <source>呼叫没有发送成功。请直接到服务台找工作人员，或拨打 {hotline} 热线。</source>
@@ -1545,6 +1653,46 @@ all</translation>
     <message>
         <source>提交没有成功，您填写的内容都还在。请稍后再按“确认提交”，或呼叫工作人员帮办。</source>
         <translation>Your application was not submitted, but everything you entered is kept. Please press “Submit application” again in a moment, or call staff for help.</translation>
+    </message>
+    <message>
+        <source>请输入 11 位手机号码。</source>
+        <translation>Please enter an 11-digit mobile number.</translation>
+    </message>
+    <message>
+        <source>请输入银行卡号（12 至 19 位数字），与卡面上的号码一致。</source>
+        <translation>Please enter the bank card number (12 to 19 digits) as printed on the card.</translation>
+    </message>
+    <message>
+        <source>请输入 18 位身份证号码（末位可能是 X）。</source>
+        <translation>Please enter the 18-character ID number (the last may be X).</translation>
+    </message>
+    <message>
+        <source>请输入 8 位数字的日期：年年年年月月日日，如 20240131。</source>
+        <translation>Please enter the date as 8 digits, YYYYMMDD, e.g. 20240131.</translation>
+    </message>
+    <message>
+        <source>请输入 {n} 位数字。</source>
+        <translation>Please enter {n} digits.</translation>
+    </message>
+    <message>
+        <source>请输入 {low} 至 {high} 位数字。</source>
+        <translation>Please enter {low} to {high} digits.</translation>
+    </message>
+    <message>
+        <source>请输入至少 {n} 位数字。</source>
+        <translation>Please enter at least {n} digits.</translation>
+    </message>
+    <message>
+        <source>请输入不超过 {n} 位数字。</source>
+        <translation>Please enter at most {n} digits.</translation>
+    </message>
+    <message>
+        <source>请输入数字。</source>
+        <translation>Please enter digits.</translation>
+    </message>
+    <message>
+        <source>您输入了 {n} 位。</source>
+        <translation>You typed {n}.</translation>
     </message>
     <message>
         <source>请填写这一项。</source>
@@ -1581,6 +1729,50 @@ all</translation>
     <message>
         <source>手机号码有误，请输入 11 位手机号码。</source>
         <translation>This phone number is not valid. Please enter an 11-digit mobile number.</translation>
+    </message>
+    <message>
+        <source>今天</source>
+        <translation>today</translation>
+    </message>
+    <message>
+        <source>{y}年{m}月{d}日</source>
+        <translation>{y}-{m}-{d}</translation>
+    </message>
+    <message>
+        <source>请输入 {low} 至 {high} 之间的日期。</source>
+        <translation>Enter a date from {low} to {high}.</translation>
+    </message>
+    <message>
+        <source>请输入 {low} 或以后的日期。</source>
+        <translation>Enter {low} or a later date.</translation>
+    </message>
+    <message>
+        <source>请输入 {high} 或以前的日期。</source>
+        <translation>Enter {high} or an earlier date.</translation>
+    </message>
+    <message>
+        <source>日期不能早于 {low}，请核对后重新输入。</source>
+        <translation>The date cannot be before {low}. Please check it.</translation>
+    </message>
+    <message>
+        <source>日期不能晚于 {high}，请核对后重新输入。</source>
+        <translation>The date cannot be after {high}. Please check it.</translation>
+    </message>
+    <message>
+        <source>请输入{person}的身份证号码（18 位，末位可能是 X）。</source>
+        <translation>Enter the ID number of {person} (18 characters; the last may be X).</translation>
+    </message>
+    <message>
+        <source>这是您本人的身份证号码。这里请输入{person}的身份证号码。</source>
+        <translation>This is your own ID number. Enter the ID number of {person} here.</translation>
+    </message>
+    <message>
+        <source>✓ 免于提交（已调取{person}的电子证照）</source>
+        <translation>✓ Not needed (electronic licences of {person} fetched)</translation>
+    </message>
+    <message>
+        <source>正在调取{person}的电子证照…</source>
+        <translation>Fetching the electronic licences of {person}…</translation>
     </message>
     <message>
         <source>没有查到办件记录。如已在窗口办理，请联系工作人员查询。</source>
@@ -1663,8 +1855,62 @@ all</translation>
         <translation>This queue ticket is not from today and is no longer valid. Please take a new number if you need service.</translation>
     </message>
     <message>
+        <source>这张身份证已不在有效期内（有效期至 {until}），不能用来确认身份。请出示随申码，或联系工作人员。</source>
+        <translation>This ID card is no longer valid (valid until {until}) and cannot confirm who you are. Please show your Suishenma code, or ask a member of staff.</translation>
+    </message>
+    <message>
+        <source>这张身份证还未到有效期开始的日期，不能用来确认身份。请联系工作人员。</source>
+        <translation>This ID card is not valid yet and cannot confirm who you are. Please ask a member of staff.</translation>
+    </message>
+    <message>
+        <source>没有读到身份证信息，请重新放置身份证：拿起后重新平放在读卡区，读取时不要移动。</source>
+        <translation>The ID card could not be read. Please place it again: lift it, lay it flat on the card reader and keep it still.</translation>
+    </message>
+    <message>
         <source>暂时无法连接排队系统，这次没有取到号（不会重复取号）。请稍后再点一次，或到服务台请工作人员帮您取号；也可拨打 {hotline}。</source>
         <translation>The queue system cannot be reached, so no number was issued (you will not get two). Please tap again in a moment, or ask at the service desk; you can also call {hotline}.</translation>
+    </message>
+    <message>
+        <source>打印时打印机出了故障，凭条可能不完整。</source>
+        <translation>The printer failed while printing; the slip may be incomplete.</translation>
+    </message>
+    <message>
+        <source>您的号码仍然有效。工作人员已收到提醒。</source>
+        <translation>Your number is still valid. Staff have been alerted.</translation>
+    </message>
+    <message>
+        <source>您的号码仍然有效：请用手机拍下屏幕上的号码和二维码。工作人员已收到提醒。</source>
+        <translation>Your number is still valid: take a photo of the number and the QR code on the screen. Staff have been alerted.</translation>
+    </message>
+    <message>
+        <source>请记住或写下您的号码：
+{number}&#x3000;{time} 取号</source>
+        <translation>Remember or write down your number:
+{number}  taken at {time}</translation>
+    </message>
+    <message>
+        <source>打印机已恢复。请点“重新打印凭条”取凭条。</source>
+        <translation>The printer is back. Tap &quot;Print the slip again&quot; to get your slip.</translation>
+    </message>
+    <message>
+        <source>打印机缺纸，暂时不能打印凭条。</source>
+        <translation>The printer is out of paper: no slips can be printed for now.</translation>
+    </message>
+    <message>
+        <source>打印机盖未关好，暂时不能打印凭条。</source>
+        <translation>The printer cover is open: no slips can be printed for now.</translation>
+    </message>
+    <message>
+        <source>打印机故障，暂时不能打印凭条。</source>
+        <translation>The printer has a fault: no slips can be printed for now.</translation>
+    </message>
+    <message>
+        <source>仍可取号：号码显示在屏幕上，请拍下或记下。</source>
+        <translation>You can still take a number: it is shown on the screen; photograph it or write it down.</translation>
+    </message>
+    <message>
+        <source>摄像头暂时无法使用。请点“{button}”，或联系工作人员。</source>
+        <translation>The camera is not working. Tap &quot;{button}&quot; or ask a member of staff.</translation>
     </message>
     <message>
         <source>系统暂时无法连接。您的申请已暂存在本机，网络恢复后会自动提交，不会丢失也不会重复。提交成功后，办件编号将以短信发送到您填写的手机号码；也可凭随申码在“办件查询”中查看。</source>

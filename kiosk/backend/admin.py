@@ -114,11 +114,14 @@ def advance(
 
 def call_next(db_path: Path, category: str, *, catalog_path: Path | None = None) -> str | None:
     """Mark today's next ticket of a category served (priority lane first); its number, or
-    None when nobody is waiting."""
+    None when nobody is waiting. A 一件事's follow-up number is followed by the reference
+    of its application, which the clerk is to look at: "A012 (application BJ…)"."""
     backend = _open(Path(db_path), catalog_path)
     try:
         try:
-            return backend.call_next(category)
+            number = backend.call_next(category)
+            reference = backend.ticket_application(number) if number is not None else None
+            return f"{number} (application {reference})" if reference else number
         except ValueError:
             raise StaffRefused(
                 f"unknown category {category!r}; categories: "

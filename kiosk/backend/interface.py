@@ -25,6 +25,11 @@ class IdempotencyConflict(BackendError):
     """The same idempotency key was used with a different request."""
 
 
+class IdCardNotAccepted(BackendError):
+    """This backend identifies residents by a signed personal code only, not by a card the
+    kiosk read (a hall has no way yet to verify the kiosk's reading)."""
+
+
 class TicketRequestCancelled(BackendError):
     """The ticket request's idempotency key was cancelled (`cancel_ticket_request`): no
     ticket is ever issued under it. Final: no retry changes it."""
@@ -85,6 +90,10 @@ class TicketRequest:
     resident_id: str | None
     kiosk_id: str
     appointment_id: str | None = None
+    # The 一件事 application this is the follow-up number of (its result screen's 取号): the
+    # clerk calling it sees the application. The embedded backend stores it on the ticket;
+    # a hall links a ticket to its resident's applications of the day itself.
+    application_reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -257,6 +266,25 @@ RATING_REASONS: dict[str, Bilingual] = {
     "had_to_come_back": Bilingual(zh="需要多跑", en="Had to come back"),
 }
 
+# Which reasons suit which level, for the kiosk's screen and the phone's form alike: praise
+# for the satisfied levels, complaints for the dissatisfied ones, both in the middle (a
+# resident who chose 不满意 is never offered 办理快捷). A reason in neither list (one added to
+# RATING_REASONS later) is offered at every level.
+POSITIVE_REASONS = ("fast", "polite", "clear_guidance", "easy_to_use")
+NEGATIVE_REASONS = ("too_slow", "unclear", "machine_problem", "had_to_come_back")
+
+
+def reasons_for_level(level: int) -> list[str]:
+    """The reason tags offered after choosing `level`, in RATING_REASONS order."""
+    unsorted = [r for r in RATING_REASONS if r not in POSITIVE_REASONS + NEGATIVE_REASONS]
+    positive = [r for r in RATING_REASONS if r in POSITIVE_REASONS]
+    negative = [r for r in RATING_REASONS if r in NEGATIVE_REASONS]
+    if level >= 4:
+        return positive + unsorted
+    if level <= 2:
+        return negative + unsorted
+    return positive + negative + unsorted
+
 RATING_TARGET_KINDS = ("ticket", "application", "none")
 
 # ---------------------------------------------------------------------- statistics events
@@ -272,8 +300,19 @@ class Backend(Protocol):
         scanned text itself: a hall verifies it again (its own keys, its own used codes)
         and trusts no reference a kiosk names."""
 
+    def identify_by_id_card(self, id_number: str, name: str) -> Resident | None:
+        """The resident whose resident ID card this kiosk's reader has read, or None if
+        nobody with that number and name is known. Raises IdCardNotAccepted where the
+        backend cannot take the kiosk's word for a card (a hall, today)."""
+
     def licenses(self, resident_id: str) -> list[License]:
         """The resident's electronic licenses."""
+
+    def person_licenses(self, resident_id: str, id_number: str) -> list[License]:
+        """The electronic licenses of another person, by their ID number (the deceased, a
+        child, someone the resident applies for), that this resident may use in an
+        application: a relative on the platform's record. [] when the platform holds none
+        or the resident is not such a relative, so the answer tells a stranger nothing."""
 
     def appointments_on(self, resident_id: str, day: dt.date) -> list[Appointment]:
         """The resident's appointments on a day, earliest first."""

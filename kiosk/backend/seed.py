@@ -35,6 +35,18 @@ Residents, by role (`DEMO_RESIDENTS[role]`), with ages on the seed day:
 |                            |       |            |     | date in digits 7-14, same check digit |
 | all_licenses               | R0016 | 黄美玲     | 58  | every license kind a bundle exempts   |
 
+Other people, who use no kiosk themselves, by role (`DEMO_PERSONS[role]`, the ID number): the
+platform holds their electronic licenses, and lets the residents recorded as their relatives
+use them in an application (身后一件事 exempts the deceased's ID card, household register and
+death certificate); to anyone else they are unknown.
+
+| role                        | born       | licenses                          | relative of |
+|-----------------------------|------------|-----------------------------------|-------------|
+| late_father_of_ordinary     | 1950-03-08 | id card, household register,      | R0001       |
+|                             |            | death certificate                 |             |
+| late_mother_of_all_licenses | 1941-11-20 | the same three                    | R0016       |
+| late_uncle_no_licenses      | 1956-07-02 | none                              | R0001       |
+
 The "birthday" roles hold on the seed day only: a database seeded yesterday has an
 aged_79_birthday_tomorrow resident who is 80 today. Tests that need the boundary create a
 fresh database with an injected clock.
@@ -140,6 +152,7 @@ LICENSE_TITLES: dict[str, str] = {
     "residence_permit": "居住证",
     "retirement_certificate": "退休证",
     "foreign_permanent_resident_card": "外国人永久居留身份证",
+    "death_certificate": "居民死亡医学证明（推断）书",
 }
 
 
@@ -162,6 +175,17 @@ class SeedResident:
     id_number: str
     phone: str
     entitlements: tuple[str, ...] = ()
+    licenses: tuple[SeedLicense, ...] = ()
+
+
+@dataclass(frozen=True)
+class SeedPerson:
+    """Someone whose licenses the platform holds who uses no kiosk (a resident's late
+    parent): looked up by ID number, for the residents in `relatives` only."""
+
+    role: str
+    id_number: str
+    relatives: tuple[tuple[str, str], ...]  # (resident id, relation)
     licenses: tuple[SeedLicense, ...] = ()
 
 
@@ -274,6 +298,33 @@ def demo_residents(today: dt.date) -> list[SeedResident]:
         )
     )
     return out
+
+
+# Fixed birth dates: no rule reads these people's age, and tests type the numbers.
+DEMO_PERSONS: dict[str, str] = {
+    "late_father_of_ordinary": make_id_number("310104", dt.date(1950, 3, 8), 117),
+    "late_mother_of_all_licenses": make_id_number("310104", dt.date(1941, 11, 20), 128),
+    "late_uncle_no_licenses": make_id_number("310110", dt.date(1956, 7, 2), 135),
+}
+
+
+def demo_persons() -> list[SeedPerson]:
+    """The demo's other people (see the module's second table)."""
+
+    def late(n: int, number: str) -> tuple[SeedLicense, ...]:
+        return (SeedLicense("id_card", number), SeedLicense("household_register", f"31{n:07d}"),
+                SeedLicense("death_certificate", f"SW310104{n:06d}"))
+
+    return [
+        SeedPerson("late_father_of_ordinary", DEMO_PERSONS["late_father_of_ordinary"],
+                   ((DEMO_RESIDENTS["ordinary"], "parent"),),
+                   late(101, DEMO_PERSONS["late_father_of_ordinary"])),
+        SeedPerson("late_mother_of_all_licenses", DEMO_PERSONS["late_mother_of_all_licenses"],
+                   ((DEMO_RESIDENTS["all_licenses"], "parent"),),
+                   late(116, DEMO_PERSONS["late_mother_of_all_licenses"])),
+        SeedPerson("late_uncle_no_licenses", DEMO_PERSONS["late_uncle_no_licenses"],
+                   ((DEMO_RESIDENTS["ordinary"], "other"),)),
+    ]
 
 
 _ONE_DAY = dt.timedelta(days=1)

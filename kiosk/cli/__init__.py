@@ -4,12 +4,12 @@
 |------------|------------------------------------------------------------------------|
 | run        | `run` (and the logging set-up the long-running commands share)         |
 | dev        | `demo`, `receipt-render`, `make-code`, `simulate`, `scan-bench`, `make-bench` |
-| bundles    | `check-bundles`                                                        |
+| bundles    | `check-bundles`, `bundle-reference`                                    |
 | stats      | `stats`                                                                |
 | backend    | `backend advance`, `backend call-next`                                 |
 | hall       | `hall migrate`, `hall serve`, `hall add-device` and the hall's other set-up |
 | pin        | `hash-pin`                                                             |
-| config     | `config-reference`, `check-config`                                     |
+| config     | `config-reference`, `check-config` (`--devices`: device_check.py)      |
 
 A new command goes into the module of its group (or a new module added to `_GROUPS`) as a
 `cmd_*` function plus its lines in that module's `register(sub)`. Every command turns

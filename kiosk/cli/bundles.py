@@ -1,8 +1,9 @@
-"""`kiosk check-bundles DIR`: validate the 一件事 bundle files a center's staff edited.
+"""`kiosk check-bundles DIR`: validate the 一件事 bundle files a center's staff edited;
+`kiosk bundle-reference [-o F]`: write docs/BUNDLES.md from the bundle schema.
 
-Prints "OK: N bundles" or every problem of every broken file (file, key path, what was
-expected) and exits with EXIT_BAD_INPUT, the same status as `kiosk check-config`, so a
-technician's script treats both alike.
+check-bundles prints "OK: N bundles" or every problem of every broken file (file, key path,
+what was expected) and exits with EXIT_BAD_INPUT, the same status as `kiosk check-config`,
+so a technician's script treats both alike.
 """
 
 from __future__ import annotations
@@ -53,7 +54,23 @@ def cmd_check_bundles(args: argparse.Namespace) -> int:
     return check_bundles_command(args.folder, args.catalog)
 
 
+def cmd_bundle_reference(args: argparse.Namespace) -> int:
+    from kiosk.domain.bundle_reference import bundle_reference
+
+    text = bundle_reference()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        print(text, end="")
+    return EXIT_OK
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("bundle-reference",
+                       help="every key of a bundle file, with a worked example")
+    p.add_argument("-o", "--output", help="write Markdown here (docs/BUNDLES.md)")
+    p.set_defaults(func=cmd_bundle_reference)
+
     p = sub.add_parser("check-bundles", help="validate a folder of 一件事 bundle files")
     p.add_argument("folder", help="e.g. config/bundles")
     p.add_argument("--catalog", help="catalog.yaml (default: beside the folder)")

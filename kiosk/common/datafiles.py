@@ -15,15 +15,18 @@ named by line or key like any other (tests/unit/common/test_datafiles.py fuzzes 
 
 from __future__ import annotations
 
+import difflib
 import re
 import stat
 import sys
 import tomllib
+import typing
+import unicodedata
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from yaml.constructor import ConstructorError
 
 M = TypeVar("M", bound=BaseModel)
@@ -74,13 +77,14 @@ def _shown(value: Any) -> str:
 SECRET_KEYS = ("pin_hash",)
 
 
-def _explain(err: dict[str, Any]) -> str:
+def _explain(err: dict[str, Any], model: type[BaseModel] | None = None) -> str:
     kind = err.get("type", "")
     given = err.get("input")
     if any(part in SECRET_KEYS for part in err.get("loc", ())):
         given = None
     if kind == "extra_forbidden":
-        return "unknown key (check the spelling; see docs/CONFIG.md for the keys)"
+        known = _known_key_elsewhere(model, tuple(err.get("loc", ()))) if model else None
+        return known or "unknown key (check the spelling; see docs/CONFIG.md for the keys)"
     if kind == "missing":
         return "required key is missing"
     if kind == "union_tag_not_found":
@@ -91,17 +95,110 @@ def _explain(err: dict[str, Any]) -> str:
     msg = str(err.get("msg", "invalid value"))
     msg = msg.removeprefix("Value error, ")
     if given is not None and not isinstance(given, dict | list):
-        return f"{msg} (found {_shown(given)})"
+        other = _fits_another_kind(model, tuple(err.get("loc", ())), given) if model else ""
+        return f"{msg} (found {_shown(given)}){other}"
     return msg
 
 
 def problems_from_validation(
-    exc: ValidationError, union_tags: frozenset[str] = frozenset()
+    exc: ValidationError, union_tags: frozenset[str] = frozenset(),
+    model: type[BaseModel] | None = None,
 ) -> list[tuple[str, str]]:
     """Each pydantic error as (key path as the file spells it, what was expected).
 
-    `union_tags` are the tags of the model's tagged unions, left out of key paths."""
-    return [(_key_path(tuple(e["loc"]), union_tags), _explain(dict(e))) for e in exc.errors()]
+    `union_tags` are the tags of the model's tagged unions, left out of key paths. With the
+    validated `model`, an unknown key is named better: a key of another `kind` of the same
+    section says so, a misspelt one gets the key it is closest to."""
+    return [(_key_path(tuple(e["loc"]), union_tags), _explain(dict(e), model))
+            for e in exc.errors()]
+
+
+# --------------------------------------------------------------------------- key hints
+# A technician who switched a printer from "serial" to "network" and kept `baudrate` spelt
+# it right: "check the spelling" would send them hunting for a typo that is not there.
+
+
+def _kind_of(model: type[BaseModel]) -> str | None:
+    field = model.model_fields.get("kind")
+    return field.default if field is not None and isinstance(field.default, str) else None
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The models a field's value may be (through Optional, unions, lists, Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in typing.get_args(annotation):
+        found += [m for m in _models_in(arg) if m not in found]
+    return found
+
+
+def _section_at(root: type[BaseModel], loc: tuple[Any, ...]
+                ) -> tuple[list[type[BaseModel]], list[type[BaseModel]], str]:
+    """The models that may hold the keys at `loc`, the other kinds of its tagged union
+    (when `loc` went through one) and the name of the section that chose the kind."""
+    models, others, section = [root], [], ""
+    for part in loc:
+        if isinstance(part, int):
+            continue  # an item of a list: the list's models stand for it
+        chosen = [m for m in models if _kind_of(m) == part]
+        if chosen and len(models) > 1:
+            others = [m for m in models if m not in chosen]
+            models = chosen
+            continue
+        section = str(part)
+        models = [m for parent in models if (f := parent.model_fields.get(part)) is not None
+                  for m in _models_in(f.annotation)]
+        others = []
+        if not models:
+            break
+    return models, others, section
+
+
+def _kinds(models: list[type[BaseModel]]) -> str:
+    return " or ".join(f'"{_kind_of(m)}"' for m in models)
+
+
+def _known_key_elsewhere(root: type[BaseModel], loc: tuple[Any, ...]) -> str | None:
+    if not loc or not isinstance(loc[-1], str):
+        return None
+    key = loc[-1]
+    models, others, section = _section_at(root, loc[:-1])
+    owners = [m for m in others if key in m.model_fields]
+    if owners and len(models) == 1:
+        return (f"`{key}` belongs to {section} kind {_kinds(owners)}, not "
+                f'"{_kind_of(models[0])}": delete it, or set kind = "{_kind_of(owners[0])}" '
+                "if that is the device")
+    known = [k for m in models for k in m.model_fields]
+    close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.6)
+    if close:
+        return (f"unknown key: did you mean `{close[0]}`? (see docs/CONFIG.md for the keys)")
+    return None
+
+
+def _fits_another_kind(root: type[BaseModel], loc: tuple[Any, ...], given: Any) -> str:
+    """", or a note that the value is what another kind of the section takes for this key
+    (`port = "/dev/ttyUSB0"` in a network printer is a serial printer's port)."""
+    if not loc or not isinstance(loc[-1], str):
+        return ""
+    key = loc[-1]
+    models, others, section = _section_at(root, loc[:-1])
+    if len(models) != 1:
+        return ""
+    fits = []
+    for other in others:
+        field = other.model_fields.get(key)
+        if field is None:
+            continue
+        try:
+            TypeAdapter(field.rebuild_annotation()).validate_python(given)
+        except (ValidationError, TypeError, ValueError):
+            continue
+        fits.append(other)
+    if not fits:
+        return ""
+    return (f"; that is a `{key}` for {section} kind {_kinds(fits)}, but this {section} is "
+            f'kind "{_kind_of(models[0])}"')
 
 
 # libyaml's safe loader: the same documents and errors as yaml.safe_load, many times faster;
@@ -173,13 +270,90 @@ def _checked(tag: str, construct: Any) -> Any:
 
 
 class _Loader(_BASE_LOADER):  # type: ignore[misc]  # libyaml's loader has no stubs
-    """The safe loader whose value constructors report their failures as YAML errors."""
+    """The safe loader whose value constructors report their failures as YAML errors, and
+    whose folded texts join Chinese lines without a space (`_unfolded`)."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        # libyaml's marks carry no text: the source lines, to see where a text was folded.
+        self.source_lines = _LINE_BREAKS.split(stream) if isinstance(stream, str) else None
+
+
+# The line breaks YAML (and libyaml's line count) knows.
+_LINE_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def _wide(ch: str) -> bool:
+    # Han, kana, hangul, CJK and full-width punctuation: the text that is written without
+    # spaces between its words.
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def _unfolded(loader: Any, node: yaml.ScalarNode, value: str) -> str:
+    """`value` with no space where YAML folded a line break between two CJK characters.
+
+    YAML folds each line break of a plain or `>` text into a space, which English needs and
+    Chinese does not: "…登记和⏎社会保障卡" would read "登记和 社会保障卡". Staff wrap long
+    Chinese lines in the bundle files like any other, so the fold is undone here, and only
+    there: a space written inside a line stays, as do folds next to Latin letters or digits.
+    Any doubt (a text that does not match its lines, e.g. with a trailing space) keeps the
+    value as YAML read it."""
+    lines = getattr(loader, "source_lines", None)
+    start, end = node.start_mark, node.end_mark
+    if (lines is None or node.style not in (None, "", ">") or start.line == end.line
+            or end.line >= len(lines)):
+        return value
+    if node.style == ">":  # the header line (`>-`) is not text; the block ends less indented
+        source = [*lines[start.line + 1:end.line], lines[end.line][:end.column]]
+        indent = None
+        for i, line in enumerate(source):
+            if not line.strip():
+                continue
+            here = len(line) - len(line.lstrip())
+            if indent is None:
+                indent = here
+            elif here < indent:
+                source = source[:i]
+                break
+    else:
+        source = [lines[start.line][start.column:], *lines[start.line + 1:end.line],
+                  lines[end.line][:end.column]]
+    out: list[str] = []
+    pos = 0
+    before = ""
+    for piece in (line.strip() for line in source):
+        if not piece:
+            continue
+        at = pos
+        while at < len(value) and value[at] in " \t\n":
+            at += 1
+        if not value.startswith(piece, at):
+            return value
+        gap = value[pos:at]
+        if gap == " " and before and _wide(before[-1]) and _wide(piece[0]):
+            gap = ""
+        out += [gap, piece]
+        pos = at + len(piece)
+        before = piece
+    return "".join(out) + value[pos:]
+
+
+def _checked_str(construct: Any) -> Any:
+    def construct_str(loader: Any, node: yaml.Node) -> Any:
+        value = construct(loader, node)
+        if isinstance(value, str) and isinstance(node, yaml.ScalarNode):
+            return _unfolded(loader, node, value)
+        return value
+
+    return construct_str
 
 
 for _tag, _construct in list(_BASE_LOADER.yaml_constructors.items()):
     if _tag is not None and _tag.removeprefix(_TAG_PREFIX) in (
             "null", "bool", "int", "float", "binary", "timestamp", "str"):
         _Loader.add_constructor(_tag, _checked(_tag, _construct))
+_Loader.add_constructor(_TAG_PREFIX + "str",
+                        _checked_str(_Loader.yaml_constructors[_TAG_PREFIX + "str"]))
 
 
 def _too_deep_yaml(text: str) -> str | None:
@@ -308,6 +482,61 @@ def _key_path_at(text: str, mark: Any) -> str:
     return ""
 
 
+# YAML's traps for a text written without quotes, as staff write Chinese and English texts:
+# ": " starts a new key, ", " ends a text inside {...}, " #" starts a comment, and a
+# full-width colon "：" after a key is no separator at all.
+_FULLWIDTH_KEY = re.compile(r"^(?:-\s+)?[A-Za-z_][A-Za-z0-9_]*\s*：")
+_QUOTE_IT = ('put the whole text in quotes, e.g. en: "Note: bring originals" or '
+             '{zh: "甲, 乙", en: "A, B"}')
+
+
+def text_trap(part: str, in_flow: bool = False) -> str | None:
+    """Which YAML trap `part` (a `key: value` line, or with `in_flow` one item of a {...}
+    mapping) fell into, worded for staff; None when it shows none."""
+    part = part.strip()
+    if part.startswith("- "):
+        part = part[2:].strip()
+    if not part or part.startswith("#"):
+        return None
+    if _FULLWIDTH_KEY.match(part):
+        return ('a full-width colon "：" does not separate a key from its value: write the '
+                'key with an ASCII colon and a space (zh: 文本)')
+    key, sep, value = part.partition(": ")
+    value = value.strip()
+    if not sep:
+        if in_flow and key and ":" not in key and "{" not in key:
+            return ('inside {...} a comma and a space end a text, so the rest of it became a '
+                    "key of its own: " + _QUOTE_IT)
+        return None
+    if value.startswith(("'", '"', "|", ">")):
+        return None
+    if value.startswith("{"):
+        for item in value[1:].rstrip().removesuffix("}").split(", "):
+            trap = text_trap(item, in_flow=True)
+            if trap is not None:
+                return trap
+        return None
+    if ": " in value or value.endswith(":"):
+        return 'the text holds ": " (a colon and a space), which YAML reads as a new key: ' + (
+            _QUOTE_IT)
+    if " #" in value:
+        return 'the text holds " #", which YAML reads as the start of a comment: ' + _QUOTE_IT
+    return None
+
+
+def yaml_text_hint(text: str, marks: list[Any]) -> str:
+    """"; line N: <the trap>" for the lines a YAML error points at (and the line before
+    each: a full-width colon breaks the line after it), or ""."""
+    lines = text.split("\n")
+    numbers = sorted({m.line for m in marks} | {m.line - 1 for m in marks if m.line > 0},
+                     reverse=True)
+    for n in numbers:
+        trap = text_trap(lines[n]) if 0 <= n < len(lines) else None
+        if trap is not None:
+            return f"; line {n + 1}: {trap}"
+    return ""
+
+
 _TOML_TABLE = re.compile(r"^\s*\[+\s*([^\]#]+?)\s*\]+")
 _TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_.-]+)\s*=")
 
@@ -361,7 +590,8 @@ def _parse(path: Path, text: str) -> Any:
             raise ConfigFileError(path, [(key, f"{where}: {problem}" if where else problem)]
                                   ) from None
         sep = " " if where else ""
-        raise ConfigFileError(path, [("", f"YAML syntax error{sep}{where}: {problem}")]
+        hint = yaml_text_hint(text, [m for m in (mark, e.context_mark) if m is not None])
+        raise ConfigFileError(path, [("", f"YAML syntax error{sep}{where}: {problem}{hint}")]
                               ) from None
     except yaml.reader.ReaderError as e:
         # libyaml counts the position in bytes of UTF-8, PyYAML in characters.
@@ -435,7 +665,7 @@ def load_model_file(path: Path, model: type[M], union_tags: frozenset[str] = fro
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        raise ConfigFileError(path, problems_from_validation(e, union_tags)) from None
+        raise ConfigFileError(path, problems_from_validation(e, union_tags, model)) from None
     except Exception as e:  # a validator that trips over odd data
         raise ConfigFileError(path, [("", unexpected_problem(e))]) from None
 

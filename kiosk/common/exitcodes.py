@@ -19,14 +19,15 @@ EXIT_OK: Final = 0
 
 EXIT_FAILED: Final = 1
 """The command was right but could not be carried out (the database is unusable, the port is
-taken, a file cannot be written, the PIN was refused or the prompt cancelled); stderr says
-why. For the technician: retrying after fixing the machine may work."""
+taken, a file cannot be written, the PIN was refused or the prompt cancelled, a device or the
+backend did not answer `check-config --devices`); stderr says why. For the technician:
+retrying after fixing the machine may work."""
 
 EXIT_BAD_INPUT: Final = 2
 """What was given is wrong: a broken config file (`kiosk run`, `check-config`), broken bundle
-files (`check-bundles`), an unknown status or category, bad dates, a missing input file or
-database. Every problem is on stderr, by file and key. `kiosk run` with a broken config ends
-with it within a second; the unit's StartLimitBurst then stops restarting it."""
+files (`check-bundles`, `check-config`), an unknown status or category, bad dates, a missing
+input file or database. Every problem is on stderr, by file and key. `kiosk run` with a broken
+config ends with it within a second; the unit's StartLimitBurst then stops restarting it."""
 
 EXIT_NO_DISPLAY: Final = 3
 """`kiosk run` found no display (DISPLAY, WAYLAND_DISPLAY and QT_QPA_PLATFORM unset); the

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING
 from kiosk.common import resources
 
 if TYPE_CHECKING:  # pydantic stays unloaded until a config is read: `kiosk --help` is quick
-    from kiosk.config.schema import KioskConfig
+    from kiosk.common.datafiles import ConfigFileError
+    from kiosk.config.schema import KioskConfig, PathsConfig
+    from kiosk.domain.bundles import BundleSet
 
 DEFAULT_CONFIG = resources.default_config()
 
@@ -47,6 +49,66 @@ def load_checked_config(path: Path) -> KioskConfig:
     return config
 
 
+def check_config_files(path: Path) -> tuple[KioskConfig | None, list[ConfigFileError],
+                                            BundleSet | None]:
+    """Everything `kiosk check-config` checks without opening a device, every problem of every
+    file at once: the config file (keys, device paths, keys to trust), the catalog, and each
+    bundle file. Returns the config (None when the file itself is broken), the broken files,
+    and the bundles the kiosk would offer (None without a config).
+
+    `kiosk run` refuses the first two; a broken bundle file is only left out (and logged at
+    start), but a technician checking a terminal must hear of it: residents will not see
+    that 一件事."""
+    from kiosk.config.devices import device_problems
+    from kiosk.config.loader import ConfigFileError, load_config, resolve
+    from kiosk.domain.bundles import load_bundles
+    from kiosk.domain.catalog import load_catalog
+
+    config_dir = path.resolve().parent
+    errors: list[ConfigFileError] = []
+    config: KioskConfig | None = None
+    try:
+        config = load_config(path)
+    except ConfigFileError as e:
+        errors.append(e)
+        paths = _paths_section(path)
+        if paths is None:
+            return None, errors, None
+    else:
+        paths = config.paths
+        problems = device_problems(config, config_dir) + demo_key_problems(config, config_dir)
+        if problems:
+            errors.append(ConfigFileError(path, problems))
+    catalog_ids: set[str] | None = None
+    catalog_file = resolve(config_dir, paths.catalog)
+    if catalog_file.is_file():  # a missing one is among device_problems
+        try:
+            catalog_ids = {c.id for c in load_catalog(catalog_file).categories}
+        except ConfigFileError as e:
+            errors.append(e)
+    bundles = load_bundles(resolve(config_dir, paths.bundles), catalog_ids)
+    errors += bundles.errors
+    return config, errors, bundles
+
+
+def _paths_section(path: Path) -> PathsConfig | None:
+    """The `[paths]` of a config file that failed its checks, if that table itself is fine:
+    the catalog and bundles it names are checked too, so that every file's mistakes come at
+    once rather than one file per round."""
+    from pydantic import ValidationError
+
+    from kiosk.common.datafiles import read_data_file
+    from kiosk.config.loader import ConfigFileError
+    from kiosk.config.schema import PathsConfig
+
+    try:
+        data = read_data_file(path)
+        table = data.get("paths", {}) if isinstance(data, dict) else None
+        return PathsConfig.model_validate(table) if isinstance(table, dict) else None
+    except (ConfigFileError, ValidationError):
+        return None
+
+
 def demo_mode_reasons(config: KioskConfig) -> list[str]:
     """Why this config is not a demo terminal; empty for a demo.
 
@@ -63,6 +125,8 @@ def demo_mode_reasons(config: KioskConfig) -> list[str]:
         reasons.append(f'printer.kind = "{config.printer.kind}" is a real printer')
     if config.scan_engine.port:
         reasons.append("scan_engine.port names a real scan engine")
+    if config.id_card.kind == "serial":
+        reasons.append('id_card.kind = "serial" is a real ID card reader')
     return reasons
 
 

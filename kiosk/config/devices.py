@@ -9,7 +9,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from kiosk.config.loader import resolve
-from kiosk.config.schema import KioskConfig, read_device_token
+from kiosk.config.schema import (
+    EmulatedCameraConfig,
+    KioskConfig,
+    OpenCVCameraConfig,
+    read_device_token,
+)
+
+
+def resolved_camera(config: KioskConfig, config_dir: Path
+                    ) -> EmulatedCameraConfig | OpenCVCameraConfig:
+    """The camera section as the kiosk opens it: a relative `path` made absolute from the
+    config file's folder, the one rule for every relative path in the config (docs/CONFIG.md),
+    whatever folder the kiosk was started from. `device_problems` checks the same path."""
+    camera = config.camera
+    if camera.kind == "emulated" and camera.path:
+        return camera.model_copy(update={"path": str(resolve(config_dir, camera.path))})
+    return camera
 
 
 def device_problems(config: KioskConfig, config_dir: Path) -> list[tuple[str, str]]:
@@ -30,12 +46,18 @@ def device_problems(config: KioskConfig, config_dir: Path) -> list[tuple[str, st
             ("camera.device", f"camera {camera.device} does not exist (ls /dev/v4l/by-id/)")
         )
     if camera.kind == "emulated" and camera.source in ("images", "video"):
+        # The same path `resolved_camera` gives the camera, so the check and the run agree.
         target = resolve(config_dir, camera.path) if camera.path else None
-        if target is None or not target.exists():
-            what = "folder" if camera.source == "images" else "video file"
-            problems.append(
-                ("camera.path", f"expected an existing {what} for source = {camera.source!r}")
-            )
+        if camera.source == "images":
+            what, there = "folder", target is not None and target.is_dir()
+        else:
+            what, there = "video file", target is not None and target.is_file()
+        if not there:
+            where = (f" ({target}; a relative path starts at the config file's folder)"
+                     if target is not None else "")
+            problems.append(("camera.path",
+                             f"expected an existing {what} for source = {camera.source!r}{where}"))
+    problems += id_card_problems(config)
     if config.qr.demo_signing_key:
         key = resolve(config_dir, config.qr.demo_signing_key)
         if not key.is_file():
@@ -48,6 +70,22 @@ def device_problems(config: KioskConfig, config_dir: Path) -> list[tuple[str, st
         problems.append(
             ("qr.public_keys", "expected at least one trusted key, or no code verifies")
         )
+    return problems
+
+
+def id_card_problems(config: KioskConfig) -> list[tuple[str, str]]:
+    """The ID card reader's port, and a backend that can identify by card."""
+    reader = config.id_card
+    problems: list[tuple[str, str]] = []
+    if reader.kind == "serial" and "://" not in reader.port and not Path(reader.port).exists():
+        problems.append(("id_card.port", f"serial port {reader.port} does not exist (is the"
+                         " reader plugged in? ls /dev/serial/by-id/)"))
+    if reader.kind != "none" and config.backend.kind == "http":
+        # A hall verifies every identity itself (a signed 随申码); it has no way yet to take a
+        # kiosk's word for a card it read. Refused here rather than a reader that does nothing.
+        problems.append(("id_card.kind", "a hall (backend.kind = \"http\") cannot identify a"
+                         " resident by ID card yet: set id_card.kind = \"none\" on a kiosk of"
+                         " a hall (docs/TECHNICIAN.md, Resident ID card reader)"))
     return problems
 
 

@@ -65,7 +65,8 @@ def config_reference() -> str:
         "",
         "Generated from `kiosk/config/schema.py` by `kiosk config-reference`; do not edit by",
         "hand. Relative paths are relative to the config file's folder. Unknown keys are",
-        "errors. Check a file with `kiosk check-config PATH`.",
+        "errors. Check a file with `kiosk check-config PATH`, and its devices with",
+        "`kiosk check-config --devices PATH`.",
     ]
     for section, field in KioskConfig.model_fields.items():
         models = _models_of(field.annotation)

@@ -30,7 +30,21 @@ class CenterConfig(_Section):
         pattern=r"^[A-Za-z0-9_-]{1,32}$",
         description="This terminal's identifier (letters, digits, - and _), sent with every call.",
     )
-    hotline: str = Field("12345", description="Hotline shown on help screens.")
+    hotline: str = Field(
+        "12345",
+        description=(
+            "Telephone number residents are told to call when the kiosk cannot help them"
+            " (help screens, failed tickets); it cannot be empty."
+        ),
+    )
+
+    @field_validator("hotline")
+    @classmethod
+    def _hotline(cls, v: str) -> str:
+        # An empty number would leave "或拨打 热线" on a resident's screen with nothing to dial.
+        if not v.strip():
+            raise ValueError("expected the telephone number residents may call, e.g. \"12345\"")
+        return v.strip()
 
 
 class ScreenConfig(_Section):
@@ -91,9 +105,16 @@ class SessionConfig(_Section):
     )
 
     @model_validator(mode="after")
-    def _elder_idle(self) -> SessionConfig:
+    def _countdowns(self) -> SessionConfig:
+        # Here, not on the whole config: a check of the whole config runs only once every
+        # other key is right, and a technician is promised every mistake at once.
+        problems = []
+        if self.idle_countdown_s >= self.idle_timeout_s:
+            problems.append("idle_countdown_s must be shorter than idle_timeout_s")
         if self.elder_idle_countdown_s >= self.elder_idle_timeout_s:
-            raise ValueError("elder_idle_countdown_s must be shorter than elder_idle_timeout_s")
+            problems.append("elder_idle_countdown_s must be shorter than elder_idle_timeout_s")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
@@ -157,7 +178,13 @@ class EmulatedCameraConfig(_Section):
             " `video` plays the video file `path`; `blank` shows an empty scene."
         ),
     )
-    path: str = Field("", description="Folder of images or a video file, for images/video.")
+    path: str = Field(
+        "",
+        description=(
+            "Folder of images or a video file, for images/video; relative to the config"
+            " file's folder, wherever the kiosk is started from."
+        ),
+    )
     resident: str = Field("R0001", description="Demo resident shown by `generated` frames.")
     interval_s: float = Field(
         6.0, gt=0, description="Generated: seconds of empty scene before the code appears."
@@ -216,6 +243,57 @@ class ScanEngineConfig(_Section):
     baudrate: int = Field(9600, description="The engine's baud rate.")
 
 
+class NoIdCardConfig(_Section):
+    kind: Literal["none"] = Field(
+        "none",
+        description=(
+            "Resident ID card reader (二代证阅读器), a second way to be identified besides the"
+            " 随申码: `none`, `emulated` (tests and demos) or `serial` (a reader speaking the"
+            " SAM host protocol, frames AA AA AA 96 69, on a serial or USB-serial port; see"
+            " docs/TECHNICIAN.md). Only with the embedded backend: a hall cannot yet identify"
+            " a resident by card."
+        ),
+    )
+
+
+class EmulatedIdCardConfig(_Section):
+    kind: Literal["emulated"] = Field(
+        "emulated",
+        description=(
+            "An emulated reader answering the same frames as a real one; empty until a test"
+            " or the scripted demo places a card (kiosk.hardware.id_card.emulated)."
+        ),
+    )
+
+
+class SerialIdCardConfig(_Section):
+    kind: Literal["serial"] = "serial"
+    port: str = Field(
+        ...,
+        min_length=1,
+        description=(
+            "Serial device of the reader; prefer the stable /dev/serial/by-id/... path of a"
+            " USB-serial reader (or a pyserial URL such as rfc2217://host:port)."
+        ),
+    )
+    baudrate: int = Field(
+        115200, description="Baud rate the reader is set to (its factory setting: 115200)."
+    )
+
+    @field_validator("baudrate")
+    @classmethod
+    def _baud(cls, v: int) -> int:
+        allowed = {9600, 19200, 38400, 57600, 115200}  # what the security module offers
+        if v not in allowed:
+            raise ValueError(f"expected one of {sorted(allowed)}")
+        return v
+
+
+IdCardDevice = Annotated[
+    NoIdCardConfig | EmulatedIdCardConfig | SerialIdCardConfig, Field(discriminator="kind")
+]
+
+
 class _PrinterCommon(_Section):
     paper_width_mm: Literal[58, 80] = Field(80, description="Paper width: 58 or 80 mm.")
     chars_per_line: int = Field(
@@ -248,6 +326,15 @@ class _PrinterCommon(_Section):
         return 384 if self.paper_width_mm == 58 else 576
 
 
+_REALTIME_STATUS = (
+    "The printer answers real-time status queries (DLE EOT), so the kiosk asks before each"
+    " ticket and knows of no paper, an open cover or an offline printer. Set false for a"
+    " model that never answers (`kiosk check-config --devices` says so): tickets are still"
+    " sent one at a time, but the kiosk cannot know when the paper runs out, and its"
+    " maintenance screen says the status is unknown."
+)
+
+
 class EmulatedPrinterConfig(_PrinterCommon):
     kind: Literal["emulated"] = "emulated"
     output_dir: str = Field(
@@ -265,6 +352,7 @@ class UsbPrinterConfig(_PrinterCommon):
     timeout_ms: int = Field(
         3000, ge=100, le=60000, description="Write timeout; 0 would block forever."
     )
+    realtime_status: bool = Field(True, description=_REALTIME_STATUS)
 
 
 class SerialPrinterConfig(_PrinterCommon):
@@ -273,6 +361,7 @@ class SerialPrinterConfig(_PrinterCommon):
     baudrate: int = Field(9600, description="Baud rate, e.g. 9600, 19200, 115200.")
     timeout_s: float = Field(3.0, gt=0, le=60, description="Read/write timeout in seconds.")
     rtscts: bool = Field(False, description="Hardware flow control.")
+    realtime_status: bool = Field(True, description=_REALTIME_STATUS)
 
     @field_validator("baudrate")
     @classmethod
@@ -288,6 +377,7 @@ class NetworkPrinterConfig(_PrinterCommon):
     host: str = Field(..., min_length=1, description="Printer's IP address or host name.")
     port: int = Field(9100, ge=1, le=65535, description="TCP port (raw printing: 9100).")
     timeout_s: float = Field(5.0, gt=0, le=60, description="Connect/write timeout in seconds.")
+    realtime_status: bool = Field(True, description=_REALTIME_STATUS)
 
 
 class FilePrinterConfig(_PrinterCommon):
@@ -584,14 +674,9 @@ class KioskConfig(_Section):
     camera: CameraDevice = Field(default_factory=EmulatedCameraConfig)
     scanner: ScannerConfig = Field(default_factory=ScannerConfig)
     scan_engine: ScanEngineConfig = Field(default_factory=ScanEngineConfig)
+    id_card: IdCardDevice = Field(default_factory=NoIdCardConfig)
     printer: PrinterDevice = Field(default_factory=EmulatedPrinterConfig)
     backend: BackendDevice = Field(default_factory=EmbeddedBackendConfig)
     qr: QrConfig = Field(default_factory=QrConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
     maintenance: MaintenanceConfig = Field(default_factory=MaintenanceConfig)
-
-    @model_validator(mode="after")
-    def _idle(self) -> KioskConfig:
-        if self.session.idle_countdown_s >= self.session.idle_timeout_s:
-            raise ValueError("session.idle_countdown_s must be shorter than idle_timeout_s")
-        return self

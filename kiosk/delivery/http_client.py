@@ -65,6 +65,7 @@ from kiosk.backend.interface import (
     Appointment,
     BackendError,
     CheckIn,
+    IdCardNotAccepted,
     IdempotencyConflict,
     IssuedTicket,
     License,
@@ -1001,10 +1002,24 @@ class HttpBackend:
                         phone="", entitlements=tuple(found.entitlements),
                         priority_reason=found.priority_reason)
 
+    def identify_by_id_card(self, id_number: str, name: str) -> Resident | None:
+        """The hall verifies every identity itself, from a code the 随申办 platform signed;
+        a card this kiosk read carries no such proof the hall could check, and the hall has
+        no route for it (config check refuses an ID card reader on a kiosk of a hall)."""
+        del id_number, name
+        raise IdCardNotAccepted("the hall identifies residents by their personal code only")
+
     def licenses(self, resident_id: str) -> list[License]:
         found: list[LicenseReply] = self._call(LICENSES, session=self._session_of(resident_id))
         return [License(kind=x.kind, title=x.title, number_masked=x.number_masked,
                         valid_until=x.valid_until) for x in found]
+
+    def person_licenses(self, resident_id: str, id_number: str) -> list[License]:
+        """The hall offers no lookup of another person's licenses yet (it would need a
+        route, a store query and a migration of its own): every material of another person
+        is then to be brought, which is what the resident is told."""
+        del resident_id, id_number
+        return []
 
     def prefill(self, resident_id: str) -> dict[str, str]:
         """What a form may show prefilled: source (resident.name, resident.id_number,
@@ -1038,7 +1053,10 @@ class HttpBackend:
 
     def issue_ticket(self, request: TicketRequest, idempotency_key: str) -> IssuedTicket:
         # Priority, appointment and kiosk are the hall's to derive (from the session and
-        # the credential); the request's own say on them is not sent.
+        # the credential); the request's own say on them is not sent. Nor is a 一件事's
+        # application reference: the hall links a ticket to the applications its resident
+        # filed there that day (the counter's `application_references`), so a follow-up
+        # number is linked by being the resident's, through the session.
         session = (self._session_of(request.resident_id) if request.resident_id is not None
                    else None)
         found: TicketReply = self._call(

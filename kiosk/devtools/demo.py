@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from PySide6.QtCore import QCoreApplication
 
     from kiosk.app import Kiosk
-    from kiosk.config.schema import EmulatedCameraConfig
+    from kiosk.config.schema import EmulatedCameraConfig, IdCardDevice
     from kiosk.domain.wizard import StepKind, Wizard
     from kiosk.hardware.printer.emulated import EmulatedPrinter
 
@@ -168,6 +168,33 @@ class DemoRun:
         self.tap(c.ticket.done_button)
         wait_until(lambda: self.current() == ScreenName.HOME)
 
+    def session_card(self, resident: str, category: str, name: str) -> None:
+        """A resident without a phone places their ID card on the (emulated) reader."""
+        from kiosk.hardware.id_card.emulated import demo_card
+
+        device = self.kiosk.id_card_device
+        person = self.kiosk.backend.identify(resident)
+        if device is None or person is None:
+            return
+        c = self.kiosk.controller
+        jobs = len(self.printer.jobs)
+        self.tap(c.home.scan_button)
+        wait_until(lambda: self.current() == ScreenName.SCAN)
+        wait_until(lambda: c.scan.card_hint.isVisible())
+        self.shot(f"{name}-scan")
+        device.place(demo_card(person.name, person.id_number,
+                               self.kiosk.controller.ctx.clock().date()))
+        wait_until(lambda: self.current() == ScreenName.CATEGORY)
+        self.shot(f"{name}-category")
+        self.tap(c.category.buttons[category])
+        wait_until(lambda: self.current() == ScreenName.TICKET)
+        self.wait_printed(jobs)
+        self.shot(f"{name}-ticket")
+        self.save_ticket(f"{name}-ticket", self.printer.jobs[-1])
+        self.tap(c.ticket.done_button)
+        wait_until(lambda: self.current() == ScreenName.HOME)
+        device.remove()
+
     def bundle_session(self, bundle_id: str, resident: str) -> None:
         """Every wizard step of one bundle, as a resident answers it."""
         from kiosk.domain.wizard import StepKind
@@ -195,11 +222,7 @@ class DemoRun:
                 pick = next(o for o in q.options if not (o.then and o.then.ineligible))
                 self.tap(w.option_buttons[pick.id])
             elif step.kind is StepKind.FIELD:
-                field = wiz.bundle.form_field(step.ref)
-                value = DEMO_VALUES[field.kind]
-                if field.kind == "date" and not field.allow_past:
-                    value = (self.kiosk.controller.ctx.clock().date()
-                             + dt.timedelta(days=7)).strftime("%Y%m%d")
+                value = demo_value(wiz, step.ref)
                 for ch in value:
                     self.tap(w.keypad.keys[ch])
                 self.shot(f"bundle-{wiz.index + 1:02d}-field-typed")
@@ -262,6 +285,9 @@ class DemoRun:
             self.shot("home")
             self.session_scan(DEMO_RESIDENTS["ordinary"], "social_security", "resident")
             self.session_scan(DEMO_RESIDENTS["aged_85"], "medical_insurance", "aged85")
+            # No phone, the ID card: the same priority as the code gives.
+            self.session_card(DEMO_RESIDENTS["aged_80_birthday_today"], "social_security",
+                              "idcard")
             # No phone: anonymous ticket.
             jobs = len(self.printer.jobs)
             self.tap(c.home.no_phone_button)
@@ -307,8 +333,23 @@ DEMO_VALUES = {
     "bank_card": "6222020200112233446",
     "date": "20200115",
     "id_number": "310104198001011239",
+    # The ordinary demo resident's late father (kiosk.backend.seed.DEMO_PERSONS).
+    "other_id_number": "310104195003081173",
     "digits": "123456",
 }
+
+
+def demo_value(wizard: Wizard, field_id: str) -> str:
+    """What the demo resident types in a field: DEMO_VALUES by kind, and for a date a day
+    the field accepts today (a week after its earliest day, when it has one)."""
+    field = wizard.bundle.form_field(field_id)
+    if field.kind != "date":
+        return DEMO_VALUES[field.kind]
+    low, high = wizard.date_range(field_id)
+    day = dt.date.fromisoformat("2020-01-15") if low is None else low + dt.timedelta(days=7)
+    if high is not None and day > high:
+        day = high
+    return day.strftime("%Y%m%d")
 
 
 def run_demo(config: KioskConfig, config_file: Path, out: Path,
@@ -326,6 +367,7 @@ def run_demo(config: KioskConfig, config_file: Path, out: Path,
                                                                "width": 0, "height": 0}),
                     "camera": _blank_camera(config),
                     "paths": config.paths.model_copy(update={"data_dir": str(data)}),
+                    "id_card": _demo_id_card(config),
                 }
             )
             written += DemoRun(cfg, config_file, out, o).run()
@@ -333,6 +375,16 @@ def run_demo(config: KioskConfig, config_file: Path, out: Path,
             shutil.rmtree(data, ignore_errors=True)
     app.processEvents()
     return written
+
+
+def _demo_id_card(config: KioskConfig) -> IdCardDevice:
+    """The emulated ID card reader, where the config has no reader and the backend can take
+    a card (the embedded one): the demo shows a resident without a phone using their card."""
+    from kiosk.config.schema import EmulatedIdCardConfig
+
+    if config.id_card.kind == "none" and config.backend.kind == "embedded":
+        return EmulatedIdCardConfig()
+    return config.id_card
 
 
 def _blank_camera(config: KioskConfig) -> EmulatedCameraConfig:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from kiosk.config.schema import EmulatedCameraConfig, KioskConfig
 from kiosk.devtools.demo import (
-    DEMO_VALUES,
+    demo_value,
     emulated_camera,
     emulated_printer,
     offscreen_app,
@@ -175,10 +175,7 @@ class Simulator:
                 q = wiz.bundle.question(step.ref)
                 w.option_buttons[self.rng.choice(q.options).id].click()
             elif step.kind is StepKind.FIELD:
-                f = wiz.bundle.form_field(step.ref)
-                value = "20991231" if f.kind == "date" and not f.allow_past \
-                    else DEMO_VALUES[f.kind]
-                for ch in value:
+                for ch in demo_value(wiz, step.ref):
                     w.keypad.keys[ch].click()
                 w.next_button.click()
             elif step.kind is StepKind.CONFIRM:

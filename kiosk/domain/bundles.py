@@ -8,8 +8,8 @@ option one declarative consequence (`skip_to` a later question, `add_materials`,
 that needs logic becomes a step or field kind in code, with its own test.
 
 Everything a file may hold is declared once below, each key with a description: validation,
-the staff reference (`schema_reference()`) and the test of every shipped bundle derive from
-it. Loading reports every problem in a file at once, as
+the staff reference (docs/BUNDLES.md, from bundle_reference.py) and the test of every
+shipped bundle derive from it. Loading reports every problem in a file at once, as
 `ConfigFileError(path, [(key path, what was expected)])`, and one broken file never stops the
 kiosk from offering the valid bundles (`load_bundles`).
 
@@ -23,11 +23,14 @@ Public API::
     bundle_problems(bundle, catalog_ids=None) -> list[tuple[str, str]]
     load_bundle(path, catalog_ids=None) -> Bundle            # raises ConfigFileError
     load_bundles(folder, catalog_ids) -> BundleSet     # .bundles (valid), .errors, .get
-    schema_reference() -> str                 # Markdown reference for center staff
+    date_bound(text, today) -> date           # the day a min_date / max_date means
+    BundleFileError                           # a ConfigFileError naming docs/BUNDLES.md
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +50,7 @@ from kiosk.common.datafiles import (
     ConfigFileError,
     problems_from_validation,
     read_data_file,
+    text_trap,
     unexpected_problem,
 )
 from kiosk.domain.text import Bilingual
@@ -63,6 +67,7 @@ LICENSE_KINDS: frozenset[str] = frozenset(
         "residence_permit",
         "retirement_certificate",
         "foreign_permanent_resident_card",
+        "death_certificate",
     }
 )
 PREFILL_SOURCES_RESIDENT: tuple[str, ...] = ("resident.name", "resident.id_number",
@@ -163,7 +168,7 @@ class Question(_Model):
     options: list[Option] = Field(
         ..., min_length=2, max_length=6,
         description="The answers; yes_no questions may omit this or list only yes/no "
-        "options that have a `then`.",
+        "options that have a `then` (in any order: the screen always shows 是 then 否).",
     )
 
     @model_validator(mode="before")
@@ -211,6 +216,15 @@ class Question(_Model):
                 return o
         raise KeyError(f"question {self.id!r} has no option {option_id!r}")
 
+    def shown_options(self) -> list[Option]:
+        """The options in the order a resident sees them: 是 before 否 on every yes/no
+        question, whatever the file lists (staff list only the options that do something, so
+        the file's order differs from question to question, and a resident who learned "left
+        is yes" would answer wrongly). `options` keeps the file's order, which problems name."""
+        if self.kind != "yes_no":
+            return list(self.options)
+        return sorted(self.options, key=lambda o: o.id != "yes")
+
 
 class Material(_Model):
     """A document the application needs; an electronic license makes it 免于提交."""
@@ -228,6 +242,19 @@ class Material(_Model):
     note: Bilingual | None = Field(
         None, description="A short note (originals or copies, how many, who issues it).",
     )
+    license_of: str | None = Field(
+        None,
+        description="Whose license `license` is: the id of an `other_id_number` field (the "
+        "deceased, the child, the person represented), whose licenses the platform looks up "
+        "by the number typed there; leave it out for the applicant's own license.",
+    )
+
+    @model_validator(mode="after")
+    def _license_of_needs_license(self) -> Material:
+        if self.license_of is not None and self.license is None:
+            raise ValueError("license_of says whose license exempts the material: give the "
+                             "license kind too (license: ...)")
+        return self
 
     @field_validator("license")
     @classmethod
@@ -249,7 +276,61 @@ class AnswerIs(_Model):
     _answer_id = field_validator("option", mode="before")(_yaml_bool_as_answer)
 
 
-FieldKind = Literal["phone", "bank_card", "date", "id_number", "digits"]
+FieldKind = Literal["phone", "bank_card", "date", "id_number", "other_id_number", "digits"]
+
+# A date bound is "today", a fixed day, or a distance from the day the resident types it.
+_RELATIVE_DATE = re.compile(r"^([+-])\s*([0-9]{1,3})\s*(day|week|month|year)s?$")
+_DATE_BOUND_HELP = ('expected "today", a day like 2024-01-31, or a distance from today such '
+                    'as "-12 months", "-30 days", "+2 weeks" or "-1 year"')
+# Approximate lengths, only to tell whether min_date comes after max_date.
+_UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 30.44, "year": 365.25}
+
+
+def _parse_date_bound(text: str) -> dt.date | tuple[int, str]:
+    """A fixed day, or (signed amount, unit); raises ValueError with what was expected."""
+    value = text.strip().lower()
+    if value == "today":
+        return (0, "day")
+    m = _RELATIVE_DATE.match(value)
+    if m is not None:
+        amount = int(m.group(2))
+        return (-amount if m.group(1) == "-" else amount, m.group(3))
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(_DATE_BOUND_HELP) from None
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    # 31 March minus one month is the last day of February, not an error.
+    for last in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("every month has 28 days")
+
+
+def date_bound(text: str, today: dt.date) -> dt.date:
+    """The day a `min_date` / `max_date` means when the resident types on `today`.
+    `text` has passed the schema's check (see FormField)."""
+    parsed = _parse_date_bound(text)
+    if isinstance(parsed, dt.date):
+        return parsed
+    amount, unit = parsed
+    if unit == "day":
+        return today + dt.timedelta(days=amount)
+    if unit == "week":
+        return today + dt.timedelta(weeks=amount)
+    return _add_months(today, amount * (12 if unit == "year" else 1))
+
+
+def _bound_text(value: Any) -> Any:
+    # YAML reads an unquoted 2024-01-31 as a date: keep it, as the text it was.
+    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 class FormField(_Model):
@@ -260,7 +341,15 @@ class FormField(_Model):
     kind: FieldKind = Field(
         ...,
         description="phone (mobile, 11 digits), bank_card (12-19 digits, Luhn check), date "
-        "(YYYYMMDD or YYYY-MM-DD), id_number (18 characters, check digit) or digits.",
+        "(YYYYMMDD or YYYY-MM-DD), id_number (18 characters, check digit), other_id_number "
+        "(another person's ID number: the deceased, the child, the person represented; "
+        "18 characters, check digit, never the applicant's own; asked before the materials "
+        "list, so that materials with `license_of` this field are looked up by it) or digits.",
+    )
+    person: Bilingual | None = Field(
+        None,
+        description="other_id_number only, and required there: who the number belongs to, "
+        "as the resident calls them (逝者 / the deceased), used in the screen's messages.",
     )
     required: bool = Field(True, description="false lets the resident leave it empty.")
     hint: Bilingual | None = Field(None, description="A short hint under the keypad.")
@@ -270,10 +359,31 @@ class FormField(_Model):
                                 description="digits only: the most digits accepted.")
     allow_future: bool = Field(False, description="date only: accept dates after today.")
     allow_past: bool = Field(True, description="date only: accept dates before today.")
+    min_date: str | None = Field(
+        None,
+        description='date only: the earliest date accepted, "today", a day (2024-01-31) or a '
+        'distance from the day of typing ("-12 months", "-30 days", "-1 year"); replaces '
+        "allow_past.",
+    )
+    max_date: str | None = Field(
+        None,
+        description='date only: the latest date accepted, "today", a day or a distance from '
+        'the day of typing ("+30 days"); replaces allow_future.',
+    )
     skip_if: list[AnswerIs] = Field(
         default_factory=list,
         description="Skip this field when any of these answers was given.",
     )
+
+    _min_date_text = field_validator("min_date", mode="before")(_bound_text)
+    _max_date_text = field_validator("max_date", mode="before")(_bound_text)
+
+    @field_validator("min_date", "max_date")
+    @classmethod
+    def _date_bound_syntax(cls, value: str | None) -> str | None:
+        if value is not None:
+            _parse_date_bound(value)
+        return value
 
     @model_validator(mode="after")
     def _kind_options(self) -> FormField:
@@ -282,12 +392,38 @@ class FormField(_Model):
             raise ValueError("min_len and max_len apply to kind digits only")
         if self.kind != "date" and given & {"allow_future", "allow_past"}:
             raise ValueError("allow_future and allow_past apply to kind date only")
+        if self.kind != "date" and given & {"min_date", "max_date"}:
+            raise ValueError("min_date and max_date apply to kind date only")
+        if self.kind == "other_id_number" and self.person is None:
+            raise ValueError("an other_id_number field needs `person`: whose number it is, "
+                             "e.g. person: {zh: 逝者, en: the deceased}")
+        if self.kind != "other_id_number" and self.person is not None:
+            raise ValueError("person applies to kind other_id_number only")
         if self.min_len is not None and self.max_len is not None and self.min_len > self.max_len:
             raise ValueError(f"min_len ({self.min_len}) is larger than max_len ({self.max_len})")
+        if self.min_date is not None and "allow_past" in given:
+            raise ValueError("min_date replaces allow_past: remove allow_past")
+        if self.max_date is not None and "allow_future" in given:
+            raise ValueError("max_date replaces allow_future: remove allow_future")
         if self.kind == "date" and not (self.allow_future or self.allow_past):
             raise ValueError("a date field must allow past or future dates (or both)")
+        if self.min_date is not None and self.max_date is not None:
+            low, high = _parse_date_bound(self.min_date), _parse_date_bound(self.max_date)
+            if _later(low, high):
+                raise ValueError(f"min_date ({self.min_date!r}) is later than max_date "
+                                 f"({self.max_date!r}): no date could be accepted")
         return self
 
+
+
+def _later(a: dt.date | tuple[int, str], b: dt.date | tuple[int, str]) -> bool:
+    """Whether bound `a` surely comes after bound `b` (two fixed days, or two distances;
+    a fixed day and a distance depend on the day of typing, and are not compared)."""
+    if isinstance(a, dt.date) and isinstance(b, dt.date):
+        return a > b
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return a[0] * _UNIT_DAYS[a[1]] > b[0] * _UNIT_DAYS[b[1]]
+    return False
 
 
 class Prefill(_Model):
@@ -345,7 +481,9 @@ class Bundle(_Model):
         ..., ge=0, le=20, description="How many separate visits this one application replaces.",
     )
     ticket_category: str = Field(
-        ..., description="A category id of catalog.yaml, for a follow-up queue ticket.",
+        ..., description=("A category id of catalog.yaml: the window the result screen's"
+                          " 取号 gives a number for, naming the application so that the"
+                          " clerk sees it."),
     )
     processing_days: int = Field(
         ..., ge=0, le=365,
@@ -479,6 +617,16 @@ def bundle_problems(
                                  f"question {cond.question!r}, expected one of "
                                  f"{_one_of(options)}"))
 
+    people = [f.id for f in bundle.fields if f.kind == "other_id_number"]
+    for i, m in enumerate(bundle.materials):
+        if m.license_of is not None and m.license_of not in people:
+            what = (f"field {m.license_of!r} is not of kind other_id_number"
+                    if m.license_of in {f.id for f in bundle.fields}
+                    else f"unknown field {m.license_of!r}")
+            problems.append((f"materials[{i}].license_of", f"{what}, expected one of "
+                             f"{_one_of(people)} (the other_id_number fields, whose number the "
+                             "license is looked up by)"))
+
     if catalog_ids is not None and bundle.ticket_category not in catalog_ids:
         problems.append(("ticket_category", f"unknown service category "
                          f"{bundle.ticket_category!r}, expected one of "
@@ -486,20 +634,56 @@ def bundle_problems(
     return problems
 
 
+BUNDLES_DOC = "docs/BUNDLES.md"
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class BundleFileError(ConfigFileError):
+    """A bundle file's problems; the message ends with where the format is described."""
+
+    def message(self) -> str:
+        return (super().message() + "\n  Every key of a bundle file, what it does and a worked "
+                f"example: {BUNDLES_DOC}")
+
+
+def _text_trap(err: Any) -> str | None:
+    """For a key no model has that is no key at all (乙, zh：出生): the YAML trap that made
+    part of a text into a key."""
+    loc = err.get("loc", ())
+    key = loc[-1] if loc else None
+    if err.get("type") != "extra_forbidden" or not isinstance(key, str) or _PLAIN_KEY.match(key):
+        return None
+    return text_trap(key, in_flow=True)
+
+
 def _problems_of(exc: ValidationError) -> list[tuple[str, str]]:
-    plain = problems_from_validation(exc)
+    plain = problems_from_validation(exc, model=Bundle)
     out: list[tuple[str, str]] = []
     for err, problem in zip(exc.errors(), plain, strict=True):
         cause = (err.get("ctx") or {}).get("error")
+        trap = _text_trap(err)
         if isinstance(cause, BundleProblems):
             out.extend(cause.problems)
+        elif trap is not None:
+            out.append((problem[0], f"no such key: {trap}"))
         else:
             out.append(problem)
     return out
 
 
 def load_bundle(path: Path, catalog_ids: Collection[str] | None = None) -> Bundle:
-    """Load and check one bundle file; raises ConfigFileError listing every problem."""
+    """Load and check one bundle file; raises BundleFileError (a ConfigFileError) listing
+    every problem, and pointing at docs/BUNDLES.md rather than the config's reference."""
+    try:
+        return _load_bundle_file(path, catalog_ids)
+    except BundleFileError:
+        raise
+    except ConfigFileError as e:
+        problems = [(k, w.replace("docs/CONFIG.md", BUNDLES_DOC)) for k, w in e.problems]
+        raise BundleFileError(e.path, problems) from None
+
+
+def _load_bundle_file(path: Path, catalog_ids: Collection[str] | None = None) -> Bundle:
     data = read_data_file(path)
     if not isinstance(data, dict):
         raise ConfigFileError(path, [("", "expected a mapping of keys (id, title, questions, "
@@ -574,34 +758,3 @@ def load_bundles(folder: Path, catalog_ids: Collection[str] | None) -> BundleSet
         result.bundles.append(bundle)
     result.bundles.sort(key=lambda b: (b.order, b.id))
     return result
-
-
-def _type_name(annotation: Any) -> str:
-    text = str(annotation)
-    for noise in ("kiosk.domain.catalog.", "kiosk.domain.bundles.", "typing."):
-        text = text.replace(noise, "")
-    return text.replace("<class '", "").replace("'>", "")
-
-
-def schema_reference() -> str:
-    """The bundle file reference for center staff, derived from the declarations above."""
-    models: list[type[BaseModel]] = [Bundle, Department, Question, Option, Then, Ineligibility,
-                                      Material, FormField, AnswerIs, Prefill]
-    lines = ["# 一件事 bundle files (config/bundles/*.yaml)", "",
-             "Texts are `{zh: ..., en: ...}` (Bilingual). Generated from "
-             "kiosk/domain/bundles.py.", ""]
-    for model in models:
-        name = "FormField (fields)" if model is FormField else model.__name__
-        lines += [f"## {name}", "", (model.__doc__ or "").strip(), "",
-                  "| key | type | required | description |", "|---|---|---|---|"]
-        for key, info in model.model_fields.items():
-            if info.is_required():
-                required = "yes"
-            elif info.default_factory is not None:
-                required = "no"
-            else:
-                required = f"no (default {info.default!r})"
-            lines.append(f"| `{key}` | {_type_name(info.annotation)} | {required} | "
-                         f"{info.description or ''} |")
-        lines.append("")
-    return "\n".join(lines)

@@ -19,8 +19,9 @@ class Bilingual(BaseModel):
     """One text in Chinese and English."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    zh: str = Field(..., min_length=1)
-    en: str = Field(..., min_length=1)
+    zh: str = Field(..., min_length=1, description="The text in Chinese, shown by default.")
+    en: str = Field(..., min_length=1,
+                    description="The text in English, shown when the resident chose English.")
 
     def get(self, language: str) -> str:
         """The text in `language`; any language but English falls back to Chinese."""

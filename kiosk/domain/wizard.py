@@ -7,13 +7,18 @@ screen. API::
     class StepKind(Enum): INTRO, IDENTIFY, QUESTION, MATERIALS, REVIEW, FIELD, CONFIRM,
                           INELIGIBLE
     @dataclass(frozen=True) class Step: kind; key   # "intro", "question:q1", "field:phone"
+                                                    # .ref, .stat_key (for statistics)
     class Wizard:
         Wizard(bundle, *, today=dt.date.today)
         bundle; steps -> list[Step]; current -> Step; index -> int; total -> int
+        remaining -> int; remaining_certain() -> bool  # what the step count says
         identify(*, licenses: set[str], prefill_values: dict[str, str]) -> None
         identified -> bool; masked_name -> str; clear() -> None
         answer(question_id, option_id) -> None; answer_of(question_id) -> str | None
         set_field(field_id, value) -> FieldProblem | None; field_value(field_id) -> str | None
+        date_range(field_id) -> (earliest, latest)    # days a date field accepts today
+        person_lookups() -> dict[str, str]            # other_id_number field -> number to
+        set_person_licenses(field_id, number, kinds)  #   look up; that person's licenses
         can_next() -> bool; next() -> Step; back() -> Step; go_to(key) -> Step
         outcome -> Ineligible | None; can_submit() -> bool
         materials() -> list[MaterialStatus]; to_bring() / exempt() -> list[Material]
@@ -22,23 +27,31 @@ screen. API::
         submission() -> dict   # {bundle_id, answers, fields, materials: {exempt, to_bring}}
                                # raises WizardIncomplete before the path is complete
     check_field(field, value, *, today) -> tuple[str, FieldProblem | None]
+    date_range(field, today) -> tuple[date | None, date | None]
     luhn_valid(digits) -> bool
     prefill_values(name=, id_number=, phone=, license_numbers=) -> dict[str, str]
 
 The path (`steps`) is recomputed from the answers every time: intro, identify, the questions
 on the path (a `skip_to` jumps forward), then either `ineligible` (an answer ended it) or
-materials, review, one field step per field not skipped by `skip_if`, confirm. Answers and
+the other_id_number fields (another person's licenses can exempt materials), materials,
+review, one field step per other field not skipped by `skip_if`, confirm. Answers and
 typed values of steps that drop off the path are kept, so going back and changing an answer
 again restores them; only what is on the path is submitted.
 
 Personal data: `identify` masks the prefilled values at once and keeps only the masked
-forms, so the wizard never holds a full name or ID number; `clear()` forgets everything.
+forms, so the wizard never holds a full name or ID number (the applicant's ID number only as
+a digest under a key of this session, to refuse it in an other_id_number field); `clear()`
+forgets everything. A material with `license_of` is exempt when the licenses looked up for
+the number typed in that field (`set_person_licenses`) include its kind.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import re
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -53,6 +66,7 @@ from kiosk.domain.bundles import (
     Material,
     Option,
     Question,
+    date_bound,
 )
 from kiosk.domain.masking import mask_id_number, mask_name, mask_phone
 from kiosk.domain.text import Bilingual
@@ -78,6 +92,11 @@ class Step:
     def ref(self) -> str:
         """The question or field id of a QUESTION / FIELD step, else ""."""
         return self.key.partition(":")[2]
+
+    @property
+    def stat_key(self) -> str:
+        """The step as the statistics record where a resident gave up (abandoned_at:...)."""
+        return self.key.replace("_", "-")[:64]
 
 
 INTRO = Step(StepKind.INTRO, "intro")
@@ -108,6 +127,9 @@ class FieldProblem(Enum):
     PAST_DATE = "past_date"  # a date field that only accepts today or later
     BAD_ID_NUMBER = "bad_id_number"
     BAD_PHONE = "bad_phone"  # 11 digits, but not a mainland mobile number (1[3-9]...)
+    DATE_TOO_EARLY = "date_too_early"  # before the field's min_date (date_range)
+    DATE_TOO_LATE = "date_too_late"  # after the field's max_date (date_range)
+    SAME_AS_APPLICANT = "same_as_applicant"  # other_id_number: the applicant's own number
 
 
 @dataclass(frozen=True)
@@ -162,7 +184,7 @@ def check_field(field: FormField, value: str, *, today: dt.date) -> tuple[str, F
     if not text:
         return "", FieldProblem.EMPTY
     kind = field.kind
-    if kind == "id_number":
+    if kind in ("id_number", "other_id_number"):
         text = text.upper()
         return text, None if idnumber.is_valid(text) else FieldProblem.BAD_ID_NUMBER
     if kind == "date":
@@ -182,6 +204,20 @@ def check_field(field: FormField, value: str, *, today: dt.date) -> tuple[str, F
     return text, None if low <= len(text) <= high else FieldProblem.WRONG_LENGTH
 
 
+def date_range(field: FormField, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    """The earliest and latest day a date field accepts when typed on `today` (None: no
+    bound), from min_date / max_date or else allow_past / allow_future."""
+    if field.min_date is not None:
+        low: dt.date | None = date_bound(field.min_date, today)
+    else:
+        low = None if field.allow_past else today
+    if field.max_date is not None:
+        high: dt.date | None = date_bound(field.max_date, today)
+    else:
+        high = None if field.allow_future else today
+    return low, high
+
+
 def _check_date(field: FormField, text: str, today: dt.date) -> tuple[str, FieldProblem | None]:
     m = _DATE.match(text)
     if not m:
@@ -193,9 +229,14 @@ def _check_date(field: FormField, text: str, today: dt.date) -> tuple[str, Field
     if day.year < _EARLIEST_YEAR:
         return text, FieldProblem.BAD_DATE
     iso = day.isoformat()
-    if day > today and not field.allow_future:
+    low, high = date_range(field, today)
+    if field.max_date is not None and high is not None and day > high:
+        return iso, FieldProblem.DATE_TOO_LATE
+    if field.min_date is not None and low is not None and day < low:
+        return iso, FieldProblem.DATE_TOO_EARLY
+    if day > today and field.max_date is None and not field.allow_future:
         return iso, FieldProblem.FUTURE_DATE
-    if day < today and not field.allow_past:
+    if day < today and field.min_date is None and not field.allow_past:
         return iso, FieldProblem.PAST_DATE
     return iso, None
 
@@ -214,7 +255,7 @@ def _mask_source(source: str, value: str) -> str:
 def _mask_typed(field: FormField, value: str) -> str:
     if field.kind == "phone":
         return mask_phone(value)
-    if field.kind == "id_number":
+    if field.kind in ("id_number", "other_id_number"):
         return mask_id_number(value)
     if field.kind == "bank_card":
         return "**** " + value[-4:]
@@ -239,9 +280,10 @@ class Wizard:
     def __init__(self, bundle: Bundle, *, today: Callable[[], dt.date] = dt.date.today) -> None:
         self.bundle = bundle
         self._today = today
+        people = [f for f in bundle.fields if f.kind == "other_id_number"]
         canonical = [INTRO, IDENTIFY, *(question_step(q.id) for q in bundle.questions),
-                     INELIGIBLE, MATERIALS, REVIEW, *(field_step(f.id) for f in bundle.fields),
-                     CONFIRM]
+                     INELIGIBLE, *(field_step(f.id) for f in people), MATERIALS, REVIEW,
+                     *(field_step(f.id) for f in bundle.fields if f not in people), CONFIRM]
         # Every path is a subsequence of this order; it places a step that dropped off the
         # path (its question got skipped) between the steps that remain.
         self._rank = {s.key: i for i, s in enumerate(canonical)}
@@ -256,6 +298,12 @@ class Wizard:
         self._shown: dict[str, str] = {}  # prefill source -> masked value
         self._identified = False
         self._current = INTRO
+        # The applicant's ID number only as a keyed digest (a key of this session), to tell
+        # an other_id_number typed in its place: the number itself is never kept.
+        self._digest_key = secrets.token_bytes(16)
+        self._applicant_digest: bytes | None = None
+        # other_id_number field -> (the number looked up, the license kinds found for it).
+        self._person_licenses: dict[str, tuple[str, frozenset[str]]] = {}
 
     def identify(self, *, licenses: set[str], prefill_values: Mapping[str, str]) -> None:
         """Record who is applying: license kinds held, and raw prefill values by source
@@ -263,7 +311,13 @@ class Wizard:
         forms are kept."""
         self._licenses = frozenset(licenses)
         self._shown = {src: _mask_source(src, v) for src, v in prefill_values.items() if v}
+        # A hall gives the number masked: then there is nothing to compare with here.
+        own = "".join(prefill_values.get("resident.id_number", "").split()).upper()
+        self._applicant_digest = self._digest(own) if idnumber.is_valid(own) else None
         self._identified = True
+
+    def _digest(self, number: str) -> bytes:
+        return hmac.new(self._digest_key, number.encode("ascii"), hashlib.sha256).digest()
 
     @property
     def identified(self) -> bool:
@@ -291,11 +345,53 @@ class Wizard:
         if problem is FieldProblem.EMPTY and not f.required:
             self._fields.pop(field_id, None)
             return None
+        if (problem is None and f.kind == "other_id_number"
+                and self._applicant_digest is not None
+                and hmac.compare_digest(self._digest(normal), self._applicant_digest)):
+            problem = FieldProblem.SAME_AS_APPLICANT
         if problem is not None:
             self._fields.pop(field_id, None)
             return problem
         self._fields[field_id] = normal
         return None
+
+    def date_range(self, field_id: str) -> tuple[dt.date | None, dt.date | None]:
+        """The days a date field accepts today (see `date_range`), for the screen to say."""
+        return date_range(self.bundle.form_field(field_id), self._today())
+
+    # ------------------------------------------------------------------ other people
+    def person_lookups(self) -> dict[str, str]:
+        """other_id_number fields on the path whose licenses exempt a material and are not
+        known yet for the number typed there: field id -> that number, to look up."""
+        wanted = {m.license_of for m in self.bundle.materials if m.license_of is not None}
+        out: dict[str, str] = {}
+        for f in self._active_fields():
+            number = self._fields.get(f.id)
+            if f.id in wanted and number is not None:
+                known = self._person_licenses.get(f.id)
+                if known is None or known[0] != number:
+                    out[f.id] = number
+        return out
+
+    def set_person_licenses(self, field_id: str, id_number: str, kinds: set[str]) -> bool:
+        """Record the license kinds the platform holds for the person whose number is typed
+        in `field_id`. False (and nothing recorded) when the field holds another number by
+        now: the answer to an earlier lookup."""
+        if self._fields.get(field_id) != id_number:
+            return False
+        self._person_licenses[field_id] = (id_number, frozenset(kinds))
+        return True
+
+    def _holds(self, m: Material) -> bool:
+        if m.license is None:
+            return False
+        if m.license_of is None:
+            return m.license in self._licenses
+        known = self._person_licenses.get(m.license_of)
+        number = self._fields.get(m.license_of)
+        active = any(f.id == m.license_of for f in self._active_fields())
+        return (active and known is not None and known[0] == number
+                and m.license in known[1])
 
     def field_value(self, field_id: str) -> str | None:
         """The stored (normalised) value, for refilling the keypad after Back."""
@@ -344,8 +440,12 @@ class Wizard:
         out = [INTRO, IDENTIFY, *(question_step(q.id) for q in path)]
         if ineligible is not None:
             return [*out, INELIGIBLE]
-        return [*out, MATERIALS, REVIEW, *(field_step(f.id) for f in self._active_fields()),
-                CONFIRM]
+        fields = self._active_fields()
+        # Another person's number comes before the materials list: their licenses can
+        # exempt some of it.
+        people = [field_step(f.id) for f in fields if f.kind == "other_id_number"]
+        rest = [field_step(f.id) for f in fields if f.kind != "other_id_number"]
+        return [*out, *people, MATERIALS, REVIEW, *rest, CONFIRM]
 
     def _settle(self) -> None:
         # An answer can take the current step off the path (only when answering out of
@@ -367,6 +467,31 @@ class Wizard:
     @property
     def total(self) -> int:
         return len(self.steps)
+
+    @property
+    def remaining(self) -> int:
+        """Steps after the current one on the path the answers so far make. Unanswered
+        questions count as not skipping, so going forward it can only stay or shrink."""
+        return len(self.steps) - 1 - self.index
+
+    def remaining_certain(self) -> bool:
+        """Whether `remaining` is exactly what the resident will meet going forward: no
+        question still ahead (or here) has an answer that would make the path another
+        length (a skip_to, an ineligible end, a field's skip_if)."""
+        steps = self.steps
+        here = steps.index(self._current)
+        saved = self._answers
+        try:
+            for step in steps[here:]:
+                if step.kind is not StepKind.QUESTION:
+                    continue
+                for option in self.bundle.question(step.ref).options:
+                    self._answers = {**saved, step.ref: option.id}
+                    if len(self.steps) != len(steps):
+                        return False
+        finally:
+            self._answers = saved
+        return True
 
     def _complete(self, step: Step) -> bool:
         if step.kind is StepKind.IDENTIFY:
@@ -419,7 +544,7 @@ class Wizard:
             if opt is not None and opt.then is not None:
                 added.update(opt.then.add_materials)
         return [
-            MaterialStatus(m, m.license is not None and m.license in self._licenses)
+            MaterialStatus(m, self._holds(m))
             for m in self.bundle.materials
             if not m.conditional or m.id in added
         ]

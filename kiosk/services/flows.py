@@ -6,6 +6,7 @@ already-masked values for the UI, so no screen ever needs the raw ID number.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from kiosk.backend.interface import (
     TicketRequest,
 )
 from kiosk.domain.catalog import Catalog
+from kiosk.domain.id_card import IdCard
 from kiosk.domain.masking import mask_name
 from kiosk.domain.queue import AppointmentFit, PriorityReason, appointment_fit, decide_priority
 from kiosk.domain.ticket import TicketView
@@ -31,6 +33,9 @@ class ResidentContext:
     priority: PriorityReason
     appointment: Appointment | None
     appointment_fit: AppointmentFit
+    # Identified by a resident ID card on the reader, not a phone's code: such a resident
+    # may have no phone to photograph a number with.
+    by_card: bool = False
 
 
 def identify_resident(
@@ -39,7 +44,22 @@ def identify_resident(
     resident: Resident | None = backend.identify(resident_id, code=code)
     if resident is None:
         return None
-    appointments = backend.appointments_on(resident_id, now.date())
+    return resident_context(backend, resident, now)
+
+
+def identify_card_holder(backend: Backend, card: IdCard, now: dt.datetime
+                         ) -> ResidentContext | None:
+    """The resident whose ID card the reader read: from here on the same as a code's."""
+    resident = backend.identify_by_id_card(card.id_number, card.name)
+    if resident is None:
+        return None
+    return dataclasses.replace(resident_context(backend, resident, now), by_card=True)
+
+
+def resident_context(backend: Backend, resident: Resident, now: dt.datetime
+                     ) -> ResidentContext:
+    """Priority, appointment and the masked name of an identified resident."""
+    appointments = backend.appointments_on(resident.resident_id, now.date())
     best: Appointment | None = None
     fit = AppointmentFit.NONE
     # The appointment that fits now wins; otherwise the next one still to come, to explain.
@@ -71,9 +91,11 @@ def identify_resident(
 
 
 def ticket_request(
-    context: ResidentContext | None, *, category_id: str, kiosk_id: str
+    context: ResidentContext | None, *, category_id: str, kiosk_id: str,
+    application_reference: str | None = None,
 ) -> TicketRequest:
-    """What the backend is asked for: the priority rules have been applied already."""
+    """What the backend is asked for: the priority rules have been applied already.
+    `application_reference`: the 一件事 application this number follows up."""
     priority = context.priority if context else PriorityReason.NONE
     appointment_id = None
     if context and priority is PriorityReason.APPOINTMENT and context.appointment is not None:
@@ -85,6 +107,7 @@ def ticket_request(
         resident_id=context.resident_id if context else None,
         kiosk_id=kiosk_id,
         appointment_id=appointment_id,
+        application_reference=application_reference,
     )
 
 

@@ -1,10 +1,19 @@
-"""Printing off the GUI thread, one job at a time, with faults held and reprinted once.
+"""Printing off the GUI thread, one job at a time, with faults held for a person to reprint.
 
 A job refused before any byte left (paper out, cover open, offline, unplugged, or a printer
-that does not answer its status query) is held and
-printed when the printer says it is ready again, unless staff cancel it. A job that failed
-after part of it was accepted is never sent again automatically: what is left in the
-printer's buffer prints when paper is loaded, and a second copy would be a duplicate ticket.
+that does not answer its status query) is held. It is never printed by itself when the
+printer recovers: a ticket or receipt that comes out 20 s after the paper is loaded lands in
+the tray for whoever stands there, with a number (and on a receipt, a name) that is not
+theirs. It is printed again only when its resident asks (`reprint_held`, while their
+session shows it) or staff do (`retry_held`, the maintenance screen), or dropped
+(`cancel_held`). A job that failed after part of it was accepted is never sent again: what
+is left in the printer's buffer prints when paper is loaded, and a second copy would be a
+duplicate ticket.
+
+The service also knows whether the printer can print (`problem`, `printerProblemChanged`):
+from a failed job, from a status read at start, and, while a problem is known, from a
+status read every `recovery_poll_ms`, so that Home can say printing is unavailable and a
+resident's screen can offer the reprint once it is back.
 Staff are alerted through `staffAlert` once per fault, not once per job.
 """
 
@@ -30,6 +39,9 @@ from kiosk.hardware.printer.printer import Printer, PrintReport
 from kiosk.services.tasks import TaskQueue
 
 log = logging.getLogger(__name__)
+
+# Held jobs kept for staff at most; the oldest go first (their residents left long ago).
+MAX_HELD = 50
 
 
 def problem_code(exc: BaseException) -> str:
@@ -57,8 +69,11 @@ class PrintService(QObject):
 
     jobFinished = Signal(int, object)  # job id, PrintReport
     jobFailed = Signal(int, str, str)  # job id, problem code, technician hint
-    jobHeld = Signal(int, str)  # job id, problem code: it will print when the printer recovers
+    jobHeld = Signal(int, str)  # job id, problem code: kept until its resident or staff ask
     staffAlert = Signal(str)  # problem code: paper_out, paper_near_end, cover_open, ...
+    # The printer's problem code ("paper_out", "cover_open", "offline", "unavailable",
+    # "fault") when it is known not to print, "" when it is known to print again.
+    printerProblemChanged = Signal(str)
 
     def __init__(self, printer: Printer, parent: QObject | None = None, *,
                  recovery_poll_ms: int = 3000) -> None:
@@ -67,6 +82,8 @@ class PrintService(QObject):
         self.queue = TaskQueue("printer", self)
         self._next = 0
         self.held: list[HeldJob] = []
+        self.problem = ""  # why the printer cannot print, as last known; "" if it can
+        self._release_on_ready = False  # staff asked for the held jobs: printed once ready
         self._alerted: set[str] = set()
         self.poll = QTimer(self)
         self.poll.setInterval(recovery_poll_ms)
@@ -87,9 +104,37 @@ class PrintService(QObject):
         """Staff: drop every held job (the residents have their tickets on screen or left)."""
         n = len(self.held)
         self.held.clear()
-        self.poll.stop()
+        self._release_on_ready = False
         log.info("staff cancelled %d held print job(s)", n)
         return n
+
+    def reprint_held(self, job: int) -> bool:
+        """Its resident asks for `job` again: sent now under its own id (refused and held
+        again if the printer still cannot print). False if it is not held."""
+        found = next((h for h in self.held if h.job == job), None)
+        if found is None:
+            return False
+        self.held.remove(found)
+        log.info("print job %d: reprint asked by its resident", job)
+        self._submit(found.job, found.doc)
+        return True
+
+    def read_status(self) -> None:
+        """Read the printer's status now (at start): a printer known to be out of paper is
+        said so on Home before the first resident is refused a ticket."""
+        if self.queue.closed:
+            return
+        self.queue.submit(self.printer.status, self._status_read,
+                          lambda exc: self._set_problem(problem_code(exc)))
+
+    def _set_problem(self, code: str) -> None:
+        if code:
+            self.poll.start()  # until the printer says it prints again
+        if code == self.problem:
+            return
+        self.problem = code
+        log.info("printer %s", f"cannot print ({code})" if code else "prints again")
+        self.printerProblemChanged.emit(code)
 
     def _submit(self, job: int, doc: PrintDocument) -> None:
         printer = self.printer
@@ -111,8 +156,10 @@ class PrintService(QObject):
             hint = trouble.hint if trouble is not None else ""
             log.warning("print job %d sent, then the printer reported %s", job, after.state.value)
             self._alert(code)
+            self._set_problem(code)
             self.jobFailed.emit(job, code, hint)
             return
+        self._set_problem("")
         if after.state is PrinterState.PAPER_NEAR_END:
             self._alert("paper_near_end")
         elif after.state is PrinterState.OK:
@@ -128,8 +175,12 @@ class PrintService(QObject):
         self._alert(code)
         if isinstance(exc, PrinterError) and sent == 0:
             self.held.append(HeldJob(job, doc, code))
-            self.poll.start()
+            if len(self.held) > MAX_HELD:
+                dropped = self.held.pop(0)
+                log.warning("print job %d dropped: %d jobs held already", dropped.job,
+                            MAX_HELD)
             self.jobHeld.emit(job, code)
+        self._set_problem(code)
         self.jobFailed.emit(job, code, hint)
 
     def _alert(self, code: str) -> None:
@@ -139,11 +190,13 @@ class PrintService(QObject):
         self.staffAlert.emit(code)
 
     def retry_held(self) -> None:
-        """Staff: check the printer now and reprint held jobs if it is ready."""
+        """Staff: check the printer now and reprint the held jobs as soon as it is ready."""
+        self._release_on_ready = bool(self.held)
+        self.poll.start()  # read again until it is ready, should the queue be busy now
         self._check_recovery()
 
     def _check_recovery(self) -> None:
-        if not self.held:
+        if not self.problem and not self._release_on_ready:
             self.poll.stop()
             return
         if self.queue.pending():
@@ -156,13 +209,22 @@ class PrintService(QObject):
     def _status_read(self, status: PrinterStatus) -> None:
         # A connection that cannot read status is tried too: nothing of a held job was sent,
         # so a failed retry only holds it again. A silent printer has not recovered.
-        if status.ready:
-            log.info("printer recovered; reprinting %d held job(s)", len(self.held))
-            self._alerted -= {"paper_out", "cover_open", "offline", "unavailable", "fault"}
+        if not status.ready:
+            trouble = error_for_status(status)
+            self._set_problem(problem_code(trouble) if trouble is not None else "fault")
+            return
+        self._alerted -= {"paper_out", "cover_open", "offline", "unavailable", "fault"}
+        self.poll.stop()
+        self._set_problem("")
+        if self._release_on_ready:
+            self._release_on_ready = False
+            log.info("printer ready; reprinting %d held job(s) for staff", len(self.held))
             held, self.held = self.held, []
-            self.poll.stop()
             for h in held:
                 self._submit(h.job, h.doc)
+        elif self.held:
+            log.info("printer ready; %d held job(s) wait for their resident or staff",
+                     len(self.held))
 
     def shutdown(self) -> None:
         self.poll.stop()

@@ -7,8 +7,11 @@ through Qt's translation system, so the same problem always reads the same way.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from PySide6.QtCore import QCoreApplication
 
+from kiosk.domain.id_card import CardValidity, IdCard
 from kiosk.domain.payloads import PayloadProblem
 from kiosk.domain.queue import PriorityReason
 from kiosk.domain.wizard import FieldProblem
@@ -77,10 +80,13 @@ def priority_notice(reason: PriorityReason) -> str:
     return texts[reason]
 
 
-def printer_problem(state: str, *, held: bool = True) -> str:
+def printer_problem(state: str, *, held: bool = True, phone: bool = True) -> str:
     """What the resident reads when a ticket or receipt did not print. `held`: nothing was
-    sent, so it prints by itself when the printer recovers; otherwise part or all of it went
-    out and it is never sent again (a second copy would be a duplicate), so no such promise."""
+    sent; it is kept for the resident (the ticket screen offers 重新打印凭条 once the printer
+    is back) or staff, never printed by itself for whoever stands at the tray. Otherwise
+    part or all of it went out and it is never sent again (a second copy would be a
+    duplicate). `phone`: the resident came with one (a scanned code) and can photograph
+    the screen; without one they are told to write the number down (write_number_down)."""
     texts = {
         "paper_out": translate("messages", "打印机缺纸，凭条没有打印出来。"),
         "cover_open": translate("messages", "打印机盖未关好，凭条没有打印出来。"),
@@ -88,21 +94,45 @@ def printer_problem(state: str, *, held: bool = True) -> str:
         "unavailable": translate("messages", "打印机无法连接，凭条没有打印出来。"),
     }
     if not held:
-        return translate(
-            "messages",
-            "打印时打印机出了故障，凭条可能不完整。您的号码仍然有效：请用手机拍下屏幕上的"
-            "号码和二维码。工作人员已收到提醒。"
-        )
-    what = texts.get(state, translate("messages", "打印机故障，凭条没有打印出来。"))
+        what = translate("messages", "打印时打印机出了故障，凭条可能不完整。")
+    else:
+        what = texts.get(state, translate("messages", "打印机故障，凭条没有打印出来。"))
+    if not phone:
+        return what + translate("messages", "您的号码仍然有效。工作人员已收到提醒。")
     return what + translate(
         "messages",
-        "您的号码仍然有效：请用手机拍下屏幕上的号码和二维码。工作人员已收到提醒，"
-        "打印机恢复后会自动补打。"
+        "您的号码仍然有效：请用手机拍下屏幕上的号码和二维码。工作人员已收到提醒。"
     )
 
 
-def camera_problem() -> str:
-    return translate("messages", "摄像头暂时无法使用。请选择“没有手机？直接取号”，或联系工作人员。")
+def write_number_down(number: str, issued_at: str) -> str:
+    """Without a phone and without paper: the number is all the resident has."""
+    return translate(
+        "messages", "请记住或写下您的号码：\n{number}　{time} 取号"
+    ).format(number=number, time=issued_at)
+
+
+def printer_back() -> str:
+    """The printer prints again while the resident whose ticket it refused is still there."""
+    return translate("messages", "打印机已恢复。请点“重新打印凭条”取凭条。")
+
+
+def printing_unavailable(state: str) -> str:
+    """Home, while the printer is known not to print."""
+    texts = {
+        "paper_out": translate("messages", "打印机缺纸，暂时不能打印凭条。"),
+        "cover_open": translate("messages", "打印机盖未关好，暂时不能打印凭条。"),
+    }
+    what = texts.get(state, translate("messages", "打印机故障，暂时不能打印凭条。"))
+    return what + translate("messages", "仍可取号：号码显示在屏幕上，请拍下或记下。")
+
+
+def camera_problem(way_out: str) -> str:
+    """The camera is out. `way_out` is the text of the scan screen's own button for residents
+    without a phone, which differs by screen (直接取号, 呼叫帮办): the message names the one
+    that is there."""
+    return translate("messages", "摄像头暂时无法使用。请点“{button}”，或联系工作人员。").format(
+        button=way_out)
 
 
 def help_unavailable(hotline: str) -> str:
@@ -127,6 +157,48 @@ def submit_failed() -> str:
     )
 
 
+def entry_expected(kind: str, min_len: int | None = None, max_len: int | None = None) -> str:
+    """What a keypad field takes, as a resident can check it: the number of digits."""
+    if kind == "phone":
+        return translate("messages", "请输入 11 位手机号码。")
+    if kind == "bank_card":
+        return translate("messages", "请输入银行卡号（12 至 19 位数字），与卡面上的号码一致。")
+    if kind in ("id_number", "other_id_number"):
+        return translate("messages", "请输入 18 位身份证号码（末位可能是 X）。")
+    if kind == "date":
+        return translate("messages", "请输入 8 位数字的日期：年年年年月月日日，如 20240131。")
+    if kind != "digits":
+        return ""
+    if min_len is not None and min_len == max_len:
+        return translate("messages", "请输入 {n} 位数字。").format(n=min_len)
+    if min_len is not None and max_len is not None:
+        return translate("messages", "请输入 {low} 至 {high} 位数字。").format(low=min_len,
+                                                                       high=max_len)
+    if min_len is not None:
+        return translate("messages", "请输入至少 {n} 位数字。").format(n=min_len)
+    if max_len is not None:
+        return translate("messages", "请输入不超过 {n} 位数字。").format(n=max_len)
+    return translate("messages", "请输入数字。")
+
+
+def typed_problem(problem: FieldProblem, kind: str, typed: str, *,
+                  min_len: int | None = None, max_len: int | None = None) -> str:
+    """A refused keypad entry, saying what the field expects ("您输入了 10 位。请输入 11 位手机
+    号码。"), not only that something is wrong ("位数不对")."""
+    count = len("".join(typed.split()))
+    expected = entry_expected(kind, min_len, max_len)
+    if not expected:
+        return field_problem(problem)
+    if problem is FieldProblem.EMPTY:
+        return expected
+    length_wrong = (problem is FieldProblem.WRONG_LENGTH
+                    or (problem is FieldProblem.BAD_ID_NUMBER and count != 18)
+                    or (problem is FieldProblem.BAD_DATE and count not in (8, 10)))
+    if length_wrong:
+        return translate("messages", "您输入了 {n} 位。").format(n=count) + expected
+    return field_problem(problem)
+
+
 def field_problem(problem: FieldProblem) -> str:
     texts = {
         FieldProblem.EMPTY: translate("messages", "请填写这一项。"),
@@ -144,6 +216,62 @@ def field_problem(problem: FieldProblem) -> str:
         FieldProblem.BAD_PHONE: translate("messages", "手机号码有误，请输入 11 位手机号码。"),
     }
     return texts[problem]
+
+
+def date_text(day: dt.date, today: dt.date | None = None) -> str:
+    """A day as a resident reads it in a message; `today` itself as 今天."""
+    if day == today:
+        return translate("messages", "今天")
+    return translate("messages", "{y}年{m}月{d}日").format(y=day.year, m=day.month, d=day.day)
+
+
+def date_expected(low: dt.date | None, high: dt.date | None, today: dt.date) -> str:
+    """Above the keypad of a date field with bounds (min_date / max_date): which days it
+    takes, before anything is typed; "" when it takes any."""
+    if low is not None and high is not None:
+        return translate("messages", "请输入 {low} 至 {high} 之间的日期。").format(
+            low=date_text(low, today), high=date_text(high, today))
+    if low is not None:
+        return translate("messages", "请输入 {low} 或以后的日期。").format(
+            low=date_text(low, today))
+    if high is not None:
+        return translate("messages", "请输入 {high} 或以前的日期。").format(
+            high=date_text(high, today))
+    return ""
+
+
+def date_out_of_range(problem: FieldProblem, low: dt.date | None, high: dt.date | None,
+                      today: dt.date) -> str:
+    """A typed day outside a date field's bounds (DATE_TOO_EARLY / DATE_TOO_LATE)."""
+    if problem is FieldProblem.DATE_TOO_EARLY and low is not None:
+        return translate("messages", "日期不能早于 {low}，请核对后重新输入。").format(
+            low=date_text(low, today))
+    if high is not None:
+        return translate("messages", "日期不能晚于 {high}，请核对后重新输入。").format(
+            high=date_text(high, today))
+    return date_expected(low, high, today)
+
+
+def other_id_expected(person: str) -> str:
+    """Above the keypad of another person's ID number (the deceased's, a child's)."""
+    return translate("messages", "请输入{person}的身份证号码（18 位，末位可能是 X）。").format(
+        person=person)
+
+
+def same_as_applicant(person: str) -> str:
+    """The applicant typed their own ID number where another person's belongs."""
+    return translate(
+        "messages", "这是您本人的身份证号码。这里请输入{person}的身份证号码。"
+    ).format(person=person)
+
+
+def person_licenses_found(person: str) -> str:
+    """Heading of the materials another person's electronic licenses exempt."""
+    return translate("messages", "✓ 免于提交（已调取{person}的电子证照）").format(person=person)
+
+
+def person_licenses_pending(person: str) -> str:
+    return translate("messages", "正在调取{person}的电子证照…").format(person=person)
 
 
 def no_applications() -> str:
@@ -294,4 +422,31 @@ def ticket_code_expired() -> str:
     """A ticket's signed code of an earlier day: the queue it was in has ended."""
     return translate(
         "messages", "这张排队凭条不是今天的，已经失效。需要办理的话，请重新取号。"
+    )
+
+
+def id_card_refusal(card: IdCard, today: dt.date) -> str:
+    """Why a resident ID card that read well is refused today: not in force; "" if it is."""
+    validity, valid_until = card.validity(today), card.valid_until
+    if validity is CardValidity.EXPIRED and valid_until is not None:
+        until = translate("messages", "{y}年{m}月{d}日").format(
+            y=valid_until.year, m=valid_until.month, d=valid_until.day)
+        until = "\u2060".join(until)  # word joiners: a date is never cut across two lines
+        return translate(
+            "messages",
+            "这张身份证已不在有效期内（有效期至 {until}），不能用来确认身份。"
+            "请出示随申码，或联系工作人员。"
+        ).format(until=until)
+    if validity is CardValidity.NOT_YET_VALID:
+        return translate(
+            "messages",
+            "这张身份证还未到有效期开始的日期，不能用来确认身份。请联系工作人员。"
+        )
+    return ""
+
+
+def id_card_unreadable() -> str:
+    return translate(
+        "messages",
+        "没有读到身份证信息，请重新放置身份证：拿起后重新平放在读卡区，读取时不要移动。"
     )

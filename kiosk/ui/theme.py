@@ -154,6 +154,9 @@ QPushButton:disabled {{
 }}
 QPushButton#primary {{ background: {c.blue}; color: #ffffff; border: {bw}px solid {c.blue_dark}; }}
 QPushButton#primary:pressed {{ background: {c.blue_dark}; }}
+QPushButton#primary:disabled, QPushButton#tile:disabled, QPushButton#tilePrimary:disabled {{
+  color: {c.disabled_fg}; border-color: {c.disabled_border}; background: {c.disabled_bg};
+}}
 QPushButton#nav {{
   background: transparent; color: #ffffff; border: {bw}px solid #ffffff;
   font-size: {b}px; min-width: {nav_w}px; min-height: {self.nav_px}px; padding: 4px 24px;
@@ -200,6 +203,11 @@ QFrame#card {{
   background: {c.paper}; border-radius: 24px; border: {bw - 1}px solid {c.card_border};
 }}
 QLabel#bigNumber {{ font-size: {sz(4)}px; font-weight: bold; color: {c.blue_dark}; }}
+QLabel#writeDown {{
+  font-size: {sz(1.15 if self.elder else 1.8)}px; font-weight: bold; color: {c.ink};
+  background: {c.amber_bg};
+  border: {bw}px solid {c.amber_border}; border-radius: 12px; padding: 16px;
+}}
 QLabel#priority {{ font-size: {sz(1.1)}px; font-weight: bold; color: {c.red}; }}
 QLabel#stateLine {{ font-size: {sz(1.8)}px; font-weight: bold; color: {c.ink}; }}
 QLabel#stateDetail {{ font-size: {sz(1.3)}px; color: {c.ink}; }}

@@ -39,6 +39,12 @@ def config_with_broken_bundle(tmp_path: Path, line: str) -> Path:
     return folder / "kiosk.toml"
 
 
+def edited_line() -> int:
+    """The line number `config_with_broken_bundle` gives the edit (the line after order:)."""
+    lines = (BUNDLES_DIR / f"{BROKEN}.yaml").read_text("utf-8").splitlines()
+    return next(i for i, text in enumerate(lines) if text.startswith("order:")) + 2
+
+
 @pytest.mark.parametrize("edit", sorted(EDITS))
 def test_the_other_bundles_work_for_a_resident(kiosk_factory, resident_at, tmp_path, caplog,
                                                edit):
@@ -46,7 +52,8 @@ def test_the_other_bundles_work_for_a_resident(kiosk_factory, resident_at, tmp_p
     with caplog.at_level(logging.ERROR, logger="kiosk"):
         kiosk = kiosk_factory(config_file=config_file)
     skipped = [r.getMessage() for r in caplog.records if "bundle file skipped" in r.getMessage()]
-    assert len(skipped) == 1 and f"{BROKEN}.yaml" in skipped[0] and "line 19" in skipped[0]
+    assert len(skipped) == 1 and f"{BROKEN}.yaml" in skipped[0]
+    assert f"line {edited_line()}" in skipped[0]
 
     resident = resident_at(kiosk)
     resident.tap(kiosk.controller.home.service_buttons["bundles"])
@@ -76,3 +83,22 @@ def test_kiosk_run_starts_with_a_broken_bundle_file(tmp_path, line):
     assert proc.stdout.startswith("ready")
     assert "Traceback" not in proc.stderr
     assert "bundle file skipped" in proc.stderr and f"{BROKEN}.yaml" in proc.stderr
+    # Said so that a technician reading the journal knows what it means and what to run.
+    assert "residents are not offered it" in proc.stderr
+    assert "`kiosk check-config` lists every problem" in proc.stderr
+    assert f"1 bundle file(s) skipped, {len(SHIPPED) - 1} bundle(s) offered" in proc.stderr
+
+
+def test_check_config_names_the_broken_bundle_file_the_kiosk_would_skip(tmp_path):
+    """It used to say OK: the kiosk started, and residents silently lost that 一件事."""
+    config_file = config_with_broken_bundle(tmp_path, EDITS["impossible date"])
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk", "check-config", str(config_file)],
+        capture_output=True, text=True, timeout=HANG_GUARD_S * 2,
+    )
+    assert proc.returncode == 2, proc.stdout
+    broken = config_file.parent / "bundles" / f"{BROKEN}.yaml"
+    assert f"{broken}: 1 problem(s) in this file:" in proc.stderr
+    assert f"effective_from: at line {edited_line()}" in proc.stderr
+    assert "not a real date" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -7,10 +7,11 @@ import datetime as dt
 import pytest
 from PySide6.QtWidgets import QLabel
 
-from kiosk.backend.seed import DEMO_RESIDENTS
+from kiosk.backend.seed import DEMO_PERSONS, DEMO_RESIDENTS
+from kiosk.common.clock import shanghai_now
 from kiosk.domain import idnumber, payloads
 from kiosk.domain.bundles import Bundle, load_bundles
-from kiosk.domain.wizard import StepKind, luhn_valid
+from kiosk.domain.wizard import StepKind, date_range, luhn_valid
 from tests.helpers.paths import BUNDLES_DIR, CONFIG_DIR
 from tests.helpers.waits import HANG_GUARD_MS
 
@@ -33,12 +34,20 @@ def valid_value(kind: str, field) -> str:
     if kind == "bank_card":
         return luhn_number()
     if kind == "date":
+        if field.min_date or field.max_date:
+            low, high = date_range(field, shanghai_now().date())
+            day = high - dt.timedelta(days=30) if high is not None else low
+            assert day is not None and (low is None or day >= low)
+            return day.strftime("%Y%m%d")
         if not field.allow_past:
             return (dt.date.today() + dt.timedelta(days=7)).strftime("%Y%m%d")
         return "20200115"
     if kind == "id_number":
         first = "31010419800101123"
         return first + idnumber.check_digit(first)
+    if kind == "other_id_number":
+        # The ordinary resident's late father, whose licenses the demo platform holds.
+        return DEMO_PERSONS["late_father_of_ordinary"]
     n = field.min_len or 6
     return "1" * n
 
@@ -95,7 +104,9 @@ class Walker:
             step = self.wiz.current
             self.seen_steps.append(step.key)
             count = self.screen.step_count.text()
-            assert f"{self.wiz.index + 1}" in count and f"{self.wiz.total}" in count
+            assert count.startswith(f"第 {self.wiz.index + 1} 步")
+            if self.wiz.remaining and step.kind is not StepKind.INELIGIBLE:
+                assert f" {self.wiz.remaining} 步" in count, count
             if step.kind is StepKind.INTRO:
                 assert bundle.title.zh in texts(self.screen)
                 self.r.tap(self.screen.next_button)
@@ -334,9 +345,12 @@ def test_query_shows_the_timeline(kiosk, resident):
     walker = Walker(kiosk, resident)
     walker.open(bundle.id)
     walker.walk(bundle, DEMO_RESIDENTS["ordinary"])
+    printed_before = len(resident.jobs())
     resident.tap(walker.screen.submit_button)
     resident.wait_screen("bundle_result", timeout=HANG_GUARD_MS)
     reference = kiosk.bundle_controller.result.reference.text()
+    # The receipt comes out after the result is on screen: the resident takes it first.
+    resident.wait_printout(printed_before)
     from kiosk.backend.interface import ApplicationStatus
 
     kiosk.backend.advance_application(reference, ApplicationStatus.ACCEPTED)
@@ -412,3 +426,213 @@ def test_abandoned_bundle_is_counted_at_its_step(kiosk, resident, qtbot):
             for r in export_stats(kiosk.backend, today, today)}
     assert rows.get(("bundles", "birth", "started")) == 1, rows
     assert rows.get(("bundles", "birth", "abandoned_at:identify")) == 1, rows
+
+
+# ------------------------------------------------------------------ 身后一件事: another person
+def _visible_texts(widget) -> str:
+    return "".join(texts(widget).split())
+
+
+def _shot(kiosk, tmp_path, name: str) -> None:
+    import os
+    from pathlib import Path
+
+    from tests.integration.test_layout import settle_layouts
+
+    settle_layouts()
+    folder = Path(os.environ.get("KIOSK_SHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    assert kiosk.window.grab().save(str(folder / f"{name}.png"))
+
+
+def test_after_death_another_persons_number_licenses_and_dates(kiosk, resident, caplog,
+                                                               tmp_path):
+    """身后一件事 as the late father's son does it: the deceased's ID number (his own is
+    refused), the deceased's licenses exempting their materials, a date of death within the
+    last 12 months; the deceased's number is masked on screen, and on no paper, no log."""
+    import logging
+
+    from kiosk.domain.masking import mask_id_number
+
+    caplog.set_level(logging.DEBUG)
+    father = DEMO_PERSONS["late_father_of_ordinary"]
+    me = kiosk.backend.identify(DEMO_RESIDENTS["ordinary"])
+    bundle = next(b for b in SHIPPED_BUNDLES if b.id == "after_death")
+    walker = Walker(kiosk, resident)
+    screen = walker.screen
+    walker.open("after_death")
+    resident.tap(screen.next_button)
+    resident.show_phone(resident.code(DEMO_RESIDENTS["ordinary"]))
+    resident.qtbot.waitUntil(lambda: walker.wiz.current.kind is not StepKind.IDENTIFY,
+                             timeout=HANG_GUARD_MS)
+    resident.put_phone_away()
+    for qid, oid in (("relation", "spouse"), ("died_in_shanghai", "yes"), ("pension", "yes"),
+                     ("housing_fund", "no")):
+        assert walker.wiz.current.key == f"question:{qid}"
+        resident.tap(screen.option_buttons[oid])
+
+    # The deceased's ID number, before the materials list; the screen says whose.
+    assert walker.wiz.current.key == "field:deceased_id_number"
+    shown = _visible_texts(screen)
+    assert "请输入逝者的身份证号码（18位，末位可能是X）。" in shown
+    assert screen.keypad.keys["X"].isVisible()
+    walker.type_value(me.id_number)
+    resident.tap(screen.next_button)
+    assert walker.wiz.current.key == "field:deceased_id_number"
+    assert screen.problem.text() == "这是您本人的身份证号码。这里请输入逝者的身份证号码。"
+    _shot(kiosk, tmp_path, "after-death-own-number-refused")
+    walker.type_value(father[:-1] + ("1" if father[-1] != "1" else "2"))
+    resident.tap(screen.next_button)
+    assert "身份证号码有误" in screen.problem.text()
+    walker.type_value(father)
+    _shot(kiosk, tmp_path, "after-death-deceased-number")
+    resident.tap(screen.next_button)
+
+    # The materials: the deceased's three licenses are found and exempt them.
+    assert walker.wiz.current.kind is StepKind.MATERIALS
+    resident.qtbot.waitUntil(
+        lambda: "✓免于提交（已调取逝者的电子证照）" in _visible_texts(screen),
+        timeout=HANG_GUARD_MS)
+    shown = _visible_texts(screen)
+    found, _, to_bring = shown.partition("需要您携带的材料")
+    for mid in ("death_certificate", "deceased_id_card", "deceased_household_register"):
+        title = "".join(bundle.material(mid).title.zh.split())
+        assert title in found and title not in to_bring, title
+    assert "结婚证" in shown  # the applicant's own license (the demo resident holds one)
+    _shot(kiosk, tmp_path, "after-death-materials")
+    resident.tap(screen.next_button)  # review
+    assert walker.wiz.current.kind is StepKind.REVIEW
+    resident.tap(screen.next_button)
+
+    # The date of death: within the last 12 months, and the screen says which days.
+    assert walker.wiz.current.key == "field:date_of_death"
+    today = kiosk.controller.ctx.clock().date()
+    low, high = walker.wiz.date_range("date_of_death")
+    assert high == today and low is not None and 365 <= (today - low).days <= 366
+    expected = f"请输入{low.year}年{low.month}月{low.day}日至今天之间的日期。"
+    assert expected in _visible_texts(screen)
+    walker.type_value("19500101")
+    resident.tap(screen.next_button)
+    assert walker.wiz.current.key == "field:date_of_death"
+    assert screen.problem.text() == (f"日期不能早于 {low.year}年{low.month}月{low.day}日，"
+                                     "请核对后重新输入。")
+    _shot(kiosk, tmp_path, "after-death-date-too-early")
+    walker.type_value((today + dt.timedelta(days=1)).strftime("%Y%m%d"))
+    resident.tap(screen.next_button)
+    assert screen.problem.text() == "日期不能晚于 今天，请核对后重新输入。"
+    walker.type_value((today - dt.timedelta(days=20)).strftime("%Y%m%d"))
+    resident.tap(screen.next_button)
+    for kind in ("phone", "bank_card"):
+        field = bundle.form_field(walker.wiz.current.ref)
+        assert field.kind == kind
+        walker.type_value(valid_value(kind, field))
+        resident.tap(screen.next_button)
+
+    # Confirm: the deceased's number masked; then the receipt.
+    assert walker.wiz.current.kind is StepKind.CONFIRM
+    shown = _visible_texts(screen)
+    assert mask_id_number(father) in shown and father not in shown
+    _shot(kiosk, tmp_path, "after-death-confirm")
+    jobs = len(resident.jobs())
+    resident.tap(screen.submit_button)
+    resident.wait_screen("bundle_result", timeout=HANG_GUARD_MS)
+    printed = resident.wait_printout(jobs)
+    flat = "".join(printed.text.split())
+    assert "居民死亡医学证明（推断）书" in flat  # under 已免于提交
+    assert father not in flat and father[6:14] not in flat and father[-4:] not in flat
+    stored = kiosk.backend.application(kiosk.bundle_controller.result.reference.text())
+    assert stored is not None and stored.bundle_id == "after_death"
+    resident.qtbot.waitUntil(lambda: not kiosk.busy(), timeout=HANG_GUARD_MS)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert father not in logged and father[6:14] not in logged
+    assert mask_id_number(father) not in logged
+    # The session over, no widget holds it, whole or masked.
+    resident.tap(kiosk.bundle_controller.result.done_button)
+    resident.wait_screen("home")
+    held = "\n".join(w.text() for w in kiosk.window.findChildren(QLabel))
+    assert father not in held and mask_id_number(father) not in held
+    assert kiosk.bundle_controller.wizard is None
+
+
+def test_another_persons_licenses_are_not_shown_to_a_stranger(kiosk, resident):
+    """The late father's number typed by someone the platform does not know as his relative:
+    nothing is exempt, and the materials list says nothing about him."""
+    walker = Walker(kiosk, resident)
+    screen = walker.screen
+    walker.open("after_death")
+    resident.tap(screen.next_button)
+    resident.show_phone(resident.code(DEMO_RESIDENTS["aged_85"]))
+    resident.qtbot.waitUntil(lambda: walker.wiz.current.kind is not StepKind.IDENTIFY,
+                             timeout=HANG_GUARD_MS)
+    resident.put_phone_away()
+    for oid in ("relative", "yes", "no", "no"):
+        resident.tap(screen.option_buttons[oid])
+    walker.type_value(DEMO_PERSONS["late_father_of_ordinary"])
+    resident.tap(screen.next_button)
+    assert walker.wiz.current.kind is StepKind.MATERIALS
+    resident.qtbot.waitUntil(lambda: "正在调取" not in _visible_texts(screen),
+                             timeout=HANG_GUARD_MS)
+    resident.qtbot.waitUntil(lambda: not kiosk.busy(), timeout=HANG_GUARD_MS)
+    shown = _visible_texts(screen)
+    assert "逝者的电子证照" not in shown
+    assert "居民死亡医学证明（推断）书" in shown.partition("需要您携带的材料")[2]
+    assert [m.id for m in walker.wiz.exempt()] == ["applicant_id_card"]
+
+
+def test_a_slow_lookup_is_shown_and_the_application_waits_for_it(kiosk, resident, tmp_path,
+                                                                 monkeypatch):
+    """While the platform is slow to answer for the deceased's licenses, the materials list
+    says so (and lists their materials under it, not as to bring); 确认提交 pressed before
+    the answer files the application once it comes, with what it exempts."""
+    import threading
+
+    backend = kiosk.bundle_controller.ctx.backend
+    real = backend.person_licenses
+    answer = threading.Event()
+    asked = threading.Event()
+
+    def slow(resident_id: str, id_number: str):
+        asked.set()
+        answer.wait(HANG_GUARD_MS / 1000)
+        return real(resident_id, id_number)
+
+    monkeypatch.setattr(backend, "person_licenses", slow)
+    try:
+        walker = Walker(kiosk, resident)
+        screen = walker.screen
+        walker.open("after_death")
+        resident.tap(screen.next_button)
+        resident.show_phone(resident.code(DEMO_RESIDENTS["ordinary"]))
+        resident.qtbot.waitUntil(lambda: walker.wiz.current.kind is not StepKind.IDENTIFY,
+                                 timeout=HANG_GUARD_MS)
+        resident.put_phone_away()
+        for oid in ("relative", "yes", "no", "no"):
+            resident.tap(screen.option_buttons[oid])
+        walker.type_value(DEMO_PERSONS["late_father_of_ordinary"])
+        resident.tap(screen.next_button)
+        resident.qtbot.waitUntil(asked.is_set, timeout=HANG_GUARD_MS)
+        shown = _visible_texts(screen)
+        pending, _, to_bring = shown.partition("需要您携带的材料")
+        assert "正在调取逝者的电子证照…" in pending
+        assert "居民死亡医学证明（推断）书" in pending
+        assert "居民死亡医学证明（推断）书" not in to_bring
+        _shot(kiosk, tmp_path, "after-death-materials-looking-up")
+        while walker.wiz.current.kind is not StepKind.CONFIRM:
+            step = walker.wiz.current
+            if step.kind is StepKind.FIELD:
+                field = walker.wiz.bundle.form_field(step.ref)
+                walker.type_value(valid_value(field.kind, field))
+            resident.tap(screen.next_button)
+        jobs = len(resident.jobs())
+        resident.tap(screen.submit_button)
+        screen.submit_button.click()  # a second press while it waits files nothing more
+        assert kiosk.window.current().name == "wizard"  # waiting for the answer
+        assert "正在提交，请稍候" in _visible_texts(screen)
+    finally:
+        answer.set()
+    resident.wait_screen("bundle_result", timeout=HANG_GUARD_MS)
+    printed = "".join(resident.wait_printout(jobs).text.split())
+    _, _, exempt = printed.partition("已免于提交")
+    assert "居民死亡医学证明（推断）书" in exempt
+    apps = kiosk.backend.applications_of(DEMO_RESIDENTS["ordinary"])
+    assert len(apps) == 1

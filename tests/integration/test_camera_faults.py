@@ -25,7 +25,8 @@ def test_camera_fault_and_recovery(kiosk, resident, qtbot, fault):
     scan = kiosk.controller.scan
     assert isinstance(kiosk.camera, CameraProxy)
     getattr(kiosk.camera, fault)()
-    qtbot.waitUntil(lambda: scan.status.text() == messages.camera_problem(), timeout=HANG_GUARD_MS)
+    out = messages.camera_problem(scan.no_phone_button.text())
+    qtbot.waitUntil(lambda: scan.status.text() == out, timeout=HANG_GUARD_MS)
     assert kiosk.scanner.last_error  # the technician reads why
     assert scan.no_phone_button.isVisible() and scan.no_phone_button.isEnabled()
     # No frozen picture on the preview while the camera is out: it says so instead.
@@ -60,12 +61,13 @@ def test_a_camera_already_out_is_said_on_every_scan_screen_for_every_resident(
     for _ in range(2):  # two residents: a session's end must not wipe the camera's state
         resident.tap(c.home.scan_button)
         resident.wait_screen("scan")
-        assert c.scan.status.text() == messages.camera_problem()
+        assert c.scan.status.text() == messages.camera_problem(c.scan.no_phone_button.text())
         assert c.scan.no_phone_button.isVisible()
         kiosk.window.go_home("home")
         resident.tap(c.home.service_buttons["query"])
         resident.wait_screen("query_scan")
-        assert kiosk.window.current().status.text() == messages.camera_problem()
+        query = kiosk.window.current()
+        assert query.status.text() == messages.camera_problem(query.no_phone_button.text())
         assert kiosk.window.current().camera.message  # the preview says it too
         kiosk.window.go_home("idle")
     kiosk.camera.plug()

@@ -167,6 +167,37 @@ def test_a_repeated_scan_shows_the_same_ticket_again(kiosk, resident):
     assert tickets_of(kiosk, today_appointment(kiosk)) == [number]
 
 
+def test_an_earlier_ticket_the_printer_refused_prints_when_asked_again(kiosk, resident,
+                                                                        qtbot):
+    """重新打印凭条 with the paper out: held, never printed by itself once paper is loaded,
+    and printed once when the resident asks again."""
+    from kiosk.hardware.printer.errors import PrinterState
+
+    start_check_in(kiosk, resident)
+    resident.wait_screen("ticket")
+    resident.wait_printout(0)
+    resident.put_phone_away()
+    number = kiosk.controller.ticket.ticket.number
+    resident.tap(kiosk.controller.ticket.done_button)
+    resident.wait_screen("home")
+    kiosk.printing.poll.setInterval(50)
+    kiosk.printer_transport.set_fault(PrinterState.PAPER_OUT)
+    start_check_in(kiosk, resident)
+    resident.wait_screen("checkin_result")
+    resident.put_phone_away()
+    screen = kiosk.window.current()
+    resident.tap(screen.print_button)
+    qtbot.waitUntil(lambda: len(kiosk.printing.held) == 1, timeout=HANG_GUARD_MS)
+    assert "缺纸" in visible_text(screen)
+    kiosk.printer_transport.set_fault(None)
+    qtbot.waitUntil(lambda: kiosk.printing.problem == "" and not kiosk.printing.queue.pending(),
+                    timeout=HANG_GUARD_MS)
+    assert len(resident.jobs()) == 1  # the held copy waits for the resident
+    resident.tap(screen.print_button)
+    printed = resident.wait_printout(1)
+    assert number in printed.text and kiosk.printing.held == []
+
+
 def test_backend_unreachable_at_check_in_says_what_to_do_on_the_current_screen(
         kiosk, resident, check_in_calls):
     check_in_calls.fail_before = 2

@@ -8,7 +8,8 @@
   hall, and "工作人员正在赶来" only then;
 - a paper-out reaches the hall's list of open faults, and its clearing too;
 - the 一件事 review shows the values the hall masked, not what the kiosk could make of a
-  masked name.
+  masked name; a 一件事's follow-up number shows the clerk the application just filed;
+- a ticket the printer refused is printed again only when its resident asks.
 
 Needs PostgreSQL: run inside pg_virtualenv, as the test command does. KIOSK_SHOTS=<folder>
 saves the screens these tests look at as PNG files.
@@ -336,11 +337,43 @@ def test_a_paper_out_reaches_the_halls_faults_and_so_does_the_new_roll(make_kios
                     timeout=HANG_GUARD_MS)
     assert hall.sql("SELECT cleared_at IS NOT NULL FROM device_fault "
                     "WHERE kind = 'paper_out'") == [(True,)]
-    kiosk.printing.poll.setInterval(20)  # and the held ticket comes out, once
+    # The held ticket is offered to its resident, still at the screen, and printed once
+    # asked: never by itself into the tray.
+    kiosk.printing.poll.setInterval(20)
+    ticket = kiosk.controller.ticket
+    qtbot.waitUntil(ticket.reprint_button.isVisible, timeout=HANG_GUARD_MS)
+    assert resident.jobs() == []
+    resident.tap(ticket.reprint_button)
     resident.wait_printout(0)
 
 
 # ------------------------------------------------------------------------- 一件事 prefill
+
+
+def test_a_bundles_follow_up_number_shows_the_clerk_its_application(make_kiosk, hall, qtbot):
+    """取号 on a 一件事's result screen: the ticket is the resident's (their session), and the
+    hall lists their applications of the day with it, so the clerk calling it sees the one
+    just filed."""
+    hall.sign_in("clerk1", hall.tokens["clerk-pw"], counter=3)  # counter 3: social_security
+    kiosk = make_kiosk()
+    resident = Resident(kiosk, qtbot)
+    walker = Walker(kiosk, resident)
+    bundle = next(b for b in SHIPPED_BUNDLES if b.id == "retirement")
+    walker.open(bundle.id)
+    walker.walk(bundle, ORDINARY)
+    resident.tap(walker.screen.submit_button)
+    resident.wait_screen("bundle_result", timeout=HANG_GUARD_MS)
+    result = kiosk.bundle_controller.result
+    reference = result.reference.text()
+    resident.tap(result.follow_up_button)
+    resident.wait_screen("ticket", timeout=HANG_GUARD_MS)
+    number = kiosk.controller.ticket.ticket.number
+    r = hall.session("clerk1").post(f"{hall.url}/v1/counter/call-next", json={},
+                                    headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=30)
+    assert r.status_code == 200, r.text
+    called = r.json()["ticket"]
+    assert called["number"] == number
+    assert called["application_references"] == [reference]
 
 
 def test_the_review_shows_the_values_the_hall_masked(make_kiosk, hall, qtbot):

@@ -368,9 +368,22 @@ def walk_fault_screens(kiosk, person, seen: Callable[[str], None], language: str
     tap_choice(person, c.category.pages, c.category.buttons["social_security"])
     person.wait_screen("ticket")
     person.qtbot.waitUntil(c.ticket.print_problem.isVisible, timeout=HANG_GUARD_MS)
+    seen("ticket")  # no phone: the number to write down
+    w.go_home("home")
+    choose(kiosk, person, language, elder)
+    assert c.home.printer_notice.isVisible()
+    seen("home")  # printing is unavailable, said before anyone chooses
+    person.tap(c.home.no_phone_button)
+    person.wait_screen("category")
+    tap_choice(person, c.category.pages, c.category.buttons["social_security"])
+    person.wait_screen("ticket")
+    person.qtbot.waitUntil(c.ticket.print_problem.isVisible, timeout=HANG_GUARD_MS)
+    printer.set_fault(None)
+    # The printer is back: the refused ticket is offered to its resident, not printed.
+    person.qtbot.waitUntil(c.ticket.reprint_button.isVisible, timeout=HANG_GUARD_MS)
     seen("ticket")
     before = len(person.jobs())
-    printer.set_fault(None)
+    person.tap(c.ticket.reprint_button)
     person.wait_printout(before)
     w.go_home("home")
 

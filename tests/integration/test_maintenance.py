@@ -365,3 +365,54 @@ def test_portrait_sections_fit(kiosk_factory, qtbot, tmp_path, orientation):
         t.section(key)
         check_screen(k.window, "maintenance", report)
     assert report["target"] >= 80 and report["text"] >= 28
+
+
+def test_a_network_printer_without_realtime_status_prints_and_says_paper_is_unknown(
+        kiosk_factory, resident_at, qtbot, tmp_path):
+    """Many LAN printers never answer DLE EOT: the kiosk held every ticket for them, and the
+    guide said to use kind = "file", which a network printer cannot be."""
+    import os
+
+    import tomlkit
+
+    from tests.helpers.escpos_peers import tcp_printer
+    from tests.helpers.printout import read_printout
+    from tests.integration.test_layout import settle_layouts
+
+    with tcp_printer(answers=False) as peer:
+        toml = config_with_pin(tmp_path / "config")
+        doc = tomlkit.parse(toml.read_text("utf-8"))
+        doc["printer"] = {"kind": "network", "host": "127.0.0.1", "port": peer.port,
+                          "timeout_s": 2.0, "realtime_status": False}
+        toml.write_text(tomlkit.dumps(doc), "utf-8")
+        k = kiosk_factory(config_file=toml)
+        person = resident_at(k)
+        c = k.controller
+        person.tap(c.home.no_phone_button)
+        person.wait_screen("category")
+        person.tap(c.category.buttons["household"])
+        person.wait_screen("ticket")
+        number = c.ticket.ticket.number
+        qtbot.waitUntil(lambda: number.encode() in peer.data(), timeout=HANG_GUARD_MS)
+        qtbot.waitUntil(lambda: not k.printing.queue.pending(), timeout=HANG_GUARD_MS)
+        data = peer.data()
+        assert b"\x10\x04" not in data  # never asked: a silent printer is not a dead one
+        printed = read_printout(data)
+        assert number in printed.text and len(printed.qr_texts) == 1
+        assert not k.printing.held
+        person.tap(c.ticket.done_button)
+        person.wait_screen("home")
+
+        t = Technician(k, qtbot)
+        t.log_in()
+        t.section("printer")
+        s = t.mc.screen
+        qtbot.waitUntil(lambda: s.printer_info.value("status") != "", timeout=HANG_GUARD_MS)
+        status = s.printer_info.value("status")
+        assert status.startswith("状态未知：此打印机不回报状态，缺纸、开盖时本机无法得知"), status
+        assert "realtime_status = false" in status
+        assert "network 127.0.0.1" in s.printer_info.value("connection")
+        settle_layouts()
+        folder = Path(os.environ.get("KIOSK_SHOTS") or tmp_path)
+        folder.mkdir(parents=True, exist_ok=True)
+        assert k.window.grab().save(str(folder / "maintenance-printer-no-status.png"))

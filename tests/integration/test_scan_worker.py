@@ -174,7 +174,7 @@ def test_sigkill_mid_scan_the_screen_stays_up_and_scans_again(
     assert f"restarting it in {RESTART_MIN_S:.2f} s" in lost[0], lost
     assert again_s < HANG_TIMEOUT_S * 3
     # The screen told the resident, with the no-phone path open, while it restarted.
-    assert ("restarting", messages.camera_problem(), True) in states
+    assert ("restarting", messages.camera_problem(scan.no_phone_button.text()), True) in states
     assert states[-1][:2] == ("running", "")
     resident.wait_screen("category", timeout=HANG_GUARD_MS)
     assert scanner.worker_pid not in (None, pid) and not Path(f"/proc/{pid}").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ from kiosk.common.clock import shanghai_now
 from kiosk.ui.controllers.services import HelpController
 from tests.helpers.paths import CONFIG_DIR
 from tests.helpers.waits import HANG_GUARD_MS
+from tests.integration.test_layout import check_screen, settle_layouts
 
 
 def texts(widget) -> str:
@@ -116,6 +118,74 @@ def test_rating_from_home_and_after_a_ticket(kiosk, resident, qtbot):
     assert rows[("ratings", "count", "")] == 2
 
 
+def stats_rows(kiosk) -> dict:
+    today = shanghai_now().date()
+    return {(r["section"], r["key"], r["subkey"]): r["value"]
+            for r in export_stats(kiosk.backend, today, today)}
+
+
+def offered(screen) -> list[str]:
+    """The reason tags on screen, in the order a resident reads them (rows, then columns)."""
+    settle_layouts()
+    shown = [(b.y(), b.x(), tag) for tag, b in screen.reason_buttons.items() if b.isVisible()]
+    return [tag for _y, _x, tag in sorted(shown)]
+
+
+def test_a_chosen_level_is_kept_when_the_resident_leaves_with_done(kiosk, resident, qtbot,
+                                                                   tmp_path):
+    resident.tap(kiosk.controller.home.service_buttons["rating"])
+    resident.wait_screen("rating")
+    screen = kiosk.window.current()
+    resident.tap(screen.level_buttons[5])
+    assert offered(screen) == ["fast", "polite", "clear_guidance", "easy_to_use"]
+    resident.tap(screen.reason_buttons["fast"])
+    # The resident changes their mind: 不满意 offers complaints only, and the praise ticked
+    # before is not sent with it.
+    resident.tap(screen.level_buttons[2])
+    assert offered(screen) == ["too_slow", "unclear", "machine_problem", "had_to_come_back"]
+    assert not screen.reason_buttons["fast"].isChecked()
+    resident.tap(screen.reason_buttons["too_slow"])
+    # The familiar way out says that it sends the rating, and does.
+    assert screen.done_button.text() == "提交评价，返回首页"
+    check_screen(kiosk.window, "rating", {})
+    assert kiosk.window.grab().save(str(shot_path(tmp_path, "rating-dissatisfied-zh")))
+    resident.tap(screen.done_button)
+    resident.wait_screen("home")
+    qtbot.waitUntil(lambda: not kiosk.busy(), timeout=HANG_GUARD_MS)
+    rows = stats_rows(kiosk)
+    assert rows[("ratings", "2", "")] == 1
+    assert rows[("ratings", "count", "")] == 1
+    assert rows[("rating_reasons", "too_slow", "")] == 1
+    assert rows[("rating_reasons", "fast", "")] == 0
+    assert rows[("flows", "rate", "finished")] == 1
+    assert ("flows", "rate", "abandoned") not in rows or rows[("flows", "rate", "abandoned")] == 0
+
+
+def test_the_middle_level_offers_both_and_done_without_a_level_rates_nothing(kiosk, resident,
+                                                                            qtbot):
+    resident.tap(kiosk.controller.home.service_buttons["rating"])
+    resident.wait_screen("rating")
+    screen = kiosk.window.current()
+    assert offered(screen) == []
+    assert screen.done_button.text() == "完成，返回首页"
+    resident.tap(screen.level_buttons[3])
+    assert set(offered(screen)) == set(screen.reason_buttons)
+    resident.tap(screen.submit_button)
+    qtbot.waitUntil(screen.thanks.isVisible, timeout=HANG_GUARD_MS)
+    # Sent once: the way out is plain 完成 again and sends nothing more.
+    assert screen.done_button.text() == "完成，返回首页"
+    resident.tap(screen.done_button)
+    resident.wait_screen("home")
+    resident.tap(kiosk.controller.home.service_buttons["rating"])
+    resident.wait_screen("rating")
+    resident.tap(screen.done_button)  # no level: nothing to keep
+    resident.wait_screen("home")
+    qtbot.waitUntil(lambda: not kiosk.busy(), timeout=HANG_GUARD_MS)
+    rows = stats_rows(kiosk)
+    assert rows[("ratings", "count", "")] == 1
+    assert rows[("ratings", "3", "")] == 1
+
+
 def test_help_from_any_screen(kiosk, resident, qtbot):
     resident.tap(kiosk.controller.home.no_phone_button)
     resident.wait_screen("category")
@@ -138,6 +208,13 @@ def test_help_from_any_screen(kiosk, resident, qtbot):
     rows = {(r["section"], r["key"], r["subkey"]): r["value"]
             for r in export_stats(kiosk.backend, today, today)}
     assert rows[("help_calls", "screen", "category")] == 1
+
+
+def shot_path(tmp_path: Path, name: str) -> Path:
+    """Screenshots: KIOSK_SHOTS=<folder> keeps them (else the test's tmp_path)."""
+    folder = Path(os.environ.get("KIOSK_SHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}.png"
 
 
 def copy_config(tmp_path: Path) -> Path:

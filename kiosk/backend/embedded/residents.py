@@ -1,9 +1,11 @@
-"""Residents in the embedded database: who a personal code belongs to, and their licenses."""
+"""Residents in the embedded database: who a personal code belongs to, and their licenses;
+and the licenses of the people they may apply for (person_licenses)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 
 from kiosk.backend.embedded.base import EmbeddedStore
 from kiosk.backend.interface import License, Resident
@@ -33,6 +35,10 @@ class Residents(EmbeddedStore):
             ).fetchone()
         if row is None:
             return None
+        return self._resident(row)
+
+    @staticmethod
+    def _resident(row: sqlite3.Row) -> Resident:
         return Resident(
             resident_id=row["resident_id"],
             name=row["name"],
@@ -41,12 +47,42 @@ class Residents(EmbeddedStore):
             entitlements=tuple(json.loads(row["entitlements"])),
         )
 
+    def identify_by_id_card(self, id_number: str, name: str) -> Resident | None:
+        # The reader's security module verified the card; this database is the kiosk's own.
+        # The name must agree too: a number read wrongly never lands on someone else.
+        with self._errors():
+            row = self._conn().execute(
+                "SELECT * FROM residents WHERE id_number = ?", (id_number.strip().upper(),)
+            ).fetchone()
+        if row is None or row["name"].strip() != name.strip():
+            return None
+        return self._resident(row)
+
     def licenses(self, resident_id: str) -> list[License]:
         with self._errors():
             rows = self._conn().execute(
                 "SELECT kind, title, number, valid_until FROM licenses"
                 " WHERE resident_id = ? ORDER BY position",
                 (resident_id,),
+            ).fetchall()
+        return [
+            License(
+                kind=r["kind"],
+                title=r["title"],
+                number_masked=_mask(r["number"]),
+                valid_until=dt.date.fromisoformat(r["valid_until"]) if r["valid_until"] else None,
+            )
+            for r in rows
+        ]
+
+    def person_licenses(self, resident_id: str, id_number: str) -> list[License]:
+        number = "".join(id_number.split()).upper()
+        with self._errors():
+            rows = self._conn().execute(
+                "SELECT l.kind, l.title, l.number, l.valid_until FROM person_licenses l"
+                " JOIN person_relatives r ON r.id_number = l.id_number"
+                " WHERE r.resident_id = ? AND l.id_number = ? ORDER BY l.position",
+                (resident_id, number),
             ).fetchall()
         return [
             License(

@@ -7,7 +7,7 @@ import sqlite3
 from kiosk.backend.embedded.connection import immediate
 from kiosk.backend.interface import BackendError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 
 # Each entry upgrades the schema from version n-1 to n, in one transaction together with
 # PRAGMA user_version. Append new versions; never edit a released one.
@@ -181,6 +181,32 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
             PRIMARY KEY (key_id, nonce)
         ) WITHOUT ROWID""",
         "CREATE INDEX used_nonces_expiry ON used_nonces (expires_at)",
+    ),
+    5: (
+        # Electronic licenses of people who use no kiosk themselves (the deceased, a child),
+        # by their ID number: a 一件事 looks them up to exempt materials (身后一件事).
+        """CREATE TABLE person_licenses (
+            id_number   TEXT NOT NULL,
+            position    INTEGER NOT NULL,
+            kind        TEXT NOT NULL,
+            title       TEXT NOT NULL,
+            number      TEXT NOT NULL,
+            valid_until TEXT,
+            PRIMARY KEY (id_number, kind)
+        )""",
+        # Who may use them: a relative on the platform's record. Anyone else typing the
+        # number learns nothing (not even whether the platform holds a death certificate).
+        """CREATE TABLE person_relatives (
+            id_number   TEXT NOT NULL,
+            resident_id TEXT NOT NULL REFERENCES residents(resident_id) ON DELETE CASCADE,
+            relation    TEXT NOT NULL,
+            PRIMARY KEY (id_number, resident_id)
+        )""",
+    ),
+    6: (
+        # A 一件事's follow-up number (取号 on its result screen) names its application, so
+        # that whoever calls the ticket sees what the resident has filed.
+        "ALTER TABLE tickets ADD COLUMN application_reference TEXT",
     ),
 }
 

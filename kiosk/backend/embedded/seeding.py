@@ -16,6 +16,7 @@ from kiosk.backend.embedded.base import EmbeddedStore
 from kiosk.backend.embedded.connection import immediate
 
 _DEMO_DAY_KEY = "demo_appointments_day"
+_PERSONS_KEY = "demo_persons_seeded"
 
 
 class DemoSeeding(EmbeddedStore):
@@ -26,6 +27,7 @@ class DemoSeeding(EmbeddedStore):
         with immediate(conn):
             # Checked under the write lock, so two processes starting together seed once.
             if conn.execute("SELECT 1 FROM residents LIMIT 1").fetchone() is not None:
+                self._seed_persons_once(conn)  # a demo database from before schema 5
                 return
             for r in demo.demo_residents(now.date()):
                 conn.execute(
@@ -46,7 +48,35 @@ class DemoSeeding(EmbeddedStore):
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('seeded_at', ?)",
                 (now.isoformat(),),
             )
+            self._seed_persons_once(conn)
             self._write_demo_appointments(conn, now)
+
+    def _seed_persons_once(self, conn: sqlite3.Connection) -> None:
+        """The demo's other people (the deceased of 身后一件事), once, into a database that
+        holds the demo residents; a database of real residents is never touched."""
+        has_table = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                                 " AND name = 'person_licenses'").fetchone()
+        if has_table is None:  # a schema older than 5 (an older build seeding its file)
+            return
+        demo_db = conn.execute("SELECT 1 FROM meta WHERE key = 'seeded_at'").fetchone()
+        done = conn.execute("SELECT 1 FROM meta WHERE key = ?", (_PERSONS_KEY,)).fetchone()
+        if demo_db is None or done is not None:
+            return
+        known = {r[0] for r in conn.execute("SELECT resident_id FROM residents")}
+        for p in demo.demo_persons():
+            conn.executemany(
+                "INSERT OR IGNORE INTO person_licenses (id_number, position, kind, title,"
+                " number, valid_until) VALUES (?, ?, ?, ?, ?, ?)",
+                [(p.id_number, i, lic.kind, lic.title, lic.number,
+                  lic.valid_until.isoformat() if lic.valid_until else None)
+                 for i, lic in enumerate(p.licenses)],
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO person_relatives (id_number, resident_id, relation)"
+                " VALUES (?, ?, ?)",
+                [(p.id_number, rid, relation) for rid, relation in p.relatives if rid in known],
+            )
+        conn.execute("INSERT INTO meta (key, value) VALUES (?, '1')", (_PERSONS_KEY,))
 
     def _write_demo_appointments(self, conn: sqlite3.Connection, now: dt.datetime) -> None:
         conn.execute("DELETE FROM appointments WHERE demo = 1")

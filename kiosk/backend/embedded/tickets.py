@@ -122,6 +122,13 @@ class Tickets(EmbeddedStore):
                         (request.resident_id, day.isoformat(), category.id),
                     ).fetchone()
                     if held is not None:
+                        if request.application_reference is not None:
+                            # Their number in the category already: it now also names the
+                            # application they come with (unless it named one before).
+                            conn.execute(
+                                "UPDATE tickets SET application_reference = ? WHERE seq = ?"
+                                " AND application_reference IS NULL",
+                                (request.application_reference, held["seq"]))
                         # The key is remembered too: its retry returns the same answer.
                         conn.execute(
                             "INSERT INTO idempotency_keys (key, operation, request,"
@@ -179,11 +186,12 @@ class Tickets(EmbeddedStore):
         conn.execute(
             "INSERT INTO tickets (ticket_id, day, number, category, priority,"
             " priority_reason, resident_id, kiosk_id, appointment_id, ahead,"
-            " estimated_wait_min, issued_at, tracking_code)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " estimated_wait_min, issued_at, tracking_code, application_reference)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (ticket_id, day.isoformat(), number, category.id, int(request.priority),
              request.priority_reason, request.resident_id, request.kiosk_id,
-             request.appointment_id, ahead, wait, now.isoformat(), tracking),
+             request.appointment_id, ahead, wait, now.isoformat(), tracking,
+             request.application_reference),
         )
         return IssuedTicket(
             ticket_id=ticket_id,
@@ -324,6 +332,16 @@ class Tickets(EmbeddedStore):
             issued_at=stored_time(row["issued_at"]),
             tracking_code=row["tracking_code"],
         )
+
+    def ticket_application(self, number: str) -> str | None:
+        """The 一件事 application today's ticket `number` was taken for (a bundle's follow-up
+        number), or None: what the clerk calling it needs to see."""
+        with self._errors():
+            row = self._conn().execute(
+                "SELECT application_reference FROM tickets WHERE day = ? AND number = ?",
+                (self._now().date().isoformat(), number),
+            ).fetchone()
+        return None if row is None else row["application_reference"]
 
     def call_next(self, category: str) -> str | None:
         """Mark the next waiting ticket of a category served; its number, or None if none.

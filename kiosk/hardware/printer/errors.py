@@ -142,7 +142,9 @@ class PrinterNoAnswer(PrinterOffline):
 
     default_hint = (
         "The printer does not answer status queries: check its power switch and cable, then "
-        "power-cycle it. If this model never answers DLE EOT, connect it as kind = \"file\"."
+        "power-cycle it. If this model never answers them (DLE EOT), set realtime_status = "
+        "false under [printer]: tickets then print without the check, and the kiosk cannot "
+        "know when the paper runs out."
     )
 
 

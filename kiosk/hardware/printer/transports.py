@@ -11,7 +11,9 @@ The real transports wrap python-escpos's `Usb`, `Serial`, `Network` and `File` c
 * every pyusb / pyserial / socket / OS / python-escpos error becomes `PrinterUnavailable`
   with a hint for the technician (udev rule, usblp or CUPS holding the device, ...);
 * status comes from DLE EOT 1, 2 and 4 with a short timeout; silence is UNKNOWN, never
-  "paper OK" (python-escpos's `paper_status()` reports silence as paper OK).
+  "paper OK" (python-escpos's `paper_status()` reports silence as paper OK). A printer
+  configured with `realtime_status = false` is never asked: its status is "cannot be read",
+  as a device file's is.
 
 One owner: each transport serialises its own writes and status queries with a lock, because
 a real-time command sent in the middle of another command's bytes corrupts both.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import errno as errno_codes
+import logging
 import socket
 import threading
 from abc import ABC, abstractmethod
@@ -39,9 +42,12 @@ if TYPE_CHECKING:
         UsbPrinterConfig,
     )
 
+log = logging.getLogger(__name__)
+
 DLE_EOT = b"\x10\x04"
 STATUS_TIMEOUT_S = 0.5  # a printer answers real-time queries within a few milliseconds
 CANNOT_READ_STATUS = "this connection cannot read status"
+STATUS_NOT_ASKED = "realtime_status = false, not asked"
 
 
 @runtime_checkable
@@ -158,9 +164,11 @@ def _one_line(exc: BaseException) -> str:
 class _EscposTransport(ABC):
     """Common open/write/status logic around one python-escpos printer object."""
 
-    def __init__(self, printer: Any, status_timeout_s: float = STATUS_TIMEOUT_S) -> None:
+    def __init__(self, printer: Any, status_timeout_s: float = STATUS_TIMEOUT_S, *,
+                 realtime_status: bool = True) -> None:
         self._printer = printer
         self._status_timeout_s = status_timeout_s
+        self._realtime_status = realtime_status
         self._lock = threading.RLock()
         self._is_open = False
 
@@ -183,6 +191,11 @@ class _EscposTransport(ABC):
         return None
 
     def _discard_output(self) -> None:
+        return None
+
+    def _check_alive(self) -> None:
+        """Raise OSError if the connection is known to be gone (for a printer whose status
+        is not asked, the one moment before a job when that can still be found out)."""
         return None
 
     # -- protocol
@@ -215,6 +228,9 @@ class _EscposTransport(ABC):
         with self._lock:
             self._require_open()
             try:
+                if not self._realtime_status:
+                    self._check_alive()
+                    return PrinterStatus.unreadable(STATUS_NOT_ASKED)
                 r1 = self._query(1)
                 if r1 is None:
                     return PrinterStatus.unknown(
@@ -286,7 +302,7 @@ class UsbTransport(_EscposTransport):
                       in_ep=cfg.in_ep, out_ep=cfg.out_ep)
         # python-escpos skips falsy ids (`if idVendor:`); id 0 must still filter.
         printer.usb_args.update(idVendor=cfg.vendor_id, idProduct=cfg.product_id)
-        super().__init__(printer, status_timeout_s)
+        super().__init__(printer, status_timeout_s, realtime_status=cfg.realtime_status)
         self._cfg = cfg
 
     def describe(self) -> str:
@@ -377,7 +393,7 @@ class SerialTransport(_EscposTransport):
         # do not wire; RTS/CTS comes from the config.
         printer = Serial(devfile=cfg.port, baudrate=cfg.baudrate, timeout=cfg.timeout_s,
                          dsrdtr=False)
-        super().__init__(printer, status_timeout_s)
+        super().__init__(printer, status_timeout_s, realtime_status=cfg.realtime_status)
         self._cfg = cfg
 
     def describe(self) -> str:
@@ -445,7 +461,7 @@ class NetworkTransport(_EscposTransport):
         from escpos.printer import Network
 
         printer = Network(host=cfg.host, port=cfg.port, timeout=cfg.timeout_s)
-        super().__init__(printer, status_timeout_s)
+        super().__init__(printer, status_timeout_s, realtime_status=cfg.realtime_status)
         self._cfg = cfg
 
     def describe(self) -> str:
@@ -486,6 +502,22 @@ class NetworkTransport(_EscposTransport):
         try:
             while sock.recv(64):
                 pass
+        except BlockingIOError:
+            pass
+        finally:
+            sock.settimeout(self._cfg.timeout_s)
+
+    def _check_alive(self) -> None:
+        # LAN printers drop idle connections. Unasked for status, the kiosk would otherwise
+        # write the next ticket into a closed socket; seen now, nothing is lost: the printer
+        # facade reconnects before the job.
+        sock: socket.socket = self._device
+        sock.setblocking(False)
+        try:
+            while True:
+                if not sock.recv(64):  # bytes the printer sent by itself are of no use
+                    raise ConnectionResetError(errno_codes.ECONNRESET,
+                                               "printer closed the connection")
         except BlockingIOError:
             pass
         finally:
@@ -554,7 +586,12 @@ def make_transport(cfg: PrinterDevice, data_dir: Path) -> PrinterTransport:
         factory = factories[cfg.kind]
     except KeyError:
         raise ValueError(f"unknown printer kind {cfg.kind!r}") from None
-    return factory(cfg)
+    transport = factory(cfg)
+    if getattr(cfg, "realtime_status", True) is False:
+        log.warning("printer %s: realtime_status = false, so the kiosk cannot know when the "
+                    "paper runs out or the cover is open; check the roll at every visit",
+                    transport.describe())
+    return transport
 
 
 def _emulated(cfg: Any, data_dir: Path) -> PrinterTransport:

@@ -16,6 +16,7 @@ from kiosk.domain.catalog import Catalog
 from kiosk.domain.payloads import Verifier
 from kiosk.services import flows
 from kiosk.services.delivery import DeliveryService
+from kiosk.services.id_card import UNAVAILABLE, IdCardService
 from kiosk.services.leases import OfflineService
 from kiosk.services.printing import PrintService
 from kiosk.services.scanning.lazy import LazyScanner
@@ -93,6 +94,8 @@ class KioskContext:
     modes: ModeSettings = field(default_factory=ModeSettings)
     # A kiosk of a hall: numbers held for an outage (kiosk.delivery.leases); None otherwise.
     offline: OfflineService | None = None
+    # The resident ID card reader, a second way to be identified; None where there is none.
+    id_card: IdCardService | None = None
     # A kiosk of a hall (backend.kind = "http"): its tickets and receipts carry the hall's
     # public links (kiosk.domain.hall_links), which 办件查询 asks the hall about. With the
     # embedded backend such a link names nothing this kiosk can look up.
@@ -103,6 +106,10 @@ class KioskContext:
 
     def new_key(self) -> str:
         return uuid.uuid4().hex
+
+    def card_reader_usable(self) -> bool:
+        """Whether residents may be told to place their ID card on the reader now."""
+        return self.id_card is not None and self.id_card.state != UNAVAILABLE
 
     def scan_accepted(self) -> None:
         """A scanned code was accepted and the resident found: the cue, in both modes."""

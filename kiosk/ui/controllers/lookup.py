@@ -17,6 +17,7 @@ from kiosk.backend.interface import (
     TicketState,
 )
 from kiosk.domain.hall_links import LinkKind, is_web_address, parse_hall_link
+from kiosk.domain.id_card import IdCard
 from kiosk.domain.payloads import Kind, PayloadProblem, PayloadRefused, parse
 from kiosk.domain.queue import AppointmentFit
 from kiosk.domain.text import Bilingual
@@ -60,6 +61,9 @@ class QueryController(QObject):
         ctx.window.add_screen(self.result)
         ctx.scanner.frameReady.connect(self.scan.set_frame)
         ctx.scanner.codeScanned.connect(self.on_code)
+        if ctx.id_card is not None:
+            ctx.id_card.cardRead.connect(self.on_card)
+            ctx.id_card.cardUnreadable.connect(self.on_card_unreadable)
         self.scan.noPhoneChosen.connect(
             lambda: ctx.window.helpRequested.emit(ScreenName.QUERY_SCAN))
         self.result.doneChosen.connect(lambda: ctx.window.go_home("home"))
@@ -99,6 +103,27 @@ class QueryController(QObject):
 
         self._busy = True
         self.ctx.backend_queue.submit(work, self._found, self._failed)
+
+    def on_card(self, card: IdCard) -> None:
+        """A resident ID card on the reader: that resident's applications, as for a 随申码."""
+        if self.ctx.window.current().name != ScreenName.QUERY_SCAN or self._busy:
+            return
+        refusal = messages.id_card_refusal(card, self.ctx.clock().date())
+        if refusal:
+            self.scan.show_problem(refusal)
+            return
+        backend = self.ctx.backend
+
+        def work() -> list[ApplicationSummary]:
+            resident = backend.identify_by_id_card(card.id_number, card.name)
+            return [] if resident is None else backend.applications_of(resident.resident_id)
+
+        self._busy = True
+        self.ctx.backend_queue.submit(work, self._found, self._failed)
+
+    def on_card_unreadable(self) -> None:
+        if self.ctx.window.current().name == ScreenName.QUERY_SCAN and not self._busy:
+            self.scan.show_problem(messages.id_card_unreadable())
 
     @staticmethod
     def _refusal(text: str, problem: PayloadProblem) -> str:
@@ -223,6 +248,9 @@ class CheckInController(QObject):
         ctx.window.add_screen(self.result)
         ctx.scanner.frameReady.connect(self.scan.set_frame)
         ctx.scanner.codeScanned.connect(self.on_code)
+        if ctx.id_card is not None:
+            ctx.id_card.cardRead.connect(self.on_card)
+            ctx.id_card.cardUnreadable.connect(self.on_card_unreadable)
         self.scan.noPhoneChosen.connect(self.ordinary)
         self.result.ordinaryChosen.connect(self.ordinary)
         self.result.retryChosen.connect(self.retry)
@@ -236,6 +264,7 @@ class CheckInController(QObject):
         self._attempt: tuple[flows.ResidentContext, str] | None = None
         self._earlier: TicketView | None = None  # an earlier check-in's ticket, to reprint
         self._print_job: int | None = None
+        self._held_job: int | None = None  # refused by the printer, kept for this resident
 
     def open(self) -> None:
         self.ctx.start_flow("check_in")
@@ -255,6 +284,7 @@ class CheckInController(QObject):
         self._attempt = None
         self._earlier = None
         self._print_job = None
+        self._held_job = None
 
     def on_code(self, text: str) -> None:
         if self.ctx.window.current().name != ScreenName.CHECKIN_SCAN or self._busy:
@@ -275,6 +305,24 @@ class CheckInController(QObject):
 
         self._busy = True
         self.ctx.backend_queue.submit(lookup, self._identified, self._failed)
+
+    def on_card(self, card: IdCard) -> None:
+        """A resident ID card on the reader: identified as by a 随申码."""
+        if self.ctx.window.current().name != ScreenName.CHECKIN_SCAN or self._busy:
+            return
+        refusal = messages.id_card_refusal(card, self.ctx.clock().date())
+        if refusal:
+            self.scan.show_problem(refusal)
+            return
+        backend = self.ctx.backend
+        now = self.ctx.clock()
+        self._busy = True
+        self.ctx.backend_queue.submit(lambda: flows.identify_card_holder(backend, card, now),
+                                      self._identified, self._failed)
+
+    def on_card_unreadable(self) -> None:
+        if self.ctx.window.current().name == ScreenName.CHECKIN_SCAN and not self._busy:
+            self.scan.show_problem(messages.id_card_unreadable())
 
     def _identified(self, context: flows.ResidentContext | None) -> None:
         self._busy = False
@@ -361,6 +409,11 @@ class CheckInController(QObject):
         if self._earlier is None or self._print_job is not None:
             return
         self.result.show_status(self.tr("正在打印凭条…"))
+        held, self._held_job = self._held_job, None
+        # The copy the printer refused, asked for again: that job, never a second one.
+        if held is not None and self.ctx.printing.reprint_held(held):
+            self._print_job = held
+            return
         self._print_job = self.ctx.printing.print_document(ticket_document(self._earlier))
 
     def _print_done(self, job: int, _report: object) -> None:
@@ -371,8 +424,9 @@ class CheckInController(QObject):
     def _print_failed(self, job: int, code: str, _hint: str) -> None:
         if job == self._print_job:
             held = self.ctx.printing.is_held(job)
-            if not held:  # a held job prints by itself when the printer recovers
-                self._print_job = None
+            self._print_job = None
+            # Held, it prints only when asked again (重新打印凭条) or by staff.
+            self._held_job = job if held else None
             self.result.show_status(messages.printer_problem(code, held=held))
 
     def _failed(self, exc: BaseException) -> None:

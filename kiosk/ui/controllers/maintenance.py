@@ -35,6 +35,7 @@ from kiosk.config.loader import SECRET_KEYS, ConfigFileError
 from kiosk.config.schema import KioskConfig
 from kiosk.domain import payloads
 from kiosk.domain.pin import STATE_FILE_NAME, PinGuard, PinResult, PinStatus
+from kiosk.domain.wizard import field_step, question_step
 from kiosk.hardware.printer.errors import PrinterError, PrinterStatus
 from kiosk.services.tasks import TaskQueue
 from kiosk.ui.log_buffer import LogBuffer, install_log_buffer
@@ -360,7 +361,10 @@ class MaintenanceController(QObject):
 
     def _printer_status(self, status: PrinterStatus) -> None:
         self._status_pending = False
-        self.screen.printer_page.set_status(status.state.value, status.detail)
+        # A printer that cannot be asked (a device file, `realtime_status = false`) is not
+        # "silent": its paper is unknown, and the page must not suggest it is fine or broken.
+        state = status.state.value if status.readable else "unreadable"
+        self.screen.printer_page.set_status(state, status.detail)
 
     def _printer_unreachable(self, exc: BaseException) -> None:
         self._status_pending = False
@@ -527,6 +531,12 @@ class MaintenanceController(QObject):
         names.update({b.id: b.title.get(lang) for b in d.bundles.bundles})
         names.update({str(level): text.get(lang) for level, text in RATING_LEVELS.items()})
         names.update({tag: text.get(lang) for tag, text in RATING_REASONS.items()})
+        # Where residents gave up a bundle: its questions and fields by their own words.
+        for b in d.bundles.bundles:
+            names.update({f"{b.id}/{question_step(q.id).stat_key}": q.text.get(lang)
+                          for q in b.questions})
+            names.update({f"{b.id}/{field_step(f.id).stat_key}": f.label.get(lang)
+                          for f in b.fields})
         self.work_queue.submit(
             lambda: export_stats(backend, today, today),
             lambda rows: self.screen.stats_page.set_stats(today.isoformat(), rows, names),

@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 
-from kiosk.backend.interface import RATING_LEVELS, RATING_REASONS
+from kiosk.backend.interface import RATING_LEVELS, RATING_REASONS, reasons_for_level
 from kiosk.delivery.deliverer import Delivery
 from kiosk.ui import messages
 from kiosk.ui.controllers.context import KioskContext
@@ -133,20 +133,29 @@ class HelpController(QObject):
 
 
 class RatingController(QObject):
+    """好差评. A chosen level is the resident's rating, also when they leave with 完成
+    without 提交评价: the outbox stores it first and sends it, so it is counted even once
+    they have gone."""
+
     def __init__(self, ctx: KioskContext) -> None:
         super().__init__(ctx.window)
         self.ctx = ctx
-        self.screen = RatingScreen(ctx.window.theme, RATING_LEVELS, RATING_REASONS)
+        self.screen = RatingScreen(ctx.window.theme, RATING_LEVELS, RATING_REASONS,
+                                   {lv: reasons_for_level(lv) for lv in RATING_LEVELS})
         ctx.window.add_screen(self.screen)
         self.screen.submitted.connect(self.submit)
         self._attempt: tuple[str, dict[str, Any]] | None = None  # this visit's key and rating
+        # One per visit to the screen: an answer that comes back after the resident left
+        # must not end (or thank) the next resident's flow.
+        self._visit = 0
         ctx.window.sessionEnded.connect(self._forget)
-        self.screen.doneChosen.connect(lambda: ctx.window.go_home("home"))
+        self.screen.doneChosen.connect(self.leave)
 
     def open(self) -> None:
         """Rate what this session did (its ticket or application), anonymously otherwise."""
         self.ctx.start_flow("rate")
         self._attempt = None
+        self._visit += 1
         self.screen.clear()
         target = self.ctx.session.rating_target
         if target is not None:
@@ -165,14 +174,33 @@ class RatingController(QObject):
         # A tap after a failure is the same rating again: its key and payload, so that one
         # the outbox kept before the failure is applied once (the screen froze the choice).
         key, payload = self._attempt
-        self.ctx.delivery.deliver("rating", key, payload, self._delivered, self._failed)
+        visit = self._visit
+        self.ctx.delivery.deliver("rating", key, payload,
+                                  lambda d: self._delivered(d, visit),
+                                  lambda exc: self._failed(exc, visit))
+
+    def leave(self) -> None:
+        """完成: a level chosen and not sent yet is sent now, then Home."""
+        choice = self.screen.unsent_choice()
+        if choice is not None:
+            self.submit(*choice)
+        if self._attempt is not None:
+            # The rating is the outbox's now (sent, or kept and retried): the resident's
+            # part is done, whatever the backend answers after they have gone.
+            self.ctx.end_flow("flow_finished")
+        self.ctx.window.go_home("home")
 
     def _forget(self, _reason: str = "") -> None:
         self._attempt = None  # it names the session's ticket or application
+        self._visit += 1
 
-    def _delivered(self, delivery: Delivery) -> None:
+    def _delivered(self, delivery: Delivery, visit: int) -> None:
+        if visit != self._visit:
+            if delivery.state == "failed":
+                log.warning("rating refused after the resident left")
+            return
         if delivery.state == "failed":
-            self._failed(None)
+            self._failed(None, visit)
             return
         self._forget()
         self.ctx.end_flow("flow_finished")
@@ -180,6 +208,7 @@ class RatingController(QObject):
         if delivery.state == "pending":
             self.screen.thanks.setText(messages.rating_stored())
 
-    def _failed(self, exc: BaseException | None) -> None:
+    def _failed(self, exc: BaseException | None, visit: int) -> None:
         log.warning("rating failed: %s", type(exc).__name__ if exc else "refused")
-        self.screen.show_problem(messages.backend_unavailable())
+        if visit == self._visit:
+            self.screen.show_problem(messages.backend_unavailable())

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer
 from kiosk.backend.interface import IssuedTicket, QueueFigures
 from kiosk.delivery.deliverer import UNRESOLVED, Delivery, issued_ticket
 from kiosk.delivery.leases import LeaseKeeper, OfflineNumber, OfflineRefusal
+from kiosk.domain.id_card import IdCard
 from kiosk.domain.payloads import Kind, PayloadRefused
 from kiosk.domain.text import Bilingual
 from kiosk.domain.ticket import TicketView, ticket_document
@@ -95,8 +96,14 @@ class TakeNumberController(QObject):
         self.scanner.frameReady.connect(self.scan.set_frame)
         self.scanner.codeScanned.connect(self.on_code)
         self.scanner.cameraStateChanged.connect(self.on_camera_state)
+        if ctx.id_card is not None:
+            ctx.id_card.cardRead.connect(self.on_card)
+            ctx.id_card.cardUnreadable.connect(self.on_card_unreadable)
         self.printing.jobFinished.connect(self._print_done)
         self.printing.jobFailed.connect(self._print_failed)
+        self.printing.printerProblemChanged.connect(self.home.set_printer_problem)
+        self.printing.printerProblemChanged.connect(self._printer_changed)
+        self.home.set_printer_problem(self.printing.problem)
 
         # After the ticket is out, Home comes back on its own (the idle countdown also would).
         # Its interval follows the mode (ElderController).
@@ -166,6 +173,26 @@ class TakeNumberController(QObject):
             self._identified,
             self._identify_failed,
         )
+
+    def on_card(self, card: IdCard) -> None:
+        """A resident ID card on the reader: an identity, as a verified code is."""
+        if self.window.current().name != ScreenName.SCAN or self._identifying:
+            return
+        refusal = messages.id_card_refusal(card, self.clock().date())
+        if refusal:
+            log.info("ID card refused: not in force today")
+            self.scan.show_problem(refusal)
+            return
+        self._identifying = True
+        self.scan.show_status(self.tr("正在查询，请稍候…"))
+        now = self.clock()
+        backend = self.backend
+        self.backend_queue.submit(lambda: flows.identify_card_holder(backend, card, now),
+                                  self._identified, self._identify_failed)
+
+    def on_card_unreadable(self) -> None:
+        if self.window.current().name == ScreenName.SCAN and not self._identifying:
+            self.scan.show_problem(messages.id_card_unreadable())
 
     def _identified(self, context: flows.ResidentContext | None) -> None:
         self._identifying = False
@@ -388,7 +415,20 @@ class TakeNumberController(QObject):
         self.ticket.reprint_button.setEnabled(False)  # one reprint per tap, not a pile
         self.ticket.set_print_status(self.tr("正在打印凭条…"))
         self.ticket.show_print_problem("")
+        job = self._print_job
+        # The ticket the printer refused, asked for by its own resident: that job, once.
+        if job is not None and self.printing.reprint_held(job):
+            return
         self._print_job = self.printing.print_document(ticket_document(ticket))
+
+    def _printer_changed(self, problem: str) -> None:
+        """The printer prints again: the ticket it refused is offered to its resident, if
+        they are still at its screen (never printed by itself for whoever stands there)."""
+        job = self._print_job
+        if (problem or job is None or not self.printing.is_held(job)
+                or self.window.current().name != ScreenName.TICKET):
+            return
+        self.ticket.offer_reprint(messages.printer_back())
 
     def _issue_failed(self, exc: BaseException) -> None:
         log.warning("ticket failed: %s", type(exc).__name__)
@@ -404,8 +444,20 @@ class TakeNumberController(QObject):
         log.warning("printer problem %s (technician: %s)", code, hint)
         if job == self._print_job:
             self.ticket.set_print_status("")
-            held = self.printing.is_held(job)  # nothing sent: it prints by itself later
-            self.ticket.show_print_problem(messages.printer_problem(code, held=held))
+            held = self.printing.is_held(job)  # nothing sent: printed again when asked
+            context = self.session.context  # came with a phone (a scanned code), not a card
+            phone = context is not None and not context.by_card
+            self.ticket.show_print_problem(messages.printer_problem(code, held=held,
+                                                                    phone=phone))
+            if held:
+                self.ticket.reprint_button.hide()  # offered again once the printer is back
+            ticket = self.ticket.ticket
+            if not phone and ticket is not None:
+                self.ticket.show_write_down(messages.write_number_down(
+                    ticket.number, ticket.issued_at.strftime("%H:%M")))
+            # Home comes back by the idle countdown, which asks first, not after the
+            # ticket's few seconds: copying a number down takes longer than taking paper.
+            self.ticket_timer.stop()
 
     # --- queue figures ----------------------------------------------------------------
     def refresh_queue(self) -> None:

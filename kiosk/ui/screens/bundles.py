@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetrics, QImage
+from PySide6.QtCore import Qt, QTimer, Signal, SignalInstance
+from PySide6.QtGui import QFontMetrics, QImage, QResizeEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.domain.bundles import Bundle
+from kiosk.domain.text import Bilingual
 from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
@@ -82,8 +83,12 @@ class BundleListScreen(Screen):
         if self.theme.elder:
             # Four a page, two to a row: fewer and larger choices.
             self.pages.arrange(1 if self.theme.portrait else 2, per_page=4)
+        elif self.theme.portrait:
+            self.pages.arrange(2)
         else:
-            self.pages.arrange(2 if self.theme.portrait else 3)
+            # Two rows of three a page: a third row leaves a landscape tile too short for a
+            # title and its summary (English wraps to three lines).
+            self.pages.arrange(3, per_page=6)
         for button in self.buttons.values():
             button.setMinimumHeight(200 if self.theme.elder else 170)
         self.retranslate()
@@ -100,7 +105,7 @@ class BundleListScreen(Screen):
         self.pages.retranslate()
 
     def title_text(self) -> str:
-        return self.tr("一件事 一次办")
+        return self.tr("一件事一次办成")  # as the Home tile that leads here says it
 
     def spoken_text(self) -> str:
         return sentences(self.heading.text())
@@ -119,6 +124,8 @@ class WizardScreen(Screen):
     keyPressed = Signal(str)
     submitChosen = Signal()
     noPhoneChosen = Signal()
+    staffChosen = Signal()  # a page's own "call staff" button (信息有误)
+    wrongInfoChosen = Signal()  # 信息有误 on the review page
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(theme, parent)
@@ -142,14 +149,20 @@ class WizardScreen(Screen):
         self.next_button = QPushButton()
         self.next_button.setObjectName("primary")
         self.next_button.clicked.connect(self.nextChosen)
-        # Elder mode: where the resident is (bundle, step k of n) between Back and Next, so
-        # that the top line's height goes to the page's larger type.
+        # While Next is disabled, what it waits for ("请先选择一项"), beside it: a tap on a
+        # disabled button does nothing, so the page must say it.
+        self.next_hint = self.label(name="nextHint")
+        self.next_hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.next_hint.hide()
+        # Elder mode on a landscape panel: where the resident is (bundle, step k) between
+        # Back and Next, so that the top line's height goes to the page's larger type.
         self.progress = self.label(name="stepCount", center=True)
         nav = QHBoxLayout()
         nav.addWidget(self.back_button)
         nav.addStretch(1)
         nav.addWidget(self.progress, 10)
         nav.addStretch(1)
+        nav.addWidget(self.next_hint, 6)
         nav.addWidget(self.next_button)
         top = QHBoxLayout()
         top.addWidget(self.bundle_title, 1)
@@ -164,6 +177,9 @@ class WizardScreen(Screen):
         column = QVBoxLayout()
         column.addLayout(self.body, 1)
         column.addWidget(self.problem)
+        # The problem goes under the entry on a keypad page (show_keypad), back here after.
+        self._column = column
+        self._problem_in: QVBoxLayout = column
         content.addLayout(column, 1 if theme.portrait else 3)
         camera_box = QVBoxLayout()
         camera_box.addWidget(self.camera, 1)
@@ -173,7 +189,11 @@ class WizardScreen(Screen):
         self._camera_box = camera_box
         self._camera_stretch = 4 if theme.portrait else 3
         content.addLayout(camera_box, 0)
-        content.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignHCenter)
+        # At the bottom of the page, just above Back / Next, at its own size: the same place
+        # on every keypad step whatever the heading, hint or message above it (centred, it
+        # moved with each of them, and a message pushed it about 80 px mid-typing).
+        content.addWidget(self.keypad, 0,
+                          Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom)
         self.layout_.addLayout(content, 1)
         self.layout_.addLayout(nav)
         self.option_pages: ChoicePages | None = None
@@ -187,9 +207,12 @@ class WizardScreen(Screen):
         self.camera.text_px = self.theme.px(34)
         self.camera.setMinimumHeight(360 if elder else 420)
         self.camera.setMinimumWidth(480 if elder else 560)
-        self.bundle_title.setVisible(not elder)
-        self.step_count.setVisible(not elder)
-        self.progress.setVisible(elder)
+        # Only a landscape panel is short of height; a portrait one keeps the top line, so
+        # that Back, Next and what Next waits for fit one row and keep the keypad in place.
+        in_nav = elder and not self.theme.portrait
+        self.bundle_title.setVisible(not in_nav)
+        self.step_count.setVisible(not in_nav)
+        self.progress.setVisible(in_nav)
 
     def retranslate(self) -> None:
         self.back_button.setText(self.tr("‹ 上一步"))
@@ -199,19 +222,24 @@ class WizardScreen(Screen):
             self.option_pages.retranslate()
 
     def title_text(self) -> str:
-        return self.tr("一件事 一次办")
+        return self.tr("一件事一次办成")  # as the Home tile that leads here says it
 
     def spoken_text(self) -> str:
         # The step's question or heading, its first line of text, and the choices.
         return sentences(self.heading.text(), self._lead, *self._options,
-                         self.problem.text() if self.problem.isVisibleTo(self) else "")
+                         self.problem.text() if self.problem.isVisibleTo(self) else "",
+                         self.next_hint.text() if self.next_hint.isVisibleTo(self) else "")
 
     def handle_back(self) -> bool:
         self.backChosen.emit()
         return True
 
     # --- building pages ------------------------------------------------------------------
-    def begin(self, bundle_title: str, index: int, total: int, heading: str) -> None:
+    def begin(self, bundle_title: str, index: int, heading: str, *,
+              remaining: int | None = None, certain: bool = True) -> None:
+        """A new page: step `index` (from 0) and, unless None, how many steps follow it
+        (`certain`: exactly that many; else at most, as later answers may skip some)."""
+        self._problem_to(self._column)
         _clear_layout(self.body)
         self.option_buttons: dict[str, QPushButton] = {}
         self.option_pages = None
@@ -225,11 +253,11 @@ class WizardScreen(Screen):
         self.keypad.hide()
         self.problem.hide()
         self.bundle_title.setText(bundle_title)
-        self.step_count.setText(self.tr("第 {k} 步，共 {n} 步").format(k=index + 1, n=total))
+        self.step_count.setText(self._count_text(index, remaining, certain))
         self.progress.setText(f"{bundle_title} · {self.step_count.text()}")
         self.heading.setText(heading)
         self.next_button.show()
-        self.next_button.setEnabled(True)
+        self.set_next_enabled(True)
         self.retranslate()
         # Read once the controller has filled the page (it does so right after begin()).
         QTimer.singleShot(0, self.promptChanged.emit)
@@ -298,6 +326,8 @@ class WizardScreen(Screen):
         entry.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.body.addWidget(entry)
         entry.show()
+        # A message right under what it is about; the keypad does not move for it.
+        self._problem_to(self.body)
         self.keypad.allow_x(allow_x)
         self.keypad.show()
         return entry
@@ -323,17 +353,52 @@ class WizardScreen(Screen):
         if text:
             self.announced.emit(text, False)
 
-    def set_next_enabled(self, enabled: bool) -> None:
+    def set_next_enabled(self, enabled: bool, missing: str = "") -> None:
+        """Next on or off; off, `missing` says beside it what the page still needs."""
         self.next_button.setEnabled(enabled)
+        self.next_hint.setText("" if enabled else missing)
+        self.next_hint.setVisible(not enabled and bool(missing) and not self.next_button.isHidden())
+
+    def _count_text(self, index: int, remaining: int | None, certain: bool) -> str:
+        # "第 k 步，共 n 步" changed its n whenever an answer skipped questions (第 6 步，共 16
+        # 步 → 第 7 步，共 14 步), which reads as a mistake. k only ever goes up by one going
+        # forward; what changes is how much is left, said as a forecast where answers still
+        # to come may shorten it ("还有约 7 步" → "还有 3 步"), exactly where none can.
+        k = index + 1
+        if remaining is None:
+            return self.tr("第 {k} 步").format(k=k)
+        if remaining == 0:
+            return self.tr("第 {k} 步，最后一步").format(k=k)
+        if certain:
+            return self.tr("第 {k} 步，还有 {n} 步").format(k=k, n=remaining)
+        return self.tr("第 {k} 步，还有约 {n} 步").format(k=k, n=remaining)
+
+    def _problem_to(self, layout: QVBoxLayout) -> None:
+        if self._problem_in is layout:
+            return
+        self._problem_in.removeWidget(self.problem)
+        layout.addWidget(self.problem)
+        self._problem_in = layout
+
+    def add_action(self, text: str, chosen: SignalInstance) -> ActionButton:
+        """A button in the page that emits `chosen` (信息有误, 呼叫工作人员)."""
+        button = ActionButton(text)
+        button.clicked.connect(chosen)
+        self.body.addWidget(button)
+        button.show()
+        return button
 
     def clear(self) -> None:
+        self._problem_to(self._column)
         _clear_layout(self.body)
         self.option_pages = None
         self._lead = ""
         self._options = []
-        for w in (self.bundle_title, self.step_count, self.progress, self.heading, self.problem):
+        for w in (self.bundle_title, self.step_count, self.progress, self.heading, self.problem,
+                  self.next_hint):
             w.clear()
         self.problem.hide()
+        self.next_hint.hide()
         self.camera.clear()
         self.camera.hide()
         self.camera_button.hide()
@@ -347,6 +412,7 @@ class BundleResultScreen(Screen):
     has_back = False  # the application is filed; Back would suggest filing it again
     rateChosen = Signal()
     doneChosen = Signal()
+    followUpChosen = Signal()  # 取号: the queue number for the window, tied to the application
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(theme, parent)
@@ -385,10 +451,18 @@ class BundleResultScreen(Screen):
         self.layout_.addWidget(self.print_status)
         self.layout_.addWidget(self.print_problem)
         nav = QHBoxLayout()
+        # The window the bundle's next steps send the resident to: its number, one tap.
+        self.follow_up_button = ActionButton()
+        self.follow_up_button.clicked.connect(self.followUpChosen)
+        self.follow_up_button.hide()
+        self._follow_up_title: Bilingual | None = None
+        self._nav = nav
         nav.addWidget(self.rate_button)
         nav.addWidget(self.done_button)
         self.layout_.addLayout(nav)
         self._spoken: list[str] = []
+        self._sections: list[tuple[str, list[str], bool]] = []
+        self._brief: list[str] | None = None
         self.apply_theme()
         self.retranslate()
 
@@ -403,7 +477,23 @@ class BundleResultScreen(Screen):
         self._row.setStretch(1, 0 if elder else 3)
         self._row.setStretch(2, 1 if elder else 2)
         self._row.setSpacing(24 if elder else 40)
+        self._place_follow_up()
         self._arrange_top()
+
+    def _place_follow_up(self) -> None:
+        # Beside the other two on a landscape panel (elder type has no height to spare for
+        # another row); a row of its own above them on a portrait one, whose width three
+        # in a row would leave a word a line.
+        button = self.follow_up_button
+        self._nav.removeWidget(button)
+        self.layout_.removeWidget(button)
+        if self.theme.portrait:
+            items = [self.layout_.itemAt(i) for i in range(self.layout_.count())]
+            at = next(i for i, item in enumerate(items)
+                      if item is not None and item.layout() is self._nav)
+            self.layout_.insertWidget(at, button)
+        else:
+            self._nav.insertWidget(0, button)
 
     def _reference_px(self) -> int:
         return int(self.theme.body_px * 1.8)
@@ -426,6 +516,7 @@ class BundleResultScreen(Screen):
         self.heading.setText(self.tr("申请已提交，办件编号："))
         self.rate_button.setText(self.tr("评价本次服务"))
         self.done_button.setText(self.tr("完成，返回首页"))
+        self._follow_up_text()
         self._arrange_top()
 
     def title_text(self) -> str:
@@ -435,30 +526,52 @@ class BundleResultScreen(Screen):
         return sentences(self.heading.text(), " ".join(self.reference.text()), *self._spoken)
 
     def show_result(self, reference: str, sections: list[tuple[str, list[str], bool]],
-                    progress_code: str, qr_caption: str) -> None:
+                    progress_code: str, qr_caption: str, *,
+                    brief: list[str] | None = None) -> None:
         """sections: (title, lines, one line each?); what is still needed comes first, the
         last section (next steps) gets column two. Lists that are only for information (the
-        exempt materials) are joined into one paragraph so the page fits without scrolling."""
-        for col in self.columns:
-            _clear_layout(col)
+        exempt materials) are joined into one paragraph so the page fits without scrolling.
+        `brief`: the first section's lines in fewer words (the materials without their
+        notes), shown when the whole lines do not fit; the receipt has everything."""
         self.reference.setText(reference)
         self._arrange_top()
         # Spoken: what is still needed, the first thing to do.
         self._spoken = [sections[0][0], *sections[0][1]] if sections else []
+        self._sections = list(sections)
+        self._brief = brief
+        self._lay_out(0)
+        self.qr.setPixmap(qr_pixmap(progress_code, 240))
+        self.qr_caption.setText(qr_caption)
+        self._fit()
+
+    def _lay_out(self, level: int) -> None:
+        """The columns at `level` of brevity: 0 the whole lines; 1 the brief ones; from 2 on
+        one item fewer each time, the rest counted ("另有 3 项，详见回执")."""
+        for col in self.columns:
+            _clear_layout(col)
+        sections = self._sections
         expected = ""
-        if self.theme.elder and sections:
-            # Fewer things to read, in larger type: what is still needed (on a landscape
-            # panel three lines at most: the first items, then how many more), and when it
-            # will be done. The exempt materials, the other next steps and the whole list are
-            # on the printed receipt.
+        if sections:
             title, lines, separate = sections[0]
-            limit = 0 if self.theme.portrait else 3
+            if level >= 1 and self._brief:
+                lines = list(self._brief)
+                title = self.tr("{title}（说明见回执）").format(title=title)
+            # Elder mode on a landscape panel: three lines at most from the start.
+            limit = 3 if self.theme.elder and not self.theme.portrait else 0
+            if level >= 2:
+                cap = max(2, len(lines) - (level - 1))
+                limit = min(limit, cap) if limit else cap
             if limit and len(lines) > limit:
                 more = self.tr("另有 {n} 项，详见回执").format(n=len(lines) - limit + 1)
                 lines = [*lines[:limit - 1], more]
+            sections = [(title, lines, separate), *sections[1:]]
+        if self.theme.elder and sections:
+            # Fewer things to read, in larger type: what is still needed and when it will be
+            # done. The exempt materials, the other next steps and the whole list are on the
+            # printed receipt.
             if len(sections) > 1 and sections[-1][1]:
                 expected = sections[-1][1][-1]
-            sections = [(title, lines, separate)]
+            sections = sections[:1]
         for i, (title, lines, separate) in enumerate(sections):
             col = self.columns[1 if i == len(sections) - 1 and i > 0 else 0]
             col.addWidget(label(title, "subtitle"))
@@ -473,8 +586,39 @@ class BundleResultScreen(Screen):
         for col in self.columns:
             col.addStretch(1)
             _show_all(col)
-        self.qr.setPixmap(qr_pixmap(progress_code, 240))
-        self.qr_caption.setText(qr_caption)
+
+    def _squeezed(self) -> bool:
+        """Whether a text of the columns got less height than its lines need: a layout short
+        of height squeezes nothing, it lays the second line of one item over the next."""
+        self.layout_.activate()
+        for col in self.columns:
+            for i in range(col.count()):
+                item = col.itemAt(i)
+                w = item.widget() if item is not None else None
+                if (isinstance(w, QLabel) and w.wordWrap() and w.text()
+                        and w.height() < w.heightForWidth(w.width()) - 2):
+                    return True
+        return False
+
+    def _fit(self) -> None:
+        """The longest form of the list that the page holds (eight materials with their notes
+        did not, whatever the panel)."""
+        if not self._sections or not self.isVisible():
+            return
+        lines = len(self._sections[0][1])
+        last = max(1, lines - 1)  # down to one item and the count of the others
+        level = 0
+        self._lay_out(level)
+        while level < last and self._squeezed():
+            level += 1
+            self._lay_out(level)
+
+    def entered(self) -> None:
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
 
     def show_stored(self, explanation: str) -> None:
         """The backend could not be reached: the application waits on this kiosk."""
@@ -488,15 +632,42 @@ class BundleResultScreen(Screen):
     def set_print_status(self, text: str) -> None:
         self.print_status.setText(text)
 
+    def offer_follow_up(self, category_title: Bilingual | None) -> None:
+        """取号 for the window of `category_title` (None: not offered)."""
+        self._follow_up_title = category_title
+        self.follow_up_button.setVisible(category_title is not None)
+        self.follow_up_button.setEnabled(True)
+        self._follow_up_text()
+
+    def _follow_up_text(self) -> None:
+        # Short, with where it leads below: it shares a row with two others.
+        title = self._follow_up_title
+        self.follow_up_button.setText(self.tr("取号") if title is not None else "")
+        self.follow_up_button.set_detail(
+            self.tr("去“{title}”窗口办理").format(title=title.get(self.language))
+            if title is not None else "")
+
+    def set_follow_up_busy(self, busy: bool) -> None:
+        self.follow_up_button.setEnabled(not busy)
+
+    def show_follow_up_problem(self, text: str) -> None:
+        """No number was given: why, on the page's error line (the printer's, if any, is
+        about the receipt, which is out or held by now)."""
+        self.set_follow_up_busy(False)
+        self.show_print_problem(text)
+
     def show_print_problem(self, text: str) -> None:
         self.print_problem.setText(text)
         self.print_problem.setVisible(bool(text))
+        self._fit()  # the message takes room from the list
         if text:
             self.announced.emit(text, True)
 
     def clear(self) -> None:
         self.retranslate()
         self._spoken = []
+        self._sections = []
+        self._brief = None
         for col in self.columns:
             _clear_layout(col)
         self.reference.clear()
@@ -505,3 +676,4 @@ class BundleResultScreen(Screen):
         self.print_status.clear()
         self.print_problem.clear()
         self.print_problem.hide()
+        self.offer_follow_up(None)

@@ -23,9 +23,10 @@ from PySide6.QtWidgets import (
 from kiosk.backend.interface import QueueFigures
 from kiosk.common.clock import Clock, shanghai_now
 from kiosk.domain.catalog import Catalog
+from kiosk.ui import messages
 from kiosk.ui.queue_status import category_status, nothing_open_notice, show_closed
 from kiosk.ui.screen_names import ScreenName
-from kiosk.ui.screens.base import Screen
+from kiosk.ui.screens.base import Screen, sentences
 from kiosk.ui.theme import Theme
 from kiosk.ui.widgets.choice_pages import ChoicePages
 from kiosk.ui.widgets.wrap_button import WrapButton
@@ -100,10 +101,16 @@ class HomeScreen(Screen):
         # No category gives numbers now: says until when (shown in both modes).
         self.closed_notice = self.label(name="notice", center=True)
         self.closed_notice.hide()
+        # The printer is known not to print: numbers are still given, on screen only, and
+        # a resident without a phone must know before choosing that way.
+        self.printer_notice = self.label(name="notice", center=True)
+        self.printer_notice.hide()
+        self._printer_problem = ""
         self.layout_.addWidget(self.welcome)
         self.layout_.addWidget(self.center)
         self.layout_.addLayout(self.tiles, 1)
         self.layout_.addWidget(self.closed_notice)
+        self.layout_.addWidget(self.printer_notice)
         self.layout_.addLayout(self.services)
         self.layout_.addWidget(self.more_button)
         self.layout_.addSpacing(8)
@@ -134,8 +141,9 @@ class HomeScreen(Screen):
         closed = bool(self.closed_notice.text())
         # Nobody to count while no category gives numbers: each says from when instead.
         self.queue_title.setVisible(not self.theme.elder and not closed)
-        # With the notice the tiles give it room: closed, they invite less.
-        less = (40 if self.theme.elder else 120) if closed else 0
+        # With a notice the tiles give it room: closed, they invite less.
+        noticed = closed or bool(self.printer_notice.text())
+        less = (40 if self.theme.elder else 120) if noticed else 0
         if self.theme.elder:
             self.scan_button.setMinimumHeight((330 if portrait else 380) - less)
             self.no_phone_button.setMinimumHeight((220 if portrait else 380) - less)
@@ -160,6 +168,7 @@ class HomeScreen(Screen):
             button.setText(texts[key])
         self.queue_title.setText(self.tr("当前排队人数"))
         self.footer.setText(self.tr("如需帮助，请联系工作人员或拨打 12345 热线"))
+        self.set_printer_problem(self._printer_problem)
         self.set_queue_figures(self._figures)  # and the two ways to a number, open or not
 
     def _take_number_tiles(self, closed: bool) -> None:
@@ -180,9 +189,22 @@ class HomeScreen(Screen):
         for tile in (self.scan_button, self.no_phone_button):
             show_closed(tile, closed)
 
+    def set_printer_problem(self, code: str) -> None:
+        """The printing service's problem code ("" once the printer prints again)."""
+        self._printer_problem = code
+        text = messages.printing_unavailable(code) if code else ""
+        self.printer_notice.setText(text)
+        self.printer_notice.setVisible(bool(text))
+        self._size_tiles()
+
     def spoken_text(self) -> str:
         if self._spoken_notice:
             return self._spoken_notice  # no numbers now: when, and what works meanwhile
+        if self._printer_problem:
+            return sentences(self.printer_notice.text(), self._welcome_prompt())
+        return self._welcome_prompt()
+
+    def _welcome_prompt(self) -> str:
         return self.tr("欢迎使用自助服务。取号请点“扫码取号”，没有手机请点“没有手机”，"
                        "需要帮忙请点“呼叫帮办”。")
 

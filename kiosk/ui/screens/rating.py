@@ -1,4 +1,7 @@
-"""好差评: five levels, then optional reason tags; no free text at a kiosk."""
+"""好差评: five levels, then optional reason tags that suit the level; no free text at a kiosk.
+
+A level once chosen is the resident's rating: 完成 submits it too (it then reads 提交评价，
+返回首页), so a resident who taps 不满意 and leaves the familiar way is still heard."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ class RatingScreen(Screen):
         theme: Theme,
         levels: dict[int, Bilingual],
         reasons: dict[str, Bilingual],
+        reasons_by_level: dict[int, list[str]] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(theme, parent)
@@ -31,6 +35,8 @@ class RatingScreen(Screen):
         self._sent = False  # submitted and not refused: a second tap sends nothing
         self.levels = levels
         self.reasons = reasons
+        # The reasons offered after each level (all of them where none is given).
+        self.reasons_by_level = reasons_by_level or {lv: list(reasons) for lv in levels}
         self.heading = self.label(name="title", center=True)
         self.target = self.label(name="subtitle", center=True)
         self.level_buttons: dict[int, QPushButton] = {}
@@ -49,15 +55,16 @@ class RatingScreen(Screen):
         self.reason_title = self.label(name="subtitle")
         grid = QGridLayout()
         grid.setSpacing(16)
+        self.reason_grid = grid
         self.reason_buttons: dict[str, QPushButton] = {}
-        columns = 2 if theme.portrait else 4
-        for column in range(columns):
+        self._columns = 2 if theme.portrait else 4
+        for column in range(self._columns):
             grid.setColumnStretch(column, 1)
         for i, tag in enumerate(reasons):
             b = WrapButton()
             b.setCheckable(True)
             self.reason_buttons[tag] = b
-            grid.addWidget(b, i // columns, i % columns)
+            grid.addWidget(b, i // self._columns, i % self._columns)
         self.submit_button = ActionButton()
         self.submit_button.setObjectName("primary")
         self.submit_button.clicked.connect(self._submit)
@@ -89,12 +96,28 @@ class RatingScreen(Screen):
             b.setMinimumHeight(150 if elder else 140)
         self._show_reasons(self._level is not None)
 
+    def offered_reasons(self) -> list[str]:
+        """The reason tags the chosen level offers ([] before a level is chosen)."""
+        if self._level is None:
+            return []
+        return [t for t in self.reasons_by_level.get(self._level, list(self.reasons))
+                if t in self.reason_buttons]
+
     def _show_reasons(self, shown: bool) -> None:
         # Elder mode: one decision, the level; the optional reasons are left out.
         shown = shown and not self.theme.elder
         self.reason_title.setVisible(shown)
+        offered = self.offered_reasons() if shown else []
+        # Laid out afresh for each level: the offered ones fill the grid from its start.
         for b in self.reason_buttons.values():
-            b.setVisible(shown)
+            self.reason_grid.removeWidget(b)
+        for i, tag in enumerate(offered):
+            self.reason_grid.addWidget(self.reason_buttons[tag], i // self._columns,
+                                       i % self._columns)
+        for tag, b in self.reason_buttons.items():
+            b.setVisible(tag in offered)
+            if tag not in offered:
+                b.setChecked(False)  # a praise ticked before switching to 不满意 is not sent
 
     def retranslate(self) -> None:
         self.heading.setText(self.tr("请为本次服务评价"))
@@ -104,7 +127,14 @@ class RatingScreen(Screen):
             b.setText(self.reasons[tag].get(self.language))
         self.reason_title.setText(self.tr("原因（可选，可多选）"))
         self.submit_button.setText(self.tr("提交评价"))
-        self.done_button.setText(self.tr("完成，返回首页"))
+        self._retranslate_done()
+
+    def _retranslate_done(self) -> None:
+        # Says what the tap does: with a level chosen and not yet sent, it sends it.
+        if self.unsent_choice() is not None:
+            self.done_button.setText(self.tr("提交评价，返回首页"))
+        else:
+            self.done_button.setText(self.tr("完成，返回首页"))
 
     def title_text(self) -> str:
         return self.tr("好差评")
@@ -122,6 +152,17 @@ class RatingScreen(Screen):
         self._show_reasons(True)
         self.submit_button.show()
         self.submit_button.setEnabled(True)
+        self._retranslate_done()
+
+    def unsent_choice(self) -> tuple[int, tuple[str, ...]] | None:
+        """The level and reasons chosen and not (successfully) sent yet, or None."""
+        if self._level is None or self._sent:
+            return None
+        return self._level, self._chosen_reasons()
+
+    def _chosen_reasons(self) -> tuple[str, ...]:
+        return tuple(t for t, b in self.reason_buttons.items()
+                     if b.isChecked() and t in self.offered_reasons())
 
     def _submit(self) -> None:
         if self._level is None or self._sent:
@@ -131,8 +172,8 @@ class RatingScreen(Screen):
         # The choice is frozen once sent: a retry after a problem resends this rating.
         for b in list(self.level_buttons.values()) + list(self.reason_buttons.values()):
             b.setEnabled(False)
-        tags = tuple(t for t, b in self.reason_buttons.items() if b.isChecked())
-        self.submitted.emit(self._level, tags)
+        self._retranslate_done()
+        self.submitted.emit(self._level, self._chosen_reasons())
 
     def show_thanks(self) -> None:
         self.thanks.setText(self.tr("感谢您的评价！"))
@@ -148,6 +189,7 @@ class RatingScreen(Screen):
         self.announced.emit(text, False)
         self._sent = False
         self.submit_button.setEnabled(True)
+        self._retranslate_done()
 
     def clear(self) -> None:
         self._level = None

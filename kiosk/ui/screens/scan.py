@@ -35,6 +35,10 @@ class ScanScreen(Screen):
         self._status_text = ""  # what this screen is doing ("正在查询…")
         self._camera_out = False  # the camera is not delivering: said whenever nothing else is
         self.steps = self.label(name="subtitle")
+        # Shown only where an ID card reader is configured and answering (set_card_reader).
+        self.card_hint = self.label(name="notice")
+        self.card_hint.hide()
+        self._card_reader = False
         self.no_phone_button = ActionButton()  # wraps: a long English label in elder type
         self.no_phone_button.clicked.connect(self.noPhoneChosen)
         self.layout_.addWidget(self.instruction)
@@ -43,6 +47,7 @@ class ScanScreen(Screen):
             self.layout_.addWidget(self.camera, 1)
             self.layout_.addWidget(self.message)
             self.layout_.addWidget(self.status)
+            self.layout_.addWidget(self.card_hint)
             self.layout_.addWidget(self.no_phone_button)
         else:
             row = QHBoxLayout()
@@ -53,6 +58,7 @@ class ScanScreen(Screen):
             side.addWidget(self.message)
             side.addWidget(self.status)
             side.addStretch(1)
+            side.addWidget(self.card_hint)
             side.addWidget(self.no_phone_button)
             row.addLayout(side, 2)
             self.layout_.addLayout(row, 1)
@@ -88,6 +94,7 @@ class ScanScreen(Screen):
         self.steps.setText(
             self.tr("① 打开“随申办”App\n② 点击首页的“随申码”\n③ 将手机屏幕对准左侧方框")
         )
+        self.card_hint.setText(self.tr("也可以刷身份证：\n请将身份证平放在读卡区"))
         self._refresh_status()
 
     def title_text(self) -> str:
@@ -95,7 +102,13 @@ class ScanScreen(Screen):
             self.purpose, self.tr("扫码取号"))
 
     def spoken_text(self) -> str:
-        return sentences(self.instruction.text(), self.hint.text())
+        return sentences(self.instruction.text(), self.hint.text(),
+                         self.card_hint.text() if self._card_reader else "")
+
+    def set_card_reader(self, available: bool) -> None:
+        """Whether an ID card reader is there to use: the hint says so only then."""
+        self._card_reader = available
+        self.card_hint.setVisible(available)
 
     def wants_codes(self) -> bool:
         return True
@@ -123,7 +136,8 @@ class ScanScreen(Screen):
 
     def _refresh_status(self) -> None:
         self.status.setText(self._status_text
-                            or (messages.camera_problem() if self._camera_out else ""))
+                            or (messages.camera_problem(self.no_phone_button.text())
+                                if self._camera_out else ""))
 
     def entered(self) -> None:
         self.message.hide()

@@ -34,6 +34,9 @@ class TicketScreen(Screen):
         self.print_status = self.label(name="subtitle", center=True)
         self.print_problem = self.label(name="error")
         self.print_problem.hide()
+        # No paper and no phone: the number, large, with its time, to remember or copy.
+        self.write_down = self.label(name="writeDown", center=True)
+        self.write_down.hide()
         self._announced_status = ""
         self.done_button = ActionButton()  # wraps rather than cut, in elder type
         self.done_button.setObjectName("primary")
@@ -55,11 +58,13 @@ class TicketScreen(Screen):
             self.layout_.addWidget(self.card, 0, Qt.AlignmentFlag.AlignHCenter)
             self.layout_.addWidget(self.print_status)
             self.layout_.addWidget(self.print_problem)
+            self.layout_.addWidget(self.write_down)
             self.layout_.addStretch(1)
             # Stacked; side by side in elder mode, where the card's larger type needs the
             # height.
             self._buttons = QBoxLayout(QBoxLayout.Direction.TopToBottom)
-            self._buttons.addWidget(self.reprint_button)
+            # A row of its own: three side by side leave a word a line in elder type.
+            self.layout_.addWidget(self.reprint_button)
             self._buttons.addWidget(self.rate_button)
             self._buttons.addWidget(self.done_button)
             self.layout_.addLayout(self._buttons)
@@ -72,6 +77,7 @@ class TicketScreen(Screen):
             side.addWidget(self.offline_notice)
             side.addWidget(self.print_status)
             side.addWidget(self.print_problem)
+            side.addWidget(self.write_down)
             side.addStretch(1)
             side.addWidget(self.reprint_button)
             side.addWidget(self.rate_button)
@@ -153,6 +159,7 @@ class TicketScreen(Screen):
             t.priority_label if t.priority_reason else "",
             self._announced_status,
             self.print_problem.text(),
+            self.write_down.text(),
         )
 
     def show_ticket(self, t: TicketView) -> None:
@@ -199,6 +206,23 @@ class TicketScreen(Screen):
         self.offline_notice.setVisible(self._notice_shown())
         if text:
             self.announced.emit(text, True)
+        else:
+            self.show_write_down("")
+
+    def show_write_down(self, text: str) -> None:
+        """The number to remember or write down (messages.write_number_down), or nothing."""
+        self.write_down.setText(text)
+        self.write_down.setVisible(bool(text))
+        if text:
+            self.announced.emit(text, True)
+
+    def offer_reprint(self, text: str) -> None:
+        """The printer is back: the ticket it refused is printed when the resident asks.
+        What the problem said (no paper; copy the number down) is no longer so."""
+        self.show_print_problem("")
+        self.reprint_button.setVisible(True)
+        self.reprint_button.setEnabled(True)
+        self.set_print_status(text, announce=True)
 
     def set_already_waiting(self, already: bool) -> None:
         """A ticket the resident already held: said so, and a reprint offered."""
@@ -217,4 +241,6 @@ class TicketScreen(Screen):
         self._announced_status = ""
         self.print_problem.clear()
         self.print_problem.hide()
+        self.write_down.clear()
+        self.write_down.hide()
         self.heading.show()

@@ -484,6 +484,29 @@ def test_licenses(backend: EmbeddedBackend) -> None:
     assert permit["residence_permit"].valid_until == T0.date() + dt.timedelta(days=20)
 
 
+def test_another_persons_licenses_only_for_their_relatives(backend: EmbeddedBackend) -> None:
+    ordinary = seed.DEMO_RESIDENTS["ordinary"]
+    father = seed.DEMO_PERSONS["late_father_of_ordinary"]
+    found = backend.person_licenses(ordinary, father)
+    assert [lic.kind for lic in found] == ["id_card", "household_register", "death_certificate"]
+    assert found[2].title == "居民死亡医学证明（推断）书"
+    assert all(father not in lic.number_masked and father[6:14] not in lic.number_masked
+               for lic in found)
+    # As typed on the keypad: spaces, a lower-case x.
+    assert backend.person_licenses(ordinary, " ".join(father).lower()) == found
+    # Anyone else learns nothing, not even that the platform holds a death certificate.
+    assert backend.person_licenses(seed.DEMO_RESIDENTS["aged_85"], father) == []
+    mother = seed.DEMO_PERSONS["late_mother_of_all_licenses"]
+    assert backend.person_licenses(ordinary, mother) == []
+    assert len(backend.person_licenses(seed.DEMO_RESIDENTS["all_licenses"], mother)) == 3
+    # A relative whose platform holds none of their licenses; a number nobody knows.
+    assert backend.person_licenses(ordinary, seed.DEMO_PERSONS["late_uncle_no_licenses"]) == []
+    assert backend.person_licenses(ordinary, "110105194912310021") == []
+    # Nobody is a relative of themselves.
+    me = backend.identify(ordinary)
+    assert me is not None and backend.person_licenses(ordinary, me.id_number) == []
+
+
 def test_demo_appointments(backend: EmbeddedBackend) -> None:
     today, tomorrow = T0.date(), T0.date() + dt.timedelta(days=1)
 

@@ -92,6 +92,62 @@ def test_missing_device_named(tmp_path, capsys):
     assert "camera.device: camera /dev/v4l/by-id/no-such-camera does not exist" in err
 
 
+def test_keys_of_the_kind_switched_from_are_named_as_such(tmp_path, capsys):
+    """A serial printer moved to the network, its serial keys left in: spelt right, so
+    "check the spelling" sent the technician hunting for a typo that was not there."""
+    path = write(tmp_path, KEYS + "[printer]\nkind = 'network'\nhost = '192.0.2.10'\n"
+                 "port = '/dev/ttyUSB0'\nbaudrate = 9600\nrtscts = false\n"
+                 "[camera]\nkind = 'opencv'\ndevice = 0\nsource = 'video'\n")
+    code, err = check(path, capsys)
+    assert code == 2 and "4 problem(s)" in err
+    assert ('printer.baudrate: `baudrate` belongs to printer kind "serial", not "network": '
+            'delete it, or set kind = "serial" if that is the device') in err
+    assert 'printer.rtscts: `rtscts` belongs to printer kind "serial", not "network"' in err
+    assert ("printer.port: Input should be a valid integer, unable to parse string as an "
+            "integer (found '/dev/ttyUSB0'); that is a `port` for printer kind \"serial\", but"
+            ' this printer is kind "network"') in err
+    assert 'camera.source: `source` belongs to camera kind "emulated", not "opencv"' in err
+    assert "check the spelling" not in err
+
+
+def test_a_misspelt_key_gets_the_key_it_is_closest_to(tmp_path, capsys):
+    path = write(tmp_path, KEYS + "[printr]\nkind = 'emulated'\n[session]\nidle_timout_s = 90\n"
+                 "[printer]\nkind = 'serial'\nport = '/dev/null'\nbaud_rate = 9600\n"
+                 "[screen]\nwobble = 3\n")
+    code, err = check(path, capsys)
+    assert code == 2
+    assert "printr: unknown key: did you mean `printer`?" in err
+    assert "session.idle_timout_s: unknown key: did you mean `idle_timeout_s`?" in err
+    assert "printer.baud_rate: unknown key: did you mean `baudrate`?" in err
+    # Nothing close: the plain message, not a wild guess.
+    assert "screen.wobble: unknown key (check the spelling; see docs/CONFIG.md" in err
+
+
+@pytest.mark.parametrize("hotline", ['""', '"   "'])
+def test_an_empty_hotline_is_refused(tmp_path, capsys, hotline):
+    """Residents were told "或拨打 热线" with no number to dial."""
+    path = write(tmp_path, KEYS + f"[center]\nhotline = {hotline}\n")
+    code, err = check(path, capsys)
+    assert code == 2
+    assert 'center.hotline: expected the telephone number residents may call, e.g. "12345"' in err
+
+
+def test_the_countdowns_are_checked_with_every_other_key(tmp_path, capsys):
+    """Checked on the whole config, they were reported only once every other key was right."""
+    path = write(tmp_path, KEYS + "[session]\nidle_timeout_s = 20\nidle_countdown_s = 30\n"
+                 "[printer]\nkind = 'emulated'\npaper_width_mm = 76\n")
+    code, err = check(path, capsys)
+    assert code == 2 and "2 problem(s)" in err
+    assert "session: idle_countdown_s must be shorter than idle_timeout_s" in err
+    assert "printer.paper_width_mm" in err
+
+
+@pytest.mark.parametrize("text", ["[printer\nkind = 'file'\n", KEYS + "[center]\nhotline = ''\n"])
+def test_a_broken_file_is_never_said_to_be_ok(tmp_path, capsys, text):
+    assert main(["check-config", str(write(tmp_path, text))]) == 2
+    assert "OK" not in capsys.readouterr().out
+
+
 def test_syntax_error_names_the_file(tmp_path, capsys):
     path = write(tmp_path, "[printer\nkind = 'file'\n")
     code, err = check(path, capsys)

@@ -195,6 +195,15 @@ def test_resident_calls_name_the_resident_by_the_session_header_only(client, hal
         "day": "2026-12-07"}
 
 
+def test_another_persons_licenses_are_not_asked_of_a_hall(client, hall):
+    # The hall has no such lookup yet: nothing is exempt by another person's licenses, the
+    # materials are to be brought, and the deceased's number never goes on the wire here.
+    client.identify(RID, code=CODE)
+    before = len(hall.requests)
+    assert client.person_licenses(RID, "310104195003081173") == []
+    assert len(hall.requests) == before
+
+
 def test_without_a_session_nothing_about_a_resident_is_asked(hall):
     clock = FakeClock(0.0)
     client = make_client(hall.url, monotonic=clock.time)

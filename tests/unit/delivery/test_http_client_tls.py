@@ -286,7 +286,7 @@ def test_config_other_backend_mistakes_name_the_key(tmp_path):
     found = dict(problems(tmp_path, 'kind = "http"\nurl = "https://h/"\nclient_cert = "k.pem"\n'))
     assert "client_cert and client_key go together" in found["backend"]
     found = dict(problems(tmp_path, 'kind = "http"\nurl = "https://h/"\ndatabase = "x"\n'))
-    assert "unknown key" in found["backend.database"]
+    assert 'belongs to backend kind "embedded", not "http"' in found["backend.database"]
     found = dict(problems(tmp_path, 'kind = "sqlite"\n'))
     assert "'embedded', 'http'" in found["backend"]
 

@@ -2,6 +2,7 @@
 make gets one message naming the file, the key path and what was expected."""
 
 import copy
+import datetime as dt
 import shutil
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,13 @@ from pydantic import BaseModel, ValidationError
 from kiosk.backend.seed import LICENSE_TITLES
 from kiosk.cli.bundles import check_bundles_command
 from kiosk.config.loader import ConfigFileError
+from kiosk.domain.bundle_reference import bundle_reference
 from kiosk.domain.bundles import (
     LICENSE_KINDS,
     Bundle,
+    date_bound,
     load_bundle,
     load_bundles,
-    schema_reference,
 )
 from kiosk.domain.catalog import load_catalog
 from tests.helpers.hostile_files import (
@@ -32,13 +34,13 @@ from tests.helpers.hostile_files import (
     rare_yaml,
     yaml_ish,
 )
-from tests.helpers.paths import BUNDLES_DIR, CATALOG_FILE
+from tests.helpers.paths import BUNDLES_DIR, CATALOG_FILE, REPO_ROOT
 
 BUNDLES = BUNDLES_DIR
 CATALOG = CATALOG_FILE
 CATALOG_IDS = {c.id for c in load_catalog(CATALOG).categories}
 SHIPPED = ["retirement", "birth", "residence_permit", "social_assistance", "long_term_care",
-           "unemployment_benefit"]
+           "unemployment_benefit", "after_death"]
 
 
 def bi(zh: str = "示例", en: str = "Sample") -> dict[str, str]:
@@ -123,7 +125,7 @@ def test_shipped_bundles_cover_every_feature():
     assert any(t.skip_to == "materials" for t in thens)
     assert any(t.skip_to and t.skip_to != "materials" for t in thens)
     kinds = {f.kind for b in bundles for f in b.fields}
-    assert kinds == {"phone", "bank_card", "date", "id_number", "digits"}
+    assert kinds == {"phone", "bank_card", "date", "id_number", "other_id_number", "digits"}
     assert any(f.skip_if for b in bundles for f in b.fields)
     residence = next(b for b in bundles if b.id == "residence_permit")
     first = residence.questions[0].option("no").then
@@ -136,7 +138,7 @@ def test_license_kinds_match_the_backend_seed():
 
 
 def test_every_schema_key_has_a_description_and_is_in_the_reference():
-    reference = schema_reference()
+    reference = bundle_reference()
     seen: set[type[BaseModel]] = set()
 
     def walk(model: type[BaseModel]) -> None:
@@ -312,6 +314,141 @@ def test_skip_if_names_a_real_answer(tmp_path):
     assert "fields[0].skip_if[0].question: unknown question 'q7'" in msg
     assert "fields[0].skip_if[1].option: unknown option 'c' of question 'q2', " \
            "expected one of a, b" in msg
+
+
+# ------------------------------------------------------------------ another person, date bounds
+DECEASED_FIELD = {"id": "deceased", "label": bi("逝者身份证号码", "Their ID number"),
+                  "kind": "other_id_number", "person": bi("逝者", "the deceased")}
+
+
+def with_another_person() -> dict[str, Any]:
+    data = minimal()
+    data["fields"].append(dict(DECEASED_FIELD))
+    data["materials"].append({"id": "death", "title": bi(), "license": "death_certificate",
+                              "license_of": "deceased"})
+    return data
+
+
+def test_another_persons_number_and_licenses(tmp_path):
+    b = load_bundle(write(tmp_path, with_another_person()), CATALOG_IDS)
+    assert b.form_field("deceased").kind == "other_id_number"
+    assert b.material("death").license_of == "deceased"
+
+
+def test_another_persons_number_says_whose_it_is(tmp_path):
+    data = with_another_person()
+    del data["fields"][1]["person"]
+    data["fields"][0]["person"] = bi()
+    _, msg = problems(tmp_path, data)
+    assert "fields[1]: an other_id_number field needs `person`: whose number it is" in msg
+    assert "fields[0]: person applies to kind other_id_number only" in msg
+
+
+def test_license_of_names_an_other_id_number_field_and_needs_a_license(tmp_path):
+    data = with_another_person()
+    data["materials"].append({"id": "m2", "title": bi(), "license": "id_card",
+                              "license_of": "phone"})
+    data["materials"].append({"id": "m3", "title": bi(), "license": "id_card",
+                              "license_of": "decesed"})
+    _, msg = problems(tmp_path, data)
+    assert ("materials[4].license_of: field 'phone' is not of kind other_id_number, expected "
+            "one of deceased") in msg
+    assert "materials[5].license_of: unknown field 'decesed', expected one of deceased" in msg
+    data["materials"].append({"id": "m4", "title": bi(), "license_of": "deceased"})
+    _, msg = problems(tmp_path, data)
+    assert "materials[6]: license_of says whose license exempts the material: give the " \
+           "license kind too" in msg
+
+
+@pytest.mark.parametrize("bound", ["-12 mnths", "yesterday", "12 months", "-1000 days",
+                                   "2024-02-30", "-12个月", ""])
+def test_a_date_bound_that_means_no_day(tmp_path, bound):
+    data = minimal()
+    data["fields"].append({"id": "died", "label": bi(), "kind": "date", "min_date": bound})
+    _, msg = problems(tmp_path, data)
+    assert ("fields[1].min_date: expected \"today\", a day like 2024-01-31, or a distance "
+            "from today such as \"-12 months\"") in msg
+    assert f"(found {bound!r})" in msg
+
+
+def test_date_bounds_that_contradict(tmp_path):
+    data = minimal()
+    data["fields"] += [
+        {"id": "a", "label": bi(), "kind": "date", "min_date": "-1 month", "max_date": "-1 year"},
+        {"id": "b", "label": bi(), "kind": "date", "min_date": "-1 year", "allow_past": True},
+        {"id": "c", "label": bi(), "kind": "date", "max_date": "+30 days", "allow_future": True},
+        {"id": "d", "label": bi(), "kind": "phone", "max_date": "today"},
+        {"id": "e", "label": bi(), "kind": "date", "min_date": "2025-01-01",
+         "max_date": "2024-12-31"},
+    ]
+    _, msg = problems(tmp_path, data)
+    assert ("fields[1]: min_date ('-1 month') is later than max_date ('-1 year'): no date "
+            "could be accepted") in msg
+    assert "fields[2]: min_date replaces allow_past: remove allow_past" in msg
+    assert "fields[3]: max_date replaces allow_future: remove allow_future" in msg
+    assert "fields[4]: min_date and max_date apply to kind date only" in msg
+    assert "fields[5]: min_date ('2025-01-01') is later than max_date ('2024-12-31')" in msg
+
+
+def test_date_bounds_as_written(tmp_path):
+    text = yaml.safe_dump(minimal(), allow_unicode=True) + ""
+    text = text.replace("fields:\n", "fields:\n- id: died\n  label: {zh: 日期, en: Date}\n"
+                        "  kind: date\n  min_date: 2024-01-31\n  max_date: today\n"
+                        "- id: soon\n  label: {zh: 日期, en: Date}\n  kind: date\n"
+                        "  min_date: -2 weeks\n  max_date: +1 YEAR\n", 1)
+    b = load_bundle(write(tmp_path, text), CATALOG_IDS)
+    assert b.form_field("died").min_date == "2024-01-31"  # YAML read it as a date
+    assert date_bound("-2 weeks", dt.date(2025, 3, 15)) == dt.date(2025, 3, 1)
+    assert date_bound(b.form_field("soon").max_date or "", dt.date(2024, 2, 29)) == \
+        dt.date(2025, 2, 28)
+    assert date_bound("-1 month", dt.date(2025, 3, 31)) == dt.date(2025, 2, 28)
+    assert date_bound("-12 months", dt.date(2025, 1, 15)) == dt.date(2024, 1, 15)
+    assert date_bound("today", dt.date(2025, 1, 15)) == dt.date(2025, 1, 15)
+
+
+# ------------------------------------------------------------------ where errors point
+def test_bundle_errors_point_at_the_bundle_reference(tmp_path):
+    data = minimal()
+    data["fields"][0]["alow_future"] = True
+    data["questions"][0]["hlep"] = bi()
+    _, msg = problems(tmp_path, data)
+    assert "docs/CONFIG.md" not in msg
+    assert "see docs/BUNDLES.md for the keys" in msg
+    assert msg.rstrip().endswith("docs/BUNDLES.md")
+    assert (REPO_ROOT / "docs" / "BUNDLES.md").is_file()
+
+
+@pytest.mark.parametrize(("tail", "at", "expected"), [
+    # A colon and a space inside an unquoted text: YAML reads a new key.
+    ("summary:\n  zh: 注意: 原件\n  en: x\n", 1, 'the text holds ": " (a colon and a space)'),
+    ("summary: {zh: 说明, en: Note: bring it}\n", 0, 'the text holds ": " (a colon and a'),
+    ("summary:\n  zh: 说明\n  en: Time: 9:00\n", 2, 'the text holds ": " (a colon and a'),
+    # " #" starts a comment inside {...}, which leaves it unclosed.
+    ("summary: {zh: 第 #1 号窗口, en: Window 1}\n", 0, 'the text holds " #"'),
+    # A full-width colon after a key is no separator: the line after it breaks.
+    ("summary:\n  zh：说明\n  en: x\n", 1, 'a full-width colon "：" does not separate'),
+])
+def test_yaml_traps_say_put_the_text_in_quotes(tmp_path, tail, at, expected):
+    data = minimal()
+    del data["summary"]
+    head = yaml.safe_dump(data, allow_unicode=True)
+    _, msg = problems(tmp_path, head + tail)
+    assert "YAML syntax error" in msg and expected in msg
+    assert f"; line {head.count(chr(10)) + at + 1}: " in msg
+    if "full-width" not in expected:
+        assert "put the whole text in quotes" in msg
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("{zh: 出生、户口, 医保一次办, en: x}", "a comma and a space end a text"),
+    ("{zh：出生, en: x}", 'a full-width colon "：" does not separate'),
+])
+def test_a_text_cut_into_keys_says_put_it_in_quotes(tmp_path, text, expected):
+    data = minimal()
+    del data["summary"]
+    _, msg = problems(tmp_path, yaml.safe_dump(data, allow_unicode=True) + f"summary: {text}\n")
+    assert "summary." in msg and "no such key: " in msg and expected in msg
+    assert "check the spelling" not in msg
 
 
 def test_id_must_match_the_file_name(tmp_path):

@@ -26,7 +26,8 @@ PROFILE_58 = PrinterProfile(columns=32, paper_dots=384)
 MAX_BYTES = 2_500
 
 VALUES = {"phone": "13912345678", "bank_card": "6222021234567890128",
-          "id_number": "11010519491231002X", "digits": "200120"}
+          "id_number": "11010519491231002X", "digits": "200120",
+          "other_id_number": "310104195003081173"}
 
 
 def submitted(bundle: Bundle, licenses: set[str], pick: int) -> Wizard:
@@ -46,6 +47,8 @@ def submitted(bundle: Bundle, licenses: set[str], pick: int) -> Wizard:
             if f.kind == "digits":
                 value = value[: f.max_len or len(value)]
             assert w.set_field(f.id, value) is None
+            if f.kind == "other_id_number":  # the platform holds what the resident holds
+                w.set_person_licenses(f.id, value, licenses)
         w.next()
     assert w.can_submit()
     return w
@@ -84,6 +87,9 @@ def test_every_bundle_receipt_prints(bundle, language, licenses, pick):
         for m in w.exempt():
             assert squash(m.title.get(language)) in flat, m.id
         assert "欧阳明华" not in text and "欧阳**" in text
+        # Another person's ID number (the deceased's) is never on paper, whole or masked.
+        other = VALUES["other_id_number"]
+        assert other not in flat and other[-4:] not in flat
         assert "[QR] " + CODE in text
         # Fits the paper: no line wider than the columns (Hanzi count two cells).
         for line in text.splitlines():

@@ -18,6 +18,7 @@ from kiosk.domain.wizard import (
     Wizard,
     WizardIncomplete,
     check_field,
+    date_range,
     luhn_valid,
     prefill_values,
 )
@@ -107,9 +108,14 @@ def keys(w: Wizard) -> list[str]:
 
 def valid_value(f: FormField) -> str:
     if f.kind == "date":
+        if f.min_date or f.max_date:
+            low, high = date_range(f, TODAY)
+            day = high or low
+            assert day is not None
+            return day.isoformat()
         return TODAY.isoformat() if not f.allow_past else "19850901"
     return {"phone": PHONE, "bank_card": CARD, "id_number": OTHER_ID,
-            "digits": "1" * (f.min_len or 1)}[f.kind]
+            "other_id_number": OTHER_ID, "digits": "1" * (f.min_len or 1)}[f.kind]
 
 
 def run_to_confirm(w: Wizard, choose) -> None:
@@ -366,9 +372,12 @@ def test_exemptions_on_every_path(bundle):
                 w.answer(qid, oid)
         on_path = [s.material for s in rich.materials()]
         assert [s.material for s in poor.materials()] == on_path
-        # All licenses: everything an electronic license covers is exempt.
-        assert rich.to_bring() == [m for m in on_path if m.license is None]
-        assert all(s.exempt == (s.material.license is not None) for s in rich.materials())
+        # All the resident's licenses: everything their electronic licenses cover is exempt;
+        # another person's licenses only once looked up (see the tests of other people).
+        assert rich.to_bring() == [m for m in on_path
+                                   if m.license is None or m.license_of is not None]
+        assert all(s.exempt == (s.material.license is not None and s.material.license_of is None)
+                   for s in rich.materials())
         # No licenses: everything is to be brought.
         assert poor.to_bring() == on_path and poor.exempt() == []
 
@@ -529,3 +538,167 @@ def test_random_sessions_never_break_the_wizard(which, ops):
 
 def test_id_number_sample_is_valid():
     assert idnumber.is_valid(ID_NUMBER)
+
+
+# ------------------------------------------------------------------ another person, date bounds
+DECEASED = "310104195003081173"  # valid check digit
+DEATHS = TODAY - dt.timedelta(days=40)
+
+
+def person_bundle() -> Bundle:
+    """身后一件事 in small: the deceased's number (other_id_number) exempts their licenses;
+    a date within the last 12 months."""
+    return Bundle.model_validate({
+        "id": "after", "title": bi(), "summary": bi(), "description": bi(),
+        "departments": [{"name": bi(), "services": [bi()]}],
+        "trips_saved": 2, "ticket_category": "other", "processing_days": 5,
+        "questions": [{"id": "pension", "kind": "yes_no", "text": bi()}],
+        "materials": [
+            {"id": "death", "title": bi("死亡证明", "Death certificate"),
+             "license": "death_certificate", "license_of": "deceased"},
+            {"id": "their_id", "title": bi("逝者身份证", "Their ID card"), "license": "id_card",
+             "license_of": "deceased"},
+            {"id": "own_id", "title": bi("申请人身份证", "Your ID card"), "license": "id_card"},
+        ],
+        "fields": [
+            {"id": "phone", "label": bi(), "kind": "phone"},
+            {"id": "deceased", "label": bi("逝者身份证号码", "Their ID number"),
+             "kind": "other_id_number", "person": bi("逝者", "the deceased")},
+            {"id": "died", "label": bi(), "kind": "date", "min_date": "-12 months",
+             "max_date": "today"},
+        ],
+        "prefilled": [{"id": "name", "label": bi(), "source": "resident.name"}],
+        "next_steps": [bi()],
+    })
+
+
+def test_another_persons_number_comes_before_the_materials():
+    w = identified(person_bundle())
+    assert keys(w) == ["intro", "identify", "question:pension", "field:deceased", "materials",
+                       "review", "field:phone", "field:died", "confirm"]
+
+
+def test_another_persons_number_has_its_check_digit_verified():
+    w = identified(person_bundle())
+    bad = DECEASED[:-1] + ("0" if DECEASED[-1] != "0" else "1")
+    assert w.set_field("deceased", bad) is FieldProblem.BAD_ID_NUMBER
+    assert w.set_field("deceased", DECEASED[:-1]) is FieldProblem.BAD_ID_NUMBER
+    assert w.set_field("deceased", DECEASED) is None
+    assert w.field_value("deceased") == DECEASED
+
+
+@pytest.mark.parametrize("typed", [ID_NUMBER, ID_NUMBER.lower(), " ".join(ID_NUMBER)])
+def test_the_applicants_own_number_is_refused_as_another_persons(typed):
+    w = identified(person_bundle())  # the applicant's number is ID_NUMBER (ends in X)
+    assert w.set_field("deceased", typed) is FieldProblem.SAME_AS_APPLICANT
+    assert w.field_value("deceased") is None
+    # ... and not kept anywhere in the wizard to compare with: only a keyed digest.
+    assert ID_NUMBER not in repr(vars(w)) and ID_NUMBER.lower() not in repr(vars(w))
+
+
+def test_a_hall_gives_the_applicants_number_masked_so_nothing_is_compared():
+    w = Wizard(person_bundle(), today=lambda: TODAY)
+    w.identify(licenses=set(), prefill_values={"resident.name": "欧*",
+                                               "resident.id_number": "110***********002X"})
+    assert w.set_field("deceased", DECEASED) is None
+
+
+def test_a_new_session_forgets_the_applicant():
+    w = identified(person_bundle())
+    w.clear()
+    assert w.set_field("deceased", ID_NUMBER) is None
+
+
+@pytest.mark.parametrize(("typed", "problem"), [
+    ("19500101", FieldProblem.DATE_TOO_EARLY),  # a birth in 1950 is no death this year
+    ((TODAY - dt.timedelta(days=366)).strftime("%Y%m%d"), FieldProblem.DATE_TOO_EARLY),
+    ("20240314", FieldProblem.DATE_TOO_EARLY),  # TODAY is 2025-03-15: one day too early
+    ("20240315", None),
+    (DEATHS.strftime("%Y%m%d"), None),
+    (TODAY.strftime("%Y%m%d"), None),
+    ((TODAY + dt.timedelta(days=1)).strftime("%Y%m%d"), FieldProblem.DATE_TOO_LATE),
+])
+def test_date_bounds_relative_to_today(typed, problem):
+    w = identified(person_bundle())
+    assert w.set_field("died", typed) is problem
+    assert w.date_range("died") == (dt.date(2024, 3, 15), TODAY)
+
+
+def test_date_bounds_follow_the_injected_today():
+    w = Wizard(person_bundle(), today=lambda: dt.date(2024, 2, 29))
+    assert w.date_range("died") == (dt.date(2023, 2, 28), dt.date(2024, 2, 29))
+    assert w.set_field("died", "20230227") is FieldProblem.DATE_TOO_EARLY
+    assert w.set_field("died", "20230228") is None
+
+
+def _reach_materials(w: Wizard) -> None:
+    w.next(), w.next()
+    w.answer("pension", "yes")
+    w.next()
+    assert w.current.key == "field:deceased"
+    assert w.set_field("deceased", DECEASED) is None
+    w.next()
+    assert w.current.kind is StepKind.MATERIALS
+
+
+def test_another_persons_licenses_exempt_their_materials_once_looked_up():
+    w = identified(person_bundle(), {"id_card"})
+    _reach_materials(w)
+    # Before the answer: the resident's own ID card is exempt, the deceased's are not.
+    assert [m.id for m in w.exempt()] == ["own_id"]
+    assert w.person_lookups() == {"deceased": DECEASED}
+    assert w.set_person_licenses("deceased", DECEASED, {"death_certificate"})
+    assert w.person_lookups() == {}
+    assert [m.id for m in w.exempt()] == ["death", "own_id"]
+    assert [m.id for m in w.to_bring()] == ["their_id"]
+
+
+def test_an_answer_for_an_earlier_number_is_ignored():
+    w = identified(person_bundle(), set())
+    _reach_materials(w)
+    other = "31010419560702135" + idnumber.check_digit("31010419560702135")
+    w.back()
+    assert w.set_field("deceased", other) is None
+    assert not w.set_person_licenses("deceased", DECEASED, {"death_certificate", "id_card"})
+    assert w.exempt() == []
+    assert w.person_lookups() == {"deceased": other}
+    # Licenses found for one number do not follow a change to another.
+    assert w.set_person_licenses("deceased", other, {"id_card"})
+    assert w.set_field("deceased", DECEASED) is None
+    assert w.exempt() == [] and w.person_lookups() == {"deceased": DECEASED}
+
+
+def test_another_persons_number_is_masked_for_review_and_sent_whole():
+    w = identified(person_bundle())
+    _reach_materials(w)
+    w.next()  # review
+    w.next()
+    assert w.set_field("phone", PHONE) is None
+    w.next()
+    assert w.set_field("died", DEATHS.isoformat()) is None
+    w.next()
+    assert w.current.kind is StepKind.CONFIRM
+    shown = dict(w.typed_review("zh"))
+    assert shown["逝者身份证号码"] == "310***********1173"
+    assert DECEASED not in repr(w.typed_review("zh")) + repr(w.review("zh"))
+    assert w.submission()["fields"]["deceased"] == DECEASED  # the department's record
+
+
+def test_the_shipped_birth_bundle_refuses_a_baby_born_in_1950():
+    birth = next(b for b in SHIPPED if b.id == "birth")
+    w = identified(birth)
+    assert w.set_field("baby_birth_date", "19500101") is FieldProblem.DATE_TOO_EARLY
+    assert w.set_field("baby_birth_date", "20250301") is None
+    assert w.set_field("baby_birth_date", "20250316") is FieldProblem.DATE_TOO_LATE
+
+
+def test_the_shipped_after_death_bundle_uses_another_persons_number_and_date_bounds():
+    after = next(b for b in SHIPPED if b.id == "after_death")
+    deceased = after.form_field("deceased_id_number")
+    assert deceased.kind == "other_id_number" and deceased.person is not None
+    assert {m.id for m in after.materials if m.license_of == deceased.id} == {
+        "death_certificate", "deceased_id_card", "deceased_household_register"}
+    w = identified(after)
+    assert w.set_field("deceased_id_number", ID_NUMBER) is FieldProblem.SAME_AS_APPLICANT
+    assert w.set_field("date_of_death", "19500101") is FieldProblem.DATE_TOO_EARLY
+    assert w.set_field("date_of_death", TODAY.isoformat()) is None

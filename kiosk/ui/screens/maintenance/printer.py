@@ -83,6 +83,8 @@ class PrinterSection(Section):
             "cover_open": self.tr("纸仓盖打开"),
             "offline": self.tr("离线"),
             "unknown": self.tr("无应答（状态未知）"),
+            "unreadable": self.tr(
+                "状态未知：此打印机不回报状态，缺纸、开盖时本机无法得知，请定期查看纸卷"),
             "error": self.tr("故障"),
             "unreachable": self.tr("无法连接"),
         }

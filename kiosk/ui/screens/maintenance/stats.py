@@ -99,13 +99,32 @@ class StatsSection(Section):
             ScreenName.RATING: self.tr("评价页"),
             "unknown": self.tr("未知"),
         }
+        # The steps of a 一件事, where a resident gave up: as the resident saw them.
+        steps = {
+            "intro": self.tr("事项介绍"),
+            "identify": self.tr("确认身份"),
+            "materials": self.tr("材料清单"),
+            "review": self.tr("核对信息"),
+            "confirm": self.tr("确认提交"),
+            "ineligible": self.tr("不符合条件"),
+        }
 
-        def word(text: str) -> str:
+        def step_title(step: str, bundle_id: str) -> str:
+            # `names` holds "<bundle id>/<step>" for the bundle's questions and fields.
+            kind, _, ref = step.partition(":")
+            own = names.get(f"{bundle_id}/{step}")
+            if kind == "question":
+                return self.tr("问题“{text}”").format(text=own or ref)
+            if kind == "field":
+                return self.tr("填写“{text}”").format(text=own or ref)
+            return steps.get(step) or words.get(step) or step
+
+        def word(text: str, owner: str = "") -> str:
             if text.startswith("priority:"):
                 return self.tr("优先（{why}）").format(why=text.removeprefix("priority:"))
             if text.startswith("abandoned_at:"):
                 step = text.removeprefix("abandoned_at:")
-                return self.tr("放弃于 {step}").format(step=words.get(step, step))
+                return self.tr("放弃于 {step}").format(step=step_title(step, owner))
             return names.get(text) or words.get(text) or text
 
         grouped: dict[str, list[tuple[str, str]]] = {key: [] for key in sections}
@@ -117,7 +136,7 @@ class StatsSection(Section):
             # Zero counts are noise on a quiet night; totals and means always show.
             if value == 0 and key not in ("total", "count"):
                 continue
-            what = word(key) + (f" · {word(sub)}" if sub else "")
+            what = word(key) + (f" · {word(sub, key)}" if sub else "")
             seconds = section == "flow_median_s"
             shown = self.tr("{n} 秒").format(n=value) if seconds else str(value)
             grouped[section].append((what, shown))

@@ -555,7 +555,7 @@ def test_a_v1_database_upgrades_in_place(
     open_backend: OpenBackend,
 ) -> None:
     _make_v1_database(db, catalog, key, monkeypatch)
-    assert SCHEMA_VERSION == 4
+    assert SCHEMA_VERSION == 6
     backend = open_backend()
     assert backend.pragmas()["user_version"] == SCHEMA_VERSION
     # What was there survives: the ticket sequence continues, the seed is not repeated.
@@ -563,6 +563,10 @@ def test_a_v1_database_upgrades_in_place(
         TicketRequest("social_security", False, "", None, "K01"), "new-1").number
     assert number == "A002"
     assert len(backend.licenses(R1)) == 5
+    # A demo database of before schema 5 gets the demo's other people (身后一件事), once.
+    father = seed.DEMO_PERSONS["late_father_of_ordinary"]
+    assert len(backend.person_licenses(R1, father)) == 3
+    assert len(open_backend().person_licenses(R1, father)) == 3
     # ... and the new features work on the old file.
     backend.check_in(_appointment_today(backend), "K01", "scan-1")
     assert submit(backend) == "YW20240603000001"

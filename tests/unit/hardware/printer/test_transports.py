@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import select
 import socket
 import socketserver
 import threading
@@ -30,6 +31,7 @@ from kiosk.hardware.printer.escpos_writer import encode_document
 from kiosk.hardware.printer.printer import Printer
 from kiosk.hardware.printer.transports import (
     CANNOT_READ_STATUS,
+    STATUS_NOT_ASKED,
     FileTransport,
     NetworkTransport,
     PrinterTransport,
@@ -39,6 +41,7 @@ from kiosk.hardware.printer.transports import (
     status_from_replies,
     usb_hint,
 )
+from tests.helpers.escpos_peers import tcp_printer as silent_capable_tcp_printer
 from tests.helpers.waits import poll_until
 
 OK_REPLIES = {1: 0x12, 2: 0x12, 4: 0x12}
@@ -219,6 +222,49 @@ def test_printer_facade_refuses_when_the_printer_is_out_of_paper(tcp_printer: _S
     printer.close()
     assert caught.value.bytes_sent == 0
     assert b"A001" not in tcp_printer.received
+
+
+# --------------------------------------------------------------- realtime_status = false
+
+
+def test_a_printer_without_realtime_status_is_never_asked_and_gets_one_job_at_a_time() -> None:
+    """A LAN printer that never answers DLE EOT: held forever before; now each job is sent,
+    one after the other, and the status says it cannot be known (never "OK")."""
+    profile = PrinterProfile(columns=32, paper_dots=384)
+    docs = [PrintDocument(kind="ticket", blocks=[Text(f"A00{i}")]) for i in (1, 2)]
+    with silent_capable_tcp_printer(answers=False) as peer:
+        cfg = NetworkPrinterConfig(host="127.0.0.1", port=peer.port, timeout_s=2,
+                                   realtime_status=False)
+        printer = Printer(NetworkTransport(cfg, status_timeout_s=STATUS_TIMEOUT), profile)
+        reports = [printer.print_document(doc) for doc in docs]
+        printer.close()
+        jobs = b"".join(encode_document(doc, profile) for doc in docs)
+        assert poll_until(lambda: len(peer.data()) == len(jobs))
+        assert peer.data() == jobs  # no DLE EOT: nothing but the tickets
+    for report in reports:
+        assert report.ok and not report.status_after.readable
+        assert report.status_before.state is PrinterState.UNKNOWN
+        assert report.status_before.detail == STATUS_NOT_ASKED
+
+
+def test_a_dropped_connection_is_found_before_the_job_without_asking_the_printer() -> None:
+    profile = PrinterProfile(columns=32, paper_dots=384)
+    doc = PrintDocument(kind="ticket", blocks=[Text("B007")])
+    with silent_capable_tcp_printer(answers=False) as peer:
+        cfg = NetworkPrinterConfig(host="127.0.0.1", port=peer.port, timeout_s=2,
+                                   realtime_status=False)
+        transport = NetworkTransport(cfg, status_timeout_s=STATUS_TIMEOUT)
+        printer = Printer(transport, profile)
+        printer.open()
+        assert poll_until(lambda: peer.connections == 1)
+        peer.hang_up()
+        # Event, not time: the printer's end of the connection has reached the kiosk.
+        assert poll_until(lambda: select.select([transport._device], [], [], 0)[0])
+        report = printer.print_document(doc)
+        printer.close()
+        job = encode_document(doc, profile)
+        assert poll_until(lambda: peer.data() == job)  # on a new connection, whole
+        assert peer.connections == 2 and report.ok
 
 
 # --------------------------------------------------------------------------- serial
