@@ -5,6 +5,12 @@ if the change committed, and every server process (uvicorn workers, other hosts)
 change, whichever process made it. Each process holds one listening connection; when it
 drops (PostgreSQL restarted) the hub reconnects and tells subscribers to reload their state
 (`resync`), since notifications sent meanwhile are lost.
+
+A subscriber hears every event of its center, or only those of some categories (an event
+names its category, a transfer the target's too), optionally filtered further: a
+resident's phone is not woken by the traffic of the other categories. The hub numbers the
+events of each category (`sequence`), so that what was read from the database after the
+number was taken is known to reflect every event of the category up to it.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -23,14 +30,38 @@ log = logging.getLogger(__name__)
 CHANNEL = "hall_events"
 QUEUE_LIMIT = 1000  # a subscriber that falls this far behind is told to resync instead
 
+Accept = Callable[[dict[str, Any]], bool]
+
+
+@dataclass(eq=False)
+class _Subscriber:
+    queue: asyncio.Queue[dict[str, Any]]
+    accept: Accept | None
+
+
+def _categories(event: dict[str, Any]) -> list[str]:
+    """The categories an event changes: its own, and a transfer's target."""
+    found = [c for c in (event.get("category"), event.get("to_category")) if isinstance(c, str)]
+    return found if len(found) < 2 or found[0] != found[1] else found[:1]
+
 
 class EventHub:
     def __init__(self, dsn: str, *, retry_s: float = 1.0) -> None:
         self._dsn = dsn
         self._retry_s = retry_s
-        self._subscribers: set[tuple[str, asyncio.Queue[dict[str, Any]]]] = set()
+        self._everything: dict[str, set[_Subscriber]] = {}  # by center
+        self._narrow: dict[tuple[str, str], set[_Subscriber]] = {}  # by (center, category)
+        self._ticks = 0  # events that changed a category, and resyncs, so far
+        self._changed: dict[tuple[str, str], int] = {}  # (center, category) -> its last tick
+        self._lost = 0  # the tick of the last resync
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
+
+    def sequence(self, center_id: str, category: str) -> int:
+        """A number that grows when an event of the category at the center arrives, or
+        events may have been lost (a resync): a value read before the database was, and
+        still the same, means no event of the category has arrived since."""
+        return max(self._changed.get((center_id, category), 0), self._lost)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._listen(), name="hall-events")
@@ -67,14 +98,41 @@ class EventHub:
             event = json.loads(payload)
         except ValueError:
             return
-        center = event.get("center")
-        for sub_center, queue in list(self._subscribers):
-            if sub_center == center:
-                self._put(queue, event)
+        center = event.get("center") if isinstance(event, dict) else None
+        if not isinstance(center, str):
+            return
+        if event.get("kind") == "resync":  # the center's events were lost: every subscriber
+            self._resync([*self._everything.get(center, ()), *(
+                sub for (c, _), subs in self._narrow.items() if c == center for sub in subs)],
+                event)
+            return
+        categories = _categories(event)
+        if categories:
+            self._ticks += 1
+            for category in categories:
+                self._changed[(center, category)] = self._ticks
+        for sub in self._everything.get(center, ()):
+            self._offer(sub, event)
+        narrow: Iterable[_Subscriber] = ()
+        if len(categories) == 1:
+            narrow = self._narrow.get((center, categories[0]), ())
+        elif categories:  # a transfer: a subscriber of both categories hears it once
+            narrow = set().union(*(self._narrow.get((center, c), ()) for c in categories))
+        for sub in narrow:
+            self._offer(sub, event)
+
+    def _offer(self, sub: _Subscriber, event: dict[str, Any]) -> None:
+        if sub.accept is None or sub.accept(event):
+            self._put(sub.queue, event)
 
     def _broadcast_all(self, event: dict[str, Any]) -> None:
-        for _, queue in list(self._subscribers):
-            self._put(queue, event)
+        self._resync(set().union(*self._everything.values(), *self._narrow.values()), event)
+
+    def _resync(self, subs: Iterable[_Subscriber], event: dict[str, Any]) -> None:
+        self._ticks += 1
+        self._lost = self._ticks
+        for sub in set(subs):
+            self._put(sub.queue, event)
 
     @staticmethod
     def _put(queue: asyncio.Queue[dict[str, Any]], event: dict[str, Any]) -> None:
@@ -87,11 +145,32 @@ class EventHub:
             queue.put_nowait({"kind": "resync"})
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, center_id: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+    async def subscribe(self, center_id: str, *, categories: Iterable[str] | None = None,
+                        accept: Accept | None = None,
+                        ) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+        """The center's events as they arrive; with `categories`, only the events that
+        change one of them; with `accept`, only those it returns True for (it runs in the
+        hub's dispatch, once per event, and must not block). A `resync` always arrives."""
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_LIMIT)
-        entry = (center_id, queue)
-        self._subscribers.add(entry)
+        sub = _Subscriber(queue, accept)
+        keys: list[tuple[str, str]] = (
+            [] if categories is None else [(center_id, c) for c in set(categories)])
+        if categories is None:
+            self._everything.setdefault(center_id, set()).add(sub)
+        for key in keys:
+            self._narrow.setdefault(key, set()).add(sub)
         try:
             yield queue
         finally:
-            self._subscribers.discard(entry)
+            if categories is None:
+                self._drop(self._everything, center_id, sub)
+            for key in keys:
+                self._drop(self._narrow, key, sub)
+
+    @staticmethod
+    def _drop(index: dict[Any, set[_Subscriber]], key: Any, sub: _Subscriber) -> None:
+        subs = index.get(key)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del index[key]

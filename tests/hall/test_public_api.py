@@ -10,7 +10,9 @@ import socket
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -20,7 +22,7 @@ import requests
 from kiosk.backend.interface import RATING_LEVELS, RATING_REASONS
 from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.common.clock import SHANGHAI
-from tests.hall.test_counter import call_next, clerk, ok, post, take
+from tests.hall.test_counter import call_next, clerk, ok, post, resident_session, take
 from tests.hall.test_residents import as_resident, identify, personal_data
 from tests.helpers.clock import FakeClock
 from tests.helpers.hall import RunningHall
@@ -127,6 +129,59 @@ def watch(hall: RunningHall) -> Iterator[Callable[[str], TicketStream]]:
 
 def without_at(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k != "at"}
+
+
+def notify_fake(conn: psycopg.Connection[Any], category: str, number: str,
+                ticket_id: str) -> None:
+    """A stand-in for a ticket issued in `category` (a queue's traffic)."""
+    conn.execute("SELECT pg_notify('hall_events', %s)", (json.dumps({
+        "center": "main", "kind": "issued", "category": category, "number": number,
+        "ticket": ticket_id}),))
+
+
+@dataclass
+class Counted:
+    """What the phones' streams made the server do, by the hooks of api/public.py."""
+
+    readings: list[str] = field(default_factory=list)  # a category's queue read
+    views: list[str] = field(default_factory=list)  # a phone's ticket read afresh
+    offered: Counter[str] = field(default_factory=Counter)  # events its filter was asked about
+    passed: Counter[str] = field(default_factory=Counter)  # events handed to the phone
+
+    def clear(self) -> None:
+        self.readings.clear()
+        self.views.clear()
+        self.offered.clear()
+        self.passed.clear()
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> Counted:
+    from kiosk.hall.api import public as module
+    from kiosk.hall.store import tickets
+
+    found = Counted()
+    read, view, accept = tickets.category_queue, module._phone_view, module._Follower.accept
+
+    def reading(conn: Any, center: Any, category: str, *args: Any) -> Any:
+        found.readings.append(category)
+        return read(conn, center, category, *args)
+
+    def viewing(request: Any, ticket_id: str, *args: Any) -> Any:
+        found.views.append(ticket_id)
+        return view(request, ticket_id, *args)
+
+    def accepting(self: Any, event: dict[str, Any]) -> bool:
+        found.offered[self.ticket_id] += 1
+        passed = accept(self, event)
+        found.passed[self.ticket_id] += passed
+        return passed
+
+    # Every reading of a queue, the kiosks' too: the tests ask the kiosks nothing meanwhile.
+    monkeypatch.setattr(tickets, "category_queue", reading)
+    monkeypatch.setattr(module, "_phone_view", viewing)
+    monkeypatch.setattr(module._Follower, "accept", accepting)
+    return found
 
 
 # ------------------------------------------------------------------- the ticket's view
@@ -363,37 +418,23 @@ def test_the_stream_sends_the_view_at_once_and_a_call_within_a_second(
 
 
 def test_the_stream_coalesces_and_sends_only_changes(
-        hall: RunningHall, watch: Callable[[str], TicketStream],
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    from kiosk.hall.api import public as module
-
-    computed = []
-    real = module._view
-
-    def counting(request: Any, ticket_id: str) -> Any:
-        computed.append(ticket_id)
-        return real(request, ticket_id)
-
-    monkeypatch.setattr(module, "_view", counting)
+        hall: RunningHall, watch: Callable[[str], TicketStream], counted: Counted) -> None:
     take(hall)
     mine = take(hall)
     stream = watch(mine["ticket_id"])
-    before = len(computed)
+    counted.clear()
     # Fifty events of the ticket's category in one burst, none of which changes its view,
     # and a few of other categories, which are not its concern.
     with psycopg.connect(hall.dsn) as conn:
         for n in range(50):
-            conn.execute("SELECT pg_notify('hall_events', %s)", (json.dumps({
-                "center": "main", "kind": "issued", "category": "social_security",
-                "number": f"A{900 + n}", "ticket": f"fake{n:04d}xxxx"}),))
+            notify_fake(conn, "social_security", f"A{900 + n}", f"fake{n:04d}xxxx")
         for n in range(20):
-            conn.execute("SELECT pg_notify('hall_events', %s)", (json.dumps({
-                "center": "main", "kind": "issued", "category": "civil_affairs",
-                "number": f"C{900 + n}", "ticket": f"fake{n:04d}yyyy"}),))
+            notify_fake(conn, "civil_affairs", f"C{900 + n}", f"fake{n:04d}yyyy")
     c3 = clerk(hall, "c3", 3)
     call_next(hall, c3)  # calls `first`: this one does change mine
     assert poll_until(lambda: stream.last["ahead"] == 0)
-    assert len(computed) - before <= 3, computed
+    # The queue read at most once per COALESCE_S, and the ticket's own row not at all.
+    assert len(counted.readings) <= 3 and counted.views == [], counted
     assert [v["ahead"] for v in stream.views] == [1, 0]  # unchanged views are not sent
     # Events were lost (the hub reconnected): the view is sent again, changed or not.
     with psycopg.connect(hall.dsn) as conn:
@@ -419,6 +460,127 @@ def test_a_quiet_ticket_stream_sends_heartbeats(
     pings = stream.comments.count("ping")
     assert poll_until(lambda: stream.comments.count("ping") >= pings + 2)
     assert len(stream.views) == 1
+
+
+def test_the_phones_of_a_category_share_its_queue_and_the_others_are_not_woken(
+        hall: RunningHall, watch: Callable[[str], TicketStream], counted: Counted) -> None:
+    c3 = clerk(hall, "c3", 3)  # signed in first: open counters are part of the estimate
+    waiting = [take(hall) for _ in range(50)]
+    elsewhere_ticket = take(hall, "civil_affairs")
+    counted.clear()
+    phones = [watch(t["ticket_id"]) for t in waiting]
+    elsewhere = watch(elsewhere_ticket["ticket_id"])
+    assert [p.last["ahead"] for p in phones] == list(range(50))
+    assert [(p.last["ahead"], p.last["estimated_wait_min"]) for p in phones] == [
+        (t["ahead"], t["estimated_wait_min"]) for t in waiting]
+    # Fifty phones opening on an unchanged queue read it once between them (twice if the
+    # last ticket's event came in between), not once each.
+    assert counted.readings.count("social_security") <= 2, counted
+    assert counted.readings.count("civil_affairs") == 1, counted
+    counted.clear()
+    # A burst of the category's traffic and a call that moves every phone up by one.
+    with psycopg.connect(hall.dsn) as conn:
+        for n in range(200):
+            notify_fake(conn, "social_security", f"A{900 + n}", f"fake{n:04d}xxxx")
+    call_next(hall, c3)
+    assert poll_until(lambda: phones[0].last["state"] == "called" and all(
+        p.last["ahead"] == i - 1 for i, p in enumerate(phones) if i > 0))
+    # One reading per COALESCE_S for all fifty phones (at once, and once more if the call
+    # came after it), where each phone read it for itself before (docs/PERFORMANCE.md).
+    assert 1 <= counted.readings.count("social_security") <= 4, counted
+    # Its call, read at once (and maybe once more, if a reading had it gone first).
+    assert set(counted.views) == {waiting[0]["ticket_id"]} and len(counted.views) <= 2
+    # Each phone was handed a few of the 201 events: its own, and of the traffic the first
+    # since it last looked at the queue.
+    assert max(counted.passed[t["ticket_id"]] for t in waiting) <= 5, counted.passed
+    # The other category's phone: its filter never ran, nothing was read for it.
+    assert counted.offered[elsewhere_ticket["ticket_id"]] == 0
+    assert "civil_affairs" not in counted.readings
+    assert len(elsewhere.views) == 1
+
+
+def test_the_tickets_own_call_is_not_held_back_by_the_coalescing(
+        hall: RunningHall, watch: Callable[[str], TicketStream],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk.hall.api import public as module
+
+    monkeypatch.setattr(module, "COALESCE_S", 30.0)
+    mine = take(hall)
+    stream = watch(mine["ticket_id"])
+    take(hall)  # its category's traffic: the next reading of the queue is 30 s away
+    c3 = clerk(hall, "c3", 3)
+    started = time.monotonic()
+    call_next(hall, c3)
+    assert poll_until(lambda: stream.last["state"] == "called")
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.0, f"the call reached the phone after {elapsed:.2f} s"
+
+
+def test_every_change_of_the_ticket_itself_arrives_at_once_the_traffic_waits(
+        hall: RunningHall, watch: Callable[[str], TicketStream],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk.hall.api import public as module
+
+    monkeypatch.setattr(module, "COALESCE_S", 30.0)
+    first, mine = take(hall), take(hall)
+    tid = mine["ticket_id"]
+    c3 = clerk(hall, "c3", 3)
+    stream = watch(tid)
+    call_next(hall, c3)  # `first`: mine moves up, but the category's traffic waits 30 s
+    ok(post(hall, c3, "finish", {"ticket_id": first["ticket_id"]}))
+
+    def heard(state: str, action: Callable[[], object]) -> float:
+        started = time.monotonic()
+        action()
+        assert poll_until(lambda: stream.last["state"] == state), stream.views
+        return time.monotonic() - started
+
+    assert heard("called", lambda: call_next(hall, c3)) < 1.0
+    assert heard("no_show", lambda: post(hall, c3, "no-show", {"ticket_id": tid})) < 1.0
+    assert heard("waiting", lambda: post(hall, c3, "return", {"number": mine["number"]})) < 1.0
+    assert stream.last["ahead"] == 0  # read afresh: the queue it rejoined
+    call_next(hall, c3)
+    assert heard("transferred", lambda: post(hall, c3, "transfer", {
+        "ticket_id": tid, "category": "medical_insurance"})) < 1.0
+    assert poll_until(lambda: stream.ended)
+    # The move from 1 ahead to 0 was the traffic's, still waiting for its reading.
+    assert [(v["state"], v["ahead"]) for v in stream.views] == [
+        ("waiting", 1), ("called", None), ("no_show", None), ("waiting", 0),
+        ("called", None), ("transferred", None)]
+
+
+def test_the_phones_shared_queue_gives_the_kiosks_figures(
+        hall: RunningHall, watch: Callable[[str], TicketStream]) -> None:
+    c3 = clerk(hall, "c3", 3)
+    issued = []  # (request body, key, reply): the kiosk's reply again is its figures now
+    for resident in (None, "aged_85", None, "veteran", None, "serious_illness", None,
+                     "aged_80_birthday_today"):
+        body: dict[str, Any] = {"category": "social_security"}
+        if resident is not None:
+            body["resident_session"] = resident_session(hall, "kiosk-1",
+                                                        DEMO_RESIDENTS[resident])
+        key = uuid.uuid4().hex
+        issued.append((body, key, kiosk_again(hall, body, key)))
+        hall.clock.advance(seconds=1)
+    phones = {reply["ticket_id"]: watch(reply["ticket_id"]) for _, _, reply in issued}
+    for _ in range(3):  # served: the measured service times change the estimate too
+        called = call_next(hall, c3)
+        assert called["priority"]
+        hall.clock.advance(minutes=7)
+        ok(post(hall, c3, "finish", {"ticket_id": called["ticket_id"]}))
+    # Three priority calls in a row, and the oldest ordinary ticket has waited 21 minutes:
+    # the fairness rule puts it before the last priority one.
+    papers = [kiosk_again(hall, body, key) for body, key, _ in issued]
+    waiting = {p["number"]: p for p in papers if p["state"] == "waiting"}
+    assert [(n, p["ahead"]) for n, p in sorted(waiting.items(), key=lambda i: i[1]["ahead"])][
+        :2] == [("A001", 0), ("YA004", 1)]
+
+    def figures(view: dict[str, Any]) -> tuple[Any, ...]:
+        return view["ahead"], view["estimated_wait_min"]
+
+    assert poll_until(lambda: all(figures(phones[p["ticket_id"]].last) == figures(p)
+                                  for p in waiting.values())), (
+        [(figures(phones[p["ticket_id"]].last), figures(p)) for p in waiting.values()])
 
 
 # ------------------------------------------------------------------- applications

@@ -3,18 +3,24 @@ credential at all. The unguessable id in the QR code's address (a ticket id, an
 application's public id) is the capability; the replies carry no personal data beyond a
 masked surname (store/public.py).
 
-The ticket's live stream is the hall's event stream narrowed to one ticket: the events of
-its center that may change its view make the server recompute the view (at most once per
-COALESCE_S, however busy the category) and send it when it changed, so a phone's data
+The ticket's live stream is the hall's event stream narrowed to one ticket: its own
+changes are read and sent at once; its category's traffic (tickets issued, called,
+finished) moves its place in the queue, which every phone of the category takes from one
+reading of the queue (PhoneQueues), at most once per COALESCE_S however busy the category
+and however many phones follow it. The other categories' events never wake the phone
+(the hub hands it only its category's). A view is sent when it changed, so a phone's data
 plan pays for what it shows, and the page never learns of other residents' tickets.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
+import math
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -23,43 +29,32 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kiosk.backend.interface import RATING_LEVELS, RATING_REASONS, ApplicationStatus
+from kiosk.backend.interface import (
+    RATING_LEVELS,
+    RATING_REASONS,
+    ApplicationStatus,
+    reasons_for_level,
+)
 from kiosk.common import resources
 from kiosk.domain.text import Bilingual
 from kiosk.hall.api.deps import HallError, Key, claim_key, now, pool, read_pool, settings
 from kiosk.hall.api.pages import PUBLIC_ID, TICKET_ID
 from kiosk.hall.api.stream import HEARTBEAT_S, RETRY_MS
 from kiosk.hall.events import EventHub
-from kiosk.hall.store import idempotency
+from kiosk.hall.store import calls, idempotency, tickets
 from kiosk.hall.store import public as store
 
 router = APIRouter(prefix="/v1/public", tags=["public"])
 
 COALESCE_S = 0.5
-"""At most one recompute of a ticket's view per this many seconds for its category's
-traffic: a busy category sends a call every few seconds, each of which changes every
-waiting phone's "ahead". The ticket's own changes (its call) are not held back."""
+"""At most one reading of a category's queue per this many seconds for its traffic: a busy
+category has several events a second, each of which may change every waiting phone's
+"ahead", and a reading (every waiting ticket in fairness order) is the costly part. The
+ticket's own changes (its call) are not held back. A reading is used for this long of the
+hall's time at most, as the queue moves with time too."""
 
 TicketId = Annotated[str, Path(pattern=TICKET_ID)]
 PublicId = Annotated[str, Path(pattern=PUBLIC_ID)]
-
-# Which reasons suit which level, for the phone's form: praise for the satisfied levels,
-# complaints for the dissatisfied ones, both in the middle. A reason not listed here (one
-# added to RATING_REASONS later) is offered at every level.
-POSITIVE_REASONS = ("fast", "polite", "clear_guidance", "easy_to_use")
-NEGATIVE_REASONS = ("too_slow", "unclear", "machine_problem", "had_to_come_back")
-
-
-def _reasons_for(level: int) -> list[str]:
-    unsorted = [r for r in RATING_REASONS if r not in POSITIVE_REASONS + NEGATIVE_REASONS]
-    positive = [r for r in RATING_REASONS if r in POSITIVE_REASONS]
-    negative = [r for r in RATING_REASONS if r in NEGATIVE_REASONS]
-    if level >= 4:
-        return positive + unsorted
-    if level <= 2:
-        return negative + unsorted
-    return positive + negative + unsorted
-
 
 class RatingState(BaseModel):
     allowed: bool  # finished and not rated yet: the page offers the form
@@ -157,9 +152,9 @@ def _view(request: Request, ticket_id: str) -> store.TicketView | None:
         return store.ticket_view(conn, settings(request).rules, ticket_id, now(request))
 
 
-def _wire(view: store.TicketView) -> dict[str, Any]:
-    """The view as the GET answers it, which the stream sends as is."""
-    return PublicTicketOut.model_validate(view.body).model_dump(mode="json")
+def _wire(view: dict[str, Any]) -> dict[str, Any]:
+    """A view's body as the GET answers it, which the stream sends as is."""
+    return PublicTicketOut.model_validate(view).model_dump(mode="json")
 
 
 @router.get("/tickets/{ticket_id}", response_model=PublicTicketOut)
@@ -167,7 +162,7 @@ def ticket(request: Request, ticket_id: TicketId) -> dict[str, Any]:
     view = _view(request, ticket_id)
     if view is None:
         raise _unknown_ticket()
-    return _wire(view)
+    return _wire(view.body)
 
 
 def _frame(body: dict[str, Any]) -> str:
@@ -178,63 +173,234 @@ def _unchanged(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return {**a, "at": None} == {**b, "at": None}
 
 
+# ------------------------------------------------------------------- the phones' queues
+
+def _category_queue(request: Request, center_id: str, category: str) -> tickets.Queue:
+    """A category's queue read for the phones following it (in a worker thread)."""
+    at = now(request)
+    center = settings(request).rules.center(center_id)
+    with read_pool(request).connection() as conn:
+        return tickets.category_queue(conn, center, category, calls.today(at), at)
+
+
+def _phone_view(request: Request, ticket_id: str,
+                queue: tickets.Queue | None) -> store.TicketView | None:
+    """The ticket's view read afresh, its place from `queue` when that holds it (in a
+    worker thread)."""
+    with read_pool(request).connection() as conn:
+        return store.ticket_view(conn, settings(request).rules, ticket_id, now(request),
+                                 queue)
+
+
+@dataclass(eq=False)
+class _Shared:
+    queue: tickets.Queue | None = None
+    sequence: int = -1  # the hub's sequence number of the category before it was read
+    started: float = -math.inf  # when the last reading began, loop time
+    reading: asyncio.Task[None] | None = None
+
+
+class PhoneQueues:
+    """The queues of the categories that phones follow, in this server process: each is
+    read once for every phone of its category, when an event of the category arrived
+    since the last reading (the hub's sequence number moved), and for the category's
+    traffic at most once per COALESCE_S (the phones wait for the same moment). The
+    reading is tickets.category_queue, whose positions are the kiosk's (tickets.position),
+    so phone and paper agree."""
+
+    def __init__(self, hub: EventHub) -> None:
+        self.hub = hub
+        self._shared: dict[tuple[str, str], _Shared] = {}
+
+    def _entry(self, center_id: str, category: str) -> _Shared:
+        return self._shared.setdefault((center_id, category), _Shared())
+
+    def cached(self, center_id: str, category: str, sequence: int,
+               at: dt.datetime) -> tickets.Queue | None:
+        """The queue read last, if it was read after the event numbered `sequence`, today,
+        and less than COALESCE_S before `at` of the hall's time (time moves a queue too:
+        ordinary tickets come due, measured service times age)."""
+        entry = self._shared.get((center_id, category))
+        queue = None if entry is None or entry.sequence < sequence else entry.queue
+        if queue is None or queue.day != calls.today(at):
+            return None
+        return queue if abs((at - queue.at).total_seconds()) <= COALESCE_S else None
+
+    def next_reading(self, center_id: str, category: str) -> float:
+        """The earliest moment (loop time) the category's traffic has its queue read again."""
+        entry = self._shared.get((center_id, category))
+        return -math.inf if entry is None else entry.started + COALESCE_S
+
+    def _offer(self, entry: _Shared, sequence: int, queue: tickets.Queue) -> None:
+        if sequence >= entry.sequence:
+            entry.queue, entry.sequence = queue, sequence
+
+    async def current(self, request: Request, center_id: str, category: str,
+                      sequence: int) -> tickets.Queue:
+        """The queue as read after the event numbered `sequence`: the last reading, or one
+        begun now, shared with every phone asking meanwhile."""
+        found = self.cached(center_id, category, sequence, now(request))
+        if found is not None:
+            return found
+        entry = self._entry(center_id, category)
+        while True:
+            if entry.reading is None:
+                entry.reading = asyncio.create_task(
+                    self._read(request, entry, center_id, category))
+                # A reading whose askers all went away still has its failure retrieved.
+                entry.reading.add_done_callback(
+                    lambda t: None if t.cancelled() else t.exception())
+            # Shielded: a phone that hangs up does not cancel the others' reading.
+            await asyncio.shield(entry.reading)
+            # A reading this one joined may have begun before the event it asks about.
+            if entry.queue is not None and entry.sequence >= sequence:
+                return entry.queue
+
+    async def _read(self, request: Request, entry: _Shared, center_id: str,
+                    category: str) -> None:
+        try:
+            sequence = self.hub.sequence(center_id, category)
+            entry.started = asyncio.get_running_loop().time()
+            queue = await run_in_threadpool(_category_queue, request, center_id, category)
+            self._offer(entry, sequence, queue)
+        finally:
+            entry.reading = None
+
+    async def view(self, request: Request, ticket_id: str, center_id: str, category: str,
+                   *, share: bool) -> store.TicketView | None:
+        """The ticket's view read afresh, as of now. Its place is from the category's last
+        reading when that is recent enough and holds the ticket; else, with `share`, from
+        a reading shared with the other phones asking (all of them, after a resync), and
+        otherwise from one read with the ticket (a phone opening, a ticket's own change:
+        not kept waiting for anyone else's), which the others may then use."""
+        sequence = self.hub.sequence(center_id, category)
+        queue = self.cached(center_id, category, sequence, now(request))
+        if queue is None and share:
+            queue = await self.current(request, center_id, category, sequence)
+        started = asyncio.get_running_loop().time()
+        view = await run_in_threadpool(_phone_view, request, ticket_id, queue)
+        if view is not None and view.queue is not None:
+            entry = self._entry(center_id, category)
+            entry.started = max(entry.started, started)
+            self._offer(entry, sequence, view.queue)
+        return view
+
+
+def _phone_queues(request: Request) -> PhoneQueues:
+    state = request.app.state
+    found: PhoneQueues | None = getattr(state, "phone_queues", None)
+    if found is None:
+        found = state.phone_queues = PhoneQueues(state.events)
+    return found
+
+
+class _Follower:
+    """What one phone needs of its category's events, decided in the hub as they arrive:
+    every change of the ticket itself, and of the category's traffic only the first since
+    the phone last looked at the queue (the reading it looks at then answers for every
+    event before it); none while the ticket has no place in the queue (called, a no-show),
+    which only a change of its own gives it back."""
+
+    def __init__(self, ticket_id: str) -> None:
+        self.ticket_id = ticket_id
+        self.queued = True  # the last view had a place in the queue
+        self.told = False  # traffic was passed on since the phone last looked
+
+    def accept(self, event: dict[str, Any]) -> bool:
+        if store.about_itself(event, self.ticket_id):
+            return True
+        if self.told or not self.queued:
+            return False
+        self.told = True
+        return True
+
+
+async def _next_event(events: asyncio.Queue[dict[str, Any]],
+                      deadline: float) -> dict[str, Any] | None:
+    """The next event, or None at `deadline` (loop time)."""
+    with contextlib.suppress(asyncio.QueueEmpty):
+        return events.get_nowait()
+    if deadline <= asyncio.get_running_loop().time():
+        return None
+    try:
+        async with asyncio.timeout_at(deadline):
+            return await events.get()
+    except TimeoutError:
+        return None
+
+
 async def _ticket_events(request: Request, hub: EventHub, ticket_id: str,
                          center_id: str, category: str) -> AsyncIterator[str]:
     loop = asyncio.get_running_loop()
-    async with hub.subscribe(center_id) as queue:
+    queues = _phone_queues(request)
+    me = _Follower(ticket_id)
+    async with hub.subscribe(center_id, categories=(category,), accept=me.accept) as events:
         while not hub.connected.is_set():
             try:
-                await asyncio.wait_for(hub.connected.wait(), HEARTBEAT_S)
+                async with asyncio.timeout(HEARTBEAT_S):
+                    await hub.connected.wait()
             except TimeoutError:
                 if await request.is_disconnected():
                     return
                 yield ": ping\n\n"
         yield f"retry: {RETRY_MS}\n: subscribed\n\n"
-        # The view as of the subscription: every change after it arrives as an event.
-        view = await run_in_threadpool(_view, request, ticket_id)
+        # The view as of the subscription: every change after it arrives as an event. Read
+        # in one go with the queue when the last reading will not do (a phone opens on a
+        # ticket just issued, which that reading does not hold).
+        view = await queues.view(request, ticket_id, center_id, category, share=False)
         if view is None:
             return
-        sent = _wire(view)
-        yield _frame(sent)
-        if view.final:
-            return
-        computed = last_out = loop.time()
-        pending = forced = own = False
-        while True:
-            # Wake for the next event, the end of the coalescing interval or the heartbeat,
-            # whichever comes first. The heartbeat counts from the last line sent, so a busy
-            # center whose events all concern other categories still pings a quiet phone.
+        shown = view.body  # the last view sent
+        yield _frame(_wire(shown))
+        last_out = loop.time()
+        look: float | None = None  # when the category's traffic has the queue looked at
+        while not view.final:
+            me.queued = shown["ahead"] is not None
+            # The heartbeat counts from the last line sent, so a phone whose category is
+            # busy but whose view does not change still pings.
             deadline = last_out + HEARTBEAT_S
-            if pending:
-                deadline = min(deadline, computed + COALESCE_S)
-            try:
-                event = await asyncio.wait_for(queue.get(), max(0.0, deadline - loop.time()))
-            except TimeoutError:
-                pass
-            else:
-                if store.concerns(event, ticket_id, category):
-                    forced = forced or event.get("kind") == "resync"
-                    # The call is what the resident waits for: coalesced, it reached the
-                    # phone up to COALESCE_S late (docs/PERFORMANCE.md, phones).
-                    own = own or ticket_id in (event.get("ticket"), event.get("to_ticket"))
-                    pending = True
-            if pending and (own or loop.time() >= computed + COALESCE_S):
-                pending = own = False
-                view = await run_in_threadpool(_view, request, ticket_id)
-                computed = loop.time()
+            event = await _next_event(events, deadline if look is None else min(look, deadline))
+            forced = event is not None and event.get("kind") == "resync"
+            itself = event is not None and store.about_itself(event, ticket_id)
+            if event is not None and not (forced or itself) and look is None:
+                # The phones of the category look at the same moment, and share a reading.
+                look = max(loop.time(), queues.next_reading(center_id, category))
+            if forced or itself:
+                # The ticket's own change (its call above all) is answered at once: it is
+                # what the resident waits for (docs/PERFORMANCE.md, phones).
+                # Until this view says otherwise the ticket may have a place, and the
+                # traffic during its reading must not be lost.
+                look, me.told, me.queued = None, False, True
+                view = await queues.view(request, ticket_id, center_id, category,
+                                         share=forced)
                 if view is None:
                     return
-                body = _wire(view)
-                if forced or not _unchanged(body, sent):
-                    sent, forced, last_out = body, False, computed
-                    yield _frame(body)
-                if view.final:
-                    return
+                new = view.body
+            elif look is not None and loop.time() >= look:
+                look, me.told = None, False
+                if shown["ahead"] is None:  # no place to move (traffic during a reading)
+                    continue
+                sequence = hub.sequence(center_id, category)
+                queue = await queues.current(request, center_id, category, sequence)
+                if ticket_id in queue:
+                    new = store.placed(shown, queue, now(request))
+                else:  # called meanwhile: its own event is on its way, or was read first
+                    view = await queues.view(request, ticket_id, center_id, category,
+                                             share=False)
+                    if view is None:
+                        return
+                    new = view.body
             elif loop.time() >= last_out + HEARTBEAT_S:
                 if await request.is_disconnected():
                     return
                 last_out = loop.time()
                 yield ": ping\n\n"
+                continue
+            else:
+                continue
+            if forced or not _unchanged(new, shown):
+                shown, last_out = new, loop.time()
+                yield _frame(_wire(new))
 
 
 @router.get("/tickets/{ticket_id}/stream", response_class=StreamingResponse, responses={200: {
@@ -242,14 +408,19 @@ async def _ticket_events(request: Request, hub: EventHub, ticket_id: str,
                    "and then whenever it changed; ends once the ticket is final",
     "content": {"text/event-stream": {}}}})
 async def ticket_stream(request: Request, ticket_id: TicketId) -> StreamingResponse:
-    view = await run_in_threadpool(_view, request, ticket_id)
-    if view is None:
+    place = await run_in_threadpool(_place, request, ticket_id)
+    if place is None:
         raise _unknown_ticket()
     hub: EventHub = request.app.state.events
     return StreamingResponse(
-        _ticket_events(request, hub, ticket_id, view.center_id, view.category),
+        _ticket_events(request, hub, ticket_id, *place),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _place(request: Request, ticket_id: str) -> tuple[str, str] | None:
+    with read_pool(request).connection() as conn:
+        return store.ticket_place(conn, settings(request).rules, ticket_id)
 
 
 @router.post("/tickets/{ticket_id}/rating", response_model=Recorded)
@@ -285,7 +456,7 @@ def rating_choices() -> dict[str, Any]:
     level: the phone's form shows the hall's own vocabulary."""
     return {
         "levels": [{"level": level, "title": title.model_dump(),
-                    "reasons": _reasons_for(level)}
+                    "reasons": reasons_for_level(level)}
                    for level, title in sorted(RATING_LEVELS.items(), reverse=True)],
         "reasons": [{"id": r, "title": title.model_dump()}
                     for r, title in RATING_REASONS.items()],

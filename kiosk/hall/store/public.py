@@ -55,6 +55,9 @@ class TicketView:
     center_id: str
     category: str
     body: dict[str, Any]
+    # The category's queue read for this view (none was given, or it did not hold the
+    # ticket), for the caller to share with the other phones of the category.
+    queue: tickets.Queue | None = None
 
     @property
     def final(self) -> bool:
@@ -78,8 +81,26 @@ def _center(rules: HallRules, center_id: str) -> CenterRules | None:
         return None
 
 
-def ticket_view(conn: Conn, rules: HallRules, ticket_id: str,
-                now: dt.datetime) -> TicketView | None:
+def ticket_place(conn: Conn, rules: HallRules, ticket_id: str) -> tuple[str, str] | None:
+    """(center, category) of a ticket that has a view (ticket_view is not None), without
+    reading its queue."""
+    row = conn.execute("SELECT center_id, category FROM ticket WHERE id = %s",
+                       (ticket_id,)).fetchone()
+    if row is None or _center(rules, row["center_id"]) is None:
+        return None
+    return row["center_id"], row["category"]
+
+
+def _holds(queue: tickets.Queue, row: dict[str, Any]) -> bool:
+    return (row["id"] in queue and queue.day == row["day"]
+            and (queue.center_id, queue.category) == (row["center_id"], row["category"]))
+
+
+def ticket_view(conn: Conn, rules: HallRules, ticket_id: str, now: dt.datetime,
+                queue: tickets.Queue | None = None) -> TicketView | None:
+    """The ticket's view as of now; its place from `queue` (its category's, read by the
+    caller as recent as it needs) when that holds the ticket, else from a queue read
+    here, which the view then carries."""
     row = conn.execute(_TICKET, (ticket_id,)).fetchone()
     if row is None:
         return None
@@ -88,11 +109,14 @@ def ticket_view(conn: Conn, rules: HallRules, ticket_id: str,
         return None
     state = row["state"]
     ahead = minutes = None
+    read = None
     # The kiosk's own figures (store/tickets.py position), so phone and paper agree. A
     # number of an earlier day that was never called waits for nothing any more.
     if state == "waiting" and row["day"] == calls.today(now):
-        ahead, minutes = tickets.position(conn, center, row["id"], row["category"], row["day"],
-                                          now)
+        if queue is None or not _holds(queue, row):
+            queue = read = tickets.category_queue(conn, center, row["category"], row["day"],
+                                                  now)
+        ahead, minutes = queue.position(row["id"])
     counter_name = None
     if row["counter_no"] is not None:
         try:
@@ -126,18 +150,24 @@ def ticket_view(conn: Conn, rules: HallRules, ticket_id: str,
                    "given": bool(row["rated"])},
         "at": _local(now),
     }
-    return TicketView(center_id=row["center_id"], category=row["category"], body=body)
+    return TicketView(center_id=row["center_id"], category=row["category"], body=body,
+                      queue=read)
 
 
-def concerns(event: dict[str, Any], ticket_id: str, category: str) -> bool:
-    """May this live event of the ticket's center change the ticket's view? Its own
-    changes, and anything in its category (a call, a new ticket, a finished service: the
-    ones ahead and the measured service times); a `resync` (events were lost) always."""
-    if event.get("kind") == "resync":
-        return True
-    if ticket_id in (event.get("ticket"), event.get("to_ticket")):
-        return True
-    return category in (event.get("category"), event.get("to_category"))
+def placed(body: dict[str, Any], queue: tickets.Queue, now: dt.datetime) -> dict[str, Any]:
+    """A waiting ticket's view with its place in a later reading of its queue, which holds
+    it: what ticket_view gives now while the ticket itself has not changed (each change
+    of it is an event of its own, and a ticket no longer waiting is in no queue)."""
+    ahead, minutes = queue.position(body["ticket_id"])
+    return {**body, "ahead": ahead, "estimated_wait_min": minutes, "at": _local(now)}
+
+
+def about_itself(event: dict[str, Any], ticket_id: str) -> bool:
+    """Is this live event a change of the ticket itself (its call, recall, no-show, return,
+    transfer, finish, withdrawal, rating) rather than of the queue it waits in? Its issue
+    is neither: a phone opens on a ticket that exists, and may hear of its issue after."""
+    return (event.get("kind") != "issued"
+            and ticket_id in (event.get("ticket"), event.get("to_ticket")))
 
 
 def rate_ticket(conn: Conn, ticket_id: str, level: int, reasons: list[str],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,9 +170,36 @@ def open_counters(conn: Conn, center: Center, category: str, now: dt.datetime) -
     return signed_in or max(1, len(serving))
 
 
-def position(conn: Conn, center: Center, ticket_id: str, category: str, day: dt.date,
-             now: dt.datetime) -> tuple[int, int]:
-    """(ahead, estimated minutes) of a waiting ticket under the fairness rule."""
+@dataclass(frozen=True)
+class Queue:
+    """One category's waiting tickets of a day in the order the fairness rule will call
+    them, with what the wait estimate takes: read once, it answers the position of every
+    ticket in it (the phones following a category share one)."""
+
+    center_id: str
+    category: str
+    day: dt.date
+    at: dt.datetime  # the hall's time it was read for
+    places: Mapping[str, int]  # ticket id -> tickets to be called before it
+    recent_minutes: tuple[float, ...]
+    default_minutes: float
+    open_counters: int
+
+    def __contains__(self, ticket_id: object) -> bool:
+        return ticket_id in self.places
+
+    def position(self, ticket_id: str) -> tuple[int, int]:
+        """(ahead, estimated minutes) of a ticket; one that is not in the queue (called
+        meanwhile) has nobody ahead."""
+        ahead = self.places.get(ticket_id, 0)
+        return ahead, waits.estimated_wait_min(ahead, self.recent_minutes,
+                                               self.default_minutes, self.open_counters)
+
+
+def category_queue(conn: Conn, center: Center, category: str, day: dt.date,
+                   now: dt.datetime) -> Queue:
+    """The waiting tickets of a category in fairness order, and the recent service times
+    and open counters the estimate divides them by."""
     # The four reads go to PostgreSQL in one round trip (psycopg's pipeline mode): a reply
     # per ticket is what kiosks wait for, and each trip costs more than the query.
     with conn.pipeline():
@@ -180,11 +208,17 @@ def position(conn: Conn, center: Center, ticket_id: str, category: str, day: dt.
         recent = recent_service_minutes(conn, center.id, category, now)
         counters = open_counters(conn, center, category, now)
     order = fairness.call_order(candidates, category, streak, now, center.fairness)
-    ids = [c.ticket_id for c in order]
-    ahead = ids.index(ticket_id) if ticket_id in ids else 0
-    cat = center.config.category(category)
-    minutes = waits.estimated_wait_min(ahead, recent, cat.default_minutes_per_ticket, counters)
-    return ahead, minutes
+    return Queue(center_id=center.id, category=category, day=day, at=now,
+                 places={c.ticket_id: i for i, c in enumerate(order)},
+                 recent_minutes=tuple(recent),
+                 default_minutes=center.config.category(category).default_minutes_per_ticket,
+                 open_counters=counters)
+
+
+def position(conn: Conn, center: Center, ticket_id: str, category: str, day: dt.date,
+             now: dt.datetime) -> tuple[int, int]:
+    """(ahead, estimated minutes) of a waiting ticket under the fairness rule."""
+    return category_queue(conn, center, category, day, now).position(ticket_id)
 
 
 def tracking_code(public_url: str, ticket_id: str) -> str:
