@@ -40,10 +40,16 @@ hall_packages=(postgresql-15 postgresql-common espeak-ng)
 # The suite's browser for the hall's web pages (Playwright drives Debian's chromium; nothing
 # is downloaded by `playwright install`), with the CJK font their Chinese needs.
 browser_packages=(chromium fonts-noto-cjk)
+# The suite's packaging checks: dh-virtualenv builds the .deb packages (build-deb.sh),
+# debootstrap makes the fresh Debian 12 root they are installed into, systemd-analyze
+# verifies the units (cage, which the session unit starts, must exist for it), promtool and
+# amtool check the district's alert rules and routing.
+packaging_packages=(dh-virtualenv debhelper devscripts debootstrap systemd cage
+                    prometheus prometheus-alertmanager)
 
 case "$mode" in
   test) apt_packages=("${python_packages[@]}" "${terminal_packages[@]}" "${hall_packages[@]}"
-                      "${browser_packages[@]}") ;;
+                      "${browser_packages[@]}" "${packaging_packages[@]}") ;;
   hall) apt_packages=("${python_packages[@]}" "${hall_packages[@]}") ;;
   *) apt_packages=("${python_packages[@]}" "${terminal_packages[@]}") ;;
 esac
