@@ -14,34 +14,58 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk.common.exitcodes import EXIT_NO_DISPLAY
 from kiosk.config.checked import DEFAULT_CONFIG, config_or_message, config_path
+
+if TYPE_CHECKING:
+    from kiosk.config.schema import KioskConfig
 
 # Start-up is timed from here (`--exit-when-ready`): this module is imported while the
 # command line is parsed, before any heavy import.
 START = time.monotonic()
 
 
-def setup_logging(data_dir: Path | None, verbose: bool = False) -> None:
-    """Log to stderr (the journal) and, with a data dir, to rotating files in its logs/."""
-    from logging.handlers import RotatingFileHandler
+def setup_logging(data_dir: Path | None, verbose: bool = False, *,
+                  config: KioskConfig | None = None) -> str:
+    """Where the log goes: "journal" or "stderr".
 
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
-    if data_dir is not None:
-        (data_dir / "logs").mkdir(parents=True, exist_ok=True)
-        handlers.append(
-            RotatingFileHandler(
-                data_dir / "logs" / "kiosk.log", maxBytes=5_000_000, backupCount=5,
-                encoding="utf-8",
+    Under systemd (stderr is a stream into the journal, kiosk.services.journal_log says how
+    that is told) each record becomes one journal entry with the fields CENTER, KIOSK and
+    EVENT (from `config`, when given), and nothing else is written: not stderr, which would
+    put every record in the journal twice, nor a file on the terminal's disk. Elsewhere (a
+    technician's shell, the tests, the demo) as always: stderr and, with a data dir, rotating
+    files in its logs/.
+    """
+    from kiosk.services import journal_log
+
+    level = logging.DEBUG if verbose else logging.INFO
+    handlers: list[logging.Handler]
+    if journal_log.use_journal():
+        center = config.center if config is not None else None
+        handlers = [journal_log.KioskJournalHandler(
+            center=center.name if center else None,
+            kiosk=center.kiosk_id if center else None)]
+        target = "journal"
+    else:
+        from logging.handlers import RotatingFileHandler
+
+        text = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        handlers = [logging.StreamHandler(sys.stderr)]
+        if data_dir is not None:
+            (data_dir / "logs").mkdir(parents=True, exist_ok=True)
+            handlers.append(
+                RotatingFileHandler(
+                    data_dir / "logs" / "kiosk.log", maxBytes=5_000_000, backupCount=5,
+                    encoding="utf-8",
+                )
             )
-        )
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=handlers,
-        force=True,
-    )
+        for handler in handlers:
+            handler.setFormatter(text)
+        target = "stderr"
+    logging.basicConfig(level=level, handlers=handlers, force=True)
+    return target
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -61,7 +85,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from kiosk.app import Paths, build
 
     paths = Paths.from_config(config, path)
-    setup_logging(paths.data_dir, args.verbose)
+    target = setup_logging(paths.data_dir, args.verbose, config=config)
+    logging.getLogger("kiosk").info(
+        "logging to %s", "the journal (journalctl -t kiosk)" if target == "journal"
+        else f"stderr and {paths.data_dir / 'logs' / 'kiosk.log'}")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     kiosk_mode = config.screen.fullscreen and not args.windowed
     # The heap is frozen after the deferred start-up work (camera, voice, the ticket

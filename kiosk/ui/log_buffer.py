@@ -1,10 +1,12 @@
 """The last warnings and errors, kept in memory for the maintenance screen's 最近错误 page.
 
-A technician at the terminal at night has no shell; the log file is on a disk they cannot
-read from the touch screen. This handler keeps the newest WARNING-and-up records in a ring
-buffer. Only the formatted message is kept, never the record: a record holds its `args` and
-`exc_info`, and with them objects (and tracebacks with local variables) that would outlive
-the session they came from.
+A technician at the terminal at night has no shell; the log (the systemd journal, or a file
+outside systemd) cannot be read from the touch screen. This handler keeps the newest
+WARNING-and-up records in a ring buffer, under systemd as anywhere else; the journal adds
+the earlier runs' (kiosk.services.journal_log, read by the maintenance controller). Only
+the formatted message is kept, never the record: a record holds its `args` and `exc_info`,
+and with them objects (and tracebacks with local variables) that would outlive the session
+they came from.
 """
 
 from __future__ import annotations

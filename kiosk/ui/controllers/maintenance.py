@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
+import os
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,8 +39,9 @@ from kiosk.domain import payloads
 from kiosk.domain.pin import STATE_FILE_NAME, PinGuard, PinResult, PinStatus
 from kiosk.domain.wizard import field_step, question_step
 from kiosk.hardware.printer.errors import PrinterError, PrinterStatus
+from kiosk.services import journal_log
 from kiosk.services.tasks import TaskQueue
-from kiosk.ui.log_buffer import LogBuffer, install_log_buffer
+from kiosk.ui.log_buffer import LogBuffer, LogLine, install_log_buffer
 from kiosk.ui.screen_names import ScreenName
 from kiosk.ui.screens.maintenance import DecodedCode, MaintenanceScreen, PinScreen
 
@@ -162,6 +165,17 @@ class MaintenanceController(QObject):
         self._status_pending = False
         self._outbox_pending = False
         self._errors_seq = -1
+        # 最近错误 also shows the warnings of earlier runs when the log goes to the journal:
+        # a crash or a watchdog restart, the likeliest reason a technician is here, empties
+        # the memory the rest comes from. Read off the GUI thread, once per visit to the page.
+        # Replaceable in tests (another journal's files).
+        self.read_history: Callable[[], Sequence[journal_log.JournalLine]] | None = (
+            functools.partial(journal_log.read_warnings, exclude_pid=os.getpid())
+            if journal_log.installed_handler() is not None else None)
+        self._history: list[LogLine] = []
+        self._history_stale = True
+        self._history_pending = False
+        self._history_said = False
         self._open = False
 
         # The screens are made on first use: adding them to the styled window is felt at
@@ -316,6 +330,7 @@ class MaintenanceController(QObject):
         if name == ScreenName.MAINTENANCE:
             if not self._open:
                 self._open = True
+                self._history_stale = True
                 self.refresh_timer.start()
                 self._refresh()
             return
@@ -328,6 +343,8 @@ class MaintenanceController(QObject):
     def _section_chosen(self, section: str) -> None:
         log.info("maintenance: section %s shown", section)
         self._errors_seq = -1
+        if section == "errors":
+            self._history_stale = True
         if section == "stats":
             self.show_stats()
         self._refresh()
@@ -345,9 +362,32 @@ class MaintenanceController(QObject):
         elif s.section == "link":
             s.link_page.set_mode(self.deps.link.mode)
             self._read_outbox()
-        elif s.section == "errors" and self.log_buffer.seq != self._errors_seq:
-            self._errors_seq = self.log_buffer.seq
-            s.errors_page.set_errors(self.log_buffer.lines())
+        elif s.section == "errors":
+            self._read_history()
+            if self.log_buffer.seq != self._errors_seq:
+                self._errors_seq = self.log_buffer.seq
+                lines = [*self._history, *self.log_buffer.lines()]
+                s.errors_page.set_errors(sorted(lines, key=lambda line: line.created))
+
+    def _read_history(self) -> None:
+        read = self.read_history
+        if read is None or not self._history_stale or self._history_pending:
+            return
+        self._history_pending = True
+        self.work_queue.submit(read, self._history_read, self._history_unreadable)
+
+    def _history_read(self, lines: Sequence[journal_log.JournalLine]) -> None:
+        self._history_pending = self._history_stale = False
+        self._history = [LogLine(ln.created, ln.level, ln.logger, ln.message) for ln in lines]
+        self._errors_seq = -1  # shown at the next refresh, or now if the page is up
+        if self._open and self.screen.section == "errors":
+            self._refresh()
+
+    def _history_unreadable(self, exc: BaseException) -> None:
+        self._history_pending = self._history_stale = False
+        if not self._history_said:  # said once, not at every visit to the page
+            self._history_said = True
+            log.warning("maintenance: earlier warnings not readable from the journal: %s", exc)
 
     def _read_printer_status(self) -> None:
         printing = self.deps.printing

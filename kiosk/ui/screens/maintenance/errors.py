@@ -1,4 +1,6 @@
-"""最近错误: the last warnings and errors from the in-memory log buffer, newest first."""
+"""最近错误: the last warnings and errors, newest first: this run's from the in-memory log
+buffer and, when the log goes to the journal, earlier runs' read back from it (the
+controller merges them)."""
 
 from __future__ import annotations
 
