@@ -42,9 +42,10 @@ hall_packages=(postgresql-15 postgresql-common espeak-ng)
 browser_packages=(chromium fonts-noto-cjk)
 # The suite's packaging checks: dh-virtualenv builds the .deb packages (build-deb.sh),
 # debootstrap makes the fresh Debian 12 root they are installed into, systemd-analyze
-# verifies the units (cage, which the session unit starts, must exist for it), promtool and
-# amtool check the district's alert rules and routing.
-packaging_packages=(dh-virtualenv debhelper devscripts debootstrap systemd cage
+# verifies the units (cage, which the session unit starts, must exist for it, and Xwayland,
+# without which cage 0.1.4 does not start: the session script's test runs the real cage),
+# promtool and amtool check the district's alert rules and routing.
+packaging_packages=(dh-virtualenv debhelper devscripts debootstrap systemd cage xwayland
                     prometheus prometheus-alertmanager)
 
 case "$mode" in

@@ -286,7 +286,7 @@ def _escpos_error() -> type[Exception]:
 
 _USB_BUSY_HINT = (
     "The USB device is busy: the kernel usblp driver or CUPS holds it. Remove the printer "
-    "from CUPS, or blacklist usblp ('blacklist usblp' in /etc/modprobe.d/kiosk-printer.conf) "
+    "from CUPS, or rmmod usblp (blacklisted by the package's /lib/modprobe.d/kiosk-usblp.conf) "
     "and replug it; or use kind = \"file\" with /dev/usb/lp0 instead."
 )
 
