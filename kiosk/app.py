@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
 
+import kiosk
 from kiosk.backend.embedded import EmbeddedBackend
 from kiosk.common.clock import shanghai_now
 from kiosk.config.devices import resolved_camera
@@ -62,6 +63,7 @@ from kiosk.ui.theme import Theme
 if TYPE_CHECKING:
     from kiosk.delivery.http_client import HttpBackend
     from kiosk.hardware.id_card.emulated import EmulatedIdCardDevice
+    from kiosk.services.metrics import KioskMetrics, MetricsServer
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +239,28 @@ def follow_hall(ctx: KioskContext, controller: TakeNumberController, link: Fault
     return reporter
 
 
+def start_metrics(config: KioskConfig, paths: Paths, ctx: KioskContext,
+                  controller: TakeNumberController, link: FaultyLink,
+                  outbox: Outbox) -> tuple[KioskMetrics, MetricsServer | None]:
+    """The terminal's metrics (`[metrics] enabled`), following its services, and their
+    endpoint (None when it cannot listen: kiosk.services.metrics.serve_metrics says why)."""
+    # Imported only when on: a terminal without metrics never loads prometheus_client.
+    from kiosk.services.metrics import KioskMetrics, serve_metrics
+
+    window = ctx.window
+    metrics = KioskMetrics(version=kiosk.__version__, center=config.center.name,
+                           kiosk_id=config.center.kiosk_id, parent=window)
+    metrics.watch_printing(ctx.printing)
+    metrics.watch_scanner(ctx.scanner)
+    metrics.watch_delivery(ctx.delivery)
+    metrics.watch_outbox(outbox)
+    link.on_call = metrics.backend_call
+    window.helpRequested.connect(metrics.help_requested)
+    controller.ticketIssued.connect(metrics.ticket_issued)
+    window.closed.connect(metrics.stop)
+    return metrics, serve_metrics(config.metrics, paths.config_dir, metrics)
+
+
 def alert_staff(ctx: KioskContext, code: str, *, call_help: bool = True) -> None:
     """A hardware fault calls a staff member through the same channel as 帮办. A kiosk of a
     hall (`call_help` False) reports it as a device fault instead (follow_hall), which
@@ -276,6 +300,9 @@ class Kiosk:
     id_card_device: EmulatedIdCardDevice | None = None
     # A kiosk of a hall: the numbers it holds for an outage.
     offline: OfflineService | None = None
+    # `[metrics] enabled`: the metrics, and their endpoint if it could listen.
+    metrics: KioskMetrics | None = None
+    metrics_server: MetricsServer | None = None
     _closed: bool = False
 
     @property
@@ -313,6 +340,8 @@ class Kiosk:
         if self._closed:
             return
         self._closed = True
+        if self.metrics_server is not None:
+            self.metrics_server.stop()  # first: no scrape reads a service being closed
         self.delivery.stop()
         if self.offline is not None:
             self.offline.stop()
@@ -541,6 +570,8 @@ def build(
     # so the first resident does not wait for the import (PIL with it).
     QTimer.singleShot(500, window, lambda: ctx.render_queue.closed
                       or ctx.render_queue.submit(_preload_ticket_libraries))
+    metrics, metrics_server = (start_metrics(config, paths, ctx, controller, link, outbox)
+                               if config.metrics.enabled else (None, None))
     kiosk = Kiosk(
         config=config,
         paths=paths,
@@ -564,6 +595,8 @@ def build(
         id_card_device=id_card_device,
         used_nonces=used_nonces,
         offline=offline,
+        metrics=metrics,
+        metrics_server=metrics_server,
     )
     install_log_buffer()
     install_maintenance(kiosk)

@@ -367,7 +367,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                           "line)")
     settings = argparse.ArgumentParser(add_help=False)
     settings.add_argument("--settings", help="the hall server's settings file (default: "
-                          "config/hall-server.toml); its `rules` names the centers")
+                          "$KIOSK_HALL_SETTINGS, else config/hall-server.toml); its `rules` "
+                          "names the centers")
 
     p = hsub.add_parser("migrate", parents=[database],
                         help="create or upgrade the hall's tables (alembic)")

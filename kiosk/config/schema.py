@@ -665,6 +665,88 @@ class PathsConfig(_Section):
     )
 
 
+# The smallest bearer token the metrics endpoint takes: shorter ones are guessable.
+METRICS_TOKEN_MIN = 16
+
+
+def read_metrics_token(path: Path) -> str:
+    """The metrics bearer token in `path`; ValueError saying what is wrong with the file,
+    never quoting its content (it is a credential)."""
+    try:
+        text = path.read_text("ascii")
+    except FileNotFoundError:
+        raise ValueError(f"token file {path} does not exist") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path} is a folder, not the token file") from None
+    except PermissionError:
+        raise ValueError(f"token file {path} is not readable by this user") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"token file {path} cannot be read ({type(exc).__name__})") from None
+    token = text.strip()
+    if (len(token) < METRICS_TOKEN_MIN or len(token) > 4096
+            or not all("!" <= c <= "~" for c in token)):
+        raise ValueError(
+            f"token file {path} does not hold a token (expected one line of at least"
+            f" {METRICS_TOKEN_MIN} printable ASCII characters without spaces, e.g. the output"
+            " of `openssl rand -hex 32`)"
+        )
+    return token
+
+
+class MetricsConfig(_Section):
+    """Prometheus metrics of this terminal, scraped by the district (packaging/prometheus/)."""
+
+    enabled: bool = Field(
+        False,
+        description=(
+            "Serve this terminal's health (printer, camera, outbox, backend latency, tickets,"
+            " clock) as Prometheus metrics at `http://<listen>:<port>/metrics`; off by default."
+        ),
+    )
+    listen: str = Field(
+        "127.0.0.1",
+        description=(
+            "Address the metrics endpoint listens on: 127.0.0.1 (this machine only) or ::1,"
+            " or 0.0.0.0 / :: / one of the terminal's addresses for the district's Prometheus"
+            " (then `token_file` is required)."
+        ),
+    )
+    port: int = Field(9464, ge=1, le=65535, description="TCP port of the metrics endpoint.")
+    token_file: str = Field(
+        "",
+        description=(
+            "File holding the bearer token a scrape must send (`Authorization: Bearer"
+            " <token>`; Prometheus: `authorization: credentials_file:`), relative to the"
+            " config file: one line of at least 16 characters, e.g. `openssl rand -hex 32`,"
+            " mode 0600. A scrape without it, or with another, is answered 401 and counted."
+            " Empty = no token, allowed only with a loopback `listen`."
+        ),
+    )
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, v: str) -> str:
+        import ipaddress
+
+        try:
+            return str(ipaddress.ip_address(v.strip()))
+        except ValueError:
+            raise ValueError(
+                "expected an IP address to listen on, e.g. 127.0.0.1, 0.0.0.0 or ::"
+            ) from None
+
+    @model_validator(mode="after")
+    def _token_off_loopback(self) -> MetricsConfig:
+        # Off this machine a scrape must prove who it is: the figures say when a terminal
+        # is unattended and its printer empty.
+        if self.enabled and not self.token_file and not is_loopback_host(self.listen):
+            raise ValueError(
+                f"token_file: expected a token file when listen = \"{self.listen}\" (not"
+                " a loopback address): a scrape from the network must send a bearer token"
+            )
+        return self
+
+
 class KioskConfig(_Section):
     center: CenterConfig = Field(default_factory=CenterConfig)
     screen: ScreenConfig = Field(default_factory=ScreenConfig)
@@ -680,3 +762,4 @@ class KioskConfig(_Section):
     qr: QrConfig = Field(default_factory=QrConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
     maintenance: MaintenanceConfig = Field(default_factory=MaintenanceConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from kiosk.backend.interface import BackendError
@@ -45,6 +46,10 @@ class FaultyLink:
         self.timeout_s = timeout_s
         self.slow_s = 0.3
         self.calls = 0
+        # Told of every call forwarded, on the calling thread: its seconds and what it raised
+        # (None if nothing). The terminal's metrics time backend requests here, where every
+        # call passes whichever backend the kiosk has (kiosk.services.metrics).
+        self.on_call: Callable[[float, BaseException | None], None] | None = None
 
     @property
     def mode(self) -> str:
@@ -62,6 +67,19 @@ class FaultyLink:
             return target
 
         def call(*args: Any, **kwargs: Any) -> Any:
+            observe = self.on_call
+            if observe is None:
+                return forward(*args, **kwargs)
+            started = time.monotonic()
+            try:
+                result = forward(*args, **kwargs)
+            except BaseException as exc:
+                observe(time.monotonic() - started, exc)
+                raise
+            observe(time.monotonic() - started, None)
+            return result
+
+        def forward(*args: Any, **kwargs: Any) -> Any:
             with self._lock:
                 mode = self._mode
                 self.calls += 1

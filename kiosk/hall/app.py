@@ -3,6 +3,8 @@ the routers."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -81,9 +83,17 @@ def create_app(settings: HallSettings) -> FastAPI:
         hub = EventHub(settings.dsn)
         app.state.events = hub
         await hub.start()
+        metrics = app.state.metrics
+        sampler = (asyncio.create_task(metrics.sample_pools_forever(app.state))
+                   if metrics is not None else None)
         try:
             yield
         finally:
+            if sampler is not None:
+                sampler.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sampler
+                metrics.process_ended()
             await hub.stop()
             app.state.pool.close()
             app.state.read_pool.close()
@@ -92,6 +102,12 @@ def create_app(settings: HallSettings) -> FastAPI:
                   docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.state.metrics = None
+    if settings.metrics_token:
+        # After BodyLimit, so outside it: a body refused for its size is counted too.
+        from kiosk.hall.metrics import install as install_metrics
+
+        app.state.metrics = install_metrics(app, settings)
     for router in routers():
         app.include_router(router)
     from kiosk.hall.api.pages import mount_static

@@ -54,6 +54,9 @@ import logging
 import logging.config
 import os
 import resource
+import shutil
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +64,14 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from kiosk.hall.settings import DSN_VARIABLE, HallSettings, default_settings_file, load_settings
+from kiosk.hall.settings import (
+    DSN_VARIABLE,
+    MULTIPROC_VARIABLE,
+    STARTED_VARIABLE,
+    HallSettings,
+    default_settings_file,
+    load_settings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -224,12 +234,27 @@ def run(settings: HallSettings, host: str = "127.0.0.1", port: int = DEFAULT_POR
     }
     log.info("%d open files, %d connections at most (then 503), %g s to send a request, "
              "%d s keep-alive", open_files, limit, request_timeout_s, KEEP_ALIVE_S)
+    os.environ[STARTED_VARIABLE] = repr(time.time())
     if workers > 1:
         os.environ[SETTINGS_VARIABLE] = str(settings_path or default_settings_file())
         os.environ[DSN_VARIABLE] = settings.dsn
-        uvicorn.run(f"{__name__}:app_from_environment", factory=True, workers=workers,
-                    **options)
+        # The workers' metrics meet in files (kiosk.hall.metrics): a folder of this run's
+        # own, made before uvicorn starts them (prometheus_client reads the variable at its
+        # import), and removed after, so no count of an earlier run is ever added in.
+        metrics_dir = (tempfile.mkdtemp(prefix="kiosk-hall-metrics-")
+                       if settings.metrics_token else None)
+        if metrics_dir is not None:
+            os.environ[MULTIPROC_VARIABLE] = metrics_dir
+        try:
+            uvicorn.run(f"{__name__}:app_from_environment", factory=True, workers=workers,
+                        **options)
+        finally:
+            if metrics_dir is not None:
+                shutil.rmtree(metrics_dir, ignore_errors=True)
         return
+    # One process: its metrics are its own, wherever an inherited variable points (popped
+    # before create_app imports prometheus_client).
+    os.environ.pop(MULTIPROC_VARIABLE, None)
     from kiosk.hall.app import create_app
 
     uvicorn.run(create_app(settings), **options)

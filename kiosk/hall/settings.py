@@ -21,6 +21,16 @@ from kiosk.common.datafiles import ConfigFileError, load_model_file
 from kiosk.hall.rules.config import HallRules, load_hall_rules
 
 DSN_VARIABLE = "KIOSK_HALL_DSN"
+SETTINGS_VARIABLE = "KIOSK_HALL_SETTINGS"
+# The bearer token of GET /metrics, for a hall that keeps its secrets in the environment
+# (/etc/kiosk-hall/hall.env) rather than in the file `metrics_token_file` names.
+METRICS_TOKEN_VARIABLE = "KIOSK_HALL_METRICS_TOKEN"
+METRICS_TOKEN_MIN = 16
+# What server.py hands its worker processes for their metrics (kiosk.hall.metrics): the
+# folder of prometheus_client's multiprocess mode (the library reads it once, at its
+# import), and the server's start, the same for every worker and for one uvicorn restarted.
+MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+STARTED_VARIABLE = "KIOSK_HALL_STARTED"
 
 
 class SettingsError(ValueError):
@@ -35,6 +45,7 @@ class _SettingsFile(BaseModel):
     calendar: str = "hall-calendar.yaml"
     seed_demo_residents: bool = False
     issuers: dict[str, str] = Field(default_factory=dict)
+    metrics_token_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -47,10 +58,16 @@ class HallSettings:
     clock: Callable[[], dt.datetime] = shanghai_now
     pool_max: int = 16
     extra: dict[str, str] = field(default_factory=dict)
+    # GET /metrics answers only a scrape that sends it; "" = no /metrics (404).
+    metrics_token: str = field(default="", repr=False)
 
 
 def default_settings_file() -> Path:
-    return resources.default("hall-server.toml")
+    """$KIOSK_HALL_SETTINGS, else the shipped config/hall-server.toml. The Debian package's
+    /usr/bin/kiosk-hall sets the variable to /etc/kiosk-hall/hall-server.toml, the hall's own
+    settings; the shipped file inside the package is only the example they started from."""
+    env = os.environ.get(SETTINGS_VARIABLE)
+    return Path(env) if env else resources.default("hall-server.toml")
 
 
 def _public_key(path: Path, key_id: str, text: str) -> Ed25519PublicKey:
@@ -61,6 +78,32 @@ def _public_key(path: Path, key_id: str, text: str) -> Ed25519PublicKey:
         raise SettingsError(
             f"{path}: issuers.{key_id}: expected the base64 of a 32-byte Ed25519 public key"
         ) from None
+
+
+def _metrics_token(path: Path, key: str, environment: dict[str, str]) -> str:
+    """The bearer token of GET /metrics from `metrics_token_file` (relative to the settings
+    file) or KIOSK_HALL_METRICS_TOKEN; "" when neither is set. Never quotes the token."""
+    variable = environment.get(METRICS_TOKEN_VARIABLE, "").strip()
+    if key and variable:
+        raise SettingsError(f"{path}: metrics_token_file: set it or {METRICS_TOKEN_VARIABLE},"
+                            " not both (which token would a scrape need?)")
+    if key:
+        where = f"{path}: metrics_token_file"
+        file = path.parent / key
+        try:
+            token = file.read_text("ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{where}: token file {file} cannot be read"
+                                f" ({type(exc).__name__})") from None
+    elif variable:
+        where, token = METRICS_TOKEN_VARIABLE, variable
+    else:
+        return ""
+    if len(token) < METRICS_TOKEN_MIN or not all("!" <= c <= "~" for c in token):
+        raise SettingsError(f"{where}: expected a token of at least {METRICS_TOKEN_MIN}"
+                            " printable ASCII characters without spaces, e.g. the output of"
+                            " `openssl rand -hex 32`")
+    return token
 
 
 def load_settings(path: Path | None = None, dsn: str | None = None) -> HallSettings:
@@ -81,4 +124,6 @@ def load_settings(path: Path | None = None, dsn: str | None = None) -> HallSetti
     keys = {kid: _public_key(path, kid, text) for kid, text in data.issuers.items()}
     return HallSettings(dsn=dsn, rules=rules, issuer_keys=keys,
                         public_url=data.public_url.rstrip("/"),
-                        seed_demo_residents=data.seed_demo_residents)
+                        seed_demo_residents=data.seed_demo_residents,
+                        metrics_token=_metrics_token(path, data.metrics_token_file,
+                                                     dict(os.environ)))

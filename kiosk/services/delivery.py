@@ -22,6 +22,9 @@ class DeliveryService(QObject):
     # key: a ticket request got no answer; the kiosk is finding out whether it was issued.
     # Emitted on the sending thread, received on the GUI thread (a queued connection).
     ticketResolving = Signal(str)
+    # kind, "done" | "pending" | "failed": the answer to each deliver() (an exception is
+    # "failed"), on the GUI thread before the caller's; the terminal's metrics count them.
+    answered = Signal(str, str)
 
     def __init__(self, deliverer: Deliverer, queue: TaskQueue, *, retry_ms: int = 5000,
                  parent: QObject | None = None) -> None:
@@ -50,7 +53,16 @@ class DeliveryService(QObject):
         on_error: Callable[[BaseException], None],
     ) -> None:
         deliverer = self.deliverer
-        self.queue.submit(lambda: deliverer.deliver(kind, key, payload), on_result, on_error)
+
+        def result(delivery: Delivery) -> None:
+            self.answered.emit(kind, delivery.state)
+            on_result(delivery)
+
+        def error(exc: BaseException) -> None:
+            self.answered.emit(kind, "failed")
+            on_error(exc)
+
+        self.queue.submit(lambda: deliverer.deliver(kind, key, payload), result, error)
 
     def claim_ticket(self, key: str) -> None:
         """The ticket is on the resident's screen: never withdrawn after this."""

@@ -74,6 +74,9 @@ class PrintService(QObject):
     # The printer's problem code ("paper_out", "cover_open", "offline", "unavailable",
     # "fault") when it is known not to print, "" when it is known to print again.
     printerProblemChanged = Signal(str)
+    # document kind ("ticket", "receipt", ...), "printed" | "held" | "failed": how each job
+    # ended, for the terminal's metrics (kiosk.services.metrics).
+    jobOutcome = Signal(str, str)
 
     def __init__(self, printer: Printer, parent: QObject | None = None, *,
                  recovery_poll_ms: int = 3000) -> None:
@@ -157,6 +160,7 @@ class PrintService(QObject):
             log.warning("print job %d sent, then the printer reported %s", job, after.state.value)
             self._alert(code)
             self._set_problem(code)
+            self.jobOutcome.emit(report.kind, "failed")
             self.jobFailed.emit(job, code, hint)
             return
         self._set_problem("")
@@ -164,6 +168,7 @@ class PrintService(QObject):
             self._alert("paper_near_end")
         elif after.state is PrinterState.OK:
             self._alerted.discard("paper_near_end")
+        self.jobOutcome.emit(report.kind, "printed")
         self.jobFinished.emit(job, report)
 
     def _failed(self, job: int, doc: PrintDocument, exc: BaseException) -> None:
@@ -181,6 +186,7 @@ class PrintService(QObject):
                             MAX_HELD)
             self.jobHeld.emit(job, code)
         self._set_problem(code)
+        self.jobOutcome.emit(doc.kind, "held" if self.is_held(job) else "failed")
         self.jobFailed.emit(job, code, hint)
 
     def _alert(self, code: str) -> None:

@@ -61,6 +61,10 @@ class LazyScanner(QObject):
             self._real = real
         return self._real
 
+    def peek(self) -> Any:
+        """The real scanner if it has been made, else None; never makes it (any thread)."""
+        return self._real
+
     def start(self) -> None:
         self.real().start()
 

@@ -170,6 +170,8 @@ class ScanPipeline:
         # in native code gets its process restarted.
         self._read_started = 0.0
         self._decode_started = 0.0
+        # time.monotonic() of the newest fresh frame (the terminal's metrics read its age).
+        self.last_frame_at = 0.0
 
     def is_running(self) -> bool:
         return self._running
@@ -357,6 +359,7 @@ class ScanPipeline:
                         self._frames += 1
                         self._frames_total += 1
                     mailbox.put(frame, now)
+                    self.last_frame_at = now
                     if sink.wants_preview():
                         sink.preview(downscale(frame, *self._preview_max))
                     continue

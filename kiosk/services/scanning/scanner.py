@@ -76,6 +76,9 @@ class ScannerBase(QObject):
         self._running = False
         self._scanning = True
         self._last_error = ""
+        # time.monotonic() of the newest fresh camera frame, 0.0 before the first (written by
+        # the capture or supervisor thread, read by the metrics' scrape thread).
+        self._last_frame_at = 0.0
         self._dedup = Deduplicator(repeat_block_s)
         # Set while a preview is on its way to the GUI thread: later frames are skipped
         # rather than queued up behind it.
@@ -100,6 +103,10 @@ class ScannerBase(QObject):
 
     def is_running(self) -> bool:
         return self._running
+
+    def last_frame_at(self) -> float:
+        """time.monotonic() of the newest fresh frame, 0.0 before the first; any thread."""
+        return self._last_frame_at
 
     def set_scanning(self, enabled: bool) -> None:
         """Preview continues either way; while False, codes are not reported."""
@@ -219,6 +226,9 @@ class ScannerService(ScannerBase):
     @property
     def last_error(self) -> str:
         return self._pipeline.last_error
+
+    def last_frame_at(self) -> float:
+        return self._pipeline.last_frame_at
 
     def start(self) -> None:
         if self._running:

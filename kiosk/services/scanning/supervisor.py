@@ -561,6 +561,7 @@ class ProcessScanner(ScannerBase):
 
     def _worker_frame(self, ring: PreviewRing, slot: int, seq: int, w: int, h: int,
                       stride: int, fmt: int) -> None:
+        self._last_frame_at = time.monotonic()  # the worker announces fresh frames only
         if self._preview_pending.is_set() or not self._running:
             return  # the last one is not shown yet: skip rather than queue up
         qfmt = (QImage.Format.Format_Grayscale8 if fmt == FMT_GRAY8

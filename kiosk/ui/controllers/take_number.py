@@ -12,7 +12,7 @@ import logging
 import math
 from collections import deque
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from kiosk.backend.interface import IssuedTicket, QueueFigures
 from kiosk.delivery.deliverer import UNRESOLVED, Delivery, issued_ticket
@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 
 class TakeNumberController(QObject):
     """扫码取号 and 没有手机: identify (or not), pick a category, issue and print a ticket."""
+
+    # A new number is on its resident's screen (offline or not; a number they already held
+    # is not new): the terminal's metrics count it.
+    ticketIssued = Signal()
 
     def __init__(self, ctx: KioskContext) -> None:
         super().__init__(ctx.window)
@@ -404,6 +408,7 @@ class TakeNumberController(QObject):
             self.ticket.set_print_status("")
             self._print_job = None
         else:
+            self.ticketIssued.emit()
             self.ticket.set_print_status(self.tr("正在打印凭条…"))
             self._print_job = self.printing.print_document(ticket_document(ticket))
         self.ticket_timer.start()
