@@ -106,6 +106,10 @@ place it flat on the card reader</translation>
         <translation>Not eligible at the moment</translation>
     </message>
     <message>
+        <source>✓ {n} 项材料免于提交（已调取电子证照）</source>
+        <translation>✓ {n} documents not needed (electronic licenses fetched)</translation>
+    </message>
+    <message>
         <source>{title}（{note}）</source>
         <translation>{title} ({note})</translation>
     </message>
@@ -1639,6 +1643,10 @@ place it flat on the card reader</translation>
         <translation>The printer has a fault: your ticket did not print.</translation>
     </message>
     <message>
+        <source>工作人员已收到提醒。</source>
+        <translation>Staff have been alerted.</translation>
+    </message>
+    <message>
         <source>呼叫没有发送成功。请直接到服务台找工作人员，或拨打 {hotline} 热线。</source>
         <translation>The call did not go through. Please go to the service desk, or call the {hotline} hotline.</translation>
     </message>
@@ -1875,10 +1883,6 @@ place it flat on the card reader</translation>
         <translation>The printer failed while printing; the slip may be incomplete.</translation>
     </message>
     <message>
-        <source>您的号码仍然有效。工作人员已收到提醒。</source>
-        <translation>Your number is still valid. Staff have been alerted.</translation>
-    </message>
-    <message>
         <source>您的号码仍然有效：请用手机拍下屏幕上的号码和二维码。工作人员已收到提醒。</source>
         <translation>Your number is still valid: take a photo of the number and the QR code on the screen. Staff have been alerted.</translation>
     </message>
@@ -1890,7 +1894,7 @@ place it flat on the card reader</translation>
     </message>
     <message>
         <source>打印机已恢复。请点“重新打印凭条”取凭条。</source>
-        <translation>The printer is back. Tap &quot;Print the slip again&quot; to get your slip.</translation>
+        <translation>The printer is back. Tap “Print the ticket again” to get your ticket.</translation>
     </message>
     <message>
         <source>打印机缺纸，暂时不能打印凭条。</source>

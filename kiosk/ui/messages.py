@@ -97,12 +97,12 @@ def printer_problem(state: str, *, held: bool = True, phone: bool = True) -> str
         what = translate("messages", "打印时打印机出了故障，凭条可能不完整。")
     else:
         what = texts.get(state, translate("messages", "打印机故障，凭条没有打印出来。"))
-    if not phone:
-        return what + translate("messages", "您的号码仍然有效。工作人员已收到提醒。")
-    return what + translate(
+    if not phone:  # the box below it says to keep the number (write_number_down)
+        return _then(what, translate("messages", "工作人员已收到提醒。"))
+    return _then(what, translate(
         "messages",
         "您的号码仍然有效：请用手机拍下屏幕上的号码和二维码。工作人员已收到提醒。"
-    )
+    ))
 
 
 def write_number_down(number: str, issued_at: str) -> str:
@@ -124,7 +124,13 @@ def printing_unavailable(state: str) -> str:
         "cover_open": translate("messages", "打印机盖未关好，暂时不能打印凭条。"),
     }
     what = texts.get(state, translate("messages", "打印机故障，暂时不能打印凭条。"))
-    return what + translate("messages", "仍可取号：号码显示在屏幕上，请拍下或记下。")
+    return _then(what, translate("messages", "仍可取号：号码显示在屏幕上，请拍下或记下。"))
+
+
+def _then(first: str, second: str) -> str:
+    """Two sentences in a row: a space between them after a Latin full stop (English),
+    none after a Chinese one."""
+    return f"{first} {second}" if first and ord(first[-1]) < 0x2E80 else first + second
 
 
 def camera_problem(way_out: str) -> str:

@@ -14,6 +14,7 @@ from kiosk.domain.bundles import Bundle, load_bundles
 from kiosk.domain.wizard import StepKind, date_range, luhn_valid
 from tests.helpers.paths import BUNDLES_DIR, CONFIG_DIR
 from tests.helpers.waits import HANG_GUARD_MS
+from tests.integration.test_layout import tap_choice
 
 CATALOG_IDS = {"social_security", "medical_insurance", "civil_affairs", "household",
                "housing_fund", "residence_permit", "other"}
@@ -72,7 +73,8 @@ class Walker:
     def open(self, bundle_id: str) -> None:
         self.r.tap(self.k.controller.home.service_buttons["bundles"])
         self.r.wait_screen("bundles")
-        self.r.tap(self.bc.list.buttons[bundle_id])
+        # Seven bundles and more take two pages of tiles: to its page, as a resident would.
+        tap_choice(self.r, self.bc.list.pages, self.bc.list.buttons[bundle_id])
         self.r.wait_screen("wizard")
 
     def type_value(self, value: str) -> None:

@@ -137,15 +137,12 @@ class BundleController(QObject):
         scanning = False
         elder = self.ctx.window.elder  # 长辈模式: fewer lines, in larger type
         if step.kind is StepKind.INTRO:
-            if not elder:  # the table below says the same, shorter
-                screen.add_text(bundle.description.get(lang))
-            sep = self.tr("、")
-            rows = [(d.name.get(lang), sep.join(s.get(lang) for s in d.services))
-                    for d in bundle.departments]
-            screen.add_rows(rows)
-            screen.add_text(self.tr("一次申请，可少跑 {n} 次；预计 {d} 个工作日办结。").format(
-                n=bundle.trips_saved, d=bundle.processing_days), "notice")
-            screen.add_stretch()
+            # The longest form the page holds: with the description (elder mode: the table
+            # says the same, shorter); without; the services as one paragraph.
+            description = "" if elder else bundle.description.get(lang)
+            screen.show_fitted([lambda: self._fill_intro(description),
+                                lambda: self._fill_intro(""),
+                                lambda: self._fill_intro("", by_department=False)])
         elif step.kind is StepKind.IDENTIFY:
             if wiz.identified:
                 screen.add_text(self.tr("{name}，身份已确认。").format(name=wiz.masked_name), "ok")
@@ -163,26 +160,12 @@ class BundleController(QObject):
             screen.add_options(q.id, [(o.id, o.label.get(lang)) for o in q.shown_options()],
                                wiz.answer_of(q.id))
         elif step.kind is StepKind.MATERIALS:
-            exempt = [m.title.get(lang) for m in wiz.exempt() if m.license_of is None]
-            # Another person's materials wait under their lookup until it answers.
-            to_bring = [self._material_line(m) for m in wiz.to_bring()
-                        if m.license_of not in self._lookups]
-            # The exempt ones are for information only: one paragraph when the lines would
-            # not fit (larger type; another person's licenses as well as the resident's).
-            compact = elder or len(wiz.exempt()) + len(to_bring) > _MATERIAL_LINES
-            if exempt:
-                screen.add_text(self.tr("✓ 免于提交（已调取您的电子证照）"), "ok")
-                if compact:
-                    screen.add_text("    " + self.tr("、").join(exempt), "")
-                else:
-                    for t in exempt:
-                        screen.add_text("    " + t, "")
-            self._add_person_exemptions(compact)
-            screen.add_text(self.tr("需要您携带的材料") if to_bring
-                            else self.tr("所需材料均已免于提交，无需携带。"), "subtitle")
-            for t in to_bring:
-                screen.add_text("    · " + t, "")
-            screen.add_stretch()
+            # The longest form the page holds: lines; the exempt ones (for information only)
+            # as one paragraph; then only counted (身后一件事 in English elder type).
+            screen.show_fitted([lambda: self._fill_materials(elder),
+                                lambda: self._fill_materials(True),
+                                lambda: self._fill_materials(True, counted=True),
+                                lambda: self._fill_materials(True, counted=True, columns=2)])
         elif step.kind is StepKind.REVIEW:
             wrong = self._wrong_info_on == step.key
             if not wrong:  # else the notice below says where the values come from
@@ -265,9 +248,59 @@ class BundleController(QObject):
         person = self.wizard.bundle.form_field(field_id).person
         return person.get(self.language) if person is not None else ""
 
-    def _add_person_exemptions(self, compact: bool) -> None:
+    def _fill_intro(self, description: str, by_department: bool = True) -> None:
+        """A bundle's first page: `description`, the departments and their services (or the
+        services only, as one paragraph), and what the one application saves."""
+        wiz = self.wizard
+        assert wiz is not None
+        screen = self.wizard_screen
+        bundle, lang, sep = wiz.bundle, self.language, self.tr("、")
+        if description:
+            screen.add_text(description)
+        if by_department:
+            screen.add_rows([(d.name.get(lang), sep.join(s.get(lang) for s in d.services))
+                             for d in bundle.departments])
+        else:
+            screen.add_text(sep.join(s.get(lang) for d in bundle.departments
+                                     for s in d.services), "")
+        screen.add_text(self.tr("一次申请，可少跑 {n} 次；预计 {d} 个工作日办结。").format(
+            n=bundle.trips_saved, d=bundle.processing_days), "notice")
+        screen.add_stretch()
+
+    def _fill_materials(self, compact: bool, counted: bool = False, columns: int = 1) -> None:
+        """The materials page: what is exempt (in lines; one paragraph when `compact`; only
+        how many when `counted`), then what to bring, each with its note, in `columns`."""
+        wiz = self.wizard
+        assert wiz is not None
+        screen = self.wizard_screen
+        exempt = [m.title.get(self.language) for m in wiz.exempt() if m.license_of is None]
+        # Another person's materials wait under their lookup until it answers.
+        to_bring = [self._material_line(m) for m in wiz.to_bring()
+                    if m.license_of not in self._lookups]
+        compact = compact or len(wiz.exempt()) + len(to_bring) > _MATERIAL_LINES
+        if counted:
+            found = len(exempt) + sum(
+                1 for m in wiz.exempt()
+                if m.license_of is not None and m.license_of not in self._lookups)
+            if found:
+                screen.add_text(self.tr("✓ {n} 项材料免于提交（已调取电子证照）").format(n=found),
+                                "ok")
+        elif exempt:
+            screen.add_text(self.tr("✓ 免于提交（已调取您的电子证照）"), "ok")
+            if compact:
+                screen.add_text("    " + self.tr("、").join(exempt), "")
+            else:
+                for t in exempt:
+                    screen.add_text("    " + t, "")
+        self._add_person_exemptions(compact, pending_only=counted)
+        screen.add_text(self.tr("需要您携带的材料") if to_bring
+                        else self.tr("所需材料均已免于提交，无需携带。"), "subtitle")
+        screen.add_list(["· " + t for t in to_bring], columns)
+        screen.add_stretch()
+
+    def _add_person_exemptions(self, compact: bool, pending_only: bool = False) -> None:
         """On the materials list: what another person's licenses exempt, one heading per
-        person, or that they are still being looked up."""
+        person, or that they are still being looked up (only that, when `pending_only`)."""
         wiz = self.wizard
         assert wiz is not None
         screen = self.wizard_screen
@@ -278,6 +311,8 @@ class BundleController(QObject):
                 titles = [m.title.get(self.language) for m in wiz.to_bring()
                           if m.license_of == field_id]
                 heading = messages.person_licenses_pending(self._person(field_id))
+            elif pending_only:  # counted with the resident's own
+                continue
             else:
                 titles = [m.title.get(self.language) for m in wiz.exempt()
                           if m.license_of == field_id]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from PySide6.QtCore import Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QFontMetrics, QImage, QResizeEvent
 from PySide6.QtWidgets import (
@@ -53,6 +55,24 @@ def _show_all(layout: QLayout) -> None:
         w = item.widget()
         if w is not None:
             w.show()
+
+
+def _squeezed(top: QLayout, layout: QLayout) -> bool:
+    """Whether a wrapped text in `layout` (or a layout inside it) got less height than its
+    lines need: a layout short of height squeezes nothing, it lays the second line of one
+    item over the next."""
+    top.activate()
+    for i in range(layout.count()):
+        item = layout.itemAt(i)
+        if item is None:
+            continue
+        w, sub = item.widget(), item.layout()
+        if (isinstance(w, QLabel) and w.wordWrap() and w.text()
+                and w.height() < w.heightForWidth(w.width()) - 2):
+            return True
+        if sub is not None and _squeezed(top, sub):
+            return True
+    return False
 
 
 class BundleListScreen(Screen):
@@ -197,6 +217,8 @@ class WizardScreen(Screen):
         self.layout_.addLayout(content, 1)
         self.layout_.addLayout(nav)
         self.option_pages: ChoicePages | None = None
+        # The forms of a page with shorter ones (show_fitted); none on the others.
+        self._forms: list[Callable[[], None]] = []
         self._lead = ""
         self._options: list[str] = []
         self.apply_theme()
@@ -241,6 +263,7 @@ class WizardScreen(Screen):
         (`certain`: exactly that many; else at most, as later answers may skip some)."""
         self._problem_to(self._column)
         _clear_layout(self.body)
+        self._forms = []
         self.option_buttons: dict[str, QPushButton] = {}
         self.option_pages = None
         self._lead = ""
@@ -282,6 +305,20 @@ class WizardScreen(Screen):
         self.body.addLayout(grid)
         _show_all(grid)
 
+    def add_list(self, lines: list[str], columns: int = 1) -> None:
+        """Lines indented under a heading, down `columns` columns (filled column by column,
+        in reading order)."""
+        grid = QGridLayout()
+        grid.setContentsMargins(32, 0, 0, 0)
+        grid.setHorizontalSpacing(40)
+        rows = -(-len(lines) // max(1, columns))
+        for i, line in enumerate(lines):
+            grid.addWidget(label(line, ""), i % rows, i // rows, Qt.AlignmentFlag.AlignTop)
+        for c in range(columns):
+            grid.setColumnStretch(c, 1)
+        self.body.addLayout(grid)
+        _show_all(grid)
+
     def add_options(self, question_id: str, options: list[tuple[str, str]],
                     chosen: str | None) -> dict[str, QPushButton]:
         buttons: dict[str, QPushButton] = {}
@@ -312,6 +349,32 @@ class WizardScreen(Screen):
 
     def add_stretch(self) -> None:
         self.body.addStretch(1)
+
+    def show_fitted(self, forms: Sequence[Callable[[], None]]) -> None:
+        """Fills the page with the first of `forms` (each adds the page's content with
+        add_text, add_rows, …) whose texts the page holds without squeezing, the last if
+        none does; again when the page is shown or resized. For pages whose content has
+        shorter forms (a bundle's first page, the materials list): no resident page
+        scrolls."""
+        self._forms = list(forms)
+        self._fit()
+
+    def _fit(self) -> None:
+        last = len(self._forms) - 1
+        for i, form in enumerate(self._forms):
+            _clear_layout(self.body)
+            self._lead = ""
+            form()
+            _show_all(self.body)
+            if i == last or not self.isVisible() or not _squeezed(self.layout_, self.body):
+                return
+
+    def entered(self) -> None:
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
 
     def show_camera(self, no_phone_text: str) -> None:
         self._content.setStretchFactor(self._camera_box, self._camera_stretch)
@@ -590,15 +653,12 @@ class BundleResultScreen(Screen):
     def _squeezed(self) -> bool:
         """Whether a text of the columns got less height than its lines need: a layout short
         of height squeezes nothing, it lays the second line of one item over the next."""
-        self.layout_.activate()
-        for col in self.columns:
-            for i in range(col.count()):
-                item = col.itemAt(i)
-                w = item.widget() if item is not None else None
-                if (isinstance(w, QLabel) and w.wordWrap() and w.text()
-                        and w.height() < w.heightForWidth(w.width()) - 2):
-                    return True
-        return False
+        if any(_squeezed(self.layout_, col) for col in self.columns):
+            return True
+        # The list may fit while the buttons below it give up their height (two-line
+        # English labels in elder type on a portrait panel): the list is shortened for them.
+        return any(b.isVisibleTo(self) and b.height() < b.minimumSizeHint().height() - 2
+                   for b in (self.follow_up_button, self.rate_button, self.done_button))
 
     def _fit(self) -> None:
         """The longest form of the list that the page holds (eight materials with their notes

@@ -139,15 +139,33 @@ class HomeScreen(Screen):
     def _size_tiles(self) -> None:
         portrait = self.theme.portrait
         closed = bool(self.closed_notice.text())
+        printer = bool(self.printer_notice.text())
+        # A landscape panel has not the height for both the queue figures and the printer's
+        # notice, which matters more to a resident without a phone.
+        figures = not self.theme.elder and not (printer and not portrait)
+        for lab in self.queue_labels.values():
+            lab.setVisible(figures)
         # Nobody to count while no category gives numbers: each says from when instead.
-        self.queue_title.setVisible(not self.theme.elder and not closed)
+        self.queue_title.setVisible(figures and not closed)
+        # Elder type on a landscape panel gives the notice the welcome's line (the bar above
+        # says where the resident is) and the footer's way to help (the 呼叫帮办 tile is
+        # beside the others): its three tiles hold four lines of English each.
+        squeezed = printer and self.theme.elder and not portrait
+        self.welcome.setVisible(not squeezed)
+        self.footer.setVisible(not squeezed)
         # With a notice the tiles give it room: closed, they invite less.
-        noticed = closed or bool(self.printer_notice.text())
+        noticed = closed or (printer and portrait)
         less = (40 if self.theme.elder else 120) if noticed else 0
-        if self.theme.elder:
-            self.scan_button.setMinimumHeight((330 if portrait else 380) - less)
-            self.no_phone_button.setMinimumHeight((220 if portrait else 380) - less)
-            self.help_button.setMinimumHeight((220 if portrait else 380) - less)
+        if self.theme.elder and portrait:
+            # The big scan tile gives the room: the two below it hold two lines of elder
+            # type ("No phone? / Take a number here") and no less.
+            self.scan_button.setMinimumHeight(330 - 2 * less)
+            self.no_phone_button.setMinimumHeight(220)
+            self.help_button.setMinimumHeight(220)
+        elif self.theme.elder:  # three tiles side by side
+            self.scan_button.setMinimumHeight(380 - less)
+            self.no_phone_button.setMinimumHeight(380 - less)
+            self.help_button.setMinimumHeight(380 - less)
         else:
             self.scan_button.setMinimumHeight((300 if portrait else 280) - less)
             self.no_phone_button.setMinimumHeight((200 if portrait else 280) - less)

@@ -220,6 +220,9 @@ class TicketScreen(Screen):
         """The printer is back: the ticket it refused is printed when the resident asks.
         What the problem said (no paper; copy the number down) is no longer so."""
         self.show_print_problem("")
+        # Elder type in a landscape panel's side column: the status and the button take the
+        # heading's lines, as the problem did (the number is on the card and in the bar).
+        self.heading.setVisible(not (self.theme.elder and not self.theme.portrait))
         self.reprint_button.setVisible(True)
         self.reprint_button.setEnabled(True)
         self.set_print_status(text, announce=True)
