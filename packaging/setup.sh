@@ -21,8 +21,9 @@ python_packages=(python3 python3-venv python3-pip)
 # and the X11/xcb/EGL libraries Qt's xcb platform plugin loads to open a window.
 # Spoken prompts (长辈模式): speech-dispatcher with espeak-ng, which speaks Mandarin (its
 # output module is a package of its own), libspeechd2 for Qt's speechd plugin, and libpulse0,
-# which Qt's TextToSpeech and Multimedia libraries link (the scan cue). Without them the
-# kiosk runs silently.
+# which Qt's TextToSpeech and Multimedia libraries link (the scan cue; its ffmpeg plugin
+# also loads libXrandr). Without them the kiosk runs silently. The Wayland client libraries:
+# Qt's wayland platform plugin, under the cage session (packaging/systemd/kiosk-session).
 terminal_packages=(
   libzbar0 fonts-noto-cjk fontconfig
   libgl1 libegl1 libglib2.0-0 libdbus-1-3 libfontconfig1 libfreetype6
@@ -32,6 +33,7 @@ terminal_packages=(
   libxcb-shm0 libxcb-sync1 libxcb-glx0
   libusb-1.0-0
   speech-dispatcher speech-dispatcher-espeak-ng espeak-ng libspeechd2 libpulse0
+  libxrandr2 libwayland-client0 libwayland-cursor0 libwayland-egl1
 )
 # The hall server's database, and espeak-ng, with which it renders the calling board's
 # announcements (Mandarin and English) itself: a board's browser has no voice of its own
