@@ -14,6 +14,7 @@ from kiosk.config.schema import (
     KioskConfig,
     OpenCVCameraConfig,
     read_device_token,
+    read_metrics_token,
 )
 
 
@@ -63,6 +64,14 @@ def device_problems(config: KioskConfig, config_dir: Path) -> list[tuple[str, st
         if not key.is_file():
             problems.append(("qr.demo_signing_key", f"key file {key} does not exist"))
     problems += backend_file_problems(config, config_dir)
+    metrics = config.metrics
+    if metrics.enabled and metrics.token_file:
+        # `kiosk run` would only log it and run without metrics: the district's alert that
+        # the terminal is not scraped would be the first to say so.
+        try:
+            read_metrics_token(resolve(config_dir, metrics.token_file))
+        except ValueError as exc:
+            problems.append(("metrics.token_file", str(exc)))
     catalog = resolve(config_dir, config.paths.catalog)
     if not catalog.is_file():
         problems.append(("paths.catalog", f"catalog file {catalog} does not exist"))

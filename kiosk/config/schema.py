@@ -433,11 +433,11 @@ TOKEN_PREFIX = "dev_"  # device tokens of the hall (kiosk.hall.auth: "dev_" + 43
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
-def read_device_token(path: Path) -> str:
-    """The device token in `path`; ValueError saying what is wrong with the file, never
-    quoting its content (it may be a credential)."""
+def _read_token_file(path: Path) -> str:
+    """The stripped text of a token file; ValueError saying why it cannot be read, never
+    quoting its content (it is a credential)."""
     try:
-        text = path.read_text("ascii")
+        return path.read_text("ascii").strip()
     except FileNotFoundError:
         raise ValueError(f"token file {path} does not exist") from None
     except IsADirectoryError:
@@ -446,7 +446,12 @@ def read_device_token(path: Path) -> str:
         raise ValueError(f"token file {path} is not readable by this user") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"token file {path} cannot be read ({type(exc).__name__})") from None
-    token = text.strip()
+
+
+def read_device_token(path: Path) -> str:
+    """The device token in `path`; ValueError saying what is wrong with the file, never
+    quoting its content (it may be a credential)."""
+    token = _read_token_file(path)
     if not token:
         raise ValueError(f"token file {path} is empty")
     if (not token.startswith(TOKEN_PREFIX) or len(token) > 200
@@ -672,17 +677,7 @@ METRICS_TOKEN_MIN = 16
 def read_metrics_token(path: Path) -> str:
     """The metrics bearer token in `path`; ValueError saying what is wrong with the file,
     never quoting its content (it is a credential)."""
-    try:
-        text = path.read_text("ascii")
-    except FileNotFoundError:
-        raise ValueError(f"token file {path} does not exist") from None
-    except IsADirectoryError:
-        raise ValueError(f"{path} is a folder, not the token file") from None
-    except PermissionError:
-        raise ValueError(f"token file {path} is not readable by this user") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"token file {path} cannot be read ({type(exc).__name__})") from None
-    token = text.strip()
+    token = _read_token_file(path)
     if (len(token) < METRICS_TOKEN_MIN or len(token) > 4096
             or not all("!" <= c <= "~" for c in token)):
         raise ValueError(
