@@ -65,15 +65,7 @@ class Residents(EmbeddedStore):
                 " WHERE resident_id = ? ORDER BY position",
                 (resident_id,),
             ).fetchall()
-        return [
-            License(
-                kind=r["kind"],
-                title=r["title"],
-                number_masked=_mask(r["number"]),
-                valid_until=dt.date.fromisoformat(r["valid_until"]) if r["valid_until"] else None,
-            )
-            for r in rows
-        ]
+        return [_license(r) for r in rows]
 
     def person_licenses(self, resident_id: str, id_number: str) -> list[License]:
         number = "".join(id_number.split()).upper()
@@ -84,12 +76,14 @@ class Residents(EmbeddedStore):
                 " WHERE r.resident_id = ? AND l.id_number = ? ORDER BY l.position",
                 (resident_id, number),
             ).fetchall()
-        return [
-            License(
-                kind=r["kind"],
-                title=r["title"],
-                number_masked=_mask(r["number"]),
-                valid_until=dt.date.fromisoformat(r["valid_until"]) if r["valid_until"] else None,
-            )
-            for r in rows
-        ]
+        return [_license(r) for r in rows]
+
+
+def _license(row: sqlite3.Row) -> License:
+    """A license row (the resident's or another person's) as a kiosk shows it: masked."""
+    return License(
+        kind=row["kind"],
+        title=row["title"],
+        number_masked=_mask(row["number"]),
+        valid_until=dt.date.fromisoformat(row["valid_until"]) if row["valid_until"] else None,
+    )
