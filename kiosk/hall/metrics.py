@@ -36,7 +36,7 @@ import hmac
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -114,7 +114,35 @@ def forget_dead_processes(path: str) -> None:
     for file in glob.glob(os.path.join(path, "gauge_live*_*.db")):
         pid_text = Path(file).stem.rpartition("_")[2]
         if pid_text.isdigit() and not _alive(int(pid_text)):
-            mark_process_dead(int(pid_text), path)  # type: ignore[no-untyped-call]
+            # Another worker answering a scrape at the same moment may remove them first.
+            with contextlib.suppress(FileNotFoundError):
+                mark_process_dead(int(pid_text), path)  # type: ignore[no-untyped-call]
+
+
+# The size of a file's header (its used length, then padding): prometheus_client's
+# MmapedDict creates a file empty, then sizes it, then writes the header.
+_HEADER_BYTES = 8
+
+
+class _SettledFiles(MultiProcessCollector):
+    """MultiProcessCollector without the files a process is creating at this moment.
+
+    A process that starts (a worker, or a label's first value) creates its file empty and
+    only then sizes it; the library's collector reads whatever the folder holds, and an empty
+    file makes it raise struct.error: the whole scrape answered 500 (seen once in CI, the
+    two-worker test, with the workers starting). A file shorter than its header holds no
+    value yet, so leaving it out loses nothing, and a file once sized never shrinks."""
+
+    def collect(self) -> Iterable[Metric]:
+        files = []
+        for file in glob.glob(os.path.join(self._path, "*.db")):
+            try:
+                if os.path.getsize(file) >= _HEADER_BYTES:
+                    files.append(file)
+            except FileNotFoundError:
+                continue  # a dead process's live gauges, removed since the glob
+        merged: Iterable[Metric] = self.merge(files, accumulate=True)  # type: ignore[no-untyped-call]
+        return merged
 
 
 class _ReadAtScrape(Collector):
@@ -203,7 +231,7 @@ class HallMetrics:
             return self._own
         forget_dead_processes(self.multiprocess_dir)
         registry = CollectorRegistry()
-        MultiProcessCollector(registry, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+        _SettledFiles(registry, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
         registry.register(self._read_at_scrape)
         return registry
 
