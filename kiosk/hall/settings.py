@@ -50,7 +50,9 @@ class _SettingsFile(BaseModel):
 
 @dataclass(frozen=True)
 class HallSettings:
-    dsn: str
+    # Out of the repr: a DSN may hold the database's password, and a settings object ends up
+    # in tracebacks and debug logs.
+    dsn: str = field(repr=False)
     rules: HallRules
     issuer_keys: dict[str, Ed25519PublicKey]
     public_url: str

@@ -203,6 +203,13 @@ def test_the_token_comes_from_its_file_or_the_environment(tmp_path, monkeypatch)
         load_settings(with_file, dsn="dbname=x")
 
 
+def test_the_settings_never_show_the_database_password(tmp_path):
+    settings = load_settings(_settings_file(tmp_path),
+                             dsn="host=db user=hall password=s3cret-hall dbname=hall")
+    assert "s3cret-hall" not in repr(settings)
+    assert "s3cret-hall" not in str(settings)
+
+
 def test_a_weak_or_missing_token_file_names_the_file_and_key(tmp_path, monkeypatch):
     monkeypatch.delenv(METRICS_TOKEN_VARIABLE, raising=False)
     (tmp_path / "weak").write_text("secret\n", "ascii")
