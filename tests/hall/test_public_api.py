@@ -71,8 +71,9 @@ def device_ids(hall: RunningHall) -> list[str]:
 class TicketStream:
     """GET /v1/public/tickets/{id}/stream read in a thread, like the phone's page."""
 
-    def __init__(self, hall: RunningHall, ticket_id: str) -> None:
-        self.response = hall.session(None).get(
+    def __init__(self, hall: RunningHall, ticket_id: str,
+                 response: requests.Response | None = None) -> None:
+        self.response = response or hall.session(None).get(
             f"{hall.url}/v1/public/tickets/{ticket_id}/stream", stream=True, timeout=(10, None))
         assert self.response.status_code == 200, self.response.text
         assert self.response.headers["content-type"].startswith("text/event-stream")
@@ -415,6 +416,68 @@ def test_the_stream_sends_the_view_at_once_and_a_call_within_a_second(
     again = watch(mine["ticket_id"])
     assert poll_until(lambda: again.ended)
     assert [v["state"] for v in again.views] == ["finished"]
+
+
+def try_stream(hall: RunningHall, ticket_id: str) -> TicketStream | requests.Response:
+    """A ticket's stream, or the hall's refusal of it (its body read, the connection shut)."""
+    r = hall.session(None).get(f"{hall.url}/v1/public/tickets/{ticket_id}/stream",
+                               stream=True, timeout=(10, None))
+    if r.status_code == 200:
+        return TicketStream(hall, ticket_id, r)
+    r.content  # noqa: B018  # read before the connection goes
+    r.close()
+    return r
+
+
+def test_a_ticket_holds_a_few_streams_and_a_page_past_them_reads_it_instead(
+        hall: RunningHall, watch: Callable[[str], TicketStream]) -> None:
+    from kiosk.hall.api.public import BUSY_RETRY_S, STREAMS_PER_TICKET
+
+    mine, other = take(hall), take(hall)
+    held = [watch(mine["ticket_id"]) for _ in range(STREAMS_PER_TICKET)]
+    refused = try_stream(hall, mine["ticket_id"])
+    assert isinstance(refused, requests.Response)
+    assert refusal(refused) == (429, "too_many_streams")
+    assert refused.json()["retry_after_s"] == BUSY_RETRY_S
+    assert f"{BUSY_RETRY_S} 秒" in refused.json()["message"]["zh"]
+    # Another ticket's phone is not concerned, nor the refused page's GET.
+    assert watch(other["ticket_id"]).last["ticket_id"] == other["ticket_id"]
+    assert view(hall, mine["ticket_id"])["ticket_id"] == mine["ticket_id"]
+
+    # Pages closed give their places back: as many open again (the hall hears of a closed
+    # connection at its own pace), and then no more.
+    for stream in held:
+        stream.close()
+    again: list[TicketStream] = []
+
+    def one_more() -> bool:
+        found = try_stream(hall, mine["ticket_id"])
+        if isinstance(found, TicketStream):
+            again.append(found)
+        return len(again) == STREAMS_PER_TICKET
+
+    try:
+        assert poll_until(one_more)
+        assert isinstance(try_stream(hall, mine["ticket_id"]), requests.Response)
+        # Streams that end by themselves (the ticket is final) give their places back too.
+        c3 = clerk(hall, "c3", 3)
+        call_next(hall, c3)
+        ok(post(hall, c3, "finish", {"ticket_id": mine["ticket_id"]}))
+        assert poll_until(lambda: all(s.ended for s in again))
+        ended = len(again)
+
+        def reopened() -> bool:
+            found = try_stream(hall, mine["ticket_id"])
+            if isinstance(found, TicketStream):
+                again.append(found)
+            return len(again) > ended
+
+        assert poll_until(reopened)
+        assert poll_until(lambda: again[-1].ended)
+        assert again[-1].last["state"] == "finished"
+    finally:
+        for stream in again:
+            stream.close()
 
 
 def test_the_stream_coalesces_and_sends_only_changes(

@@ -15,11 +15,12 @@ plan pays for what it shows, and the page never learns of other residents' ticke
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import json
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, Literal
@@ -28,6 +29,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.types import Receive, Scope, Send
 
 from kiosk.backend.interface import (
     RATING_LEVELS,
@@ -52,6 +54,16 @@ category has several events a second, each of which may change every waiting pho
 "ahead", and a reading (every waiting ticket in fairness order) is the costly part. The
 ticket's own changes (its call) are not held back. A reading is used for this long of the
 hall's time at most, as the queue moves with time too."""
+
+STREAMS_PER_TICKET = 4
+"""Live streams one ticket may hold at once, in one server process. A phone's page holds
+one; a resident may also open the link on a relative's phone, or scan the paper again in an
+app that keeps the earlier page alive. Past this a stream is refused (429) and that page
+reads the ticket every BUSY_RETRY_S instead, so a client that opens streams without end for
+its ticket cannot take the server's connections from everyone else."""
+
+BUSY_RETRY_S = 15
+"""Seconds a page refused a stream waits before it reads the ticket and asks again."""
 
 TicketId = Annotated[str, Path(pattern=TICKET_ID)]
 PublicId = Annotated[str, Path(pattern=PUBLIC_ID)]
@@ -406,16 +418,60 @@ async def _ticket_events(request: Request, hub: EventHub, ticket_id: str,
 @router.get("/tickets/{ticket_id}/stream", response_class=StreamingResponse, responses={200: {
     "description": "Server-sent events: `event: ticket` with the GET's body, first at once "
                    "and then whenever it changed; ends once the ticket is final",
-    "content": {"text/event-stream": {}}}})
+    "content": {"text/event-stream": {}}},
+    429: {"description": "The ticket holds STREAMS_PER_TICKET streams already: read it with "
+                         "the GET every `retry_after_s` seconds, then ask again"}})
 async def ticket_stream(request: Request, ticket_id: TicketId) -> StreamingResponse:
     place = await run_in_threadpool(_place, request, ticket_id)
     if place is None:
         raise _unknown_ticket()
+    # Counted here, on the event loop (no await between the test and the count), and
+    # given back by the response however it ends.
+    held = _open_streams(request)
+    if held[ticket_id] >= STREAMS_PER_TICKET:
+        raise HallError(
+            429, "too_many_streams",
+            f"这个号码已在多个页面实时更新，本页每 {BUSY_RETRY_S} 秒刷新一次。",
+            f"This number is followed live on several pages already; this page refreshes"
+            f" every {BUSY_RETRY_S} seconds.", retry_after_s=BUSY_RETRY_S)
+    held[ticket_id] += 1
+
+    def release() -> None:
+        held[ticket_id] -= 1
+        if held[ticket_id] <= 0:
+            del held[ticket_id]
+
     hub: EventHub = request.app.state.events
-    return StreamingResponse(
-        _ticket_events(request, hub, ticket_id, *place),
+    return _HeldStream(
+        _ticket_events(request, hub, ticket_id, *place), release,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _open_streams(request: Request) -> collections.Counter[str]:
+    """The live streams of each ticket, in this process."""
+    state = request.app.state
+    found: collections.Counter[str] | None = getattr(state, "ticket_streams", None)
+    if found is None:
+        found = state.ticket_streams = collections.Counter()
+    return found
+
+
+class _HeldStream(StreamingResponse):
+    """A stream that gives its ticket's place back however the response ends: sent to the
+    end, the phone gone, the server stopping, or never started at all (a generator that
+    never ran has no `finally` to do it)."""
+
+    def __init__(self, content: AsyncIterator[str], release: Callable[[], None],
+                 **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
 
 
 def _place(request: Request, ticket_id: str) -> tuple[str, str] | None:

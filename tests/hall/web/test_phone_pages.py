@@ -181,6 +181,31 @@ def test_offline_the_page_says_so_and_catches_up_when_back(
     assert page.js_errors == []
 
 
+def test_a_page_refused_a_live_stream_reads_its_ticket_and_says_so(
+        hall: RunningHall, open_page: Callable[..., Any], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    from kiosk.hall.api import public
+
+    # Every stream refused, as for a page past a ticket's STREAMS_PER_TICKET; the page
+    # is told to read the ticket every second.
+    monkeypatch.setattr(public, "STREAMS_PER_TICKET", 0)
+    monkeypatch.setattr(public, "BUSY_RETRY_S", 1)
+    mine = take(hall)
+    page = open_phone(open_page, mine["tracking_code"], "zh")
+    expect(page.locator("#ahead")).to_have_text(TEXT["zh"]["next"], **WAIT)
+    expect(page.locator("#link")).to_have_text(
+        "这个号码已在多个页面实时更新，本页每 1 秒刷新一次。", **WAIT)
+    check_readable(page)
+    screenshot(page, "phone-ticket-refreshed-zh", tmp_path)
+    c3 = clerk(hall, "c3", 3)
+    call_next(hall, c3)
+    expect(page.locator("#called-where")).to_have_text(TEXT["zh"]["go"], **WAIT)
+    ok(post(hall, c3, "finish", {"ticket_id": mine["ticket_id"]}))
+    expect(page.locator("#levels button")).to_have_count(5, **WAIT)
+    expect(page.locator("#link")).to_be_hidden()  # final: nothing more to refresh
+    assert page.js_errors == []
+
+
 def test_a_call_vibrates_and_a_missed_call_says_until_when_to_return(
         hall: RunningHall, open_page: Callable[..., Any]) -> None:
     mine = take(hall)

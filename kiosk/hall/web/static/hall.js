@@ -104,12 +104,16 @@ export async function call(method, path, { token, body, key, signal } = {}) {
  * each time the subscription is in place (first time and after every reconnection: the page
  * reloads its state then, since events may have been missed); `onDown()` when the stream is
  * lost. A `resync` event also calls onOpen. Reconnects by itself until `close()`.
+ * A stream the hall refuses for now (429: its ticket is followed on enough pages already)
+ * calls `onBusy(message)` and is asked for again after the `retry_after_s` the hall says.
  */
-export function listen(path, { token, onEvent, onOpen, onDown, onRefused }) {
+export function listen(path, { token, onEvent, onOpen, onDown, onRefused, onBusy }) {
   let stopped = false;
   let controller = null;
   let retryMs = 3000;
+  let busyMs = 0;  // > 0: the hall refused the last try for now, and said for how long
   async function once() {
+    busyMs = 0;
     controller = new AbortController();
     const headers = { Accept: "text/event-stream" };
     if (token) headers.Authorization = `Bearer ${token}`;
@@ -120,6 +124,15 @@ export function listen(path, { token, onEvent, onOpen, onDown, onRefused }) {
       stopped = true;
       if (onRefused) onRefused(new HallFailure(response.status, data?.error ?? "refused",
         data?.message ?? OFFLINE, data));
+      return;
+    }
+    if (response.status === 429) {
+      let data = null;
+      try { data = await response.json(); } catch { data = null; }
+      const seconds = Number(data?.retry_after_s);
+      // Until then the page is not down: it reads what the stream would have sent.
+      busyMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 15000;
+      if (onBusy) onBusy(data?.message ?? OFFLINE);
       return;
     }
     if (!response.ok || !response.body) throw new Error(`stream ${response.status}`);
@@ -158,6 +171,10 @@ export function listen(path, { token, onEvent, onOpen, onDown, onRefused }) {
         if (stopped) break;
       }
       if (stopped) break;
+      if (busyMs > 0) {
+        await new Promise((resolve) => setTimeout(resolve, busyMs));
+        continue;
+      }
       if (onDown) onDown();
       await new Promise((resolve) => setTimeout(resolve, retryMs));
     }

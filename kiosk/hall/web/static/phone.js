@@ -37,14 +37,18 @@ const LOST = {
 /** The connection line: `down()` shows it, `up()` hides it; it follows the language. */
 export function linkLine(el) {
   let isDown = false;
+  let note = null;  // a bilingual message while the page is up but not live
   const show = () => {
-    el.textContent = isDown ? t(LOST) : "";
-    el.hidden = !isDown;
+    const message = isDown ? LOST : note;
+    el.textContent = message ? t(message) : "";
+    el.hidden = !message;
   };
   onLang(show);
   return {
     down() { isDown = true; show(); },
-    up() { isDown = false; show(); },
+    up() { isDown = false; note = null; show(); },
+    /** Up, but refreshed now and then rather than live: say so (the hall's message). */
+    note(message) { isDown = false; note = message; show(); },
     get isDown() { return isDown; },
   };
 }

@@ -225,6 +225,17 @@ function follow() {
     },
     onOpen() { link.up(); },
     onDown() { link.down(); },
+    // Followed live on enough pages already: this one reads the ticket each time the
+    // stream is refused, until a place frees.
+    async onBusy(message) {
+      try {
+        const next = await call("GET", `/v1/public/tickets/${encodeURIComponent(ticketId)}`);
+        link.note(message);
+        update(next);
+      } catch (err) {
+        if (err.status === 404) refused(err); else link.down();
+      }
+    },
     onRefused(err) { stream = null; if (err.status === 404) refused(err); else link.down(); },
   });
 }
