@@ -20,7 +20,8 @@ from pytestqt.qtbot import QtBot
 from kiosk.app import Kiosk
 from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.domain.id_card import IdCard
-from kiosk.domain.masking import mask_name
+from kiosk.domain.masking import mask_id_number, mask_name
+from kiosk.domain.wizard import StepKind
 from kiosk.hardware.id_card.emulated import demo_card
 from kiosk.ui import messages
 from tests.helpers.clock import FakeClock
@@ -28,6 +29,7 @@ from tests.helpers.hall import RunningHall, running_hall
 from tests.helpers.id_card import device
 from tests.helpers.resident import Resident
 from tests.helpers.waits import HANG_GUARD_MS
+from tests.integration.test_bundles_ui import SHIPPED_BUNDLES, Walker, valid_value
 from tests.integration.test_http_backend import OPEN_MONDAY, hall_kiosk
 from tests.integration.test_id_card import visible_text
 
@@ -100,6 +102,50 @@ def test_a_card_on_a_trusted_kiosk_gives_the_halls_priority_ticket(
                     "JOIN device d ON d.id = t.device_id") == [
         (ticket.number, AGED, "age", "XH-CARD")]
     for secret in (name, id_number, id_number[6:14], hall.tokens["XH-CARD"]):
+        assert secret not in caplog.text
+
+
+def test_a_card_prefills_a_bundle_from_the_halls_records(
+    card_kiosks: dict[str, Kiosk], hall: RunningHall, qtbot: QtBot,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """一件事 at a hall by card: the identify step takes the card, the review shows the
+    hall's masked record, and the hall files the application for the card's holder."""
+    k = card_kiosks["trusted"]
+    person = Resident(k, qtbot)
+    card, name, id_number = card_in_hall(hall, k, AGED)
+    bundle = next(b for b in SHIPPED_BUNDLES if b.id == "retirement")
+    walker = Walker(k, person)
+    walker.open(bundle.id)
+    person.tap(walker.screen.next_button)  # the intro
+    assert walker.wiz.current.kind is StepKind.IDENTIFY
+    device(k).place(card)
+    qtbot.waitUntil(lambda: walker.wiz.identified, timeout=HANG_GUARD_MS)
+    assert walker.wiz.masked_name == mask_name(name)
+    reviewed = ""
+    for _ in range(40):
+        step = walker.wiz.current
+        if step.kind is StepKind.CONFIRM:
+            break
+        if step.kind is StepKind.QUESTION:
+            walker.choose_option(bundle, step.ref, want_ineligible=False)
+            continue
+        if step.kind is StepKind.FIELD:
+            field = next(f for f in bundle.fields if f.id == step.ref)
+            walker.type_value(valid_value(field.kind, field))
+        elif step.kind is StepKind.REVIEW:
+            reviewed = visible_text(walker.screen)
+        person.tap(walker.screen.next_button)
+        assert walker.wiz.current.key != step.key, walker.screen.problem.text()
+    confirm: StepKind = walker.wiz.current.kind
+    assert confirm is StepKind.CONFIRM
+    assert mask_name(name) in reviewed and mask_id_number(id_number) in reviewed
+    assert name not in reviewed and id_number not in reviewed
+    person.tap(walker.screen.submit_button)
+    person.wait_screen("bundle_result", timeout=HANG_GUARD_MS)
+    # Filed by the hall for the card's holder, found behind the session the card opened.
+    assert hall.sql("SELECT resident_id, bundle_id FROM application") == [(AGED, "retirement")]
+    for secret in (name, id_number, id_number[6:14]):
         assert secret not in caplog.text
 
 
