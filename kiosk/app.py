@@ -174,16 +174,13 @@ def demo_code_factory(config: KioskConfig, paths: Paths) -> Callable[[], str] | 
                      config.qr.demo_key_id, resident).load()
 
 
-def make_id_card(config: KioskConfig, scanner: LazyScanner, window: MainWindow, *,
-                 embedded: bool) -> tuple[IdCardService | None, EmulatedIdCardDevice | None]:
-    """The ID card reader's service (and the emulated reader's card slot), or none."""
+def make_id_card(config: KioskConfig, scanner: LazyScanner, window: MainWindow
+                 ) -> tuple[IdCardService | None, EmulatedIdCardDevice | None]:
+    """The ID card reader's service (and the emulated reader's card slot), or none. With a
+    hall too: the hall takes the card of a kiosk it was told has a reader, and tells the
+    resident at any other to show the 随申码 (kiosk.hall.api.residents)."""
     settings = config.id_card
     if settings.kind == "none":
-        return None, None
-    if not embedded:
-        # check-config refuses this (kiosk.config.devices.id_card_problems); a config that
-        # was not checked gets a kiosk that still runs, with the 随申码 alone.
-        log.error("ID card reader not used: a hall cannot identify a resident by card yet")
         return None, None
     device = None
     if settings.kind == "emulated":
@@ -484,8 +481,7 @@ def build(
         keeper = LeaseKeeper(LeaseStore(paths.data_dir / OFFLINE_LEASES_FILE), link, outbox,
                              [c.id for c in catalog.categories], clock=clock)
         offline = OfflineService(keeper, TaskQueue("leases", window), delivery, parent=window)
-    id_card, id_card_device = make_id_card(
-        config, scanner, window, embedded=isinstance(backend, EmbeddedBackend))
+    id_card, id_card_device = make_id_card(config, scanner, window)
     ctx = KioskContext(
         window=window,
         scanner=scanner,

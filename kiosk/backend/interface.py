@@ -26,8 +26,14 @@ class IdempotencyConflict(BackendError):
 
 
 class IdCardNotAccepted(BackendError):
-    """This backend identifies residents by a signed personal code only, not by a card the
-    kiosk read (a hall has no way yet to verify the kiosk's reading)."""
+    """This backend does not take this kiosk's word for a card its reader read: a hall
+    cannot verify a card read, and believes only kiosks an administrator marked as having a
+    reader (`kiosk hall set-id-card-reader NAME on`). `message` is the backend's words for
+    the resident (show the 随申码, or ask staff), when it gave any."""
+
+    def __init__(self, text: str, message: Bilingual | None = None) -> None:
+        super().__init__(text)
+        self.message = message
 
 
 class TicketRequestCancelled(BackendError):
@@ -303,7 +309,8 @@ class Backend(Protocol):
     def identify_by_id_card(self, id_number: str, name: str) -> Resident | None:
         """The resident whose resident ID card this kiosk's reader has read, or None if
         nobody with that number and name is known. Raises IdCardNotAccepted where the
-        backend cannot take the kiosk's word for a card (a hall, today)."""
+        backend does not take this kiosk's word for a card (a hall, for a kiosk it has not
+        been told has a reader)."""
 
     def licenses(self, resident_id: str) -> list[License]:
         """The resident's electronic licenses."""

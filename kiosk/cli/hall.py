@@ -1,6 +1,7 @@
-"""`kiosk hall migrate | serve | add-device | list-devices | revoke-device | add-staff |
-disable-staff | count`: the hall server (kiosk/hall/, FastAPI on PostgreSQL) and the tools its
-operator sets it up with. `bash packaging/setup.sh hall` runs them in that order.
+"""`kiosk hall migrate | serve | add-device | list-devices | set-id-card-reader |
+revoke-device | add-staff | disable-staff | count`: the hall server (kiosk/hall/, FastAPI on
+PostgreSQL) and the tools its operator sets it up with. `bash packaging/setup.sh hall` runs
+them in that order.
 
 The server's libraries come with the [hall] extra, which a terminal does not install: this
 module imports nothing of them at its top, and every command first checks they are there
@@ -243,11 +244,13 @@ def cmd_add_device(args: argparse.Namespace) -> int:
     dsn = _dsn(args)
     _check_center(args, _settings(args, dsn))
     with _connect(dsn) as conn:
-        token = admin.add_device(conn, args.center, Role(args.kind), args.name, args.counter)
+        token = admin.add_device(conn, args.center, Role(args.kind), args.name, args.counter,
+                                 reads_id_cards=args.id_card_reader)
     counter = f", counter {args.counter}" if args.counter is not None else ""
+    reader = ", with an ID card reader the hall trusts" if args.id_card_reader else ""
     print(f"kiosk hall add-device: added {args.name} ({args.kind}, center {args.center}"
-          f"{counter}). Its token follows, shown this once: put it into the device's config; "
-          "the hall keeps only its hash.", file=sys.stderr)
+          f"{counter}{reader}). Its token follows, shown this once: put it into the device's "
+          "config; the hall keeps only its hash.", file=sys.stderr)
     print(token)
     return EXIT_OK
 
@@ -261,8 +264,9 @@ def cmd_list_devices(args: argparse.Namespace) -> int:
         print("kiosk hall list-devices: no devices yet (kiosk hall add-device)",
               file=sys.stderr)
         return EXIT_OK
-    rows = [("NAME", "KIND", "CENTER", "COUNTER", "ADDED", "LAST SEEN", "STATE")]
+    rows = [("NAME", "KIND", "CENTER", "COUNTER", "ID CARD", "ADDED", "LAST SEEN", "STATE")]
     rows += [(d.name, d.kind, d.center_id, "" if d.counter_no is None else str(d.counter_no),
+              "reader" if d.reads_id_cards else "-",
               _local(d.created_at), _local(d.last_seen_at) if d.last_seen_at else "never",
               "revoked" if d.revoked else "active") for d in devices]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -278,6 +282,18 @@ def _local(iso: str) -> str:
     from kiosk.common.clock import SHANGHAI
 
     return f"{dt.datetime.fromisoformat(iso).astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
+
+
+def cmd_set_id_card_reader(args: argparse.Namespace) -> int:
+    from kiosk.hall import admin
+
+    on = args.state == "on"
+    with _connect(_dsn(args)) as conn:
+        admin.set_id_card_reader(conn, args.name, on)
+    said = ("the hall now identifies residents by the ID cards its reader reads" if on else
+            "the hall no longer takes its word for an ID card (residents show their 随申码)")
+    print(f"kiosk hall set-id-card-reader: {args.name}: {said}", file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_revoke_device(args: argparse.Namespace) -> int:
@@ -397,12 +413,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--kind", required=True, choices=("kiosk", "counter", "board"))
     p.add_argument("--counter", type=_counter,
                    help="for a counter screen: the number of its counter")
+    p.add_argument("--id-card-reader", action="store_true",
+                   help="for a kiosk with a resident ID card reader: the hall takes its word "
+                   "for the cards it reads (it cannot check a card read itself)")
     p.add_argument("name", help="a name of your choice, unique in the hall, e.g. kiosk-3")
     p.set_defaults(func=_hall_command(cmd_add_device))
 
     p = hsub.add_parser("list-devices", parents=[database],
                         help="every registered device, revoked ones too")
     p.set_defaults(func=_hall_command(cmd_list_devices))
+
+    p = hsub.add_parser("set-id-card-reader", parents=[database],
+                        help="say whether a kiosk has an ID card reader the hall trusts "
+                        "(from its next request on)")
+    p.add_argument("name", help="the kiosk's name (kiosk hall list-devices)")
+    p.add_argument("state", choices=("on", "off"))
+    p.set_defaults(func=_hall_command(cmd_set_id_card_reader))
 
     p = hsub.add_parser("revoke-device", parents=[database],
                         help="refuse a device's token from now on (a lost or replaced device)")

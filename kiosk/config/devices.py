@@ -83,18 +83,14 @@ def device_problems(config: KioskConfig, config_dir: Path) -> list[tuple[str, st
 
 
 def id_card_problems(config: KioskConfig) -> list[tuple[str, str]]:
-    """The ID card reader's port, and a backend that can identify by card."""
+    """The ID card reader's port. A kiosk of a hall may have a reader too: the hall then
+    needs to be told (`kiosk hall set-id-card-reader NAME on`), which no check here can see;
+    until it is, the kiosk tells a resident who places a card to show the 随申码 instead."""
     reader = config.id_card
     problems: list[tuple[str, str]] = []
     if reader.kind == "serial" and "://" not in reader.port and not Path(reader.port).exists():
         problems.append(("id_card.port", f"serial port {reader.port} does not exist (is the"
                          " reader plugged in? ls /dev/serial/by-id/)"))
-    if reader.kind != "none" and config.backend.kind == "http":
-        # A hall verifies every identity itself (a signed 随申码); it has no way yet to take a
-        # kiosk's word for a card it read. Refused here rather than a reader that does nothing.
-        problems.append(("id_card.kind", "a hall (backend.kind = \"http\") cannot identify a"
-                         " resident by ID card yet: set id_card.kind = \"none\" on a kiosk of"
-                         " a hall (docs/TECHNICIAN.md, Resident ID card reader)"))
     return problems
 
 

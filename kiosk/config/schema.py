@@ -250,8 +250,9 @@ class NoIdCardConfig(_Section):
             "Resident ID card reader (二代证阅读器), a second way to be identified besides the"
             " 随申码: `none`, `emulated` (tests and demos) or `serial` (a reader speaking the"
             " SAM host protocol, frames AA AA AA 96 69, on a serial or USB-serial port; see"
-            " docs/TECHNICIAN.md). Only with the embedded backend: a hall cannot yet identify"
-            " a resident by card."
+            " docs/TECHNICIAN.md). With a hall (`backend.kind = \"http\"`), the hall must be"
+            " told the kiosk has a reader (`kiosk hall add-device --id-card-reader`, or"
+            " `kiosk hall set-id-card-reader NAME on`; docs/HALL.md 2.3)."
         ),
     )
 

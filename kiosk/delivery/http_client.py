@@ -1,12 +1,15 @@
 """The hall server's API (kiosk/hall/, `kiosk hall serve`) as the kiosk's `Backend`.
 
 The kiosk names itself with its device token (`Authorization: Bearer dev_…`, from
-backend.token_file) and never tells the hall who a resident is: it forwards the scanned
-personal code (`POST /v1/kiosk/residents`), the hall verifies it and answers with a session
-handle and masked facts, and every later call about that resident carries the handle
-(`X-Resident-Session`). The `Backend` interface speaks of resident ids; this client keeps,
-in memory and for the hall's session lifetime, which handle stands for which id (and which
-appointment belongs to whom), so nothing above it changes.
+backend.token_file) and tells the hall who a resident is in one way only: it forwards the
+scanned personal code (`POST /v1/kiosk/residents`), the hall verifies it and answers with a
+session handle and masked facts, and every later call about that resident carries the handle
+(`X-Resident-Session`). The exception is a resident ID card its reader read: the number and
+name go to `POST /v1/kiosk/residents/id-card`, which the hall answers the same way, but only
+for a kiosk its administrator marked as having a reader (the hall cannot check a card read).
+The `Backend` interface speaks of resident ids; this client keeps, in memory and for the
+hall's session lifetime, which handle stands for which id (and which appointment belongs to
+whom), so nothing above it changes.
 
 Everything else here exists so that a network fault never turns into a hang, a crash later
 on, or a silently lost action:
@@ -175,6 +178,11 @@ class _Body(BaseModel):
 
 class CodeBody(_Body):
     code: str
+
+
+class IdCardBody(_Body):
+    id_number: str
+    name: str
 
 
 class TicketBody(_Body):
@@ -435,6 +443,8 @@ class Route:
 
 QUEUE = Route("GET", "/queue", list[FiguresReply])
 IDENTIFY = Route("POST", "/kiosk/residents", ResidentReply, CodeBody, key=True)
+IDENTIFY_BY_ID_CARD = Route("POST", "/kiosk/residents/id-card", ResidentReply, IdCardBody,
+                            key=True)
 LICENSES = Route("GET", "/kiosk/resident/licenses", list[LicenseReply], session=True)
 APPOINTMENTS = Route("GET", "/kiosk/resident/appointments", list[AppointmentReply],
                      session=True, query=("day",))
@@ -463,10 +473,10 @@ MY_LEASES = Route("GET", "/leases", list[LeaseReply])
 OFFLINE_TICKETS = Route("POST", "/offline-tickets", TicketReply, OfflineTicketBody, key=True)
 
 ROUTES: tuple[Route, ...] = (
-    QUEUE, IDENTIFY, LICENSES, APPOINTMENTS, RESIDENT_APPLICATIONS, PREFILL, TICKETS,
-    CANCELLATIONS, CHECK_IN, APPLICATIONS, APPLICATION, PUBLIC_TICKET, RATINGS, USAGE_EVENTS,
-    USED_NONCES, TRUSTED_KEYS, HELP_CALLS, HELP_CALL, FAULTS, LEASES, MY_LEASES,
-    OFFLINE_TICKETS,
+    QUEUE, IDENTIFY, IDENTIFY_BY_ID_CARD, LICENSES, APPOINTMENTS, RESIDENT_APPLICATIONS,
+    PREFILL, TICKETS, CANCELLATIONS, CHECK_IN, APPLICATIONS, APPLICATION, PUBLIC_TICKET,
+    RATINGS, USAGE_EVENTS, USED_NONCES, TRUSTED_KEYS, HELP_CALLS, HELP_CALL, FAULTS, LEASES,
+    MY_LEASES, OFFLINE_TICKETS,
 )
 
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
@@ -947,7 +957,21 @@ class HttpBackend:
             # The hall's verdict on the code, in the kiosk's own terms (a code used at
             # another kiosk is REPLAYED): the screen says what the kiosk would have said.
             raise PayloadRefused(_PROBLEMS[code], "refused by the hall")
+        if route is IDENTIFY_BY_ID_CARD and reply.status == 403 and code == ID_CARD_NOT_ALLOWED:
+            raise self._card_refused(reply)
         raise self._fail(route.method, route.path, reply)
+
+    def _card_refused(self, reply: _Reply) -> IdCardNotAccepted:
+        """The hall does not take this kiosk's word for a card: the technician reads why in
+        the log (the hall names the command that marks the kiosk), the resident the hall's
+        words (show the 随申码, or ask staff)."""
+        error = _api_error(reply.body)
+        reason = error.data.get("reason")
+        said = reason if isinstance(reason, str) and reason else error.english
+        text = self._what("POST", IDENTIFY_BY_ID_CARD.path,
+                          f"HTTP 403 {ID_CARD_NOT_ALLOWED}: {said}".rstrip(": "))
+        log.warning("%s", text)
+        return IdCardNotAccepted(text, error.message)
 
     # ------------------------------------------------------------ resident sessions
 
@@ -1003,11 +1027,27 @@ class HttpBackend:
                         priority_reason=found.priority_reason)
 
     def identify_by_id_card(self, id_number: str, name: str) -> Resident | None:
-        """The hall verifies every identity itself, from a code the 随申办 platform signed;
-        a card this kiosk read carries no such proof the hall could check, and the hall has
-        no route for it (config check refuses an ID card reader on a kiosk of a hall)."""
-        del id_number, name
-        raise IdCardNotAccepted("the hall identifies residents by their personal code only")
+        """The hall's answer for the card this kiosk's reader read: None for nobody with
+        that number and name; IdCardNotAccepted (with the hall's words for the resident)
+        when the hall was not told this kiosk has a reader."""
+        body = _body(IdCardBody, id_number="".join(id_number.split()).upper(),
+                     name=name.strip())
+        # A fresh key per read, where a code's key derives from the code: a code is good for
+        # one answer (the hall would refuse its retry under another key as a replay), a card
+        # for any number of them, and a key derived from the card would be a guessable hash
+        # of the ID number, and would replay the answer of the card's first read for ever.
+        found: ResidentReply | None = self._call(
+            IDENTIFY_BY_ID_CARD, body=body, key=f"id-card-{uuid.uuid4().hex}",
+            none_if=("unknown_resident",))
+        if found is None:
+            return None
+        # The hall names the resident by the session handle only; an id of this kiosk's own
+        # stands for them in the interface, as a code's reference does.
+        resident_id = f"card-{uuid.uuid4().hex}"
+        self._remember(resident_id, found.session, found.appointments)
+        return Resident(resident_id=resident_id, name=found.masked_name, id_number="",
+                        phone="", entitlements=tuple(found.entitlements),
+                        priority_reason=found.priority_reason)
 
     def licenses(self, resident_id: str) -> list[License]:
         found: list[LicenseReply] = self._call(LICENSES, session=self._session_of(resident_id))
@@ -1274,6 +1314,8 @@ class HttpBackend:
 
 
 _PROBLEMS = {p.value: p for p in PayloadProblem}
+# The hall's refusal of a card read from a kiosk it was not told has a reader.
+ID_CARD_NOT_ALLOWED = "id_card_not_allowed"
 
 
 def _lease(reply: LeaseReply) -> Lease:

@@ -378,8 +378,9 @@ def run_demo(config: KioskConfig, config_file: Path, out: Path,
 
 
 def _demo_id_card(config: KioskConfig) -> IdCardDevice:
-    """The emulated ID card reader, where the config has no reader and the backend can take
-    a card (the embedded one): the demo shows a resident without a phone using their card."""
+    """The emulated ID card reader, where the config has no reader and the backend is the
+    embedded one: the demo shows a resident without a phone using their card, made from the
+    backend's own record of them (a hall never sends the number and the full name)."""
     from kiosk.config.schema import EmulatedIdCardConfig
 
     if config.id_card.kind == "none" and config.backend.kind == "embedded":

@@ -45,6 +45,9 @@ class Principal:
     device_id: uuid.UUID | None = None
     staff_id: uuid.UUID | None = None
     counter_no: int | None = None
+    # A kiosk an administrator marked as having a resident ID card reader: the hall takes
+    # its word for a card it read (no other device's: the hall cannot check a card read).
+    reads_id_cards: bool = False
 
     @property
     def owner(self) -> str:
@@ -82,7 +85,8 @@ def principal_for(conn: Conn, token: str, now: dt.datetime) -> Principal | None:
     the database's."""
     if token.startswith("dev_"):
         row = conn.execute(
-            "SELECT id, center_id, kind, name, counter_no, last_seen_at FROM device "
+            "SELECT id, center_id, kind, name, counter_no, reads_id_cards, last_seen_at "
+            "FROM device "
             "WHERE token_hash = %s AND revoked_at IS NULL",
             (token_hash(token),),
         ).fetchone()
@@ -94,7 +98,8 @@ def principal_for(conn: Conn, token: str, now: dt.datetime) -> Principal | None:
         if row["last_seen_at"] is None or now - row["last_seen_at"] > LAST_SEEN_EVERY:
             conn.execute("UPDATE device SET last_seen_at = %s WHERE id = %s", (now, row["id"]))
         return Principal(role=Role(row["kind"]), center_id=row["center_id"], name=row["name"],
-                         device_id=row["id"], counter_no=row["counter_no"])
+                         device_id=row["id"], counter_no=row["counter_no"],
+                         reads_id_cards=row["reads_id_cards"])
     if token.startswith("stf_"):
         row = conn.execute(
             "SELECT s.id, s.center_id, s.role, s.username, x.counter_no FROM staff_session x "

@@ -9,7 +9,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, pool
 
-HEAD = "0001"
+HEAD = "0002"
 
 
 def sqlalchemy_url(dsn: str) -> str:

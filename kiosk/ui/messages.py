@@ -11,6 +11,7 @@ import datetime as dt
 
 from PySide6.QtCore import QCoreApplication
 
+from kiosk.backend.interface import IdCardNotAccepted
 from kiosk.domain.id_card import CardValidity, IdCard
 from kiosk.domain.payloads import PayloadProblem
 from kiosk.domain.queue import PriorityReason
@@ -68,6 +69,15 @@ def unknown_resident() -> str:
 
 def backend_unavailable() -> str:
     return translate("messages", "系统暂时无法连接，请稍后再试，或联系工作人员。")
+
+
+def identify_failed(exc: BaseException, language: str) -> str:
+    """What a resident reads when looking them up failed: for a card the backend does not
+    take from this kiosk (a hall not told of its reader), the backend's own words, which
+    send them to the 随申码 or to staff; otherwise that the system is unavailable."""
+    if isinstance(exc, IdCardNotAccepted) and exc.message is not None:
+        return exc.message.get(language)
+    return backend_unavailable()
 
 
 def priority_notice(reason: PriorityReason) -> str:

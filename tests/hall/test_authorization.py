@@ -31,7 +31,7 @@ import yaml
 from psycopg.rows import dict_row
 
 from kiosk.backend.seed import DEMO_RESIDENTS
-from kiosk.domain import payloads
+from kiosk.domain import idnumber, payloads
 from kiosk.hall.rules.config import HallRules, load_hall_rules
 from tests.hall.conftest import OPEN_MONDAY
 from tests.helpers.clock import FakeClock
@@ -106,6 +106,12 @@ def _code(w: World) -> dict[str, Any]:
                                   issued_at=issued)}
 
 
+def _card(w: World) -> dict[str, Any]:
+    # A well-formed number of nobody: an admitted kiosk hears 404, past the credential.
+    head = "11010119800101001"
+    return {"id_number": head + idnumber.check_digit(head), "name": "王二"}
+
+
 ROUTES: dict[tuple[str, str], Row] = {
     # kiosks: the queue, numbers, outages
     ("GET", "/v1/queue"): Row(KIOSKS),
@@ -118,6 +124,9 @@ ROUTES: dict[tuple[str, str], Row] = {
         "issued_at": w.now.isoformat()}),
     # kiosks: residents and their applications
     ("POST", "/v1/kiosk/residents"): Row(KIOSKS, _code),
+    # Only a kiosk marked as having an ID card reader (both KIOSKS are, in `enrol`); an
+    # unmarked one is refused in tests/hall/test_id_card_identity.py.
+    ("POST", "/v1/kiosk/residents/id-card"): Row(KIOSKS, _card),
     ("GET", "/v1/kiosk/resident/licenses"): Row(KIOSKS),
     ("GET", "/v1/kiosk/resident/appointments"): Row(KIOSKS),
     ("GET", "/v1/kiosk/resident/prefill"): Row(KIOSKS),
@@ -259,10 +268,10 @@ def enrol(hall: RunningHall) -> None:
     from kiosk.hall.auth import new_token, token_hash
 
     for name in ("kiosk-1", "kiosk-2", "kiosk-gone"):
-        hall.add_device("kiosk", name)
+        hall.add_device("kiosk", name, reads_id_cards=name == "kiosk-1")
     hall.add_device("board", "board-1")
     hall.add_device("counter", "counter-3", counter_no=3)
-    hall.add_device("kiosk", "north-kiosk", center=OTHER_CENTER)
+    hall.add_device("kiosk", "north-kiosk", center=OTHER_CENTER, reads_id_cards=True)
     hall.add_device("board", "north-board", center=OTHER_CENTER)
     for role, username, center in (("clerk", "clerk1", None), ("supervisor", "boss", None),
                                    ("clerk", "north-clerk", OTHER_CENTER),

@@ -188,3 +188,92 @@ def test_migrate_upgrades_downgrades_and_upgrades_again(capsys: Capture) -> None
         code, _, err = kiosk(capsys, "migrate", "--dsn", dsn, "--downgrade", "nonesuch")
         assert code == EXIT_BAD_INPUT
         assert "nonesuch" in one_line(err)
+
+
+def _card_request(hall: RunningHall, who: str) -> int:
+    """A card this kiosk's reader read, sent to the hall: the status it answers."""
+    name, id_number = hall.sql("SELECT name, id_number FROM resident ORDER BY resident_id")[0]
+    r = hall.session(who).post(f"{hall.url}/v1/kiosk/residents/id-card",
+                               json={"id_number": id_number, "name": name},
+                               headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=30)
+    return r.status_code
+
+
+def _reader_column(capsys: Capture, hall: RunningHall, name: str) -> str:
+    code, out, _ = kiosk(capsys, "list-devices", "--dsn", hall.dsn)
+    assert code == EXIT_OK
+    header = out.splitlines()[0].split("  ")
+    assert "ID CARD" in [h.strip() for h in header if h.strip()]
+    [row] = [line.split() for line in out.splitlines() if line.startswith(f"{name} ")]
+    return row[3] if row[1] != "counter" else row[4]
+
+
+def test_a_kiosk_with_an_id_card_reader_is_marked_and_unmarked(
+    hall: RunningHall, capsys: Capture,
+) -> None:
+    code, out, err = kiosk(capsys, "add-device", "--dsn", hall.dsn, "--center", hall.center,
+                           "--kind", "kiosk", "--id-card-reader", "kiosk-card")
+    assert code == EXIT_OK, err
+    assert "ID card reader" in err
+    hall.tokens["kiosk-card"] = out.splitlines()[-1]
+    assert _reader_column(capsys, hall, "kiosk-card") == "reader"
+    assert _reader_column(capsys, hall, "kiosk-1") == "-"
+    assert _card_request(hall, "kiosk-card") == 200
+    assert _card_request(hall, "kiosk-1") == 403
+
+    code, _, err = kiosk(capsys, "set-id-card-reader", "--dsn", hall.dsn, "kiosk-card", "off")
+    assert code == EXIT_OK, err
+    assert "no longer" in one_line(err)
+    assert _reader_column(capsys, hall, "kiosk-card") == "-"
+    assert _card_request(hall, "kiosk-card") == 403
+
+    code, _, err = kiosk(capsys, "set-id-card-reader", "--dsn", hall.dsn, "kiosk-1", "on")
+    assert code == EXIT_OK, err
+    assert _reader_column(capsys, hall, "kiosk-1") == "reader"
+    assert _card_request(hall, "kiosk-1") == 200
+
+
+def test_only_a_live_kiosk_gets_an_id_card_reader(hall: RunningHall, capsys: Capture) -> None:
+    code, out, err = kiosk(capsys, "add-device", "--dsn", hall.dsn, "--center", hall.center,
+                           "--kind", "board", "--id-card-reader", "board-9")
+    assert code == EXIT_BAD_INPUT and out == ""
+    assert "only a kiosk has a resident ID card reader" in one_line(err)
+    code, _, err = kiosk(capsys, "set-id-card-reader", "--dsn", hall.dsn, "counter-3", "on")
+    assert code == EXIT_BAD_INPUT
+    assert "counter-3 is a counter" in one_line(err)
+    code, _, err = kiosk(capsys, "set-id-card-reader", "--dsn", hall.dsn, "kiosk-nonesuch", "on")
+    assert code == EXIT_BAD_INPUT
+    assert "no active device named 'kiosk-nonesuch'" in one_line(err)
+    assert kiosk(capsys, "revoke-device", "--dsn", hall.dsn, "kiosk-2")[0] == EXIT_OK
+    code, _, err = kiosk(capsys, "set-id-card-reader", "--dsn", hall.dsn, "kiosk-2", "on")
+    assert code == EXIT_BAD_INPUT
+    assert "no active device named 'kiosk-2'" in one_line(err)
+    assert hall.sql("SELECT count(*) FROM device WHERE reads_id_cards")[0][0] == 0
+
+
+def test_a_deployed_hall_migrates_to_id_card_readers_and_back(capsys: Capture) -> None:
+    import psycopg
+
+    with empty_database() as dsn:
+        migrate.upgrade(dsn, "0001")
+        assert migrate.current(dsn) == "0001"
+        # Devices registered before the upgrade, as in a hall that is running (by SQL: this
+        # version's add-device writes the new column).
+        with psycopg.connect(dsn) as conn:
+            conn.execute("INSERT INTO device (center_id, kind, name, counter_no, token_hash) "
+                         "VALUES ('c', 'kiosk', 'old-kiosk', NULL, '\\x01'), "
+                         "('c', 'counter', 'old-counter', 1, '\\x02')")
+        assert kiosk(capsys, "migrate", "--dsn", dsn)[0] == EXIT_OK
+        assert migrate.current(dsn) == "0002"
+        with psycopg.connect(dsn) as conn:
+            rows = conn.execute("SELECT name, reads_id_cards FROM device ORDER BY name").fetchall()
+            assert rows == [("old-counter", False), ("old-kiosk", False)]
+            with pytest.raises(psycopg.errors.CheckViolation):
+                conn.execute("UPDATE device SET reads_id_cards = true WHERE kind = 'counter'")
+        assert kiosk(capsys, "migrate", "--dsn", dsn, "--downgrade", "0001")[0] == EXIT_OK
+        assert migrate.current(dsn) == "0001"
+        with psycopg.connect(dsn) as conn:
+            assert conn.execute("SELECT count(*) FROM information_schema.columns WHERE "
+                                "table_name = 'device' AND column_name = 'reads_id_cards'"
+                                ).fetchone() == (0,)
+            assert conn.execute("SELECT count(*) FROM device").fetchone() == (2,)

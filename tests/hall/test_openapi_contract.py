@@ -329,6 +329,7 @@ def _every_call(client: HttpBackend) -> None:
     calls = [
         lambda: client.queue_figures(),
         lambda: client.identify("R0001", code="SHK1.demo.code"),
+        lambda: client.identify_by_id_card("310101194005061024", "王秀英"),
         lambda: client.licenses("R0001"),
         lambda: client.prefill("R0001"),
         lambda: client.appointments_on("R0001", at.date()),

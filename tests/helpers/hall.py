@@ -113,7 +113,7 @@ class RunningHall:
             return cur.fetchall() if cur.description is not None else []
 
     def add_device(self, kind: str, name: str, counter_no: int | None = None,
-                   center: str | None = None) -> str:
+                   center: str | None = None, *, reads_id_cards: bool = False) -> str:
         from kiosk.hall import admin
         from kiosk.hall.auth import Role
 
@@ -121,7 +121,8 @@ class RunningHall:
             from psycopg.rows import dict_row
 
             conn.row_factory = dict_row  # type: ignore[assignment]
-            token = admin.add_device(conn, center or self.center, Role(kind), name, counter_no)  # type: ignore[arg-type]
+            token = admin.add_device(conn, center or self.center, Role(kind), name, counter_no,  # type: ignore[arg-type]
+                                     reads_id_cards=reads_id_cards)
         self.tokens[name] = token
         return token
 

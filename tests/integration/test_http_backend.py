@@ -19,7 +19,7 @@ import pytest
 from kiosk.app import Kiosk, build
 from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.common.clock import SHANGHAI, shanghai_now
-from kiosk.config.schema import HttpBackendConfig
+from kiosk.config.schema import EmulatedIdCardConfig, HttpBackendConfig
 from kiosk.delivery.http_client import HttpBackend
 from kiosk.domain.payloads import PayloadProblem
 from kiosk.ui import messages
@@ -54,9 +54,10 @@ def hall(clock: FakeClock) -> Iterator[RunningHall]:
 
 
 def hall_kiosk(hall_url: str, token: str, tmp_path: Path, name: str, clock,
-               **screen: object) -> Kiosk:
+               id_card: bool = False, **screen: object) -> Kiosk:
     """A kiosk of the hall: its device token in a file the config names, as a technician
-    sets it up from `kiosk hall add-device`'s output (`screen`: [screen] keys)."""
+    sets it up from `kiosk hall add-device`'s output (`screen`: [screen] keys; `id_card`:
+    with the emulated resident ID card reader)."""
     token_file = tmp_path / f"{name}.token"
     token_file.write_text(token + "\n", encoding="ascii")
     token_file.chmod(0o600)
@@ -66,7 +67,8 @@ def hall_kiosk(hall_url: str, token: str, tmp_path: Path, name: str, clock,
         # The hall answers from a thread of this busy process: its read timeout is a hang
         # guard here, so a loaded machine's slow answer is not taken for a dead hall.
         "backend": HttpBackendConfig(url=hall_url + "/", token_file=str(token_file),
-                                     connect_timeout_s=0.5, read_timeout_s=HANG_GUARD_S)})
+                                     connect_timeout_s=0.5, read_timeout_s=HANG_GUARD_S),
+        **({"id_card": EmulatedIdCardConfig()} if id_card else {})})
     kiosk = build(config, SHIPPED_CONFIG, kiosk_mode=False, clock=clock)
     kiosk.window.show()
     return kiosk

@@ -1,15 +1,19 @@
 """Kiosks: the resident who shows a personal code, what a kiosk may show them, and 预约签到.
 
-A kiosk never tells the hall who someone is or what priority they have: it sends the
-scanned code, the hall verifies it (signature, age, a nonce no kiosk of the hall has used)
-and answers with a session handle and masked facts. Later requests name the resident by
-that handle in the X-Resident-Session header (kept out of URLs and so out of access logs),
-valid only for the kiosk that opened it.
+A kiosk never tells the hall what priority someone has, and who they are only in one way:
+it sends the scanned code, the hall verifies it (signature, age, a nonce no kiosk of the
+hall has used) and answers with a session handle and masked facts. The one exception is a
+resident ID card: the hall cannot verify a card read (only the kiosk's reader saw the card),
+so it takes the number and name a kiosk read from a card only from a kiosk an administrator
+marked as having a reader (`kiosk hall add-device --id-card-reader`), and answers the same.
+Later requests name the resident by that handle in the X-Resident-Session header (kept out
+of URLs and so out of access logs), valid only for the kiosk that opened it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import uuid
 from typing import Annotated, Any
@@ -17,7 +21,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from kiosk.domain import payloads
+from kiosk.domain import idnumber, payloads
 from kiosk.domain.masking import mask_name
 from kiosk.domain.queue import AppointmentFit, PriorityReason, appointment_fit
 from kiosk.hall.api.deps import (
@@ -36,6 +40,8 @@ from kiosk.hall.db import Conn, notify
 from kiosk.hall.rules import hours
 from kiosk.hall.store import idempotency, tickets
 from kiosk.hall.store import residents as store
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1", tags=["residents"])
 
@@ -90,6 +96,16 @@ class CodeIn(BaseModel):
 
     # The scanned text as it is; the payload format caps it at 200 ASCII characters.
     code: str = Field(min_length=1, max_length=payloads.MAX_LENGTH)
+
+
+class IdCardIn(BaseModel):
+    """What a kiosk's reader read from a resident ID card's chip (the card's own check, by
+    the reader's security module, stays in the kiosk)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id_number: str = Field(min_length=18, max_length=18)
+    name: str = Field(min_length=1, max_length=60)
 
 
 class AppointmentOut(BaseModel):
@@ -169,25 +185,79 @@ def identify(request: Request, body: CodeIn, who: Kiosk, key: Key) -> dict[str, 
         person = store.resident(conn, payload.reference)
         if person is None:
             # The code stays used (committed): a code is good for one answer, this one.
-            idempotency.finish(conn, who.owner, key, {"unknown": True})
-            conn.commit()
-            raise _unknown_resident()
-        today = store.appointments_on(conn, person["resident_id"], who.center_id,
-                                      store.local_day(at))
-        reason = store.identification_priority(conn, who.center_id, person["resident_id"],
-                                               today, at)
-        reply = {
-            "masked_name": mask_name(person["name"]),
-            "entitlements": list(person["entitlements"]),
-            "priority_reason": reason.value,
-            "appointments": [{**a, "start": a["start"].isoformat(),
-                              "end": a["end"].isoformat()} for a in today],
-        }
-        # The kept answer holds no session handle (the database keeps only hashes of
-        # credentials): a retry gets a fresh handle to the same resident.
-        idempotency.finish(conn, who.owner, key, {**reply, "resident": person["resident_id"]})
-        return {**reply, "session": open_resident_session(conn, who.device_id,
-                                                          person["resident_id"], at)}
+            raise _unknown_kept(conn, who, key)
+        return _identified(conn, who, key, person, at)
+
+
+ID_CARD_NOT_ALLOWED = (
+    "id_card_not_allowed",
+    "本机暂不能通过身份证识别您。请出示“随申办”App 中的随申码，或联系工作人员。",
+    "This kiosk cannot identify you by your ID card. Please show the Suishenma code in the "
+    "Suishenban app, or ask a staff member.")
+
+INVALID_ID_NUMBER = (
+    "invalid_id_number",
+    "身份证号码校验未通过，可能读卡有误。请重新放置身份证，或联系工作人员。",
+    "The ID number did not pass its check (perhaps a bad read). Place the card on the reader "
+    "again, or ask a staff member.")
+
+
+@router.post("/kiosk/residents/id-card", response_model=ResidentOut)
+def identify_by_id_card(request: Request, body: IdCardIn, who: Kiosk,
+                        key: Key) -> dict[str, Any]:
+    """The resident whose ID card this kiosk's reader read: by number and name, answered as
+    a code is (the same session handle and masked facts)."""
+    if not who.reads_id_cards:
+        # The device's name only: the card's holder is none of the technician's business.
+        log.warning("ID card refused: device %s is not marked as having an ID card reader "
+                    "(kiosk hall set-id-card-reader %s on)", who.name, who.name)
+        raise HallError(403, *ID_CARD_NOT_ALLOWED,
+                        reason=f"device {who.name} is not marked as having an ID card reader "
+                        "the hall trusts: an administrator runs `kiosk hall "
+                        f"set-id-card-reader {who.name} on`")
+    if not idnumber.is_valid(body.id_number):
+        raise HallError(422, *INVALID_ID_NUMBER, fields=["body.id_number"])
+    at = now(request)
+    assert who.device_id is not None
+    with pool(request).connection() as conn:
+        claim = claim_key(conn, who, key, "identify_id_card", body.model_dump())
+        if not claim.first:
+            assert claim.response is not None
+            return _reopened(conn, who.device_id, claim.response, at)
+        person = store.by_id_card(conn, body.id_number, body.name)
+        if person is None:
+            raise _unknown_kept(conn, who, key)
+        return _identified(conn, who, key, person, at)
+
+
+def _identified(conn: Conn, who: Principal, key: str, person: dict[str, Any],
+                at: dt.datetime) -> dict[str, Any]:
+    """The reply about an identified resident, however they were identified: their masked
+    facts and a fresh session handle, the facts kept for a retry under the same key."""
+    assert who.device_id is not None
+    today = store.appointments_on(conn, person["resident_id"], who.center_id,
+                                  store.local_day(at))
+    reason = store.identification_priority(conn, who.center_id, person["resident_id"],
+                                           today, at)
+    reply = {
+        "masked_name": mask_name(person["name"]),
+        "entitlements": list(person["entitlements"]),
+        "priority_reason": reason.value,
+        "appointments": [{**a, "start": a["start"].isoformat(),
+                          "end": a["end"].isoformat()} for a in today],
+    }
+    # The kept answer holds no session handle (the database keeps only hashes of
+    # credentials): a retry gets a fresh handle to the same resident.
+    idempotency.finish(conn, who.owner, key, {**reply, "resident": person["resident_id"]})
+    return {**reply, "session": open_resident_session(conn, who.device_id,
+                                                      person["resident_id"], at)}
+
+
+def _unknown_kept(conn: Conn, who: Principal, key: str) -> HallError:
+    """Nobody found: that answer kept (committed) for a retry under the same key."""
+    idempotency.finish(conn, who.owner, key, {"unknown": True})
+    conn.commit()
+    return _unknown_resident()
 
 
 def _unknown_resident() -> HallError:

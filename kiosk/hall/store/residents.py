@@ -99,6 +99,18 @@ def resident(conn: Conn, resident_id: str) -> dict[str, Any] | None:
     return row
 
 
+def by_id_card(conn: Conn, id_number: str, name: str) -> dict[str, Any] | None:
+    """The resident whose ID card a kiosk read: the number finds them, and the name on the
+    card must be theirs too, so a number read or typed wrongly never lands on someone else.
+    None either way, so a caller cannot tell which of the two did not match."""
+    row: dict[str, Any] | None = conn.execute(
+        "SELECT resident_id, name, id_number, phone, entitlements FROM resident "
+        "WHERE id_number = %s", (id_number.strip().upper(),)).fetchone()
+    if row is None or row["name"].strip() != name.strip():
+        return None
+    return row
+
+
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """A Shanghai calendar day as an instant range (the database's own time zone may be
     another one, so `::date` would cut the day at the wrong midnight)."""

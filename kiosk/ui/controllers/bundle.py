@@ -488,7 +488,7 @@ class BundleController(QObject):
             self.wizard_screen.show_problem(messages.payload_problem(exc.problem))
             return
         log.warning("identify failed: %s", type(exc).__name__)
-        self.wizard_screen.show_problem(messages.backend_unavailable())
+        self.wizard_screen.show_problem(messages.identify_failed(exc, self.ctx.session.language))
 
     # --- another person's licenses -------------------------------------------------------
     def _look_up_people(self) -> None:

@@ -228,7 +228,7 @@ class QueryController(QObject):
             self.scan.show_problem(messages.payload_problem(exc.problem))
             return
         log.warning("query failed: %s", type(exc).__name__)
-        self.scan.show_problem(messages.backend_unavailable())
+        self.scan.show_problem(messages.identify_failed(exc, self.ctx.session.language))
 
 
 class CheckInController(QObject):
@@ -435,4 +435,4 @@ class CheckInController(QObject):
             self.scan.show_problem(messages.payload_problem(exc.problem))
             return
         log.warning("check-in lookup failed: %s", type(exc).__name__)
-        self.scan.show_problem(messages.backend_unavailable())
+        self.scan.show_problem(messages.identify_failed(exc, self.ctx.session.language))

@@ -220,7 +220,7 @@ class TakeNumberController(QObject):
             self.scan.show_problem(messages.payload_problem(exc.problem))
             return
         log.warning("identify failed: %s", type(exc).__name__)
-        self.scan.show_problem(messages.backend_unavailable())
+        self.scan.show_problem(messages.identify_failed(exc, self.session.language))
 
     def on_camera_state(self, state: str) -> None:
         # "restarting": the camera worker process died and is being started again (~1 s).

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-import pytest
-
-from kiosk.backend.interface import IdCardNotAccepted
 from kiosk.backend.seed import DEMO_RESIDENTS
-from kiosk.delivery.http_client import HttpBackend
 from kiosk.domain.masking import mask_name
 from kiosk.domain.queue import PriorityReason
 from kiosk.hardware.id_card.emulated import demo_card
@@ -40,8 +36,3 @@ def test_card_holder_context_is_a_codes_context(backend):
     assert by_card.by_card and not by_code.by_card
     assert dataclasses.replace(by_card, by_card=False) == by_code
 
-
-def test_the_hall_does_not_take_a_card():
-    # The method alone: the hall has no route for a card and the kiosk sends nothing.
-    with pytest.raises(IdCardNotAccepted):
-        HttpBackend.identify_by_id_card(object(), "110101198001010015", "x")
