@@ -7,13 +7,19 @@ Screenshots: KIOSK_SHOTS=<folder> keeps them (else the test's tmp_path)."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from kiosk.backend.interface import QueueFigures
+from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.domain.catalog import load_catalog
+from tests.helpers.id_card import card_of, device
 from tests.helpers.paths import CONFIG_DIR
+from tests.helpers.resident import Resident
 from tests.helpers.waits import HANG_GUARD_MS
+from tests.integration.test_id_card import card_kiosk_factory  # noqa: F401  # a fixture
 from tests.integration.test_layout import check_screen, choose, quiet, settle_layouts, tap_choice
 
 CATALOG = load_catalog(CONFIG_DIR / "catalog.yaml")
@@ -117,3 +123,33 @@ def test_the_matters_fit_every_mode(kiosk_factory, resident_at, tmp_path, orient
     person.tap(last)
     person.wait_screen("ticket", timeout=HANG_GUARD_MS)
     assert c.ticket.ticket.category_title == CATALOG.get(category_id).title.get(language)
+
+
+@pytest.mark.parametrize("orientation", ["landscape", "portrait"])
+def test_a_tile_short_of_room_gives_up_its_own_hint_only(
+        card_kiosk_factory, qtbot, tmp_path, monkeypatch, orientation):  # noqa: F811
+    """A kiosk of a hall: 户籍 has a daily cap, so its tile has a line for the numbers left
+    today, and an 80+ resident's card puts the priority notice above the tiles. That tile has
+    no room for its hint; the others keep theirs (they all lost them, for that one tile)."""
+    kiosk = card_kiosk_factory(orientation=orientation)
+    quiet(kiosk)
+    person = Resident(kiosk, qtbot)
+    figures = {c.id: QueueFigures(c.id, waiting=0, priority_waiting=0, minutes_per_ticket=5.0)
+               for c in CATALOG.categories}
+    figures["household"] = replace(figures["household"], remaining_today=120)
+    monkeypatch.setattr(kiosk.backend, "queue_figures", lambda: figures)
+    aged = kiosk.backend.identify(DEMO_RESIDENTS["aged_85"])
+    assert aged is not None
+    person.tap(kiosk.controller.home.scan_button)
+    person.wait_screen("scan")
+    device(kiosk).place(card_of(kiosk, aged.resident_id))
+    person.wait_screen("category")
+    screen = kiosk.controller.category
+    assert screen.priority.isVisible()
+    qtbot.waitUntil(lambda: "今日剩余 120 号" in screen.buttons["household"].text(),
+                    timeout=HANG_GUARD_MS)
+    qtbot.waitUntil(lambda: not screen._fit_pending, timeout=HANG_GUARD_MS)
+    shot(kiosk, tmp_path, f"category-hall-priority-{orientation}")
+    check_screen(kiosk.window, "category", {})  # every tile's lines fit
+    kept = {cid for cid, b in screen.buttons.items() if b.detail()}
+    assert kept >= {"social_security", "housing_fund", "residence_permit", "other"}, kept

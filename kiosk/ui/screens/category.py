@@ -77,6 +77,7 @@ class CategoryScreen(Screen):
         self._place_find_button()
         self._figures: dict[str, QueueFigures] = {}
         self._fit_pending = False  # a check of the hints' room is queued
+        self._hintless: set[str] = set()  # tiles without the room for their hint
         self._status: dict[str, CategoryStatus] = {}
         # "Today" and "tomorrow" of the opening times: the kiosk's clock (set by app.py).
         self.clock: Clock = shanghai_now
@@ -183,10 +184,13 @@ class CategoryScreen(Screen):
         self._fit_hints()
 
     def _fit_hints(self) -> None:
-        """The tiles with what each department does, if the page holds them; else without
-        (English titles wrap, and elder type has room for one smaller line): a layout short
-        of height squeezes a tile's lines over each other. 按事项找 helps either way."""
-        self._tiles(hints=True)
+        """The tiles with what each department does, where the page holds them; a tile
+        without room goes without its hint (English titles wrap, a hall's tile has a line
+        for the numbers left today, an 80+ resident's notice takes height, and elder type
+        has room for one smaller line): a layout short of height squeezes a tile's lines
+        over each other. 按事项找 helps either way."""
+        self._hintless.clear()
+        self._tiles()
         if self.isVisible() and not self._fit_pending:
             # Measured once the page is laid out at its size (a screen just shown is not).
             self._fit_pending = True
@@ -196,14 +200,23 @@ class CategoryScreen(Screen):
         self._fit_pending = False
         if not self.isVisible() or not self.pages.isVisible():
             return
-        for _ in range(3):  # a tile re-wrapped at its new width asks for another pass
-            self.layout_.invalidate()
-            self.layout_.activate()
-        if any(b.isVisible() and b.height() < b.sizeHint().height() - 2
-               for b in self.buttons.values()):
-            self._tiles(hints=False)
+        # One tile at a time, the most squeezed first: a row is as tall as its tallest tile,
+        # so once that one drops its hint the others of its row may fit with theirs (a hall's
+        # 户籍 tile, with today's numbers left, used to take every tile's hint with it).
+        for _ in range(len(self.buttons)):
+            for _pass in range(3):  # a tile re-wrapped at its new width asks for another pass
+                self.layout_.invalidate()
+                self.layout_.activate()
+            short = [(b.sizeHint().height() - b.height(), cid)
+                     for cid, b in self.buttons.items()
+                     if b.isVisible() and cid not in self._hintless and b.detail()
+                     and b.height() < b.sizeHint().height() - 2]
+            if not short:
+                return
+            self._hintless.add(max(short)[1])
+            self._tiles()
 
-    def _tiles(self, *, hints: bool) -> None:
+    def _tiles(self) -> None:
         now = self.clock()
         figures = self._figures
         for cat in self.catalog.categories:
@@ -214,7 +227,8 @@ class CategoryScreen(Screen):
             # Closed for the day or the night: nobody to count, the opening time instead.
             lines = [t for t in ("" if status.closed else waiting, status.note) if t]
             button = self.buttons[cat.id]
-            hint = cat.hint.get(self.language) if cat.hint and hints else ""
+            hint = (cat.hint.get(self.language)
+                    if cat.hint and cat.id not in self._hintless else "")
             if self.theme.elder:
                 # Elder type: one smaller detail line, so that four tiles and the page's
                 # other choices fit one screen. What the department does, unless the
