@@ -16,9 +16,11 @@ from PySide6.QtGui import QFontInfo
 
 from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.domain.masking import mask_name
+from kiosk.domain.payloads import PayloadProblem
+from kiosk.ui import messages
 from kiosk.ui.audio.sound import SCAN_OK
 from kiosk.ui.theme import ELDER_SCALE
-from tests.helpers.waits import HANG_GUARD_MS
+from tests.helpers.waits import HANG_GUARD_MS, settle_events
 from tests.integration.test_layout import quiet, tap_choice
 
 
@@ -156,7 +158,7 @@ def test_prompts_and_scan_results_are_spoken_in_elder_mode_only(kiosk, resident,
     person = kiosk.backend.identify(DEMO_RESIDENTS["aged_85"])
     # Normal mode: silent.
     resident.scan_in(person.resident_id)
-    qtbot.wait(50)
+    settle_events(qtbot)  # each screen's prompt is spoken "after the current event"
     assert speech.spoken == []
     kiosk.window.go_home("home")
     # Elder mode: Home's instruction at once, then each screen's.
@@ -196,7 +198,7 @@ def test_prompts_and_scan_results_are_spoken_in_elder_mode_only(kiosk, resident,
     count = len(speech.spoken)
     resident.tap(kiosk.controller.home.scan_button)
     resident.wait_screen("scan")
-    qtbot.wait(50)
+    settle_events(qtbot)  # the scan screen's prompt would have been spoken by now
     assert len(speech.spoken) == count
 
 
@@ -229,11 +231,17 @@ def test_scan_cue_on_a_good_scan_not_on_a_bad_one(kiosk, resident, qtbot, fakes,
         resident.tap(kiosk.window.elder_button)
     resident.tap(kiosk.controller.home.scan_button)
     resident.wait_screen("scan")
-    for variant in ("expired", "bad-signature", "garbage"):
+    message = kiosk.controller.scan.message
+    for variant, problem in (("expired", PayloadProblem.EXPIRED),
+                             ("bad-signature", PayloadProblem.BAD_SIGNATURE),
+                             ("garbage", PayloadProblem.NOT_OURS)):
         resident.show_phone(resident.code(DEMO_RESIDENTS["ordinary"], variant))
-        qtbot.waitUntil(kiosk.controller.scan.message.isVisible, timeout=HANG_GUARD_MS)
+        # This code's own refusal (the message stays visible from the code before): the
+        # code has been judged, and a cue for it would have been played by now.
+        qtbot.waitUntil(lambda problem=problem: message.isVisible()
+                        and message.text() == messages.payload_problem(problem),
+                        timeout=HANG_GUARD_MS)
         resident.put_phone_away()
-        qtbot.wait(100)
     assert sound.played == []
     resident.show_phone(resident.code(DEMO_RESIDENTS["ordinary"]))
     resident.wait_screen("category", timeout=HANG_GUARD_MS)

@@ -11,7 +11,7 @@ from kiosk.app import build
 from kiosk.backend.seed import DEMO_RESIDENTS
 from kiosk.domain.payloads import PayloadProblem
 from kiosk.ui import messages
-from tests.helpers.waits import HANG_GUARD_MS
+from tests.helpers.waits import HANG_GUARD_MS, settle_events
 
 
 @pytest.fixture
@@ -38,7 +38,8 @@ def test_escape_keys_and_close_do_nothing(kiosk_mode_kiosk, qtbot):
         QApplication.sendEvent(w, QKeyEvent(QEvent.Type.KeyPress, key, mods))
         QApplication.sendEvent(w.focusWidget() or w, QKeyEvent(QEvent.Type.KeyPress, key, mods))
     assert w.close() is False  # Alt+F4 from a window manager arrives as a close request
-    qtbot.wait(100)
+    # And nothing they queued for later (a deferred close, a posted Home) undoes it.
+    settle_events(qtbot)
     assert w.isVisible() and w.current().name == "scan"
     assert w.contextMenuPolicy() == Qt.ContextMenuPolicy.NoContextMenu
     QApplication.sendEvent(w, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, QPoint(5, 5),
@@ -74,7 +75,8 @@ def test_kiosk_mode_is_full_screen_with_the_cursor_hidden(tmp_path, qtbot, hide_
 
 def test_windowed_is_an_ordinary_window(kiosk, qtbot):
     kiosk.present(kiosk_mode=False)
-    qtbot.wait(100)
+    qtbot.waitExposed(kiosk.window, timeout=HANG_GUARD_MS)  # shown by the platform, state set
+    settle_events(qtbot)
     assert kiosk.window.isVisible() and not kiosk.window.isFullScreen()
 
 

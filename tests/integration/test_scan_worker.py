@@ -35,7 +35,7 @@ from kiosk.services.scanning.supervisor import (
 )
 from kiosk.ui import messages
 from tests.helpers.paths import REPO_ROOT
-from tests.helpers.waits import HANG_GUARD_MS, HANG_GUARD_S, poll_until
+from tests.helpers.waits import HANG_GUARD_MS, HANG_GUARD_S, poll_until, settle_events
 
 
 def child_pids() -> set[int]:
@@ -196,12 +196,26 @@ def test_a_code_in_view_when_the_worker_dies_is_not_reported_again(
         scanner.camera.show_text("CODE-A-1234")
     pid = scanner.worker_pid
     assert pid is not None
+    # What the workers decode reaches the GUI process's deduplicator through _note_codes
+    # (on the supervisor thread), which queues whatever it reports to the GUI thread.
+    noted: list[int | None] = []
+    note_codes = scanner._note_codes
+
+    def note_and_record(texts: list[str], seen_at: float, scanning: bool) -> None:
+        note_codes(texts, seen_at, scanning)
+        if "CODE-A-1234" in texts:
+            noted.append(scanner.worker_pid)
+
+    scanner._note_codes = note_and_record  # type: ignore[method-assign]
     killed = time.monotonic()
     os.kill(pid, signal.SIGKILL)
     restarted(qtbot, scanner, pid)
+    new_pid = scanner.worker_pid
     # The new worker decodes A still in view; it was reported once and stays so (the
-    # verifier would refuse a second report as a replay).
-    qtbot.wait(800)
+    # verifier would refuse a second report as a replay). Waited for: the new worker's
+    # decoding of A has been judged, and a report it made is delivered (settle_events).
+    qtbot.waitUntil(lambda: new_pid in noted, timeout=HANG_GUARD_MS)
+    settle_events(qtbot)
     assert scanned == ["CODE-A-1234"]
     # ...and it is in view: forgetting it makes it reported at once.
     with qtbot.waitSignal(scanner.codeScanned, timeout=HANG_GUARD_MS):
@@ -224,8 +238,9 @@ def test_preview_frames_come_through_shared_memory_at_camera_rate(
     scanner.stats.connect(lambda s: worker_fps.append(s["fps"]) if s["fps"] else None)
     t0 = images[-1][0]
     n0 = len(images)
-    qtbot.wait(2000)
-    qtbot.waitUntil(lambda: bool(worker_fps), timeout=HANG_GUARD_MS)
+    # A measuring window of 40 previewed frames (1.3 s at the camera's 30 fps), however long
+    # a loaded machine takes to show them, and the worker's own capture rate meanwhile.
+    qtbot.waitUntil(lambda: len(images) >= n0 + 40 and bool(worker_fps), timeout=HANG_GUARD_MS)
     fps = (len(images) - n0) / (images[-1][0] - t0)
     image = images[-1][1]
     print(f"preview through the worker's ring: {fps:.1f} fps, {image.width()}x{image.height()}")
@@ -348,9 +363,9 @@ def test_the_camera_scene_survives_a_restart_and_replug_recovers(
 
 
 GUI_CHILD = """
-import os, sys, time
+import os, sys
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from kiosk.config.schema import EmulatedCameraConfig
 from kiosk.services.scanning.protocol import WorkerSpec
@@ -359,15 +374,19 @@ from kiosk.services.scanning.supervisor import ProcessScanner
 app = QApplication([])
 scanner = ProcessScanner(WorkerSpec(camera=EmulatedCameraConfig(source="blank").model_dump(),
                                     decoder="zxing"), 1.0)
+told = []
+
+def tell(state=None):
+    # The parent waits on this line: the worker's pid once the camera runs (or, as a hang
+    # guard only, whatever it is after 60 s).
+    if not told and (state is None or state == "running"):
+        told.append(True)
+        print(scanner.worker_pid, flush=True)
+
+scanner.cameraStateChanged.connect(tell)
+QTimer.singleShot(60_000, tell)
 scanner.start()
-deadline = time.monotonic() + 60  # a hang guard only: the parent waits on this line
-while scanner.state != "running" and time.monotonic() < deadline:
-    QCoreApplication.processEvents()
-    time.sleep(0.01)
-print(scanner.worker_pid, flush=True)
-while True:
-    QCoreApplication.processEvents()
-    time.sleep(0.01)
+app.exec()  # a kiosk's event loop, until the parent kills this process
 """
 
 
