@@ -170,6 +170,9 @@ def test_offline_the_page_says_so_and_catches_up_when_back(
     mine = take(hall)
     page = open_phone(open_page, mine["tracking_code"], "zh")
     expect(page.locator("#ahead")).to_have_text(TEXT["zh"]["next"], **WAIT)
+    # Live (the stream in place), then the network goes: not while the stream is still
+    # connecting, whose reply, on its way already, would arrive anyway.
+    expect(page.locator("#link")).to_have_attribute("data-link", "up", **WAIT)
     expect(page.locator("#link")).to_be_hidden()
     page.context.set_offline(True)
     expect(page.locator("#link")).to_contain_text(TEXT["zh"]["lost"], **WAIT)

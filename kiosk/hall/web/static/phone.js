@@ -34,7 +34,12 @@ const LOST = {
   en: "Connection lost. Reconnecting automatically…",
 };
 
-/** The connection line: `down()` shows it, `up()` hides it; it follows the language. */
+/**
+ * The connection line: `down()` shows it, `up()` hides it; it follows the language. Its
+ * `data-link` says the state ("up", "down", "note"; none before the first), for tests.
+ * While the browser says it has no network, the line stays down: a reply that was already
+ * on its way when the network went does not mean the page is live again.
+ */
 export function linkLine(el) {
   let isDown = false;
   let note = null;  // a bilingual message while the page is up but not live
@@ -42,13 +47,15 @@ export function linkLine(el) {
     const message = isDown ? LOST : note;
     el.textContent = message ? t(message) : "";
     el.hidden = !message;
+    el.dataset.link = isDown ? "down" : note ? "note" : "up";
   };
-  onLang(show);
+  const offline = () => navigator.onLine === false;
+  onLang(() => { if (el.dataset.link) show(); });
   return {
     down() { isDown = true; show(); },
-    up() { isDown = false; note = null; show(); },
+    up() { isDown = offline(); note = null; show(); },
     /** Up, but refreshed now and then rather than live: say so (the hall's message). */
-    note(message) { isDown = false; note = message; show(); },
+    note(message) { isDown = offline(); note = message; show(); },
     get isDown() { return isDown; },
   };
 }
