@@ -25,15 +25,21 @@ from kiosk.domain.wizard import StepKind
 from kiosk.hardware.id_card.emulated import demo_card
 from kiosk.ui import messages
 from tests.helpers.clock import FakeClock
-from tests.helpers.hall import RunningHall, running_hall
+from tests.helpers.hall import RunningHall
 from tests.helpers.id_card import device
 from tests.helpers.resident import Resident
 from tests.helpers.waits import HANG_GUARD_MS
+from tests.integration import test_http_backend
 from tests.integration.test_bundles_ui import SHIPPED_BUNDLES, Walker, valid_value
-from tests.integration.test_http_backend import OPEN_MONDAY, hall_kiosk
+from tests.integration.test_http_backend import hall_kiosk
 from tests.integration.test_id_card import visible_text
 
 AGED = DEMO_RESIDENTS["aged_85"]
+
+# The hall of test_http_backend, seeded with the demo residents, and its clock: one moment
+# for the hall and the kiosks, in its opening hours.
+clock = test_http_backend.clock
+hall = test_http_backend.hall
 
 
 def card_in_hall(hall: RunningHall, kiosk: Kiosk, resident_id: str) -> tuple[IdCard, str, str]:
@@ -42,18 +48,6 @@ def card_in_hall(hall: RunningHall, kiosk: Kiosk, resident_id: str) -> tuple[IdC
     name, id_number = hall.sql("SELECT name, id_number FROM resident WHERE resident_id = %s",
                                (resident_id,))[0]
     return demo_card(name, id_number, kiosk.controller.ctx.clock().date()), name, id_number
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    """The hall's clock and the kiosks': one moment, in the hall's opening hours."""
-    return FakeClock(OPEN_MONDAY)
-
-
-@pytest.fixture
-def hall(clock: FakeClock) -> Iterator[RunningHall]:
-    with running_hall(clock, seed_demo_residents=True) as h:
-        yield h
 
 
 @pytest.fixture

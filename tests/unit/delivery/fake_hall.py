@@ -10,11 +10,14 @@ import json
 import socket
 import ssl
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from kiosk.delivery.http_client import HttpBackend
 
 TOKEN = "dev_" + "k" * 43  # what a kiosk of these tests presents
 
@@ -126,3 +129,13 @@ class FakeHall:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
         self.thread.join(timeout=5)
+
+
+@contextlib.contextmanager
+def client_of(hall: FakeHall) -> Iterator[HttpBackend]:
+    """The kiosk's client of `hall`, with the short timeouts these tests expect."""
+    client = HttpBackend(hall.url, token=TOKEN, connect_timeout_s=0.5, read_timeout_s=2.0)
+    try:
+        yield client
+    finally:
+        client.close()

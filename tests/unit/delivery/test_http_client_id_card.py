@@ -14,7 +14,7 @@ import pytest
 from kiosk.backend.interface import BackendError, IdCardNotAccepted
 from kiosk.delivery.http_client import HttpBackend
 from kiosk.domain import idnumber
-from tests.unit.delivery.fake_hall import TOKEN, FakeHall, hall_error
+from tests.unit.delivery.fake_hall import TOKEN, FakeHall, client_of, hall_error
 from tests.unit.delivery.test_http_client import SESSION, resident_reply, ticket_request
 
 HEAD = "31010419400506102"
@@ -48,9 +48,8 @@ def hall() -> Iterator[FakeHall]:
 
 @pytest.fixture
 def client(hall: FakeHall) -> Iterator[HttpBackend]:
-    c = HttpBackend(hall.url, token=TOKEN, connect_timeout_s=0.5, read_timeout_s=2.0)
-    yield c
-    c.close()
+    with client_of(hall) as c:
+        yield c
 
 
 def test_the_card_is_sent_and_the_hall_answers_as_for_a_code(client: HttpBackend,

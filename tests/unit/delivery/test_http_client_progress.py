@@ -17,7 +17,7 @@ from kiosk.common.clock import SHANGHAI
 from kiosk.delivery.faults import BackendNotReached
 from kiosk.delivery.http_client import PUBLIC_TICKET, ROUTES, BackendReplyError, HttpBackend
 from kiosk.domain.text import Bilingual
-from tests.unit.delivery.fake_hall import TOKEN, FakeHall, hall_error
+from tests.unit.delivery.fake_hall import TOKEN, FakeHall, client_of, hall_error
 from tests.unit.delivery.test_http_client import free_port
 
 TICKET_ID = "tk_" + "Q" * 19
@@ -48,9 +48,8 @@ def hall() -> Iterator[FakeHall]:
 
 @pytest.fixture
 def client(hall: FakeHall) -> Iterator[HttpBackend]:
-    c = HttpBackend(hall.url, token=TOKEN, connect_timeout_s=0.5, read_timeout_s=2.0)
-    yield c
-    c.close()
+    with client_of(hall) as c:
+        yield c
 
 
 def test_a_waiting_ticket_is_read_with_the_kiosks_token(client, hall):
