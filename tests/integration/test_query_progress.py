@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from PySide6.QtGui import QFontInfo
 from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
+from pytestqt.exceptions import TimeoutError as QtWaitTimeout
 
 from kiosk.backend.embedded import EmbeddedBackend
 from kiosk.backend.interface import (
@@ -137,8 +138,14 @@ def query(kiosk, resident, code: str, *, screen: str = "query_result",
     resident.show_phone(code)
     if screen == "query_scan":
         scan = kiosk.window.current()
-        resident.qtbot.waitUntil(lambda: scan.message.isVisible() and (
-            not expect or scan.message.text() == expect), timeout=HANG_GUARD_MS)
+        try:
+            resident.qtbot.waitUntil(lambda: scan.message.isVisible() and (
+                not expect or scan.message.text() == expect), timeout=HANG_GUARD_MS)
+        except QtWaitTimeout as exc:  # say what the resident read instead
+            raise AssertionError(
+                f"waited for {expect!r}; the scan screen shows "
+                f"{scan.message.text()!r} (visible: {scan.message.isVisible()}), the kiosk is "
+                f"on {kiosk.window.current().name}") from exc
         resident.put_phone_away()
         assert kiosk.window.current().name == "query_scan"
         return str(scan.message.text())
