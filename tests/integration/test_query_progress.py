@@ -145,7 +145,8 @@ def query(kiosk, resident, code: str, *, screen: str = "query_result",
             raise AssertionError(
                 f"waited for {expect!r}; the scan screen shows "
                 f"{scan.message.text()!r} (visible: {scan.message.isVisible()}), the kiosk is "
-                f"on {kiosk.window.current().name}") from exc
+                f"on {kiosk.window.current().name}: "
+                f"{visible_text(kiosk.window.current())!r}") from exc
         resident.put_phone_away()
         assert kiosk.window.current().name == "query_scan"
         return str(scan.message.text())
