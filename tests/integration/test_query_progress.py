@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +152,13 @@ def query(kiosk, resident, code: str, *, screen: str = "query_result",
         assert kiosk.window.current().name == "query_scan"
         return str(scan.message.text())
     resident.wait_screen(screen, timeout=HANG_GUARD_MS)
+    camera = kiosk.camera
+    asked = time.monotonic()
     resident.put_phone_away()
+    # The camera (in its worker process, where the kiosk runs it so) takes the phone away at
+    # its own pace: until it reads an empty view, its frames still show this code, and the
+    # next 办件查询 screen, opened after them, would answer this code again.
+    resident.qtbot.waitUntil(lambda: camera.override_shown_at >= asked, timeout=HANG_GUARD_MS)
     return visible_text(kiosk.window.current())
 
 
